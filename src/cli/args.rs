@@ -1,0 +1,186 @@
+//! Command-line arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Infrastructure as code for Amazon EMR Serverless.
+#[derive(Debug, Parser)]
+#[command(name = "emrstack", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Send every AWS call to this endpoint instead of AWS (for example a
+    /// local emulator). Also read from AWS_ENDPOINT_URL.
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// AWS region; overrides the stack's `region` and the AWS configuration.
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Named profile from the shared AWS config and credentials files.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// More output on stderr; repeat for more (-vv logs every AWS call).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Never colour output (colour is also off when NO_COLOR is set or the
+    /// output is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+/// Where the stack comes from and the variables it is evaluated with.
+#[derive(Debug, Clone, Args)]
+pub struct StackArgs {
+    /// The stack file.
+    #[arg(short = 'f', long = "file", value_name = "FILE", default_value = "emrstack.toml")]
+    pub file: PathBuf,
+    /// Set a variable (`--var image_tag=v42`); overrides var files and
+    /// EMRSTACK_VAR_<name>. Repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a TOML file of `name = "value"` lines; later
+    /// files override earlier ones. Repeatable.
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+}
+
+/// How a command prints its result on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people, in the manner of Terraform.
+    Human,
+    /// For programs; the structure is versioned and documented.
+    Json,
+    /// For pull-request comments.
+    Markdown,
+}
+
+/// What the running applications should do when a stop or a delete finds
+/// job runs that have not finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnRunning {
+    /// Refuse, listing the job run IDs.
+    Fail,
+    /// Wait for the job runs to finish, up to `--job-timeout`.
+    Wait,
+    /// Cancel the job runs, then go on.
+    Cancel,
+}
+
+/// Options of the commands that change AWS.
+#[derive(Debug, Clone, Args)]
+pub struct ExecuteArgs {
+    /// Skip the interactive confirmation. Required when stdin is not a terminal.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// What to do with unfinished job runs before a stop or a delete.
+    #[arg(long, value_enum, default_value = "fail")]
+    pub on_running: OnRunning,
+    /// How long `--on-running wait` waits for job runs, in seconds.
+    #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+    pub job_timeout: u64,
+    /// How long to wait for an application to leave CREATING, STARTING or
+    /// STOPPING, in seconds.
+    #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
+    pub state_timeout: u64,
+    /// How long to keep retrying errors caused by IAM eventual consistency,
+    /// in seconds.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub propagation_timeout: u64,
+}
+
+/// Options of the commands that read AWS.
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
+    /// The most AWS calls (or changes, for apply) in flight at once.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub parallelism: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a stack file without calling AWS: syntax, schema and every
+    /// offline rule of EMR Serverless.
+    Validate {
+        #[command(flatten)]
+        stack: StackArgs,
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+    },
+    /// Read AWS, compare it with the stack and show what apply would change.
+    Plan {
+        #[command(flatten)]
+        stack: StackArgs,
+        #[command(flatten)]
+        read: ReadArgs,
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+        /// Save the plan to FILE for `emrstack apply FILE` or `emrstack show FILE`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Exit 0 when there are no changes, 2 when there are, 1 on errors.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Plan, confirm and make the changes; or apply a saved plan exactly.
+    Apply {
+        #[command(flatten)]
+        stack: StackArgs,
+        #[command(flatten)]
+        read: ReadArgs,
+        #[command(flatten)]
+        execute: ExecuteArgs,
+        /// A plan saved with `plan --out`; applied only if AWS still looks
+        /// exactly as it did when the plan was made.
+        #[arg(value_name = "PLANFILE")]
+        plan_file: Option<PathBuf>,
+    },
+    /// Delete everything the stack owns, in reverse dependency order.
+    Destroy {
+        #[command(flatten)]
+        stack: StackArgs,
+        #[command(flatten)]
+        read: ReadArgs,
+        #[command(flatten)]
+        execute: ExecuteArgs,
+    },
+    /// Render a saved plan.
+    Show {
+        /// The plan file.
+        #[arg(value_name = "PLANFILE")]
+        plan_file: PathBuf,
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+    },
+    /// Print the AWS identifiers of every declared resource (application IDs
+    /// and ARNs, role ARNs, repository URIs).
+    Output {
+        #[command(flatten)]
+        stack: StackArgs,
+        #[command(flatten)]
+        read: ReadArgs,
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+    },
+    /// Adopt an existing resource into the stack by tagging it as owned.
+    Import {
+        #[command(flatten)]
+        stack: StackArgs,
+        /// The address in the stack file (`application.etl`, `role.etl`).
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+        /// The AWS identifier: an application ID or a role name.
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Print the JSON Schema of the stack language.
+    Schema,
+}

@@ -1,0 +1,26 @@
+//! The command line: clap definitions, printing and exit codes. Commands are
+//! thin: they load inputs, call the library stages and print what those
+//! return. Data goes to stdout; diagnostics, progress and logs to stderr.
+
+mod args;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, GlobalArgs, OutputFormat, StackArgs};
+
+/// Exit code for success (and, with `--detailed-exitcode`, "no changes").
+pub const EXIT_OK: u8 = 0;
+/// Exit code for any error: invalid input, failed AWS calls, failed changes.
+pub const EXIT_ERROR: u8 = 1;
+/// Exit code of `plan --detailed-exitcode` when the plan has changes.
+pub const EXIT_CHANGES: u8 = 2;
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    ExitCode::from(commands::run(cli))
+}

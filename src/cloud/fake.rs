@@ -1,0 +1,984 @@
+//! An in-memory `Cloud` for fast tests of the observer, planner and executor.
+//!
+//! It keeps the EMR Serverless rules that the executor must respect (the
+//! state machine with timed transitions, updates allowed while STARTED only
+//! for the live subset, stop and delete refused while jobs run, client-token
+//! idempotency) and records every call, the peak number of calls in flight
+//! and injected failures. Time is tokio time, so tests run with
+//! `#[tokio::test(start_paused = true)]` and take no wall-clock time.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::{ApplicationRef, CallerIdentity, Cloud, CloudError, ErrorKind};
+use crate::model::{
+    ApplicationField, ApplicationSpec, ApplicationState, ApplicationSummary, AutoStart, AutoStop, JobRun,
+    JobRunState, ObservedApplication, ObservedRepository, ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo,
+    SubnetInfo,
+};
+
+/// How long the fake's transitional states last.
+#[derive(Clone, Debug)]
+pub struct FakeTimings {
+    pub create: Duration,
+    pub start: Duration,
+    pub stop: Duration,
+    pub cancel: Duration,
+    /// Latency added to every call, so calls overlap and parallelism shows.
+    pub call_latency: Duration,
+}
+
+impl Default for FakeTimings {
+    fn default() -> Self {
+        FakeTimings {
+            create: Duration::from_secs(2),
+            start: Duration::from_secs(5),
+            stop: Duration::from_secs(5),
+            cancel: Duration::from_secs(1),
+            call_latency: Duration::from_millis(50),
+        }
+    }
+}
+
+/// A failure to inject: the next `count` calls of `operation` whose subject
+/// (application ID, role name, repository name) contains `subject` fail.
+#[derive(Clone, Debug)]
+pub struct FailRule {
+    pub operation: String,
+    pub subject: Option<String>,
+    pub kind: ErrorKind,
+    pub count: u32,
+    pub message: String,
+}
+
+#[derive(Clone, Debug)]
+struct FakeJob {
+    id: String,
+    state: JobRunState,
+    /// When a running job finishes on its own; `None` runs until cancelled.
+    finishes_at: Option<Instant>,
+    /// When a cancelling job becomes cancelled.
+    cancelled_at: Option<Instant>,
+}
+
+#[derive(Clone, Debug)]
+struct FakeApplication {
+    observed: ObservedApplication,
+    /// The state the application moves to, and when.
+    transition: Option<(ApplicationState, Instant)>,
+    jobs: Vec<FakeJob>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    next_id: u64,
+    applications: BTreeMap<String, FakeApplication>,
+    /// Client token -> (request fingerprint, application id).
+    create_tokens: BTreeMap<String, (String, String)>,
+    update_tokens: BTreeMap<String, String>,
+    roles: BTreeMap<String, ObservedRole>,
+    repositories: BTreeMap<String, ObservedRepository>,
+    image_digests: BTreeMap<String, BTreeMap<String, String>>,
+    subnets: BTreeMap<String, SubnetInfo>,
+    security_groups: BTreeMap<String, SecurityGroupInfo>,
+    calls: Vec<(String, String)>,
+    in_flight: usize,
+    peak_in_flight: usize,
+    failures: Vec<FailRule>,
+}
+
+/// The in-memory cloud. Cheap to create; one per test.
+#[derive(Debug)]
+pub struct FakeCloud {
+    region: String,
+    account_id: String,
+    timings: FakeTimings,
+    state: Mutex<State>,
+}
+
+/// Counts a call in flight for as long as it lives.
+struct InFlight<'a> {
+    cloud: &'a FakeCloud,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut state = self.cloud.lock();
+        state.in_flight -= 1;
+    }
+}
+
+impl FakeCloud {
+    pub fn new() -> FakeCloud {
+        FakeCloud::with_timings(FakeTimings::default())
+    }
+
+    pub fn with_timings(timings: FakeTimings) -> FakeCloud {
+        FakeCloud {
+            region: "us-east-1".to_string(),
+            account_id: "123456789012".to_string(),
+            timings,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panicking test thread may poison the lock; the data is still fine to read.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records the call, applies the configured latency and any injected failure.
+    async fn enter(&self, operation: &str, subject: &str) -> Result<InFlight<'_>, CloudError> {
+        {
+            let mut state = self.lock();
+            state.calls.push((operation.to_string(), subject.to_string()));
+            state.in_flight += 1;
+            state.peak_in_flight = state.peak_in_flight.max(state.in_flight);
+        }
+        let guard = InFlight { cloud: self };
+        if !self.timings.call_latency.is_zero() {
+            tokio::time::sleep(self.timings.call_latency).await;
+        }
+        let mut state = self.lock();
+        let rule = state.failures.iter_mut().find(|rule| {
+            rule.count > 0
+                && rule.operation == operation
+                && rule.subject.as_deref().is_none_or(|wanted| subject.contains(wanted))
+        });
+        if let Some(rule) = rule {
+            rule.count -= 1;
+            return Err(CloudError::new(rule.kind, operation, rule.message.clone()));
+        }
+        Ok(guard)
+    }
+
+    // ---- test controls --------------------------------------------------
+
+    /// Makes the next `count` calls of `operation` on `subject` fail with `kind`.
+    pub fn fail(&self, operation: &str, subject: Option<&str>, kind: ErrorKind, count: u32) {
+        self.lock().failures.push(FailRule {
+            operation: operation.to_string(),
+            subject: subject.map(str::to_string),
+            kind,
+            count,
+            message: format!("injected {kind}"),
+        });
+    }
+
+    /// Every call so far as (operation, subject).
+    pub fn calls(&self) -> Vec<(String, String)> {
+        self.lock().calls.clone()
+    }
+
+    /// How many calls of `operation` were made.
+    pub fn call_count(&self, operation: &str) -> usize {
+        self.lock().calls.iter().filter(|(op, _)| op == operation).count()
+    }
+
+    /// The most calls that were in flight at the same time.
+    pub fn peak_in_flight(&self) -> usize {
+        self.lock().peak_in_flight
+    }
+
+    pub fn reset_counters(&self) {
+        let mut state = self.lock();
+        state.calls.clear();
+        state.peak_in_flight = state.in_flight;
+    }
+
+    /// Adds an existing application in `state`, as if created earlier.
+    pub fn insert_application(&self, spec: ApplicationSpec, state: ApplicationState) -> ApplicationRef {
+        let mut guard = self.lock();
+        let reference = new_application_ref(&mut guard, &self.region, &self.account_id);
+        let observed = ObservedApplication {
+            id: reference.id.clone(),
+            arn: reference.arn.clone(),
+            state,
+            state_details: None,
+            spec: with_server_defaults(spec),
+        };
+        guard.applications.insert(
+            reference.id.clone(),
+            FakeApplication {
+                observed,
+                transition: None,
+                jobs: Vec::new(),
+            },
+        );
+        reference
+    }
+
+    /// Changes an application behind the executor's back (drift).
+    pub fn edit_application(&self, id: &str, edit: impl FnOnce(&mut ApplicationSpec)) {
+        let mut state = self.lock();
+        if let Some(app) = state.applications.get_mut(id) {
+            edit(&mut app.observed.spec);
+        }
+    }
+
+    /// Sets an application's state directly (for example STARTED by auto-start).
+    pub fn set_application_state(&self, id: &str, new_state: ApplicationState) {
+        let mut state = self.lock();
+        if let Some(app) = state.applications.get_mut(id) {
+            app.observed.state = new_state;
+            app.transition = None;
+        }
+    }
+
+    /// Adds a RUNNING job to an application; it finishes after `runs_for`
+    /// (never, with `None`, until cancelled). Returns the job run ID.
+    pub fn add_job(&self, application_id: &str, runs_for: Option<Duration>) -> String {
+        let mut state = self.lock();
+        state.next_id += 1;
+        let id = format!("job{:013}", state.next_id);
+        let now = Instant::now();
+        if let Some(app) = state.applications.get_mut(application_id) {
+            app.jobs.push(FakeJob {
+                id: id.clone(),
+                state: JobRunState::Running,
+                finishes_at: runs_for.map(|duration| now + duration),
+                cancelled_at: None,
+            });
+        }
+        id
+    }
+
+    /// Every application, including TERMINATED ones, as stored.
+    pub fn applications(&self) -> Vec<ObservedApplication> {
+        let mut state = self.lock();
+        let now = Instant::now();
+        let ids: Vec<String> = state.applications.keys().cloned().collect();
+        ids.iter()
+            .filter_map(|id| {
+                let app = state.applications.get_mut(id)?;
+                settle(app, now);
+                Some(app.observed.clone())
+            })
+            .collect()
+    }
+
+    pub fn insert_role(&self, role: ObservedRole) {
+        self.lock().roles.insert(role.spec.name.clone(), role);
+    }
+
+    pub fn roles(&self) -> Vec<ObservedRole> {
+        self.lock().roles.values().cloned().collect()
+    }
+
+    pub fn insert_repository(&self, name: &str, policy: Option<Value>) {
+        let uri = format!("{}.dkr.ecr.{}.amazonaws.com/{name}", self.account_id, self.region);
+        let repository = ObservedRepository {
+            name: name.to_string(),
+            arn: format!("arn:aws:ecr:{}:{}:repository/{name}", self.region, self.account_id),
+            registry_id: self.account_id.clone(),
+            uri,
+            policy,
+        };
+        self.lock().repositories.insert(name.to_string(), repository);
+    }
+
+    pub fn repository(&self, name: &str) -> Option<ObservedRepository> {
+        self.lock().repositories.get(name).cloned()
+    }
+
+    pub fn insert_image(&self, repository: &str, tag: &str, digest: &str) {
+        self.lock()
+            .image_digests
+            .entry(repository.to_string())
+            .or_default()
+            .insert(tag.to_string(), digest.to_string());
+    }
+
+    pub fn insert_subnet(&self, subnet: SubnetInfo) {
+        self.lock().subnets.insert(subnet.id.clone(), subnet);
+    }
+
+    pub fn insert_security_group(&self, group: SecurityGroupInfo) {
+        self.lock().security_groups.insert(group.id.clone(), group);
+    }
+}
+
+impl Default for FakeCloud {
+    fn default() -> Self {
+        FakeCloud::new()
+    }
+}
+
+fn new_application_ref(state: &mut State, region: &str, account: &str) -> ApplicationRef {
+    state.next_id += 1;
+    let id = format!("00f{:013}", state.next_id);
+    let arn = format!("arn:aws:emr-serverless:{region}:{account}:/applications/{id}");
+    ApplicationRef { id, arn }
+}
+
+/// What the service fills in when a request leaves a field out.
+fn with_server_defaults(mut spec: ApplicationSpec) -> ApplicationSpec {
+    spec.architecture.get_or_insert_default();
+    spec.auto_start.get_or_insert_with(AutoStart::default);
+    spec.auto_stop.get_or_insert_with(AutoStop::default);
+    for capacity in spec.initial_capacity.values_mut() {
+        capacity.worker.disk_gb.get_or_insert(20);
+    }
+    if let Some(scheduler) = spec.scheduler.as_mut() {
+        scheduler.max_concurrent_runs.get_or_insert(15);
+        scheduler.queue_timeout_minutes.get_or_insert(360);
+    }
+    spec
+}
+
+/// Completes a due transition and finishes due jobs.
+fn settle(app: &mut FakeApplication, now: Instant) {
+    if let Some((target, due)) = app.transition
+        && due <= now
+    {
+        app.observed.state = target;
+        app.transition = None;
+    }
+    for job in &mut app.jobs {
+        if job.state == JobRunState::Cancelling && job.cancelled_at.is_some_and(|at| at <= now) {
+            job.state = JobRunState::Cancelled;
+        }
+        if job.state == JobRunState::Running && job.finishes_at.is_some_and(|at| at <= now) {
+            job.state = JobRunState::Success;
+        }
+    }
+}
+
+fn invalid(operation: &str, message: impl Into<String>) -> CloudError {
+    CloudError::new(ErrorKind::Invalid, operation, message).with_code("ValidationException")
+}
+
+fn conflict(operation: &str, message: impl Into<String>) -> CloudError {
+    CloudError::new(ErrorKind::Conflict, operation, message).with_code("ValidationException")
+}
+
+fn not_found(operation: &str, what: &str) -> CloudError {
+    CloudError::not_found(operation, format!("{what} does not exist")).with_code("ResourceNotFoundException")
+}
+
+/// Whether an update of `fields` from `current` to `desired` is allowed
+/// while the application is STARTED.
+fn live_update_allowed(current: &ApplicationSpec, desired: &ApplicationSpec, fields: &BTreeSet<ApplicationField>) -> bool {
+    fields.iter().all(|field| match field {
+        ApplicationField::MaximumCapacity | ApplicationField::Image | ApplicationField::WorkerTypeSpecifications => true,
+        ApplicationField::Scheduler => {
+            let queue = |spec: &ApplicationSpec| spec.scheduler.as_ref().and_then(|s| s.queue_timeout_minutes);
+            current.scheduler.is_some() && desired.scheduler.is_some() && queue(current) == queue(desired)
+        }
+        _ => false,
+    })
+}
+
+fn apply_fields(target: &mut ApplicationSpec, source: &ApplicationSpec, fields: &BTreeSet<ApplicationField>) {
+    for field in fields {
+        match field {
+            ApplicationField::ReleaseLabel => target.release_label = source.release_label.clone(),
+            ApplicationField::Architecture => target.architecture = Some(source.architecture.unwrap_or_default()),
+            ApplicationField::InitialCapacity => target.initial_capacity = source.initial_capacity.clone(),
+            ApplicationField::MaximumCapacity => {
+                if source.maximum_capacity.is_some() {
+                    target.maximum_capacity = source.maximum_capacity.clone();
+                }
+            }
+            ApplicationField::AutoStart => target.auto_start = Some(source.auto_start.clone().unwrap_or_default()),
+            ApplicationField::AutoStop => target.auto_stop = Some(source.auto_stop.clone().unwrap_or_default()),
+            ApplicationField::Network => target.network = source.network.clone(),
+            ApplicationField::Image => target.image = source.image.clone(),
+            ApplicationField::WorkerTypeSpecifications => {
+                target.worker_type_specifications = source.worker_type_specifications.clone()
+            }
+            ApplicationField::RuntimeConfiguration => target.runtime_configuration = source.runtime_configuration.clone(),
+            ApplicationField::Monitoring => target.monitoring = source.monitoring.clone(),
+            ApplicationField::Interactive => target.interactive = source.interactive.clone(),
+            ApplicationField::Scheduler => target.scheduler = source.scheduler.clone(),
+            ApplicationField::DiskEncryption => target.disk_encryption = source.disk_encryption.clone(),
+            ApplicationField::IdentityCenter => target.identity_center = source.identity_center.clone(),
+            ApplicationField::JobLevelCostAllocation => {
+                target.job_level_cost_allocation = source.job_level_cost_allocation.clone()
+            }
+            ApplicationField::Name | ApplicationField::Engine | ApplicationField::Tags => {}
+        }
+    }
+}
+
+fn fingerprint<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+impl Cloud for FakeCloud {
+    fn region(&self) -> &str {
+        &self.region
+    }
+
+    async fn caller_identity(&self) -> Result<CallerIdentity, CloudError> {
+        let _call = self.enter("GetCallerIdentity", "").await?;
+        Ok(CallerIdentity {
+            account_id: self.account_id.clone(),
+            arn: format!("arn:aws:iam::{}:user/test", self.account_id),
+        })
+    }
+
+    async fn list_applications(&self) -> Result<Vec<ApplicationSummary>, CloudError> {
+        let _call = self.enter("ListApplications", "").await?;
+        Ok(self
+            .applications()
+            .into_iter()
+            .filter(|app| app.state != ApplicationState::Terminated)
+            .map(|app| ApplicationSummary {
+                id: app.id,
+                arn: app.arn,
+                name: Some(app.spec.name),
+                state: app.state,
+            })
+            .collect())
+    }
+
+    async fn get_application(&self, id: &str) -> Result<ObservedApplication, CloudError> {
+        let _call = self.enter("GetApplication", id).await?;
+        let mut state = self.lock();
+        let app = state
+            .applications
+            .get_mut(id)
+            .ok_or_else(|| not_found("GetApplication", &format!("application {id}")))?;
+        settle(app, Instant::now());
+        Ok(app.observed.clone())
+    }
+
+    async fn create_application(&self, spec: &ApplicationSpec, client_token: &str) -> Result<ApplicationRef, CloudError> {
+        let _call = self.enter("CreateApplication", &spec.name).await?;
+        let request = fingerprint(spec);
+        let mut state = self.lock();
+        if let Some((previous, id)) = state.create_tokens.get(client_token).cloned() {
+            if previous != request {
+                return Err(CloudError::new(
+                    ErrorKind::Conflict,
+                    "CreateApplication",
+                    "client token reused with a different request",
+                )
+                .with_code("ConflictException"));
+            }
+            let app = &state.applications[&id];
+            return Ok(ApplicationRef {
+                id: app.observed.id.clone(),
+                arn: app.observed.arn.clone(),
+            });
+        }
+        let reference = new_application_ref(&mut state, &self.region, &self.account_id);
+        let observed = ObservedApplication {
+            id: reference.id.clone(),
+            arn: reference.arn.clone(),
+            state: ApplicationState::Creating,
+            state_details: None,
+            spec: with_server_defaults(spec.clone()),
+        };
+        let due = Instant::now() + self.timings.create;
+        state.applications.insert(
+            reference.id.clone(),
+            FakeApplication {
+                observed,
+                transition: Some((ApplicationState::Created, due)),
+                jobs: Vec::new(),
+            },
+        );
+        state
+            .create_tokens
+            .insert(client_token.to_string(), (request, reference.id.clone()));
+        Ok(reference)
+    }
+
+    async fn update_application(
+        &self,
+        id: &str,
+        spec: &ApplicationSpec,
+        fields: &BTreeSet<ApplicationField>,
+        client_token: &str,
+    ) -> Result<(), CloudError> {
+        let operation = "UpdateApplication";
+        let _call = self.enter(operation, id).await?;
+        if fields.iter().any(|field| !field.is_updatable()) {
+            return Err(invalid(operation, "name, type and tags cannot be updated"));
+        }
+        let request = fingerprint(&(id, spec, fields));
+        let mut state = self.lock();
+        if let Some(previous) = state.update_tokens.get(client_token) {
+            if previous == &request {
+                return Ok(());
+            }
+            return Err(CloudError::new(ErrorKind::Conflict, operation, "client token reused with a different request")
+                .with_code("ConflictException"));
+        }
+        let app = state
+            .applications
+            .get_mut(id)
+            .ok_or_else(|| not_found(operation, &format!("application {id}")))?;
+        settle(app, Instant::now());
+        match app.observed.state {
+            ApplicationState::Created | ApplicationState::Stopped => {}
+            ApplicationState::Started if live_update_allowed(&app.observed.spec, spec, fields) => {}
+            ApplicationState::Started => {
+                return Err(conflict(
+                    operation,
+                    "Only the following configurations can be updated when an application is in STARTED state: \
+                     schedulerConfiguration.maxConcurrentRuns, extendedSupportConfiguration, imageConfiguration, \
+                     workerTypeSpecifications.imageConfiguration, maximumCapacity.",
+                ));
+            }
+            other => {
+                return Err(conflict(
+                    operation,
+                    format!("application {id} is {other}; it must be in one of the following statuses [CREATED, STOPPED]"),
+                ));
+            }
+        }
+        let current = app.observed.spec.clone();
+        let mut updated = current;
+        apply_fields(&mut updated, spec, fields);
+        app.observed.spec = with_server_defaults(updated);
+        state.update_tokens.insert(client_token.to_string(), request);
+        Ok(())
+    }
+
+    async fn start_application(&self, id: &str) -> Result<(), CloudError> {
+        let operation = "StartApplication";
+        let _call = self.enter(operation, id).await?;
+        let mut state = self.lock();
+        let app = state
+            .applications
+            .get_mut(id)
+            .ok_or_else(|| not_found(operation, &format!("application {id}")))?;
+        settle(app, Instant::now());
+        match app.observed.state {
+            ApplicationState::Created | ApplicationState::Stopped => {
+                app.observed.state = ApplicationState::Starting;
+                app.transition = Some((ApplicationState::Started, Instant::now() + self.timings.start));
+                Ok(())
+            }
+            ApplicationState::Starting | ApplicationState::Started => Ok(()),
+            other => Err(conflict(operation, format!("application {id} is {other} and cannot be started"))),
+        }
+    }
+
+    async fn stop_application(&self, id: &str) -> Result<(), CloudError> {
+        let operation = "StopApplication";
+        let _call = self.enter(operation, id).await?;
+        let mut state = self.lock();
+        let app = state
+            .applications
+            .get_mut(id)
+            .ok_or_else(|| not_found(operation, &format!("application {id}")))?;
+        settle(app, Instant::now());
+        if app.jobs.iter().any(|job| job.state.is_active()) {
+            return Err(conflict(
+                operation,
+                "All scheduled and running jobs must be completed or cancelled before stopping an application",
+            ));
+        }
+        match app.observed.state {
+            ApplicationState::Started | ApplicationState::Starting => {
+                app.observed.state = ApplicationState::Stopping;
+                app.transition = Some((ApplicationState::Stopped, Instant::now() + self.timings.stop));
+                Ok(())
+            }
+            ApplicationState::Created | ApplicationState::Stopped | ApplicationState::Stopping => Ok(()),
+            other => Err(conflict(operation, format!("application {id} is {other} and cannot be stopped"))),
+        }
+    }
+
+    async fn delete_application(&self, id: &str) -> Result<(), CloudError> {
+        let operation = "DeleteApplication";
+        let _call = self.enter(operation, id).await?;
+        let mut state = self.lock();
+        let app = state
+            .applications
+            .get_mut(id)
+            .ok_or_else(|| not_found(operation, &format!("application {id}")))?;
+        settle(app, Instant::now());
+        if !app.observed.state.is_quiescent() {
+            return Err(conflict(
+                operation,
+                format!(
+                    "application {id} is {}; it must be in one of the following statuses [CREATED, STOPPED]",
+                    app.observed.state
+                ),
+            ));
+        }
+        app.observed.state = ApplicationState::Terminated;
+        Ok(())
+    }
+
+    async fn list_active_job_runs(&self, application_id: &str) -> Result<Vec<JobRun>, CloudError> {
+        let operation = "ListJobRuns";
+        let _call = self.enter(operation, application_id).await?;
+        let mut state = self.lock();
+        let app = state
+            .applications
+            .get_mut(application_id)
+            .ok_or_else(|| not_found(operation, &format!("application {application_id}")))?;
+        settle(app, Instant::now());
+        Ok(app
+            .jobs
+            .iter()
+            .filter(|job| job.state.is_active())
+            .map(|job| JobRun {
+                id: job.id.clone(),
+                name: None,
+                state: job.state,
+            })
+            .collect())
+    }
+
+    async fn cancel_job_run(&self, application_id: &str, job_run_id: &str) -> Result<(), CloudError> {
+        let operation = "CancelJobRun";
+        let _call = self.enter(operation, job_run_id).await?;
+        let cancel = self.timings.cancel;
+        let mut state = self.lock();
+        let app = state
+            .applications
+            .get_mut(application_id)
+            .ok_or_else(|| not_found(operation, &format!("application {application_id}")))?;
+        let now = Instant::now();
+        settle(app, now);
+        let job = app
+            .jobs
+            .iter_mut()
+            .find(|job| job.id == job_run_id)
+            .ok_or_else(|| not_found(operation, &format!("job run {job_run_id}")))?;
+        if !job.state.is_active() {
+            return Err(invalid(operation, format!("job run {job_run_id} is {} and cannot be cancelled", job.state)));
+        }
+        job.state = JobRunState::Cancelling;
+        job.cancelled_at = Some(now + cancel);
+        Ok(())
+    }
+
+    async fn tag_application(&self, arn: &str, tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
+        let operation = "TagResource";
+        let _call = self.enter(operation, arn).await?;
+        let mut state = self.lock();
+        let app = state
+            .applications
+            .values_mut()
+            .find(|app| app.observed.arn == arn)
+            .ok_or_else(|| not_found(operation, arn))?;
+        app.observed.spec.tags.extend(tags.clone());
+        Ok(())
+    }
+
+    async fn untag_application(&self, arn: &str, keys: &[String]) -> Result<(), CloudError> {
+        let operation = "UntagResource";
+        let _call = self.enter(operation, arn).await?;
+        let mut state = self.lock();
+        let app = state
+            .applications
+            .values_mut()
+            .find(|app| app.observed.arn == arn)
+            .ok_or_else(|| not_found(operation, arn))?;
+        for key in keys {
+            app.observed.spec.tags.remove(key);
+        }
+        Ok(())
+    }
+
+    async fn list_emr_serverless_roles(&self) -> Result<Vec<RoleSummary>, CloudError> {
+        let _call = self.enter("ListRoles", "").await?;
+        let state = self.lock();
+        Ok(state
+            .roles
+            .values()
+            .filter(|role| role.spec.trust_policy.to_string().contains(crate::model::role::EMR_SERVERLESS_PRINCIPAL))
+            .map(|role| RoleSummary {
+                name: role.spec.name.clone(),
+                arn: role.arn.clone(),
+                path: role.spec.path.clone(),
+                trust_policy: role.spec.trust_policy.clone(),
+            })
+            .collect())
+    }
+
+    async fn get_role(&self, name: &str) -> Result<ObservedRole, CloudError> {
+        let _call = self.enter("GetRole", name).await?;
+        self.lock()
+            .roles
+            .get(name)
+            .cloned()
+            .ok_or_else(|| CloudError::not_found("GetRole", format!("role {name} does not exist")).with_code("NoSuchEntity"))
+    }
+
+    async fn create_role(&self, spec: &RoleSpec) -> Result<String, CloudError> {
+        let _call = self.enter("CreateRole", &spec.name).await?;
+        let mut state = self.lock();
+        if state.roles.contains_key(&spec.name) {
+            return Err(CloudError::new(ErrorKind::Conflict, "CreateRole", format!("role {} already exists", spec.name))
+                .with_code("EntityAlreadyExists"));
+        }
+        state.next_id += 1;
+        let arn = format!("arn:aws:iam::{}:role{}{}", self.account_id, spec.path, spec.name);
+        let mut stored = spec.clone();
+        // Policies are added by separate calls, as with IAM.
+        stored.inline_policies.clear();
+        stored.managed_policy_arns.clear();
+        let role = ObservedRole {
+            arn: arn.clone(),
+            role_id: format!("AROA{:017}", state.next_id),
+            spec: stored,
+        };
+        state.roles.insert(spec.name.clone(), role);
+        Ok(arn)
+    }
+
+    async fn update_role(&self, name: &str, description: Option<&str>, max_session_duration: u32) -> Result<(), CloudError> {
+        let _call = self.enter("UpdateRole", name).await?;
+        let mut state = self.lock();
+        let role = role_mut(&mut state, "UpdateRole", name)?;
+        role.spec.description = description.map(str::to_string);
+        role.spec.max_session_duration = max_session_duration;
+        Ok(())
+    }
+
+    async fn update_trust_policy(&self, name: &str, document: &Value) -> Result<(), CloudError> {
+        let _call = self.enter("UpdateAssumeRolePolicy", name).await?;
+        let mut state = self.lock();
+        role_mut(&mut state, "UpdateAssumeRolePolicy", name)?.spec.trust_policy = document.clone();
+        Ok(())
+    }
+
+    async fn set_permissions_boundary(&self, name: &str, policy_arn: Option<&str>) -> Result<(), CloudError> {
+        let operation = if policy_arn.is_some() {
+            "PutRolePermissionsBoundary"
+        } else {
+            "DeleteRolePermissionsBoundary"
+        };
+        let _call = self.enter(operation, name).await?;
+        let mut state = self.lock();
+        role_mut(&mut state, operation, name)?.spec.permissions_boundary = policy_arn.map(str::to_string);
+        Ok(())
+    }
+
+    async fn put_role_policy(&self, role: &str, policy_name: &str, document: &Value) -> Result<(), CloudError> {
+        let _call = self.enter("PutRolePolicy", role).await?;
+        let mut state = self.lock();
+        role_mut(&mut state, "PutRolePolicy", role)?
+            .spec
+            .inline_policies
+            .insert(policy_name.to_string(), document.clone());
+        Ok(())
+    }
+
+    async fn delete_role_policy(&self, role: &str, policy_name: &str) -> Result<(), CloudError> {
+        let _call = self.enter("DeleteRolePolicy", role).await?;
+        let mut state = self.lock();
+        let found = role_mut(&mut state, "DeleteRolePolicy", role)?
+            .spec
+            .inline_policies
+            .remove(policy_name);
+        match found {
+            Some(_) => Ok(()),
+            None => Err(CloudError::not_found("DeleteRolePolicy", format!("policy {policy_name} not found"))),
+        }
+    }
+
+    async fn attach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError> {
+        let _call = self.enter("AttachRolePolicy", role).await?;
+        let mut state = self.lock();
+        role_mut(&mut state, "AttachRolePolicy", role)?
+            .spec
+            .managed_policy_arns
+            .insert(policy_arn.to_string());
+        Ok(())
+    }
+
+    async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError> {
+        let _call = self.enter("DetachRolePolicy", role).await?;
+        let mut state = self.lock();
+        let removed = role_mut(&mut state, "DetachRolePolicy", role)?
+            .spec
+            .managed_policy_arns
+            .remove(policy_arn);
+        if removed {
+            Ok(())
+        } else {
+            Err(CloudError::not_found("DetachRolePolicy", format!("{policy_arn} is not attached")))
+        }
+    }
+
+    async fn tag_role(&self, role: &str, tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
+        let _call = self.enter("TagRole", role).await?;
+        let mut state = self.lock();
+        role_mut(&mut state, "TagRole", role)?.spec.tags.extend(tags.clone());
+        Ok(())
+    }
+
+    async fn untag_role(&self, role: &str, keys: &[String]) -> Result<(), CloudError> {
+        let _call = self.enter("UntagRole", role).await?;
+        let mut state = self.lock();
+        let role = role_mut(&mut state, "UntagRole", role)?;
+        for key in keys {
+            role.spec.tags.remove(key);
+        }
+        Ok(())
+    }
+
+    async fn delete_role(&self, name: &str) -> Result<(), CloudError> {
+        let _call = self.enter("DeleteRole", name).await?;
+        let mut state = self.lock();
+        let role = role_mut(&mut state, "DeleteRole", name)?;
+        if !role.spec.inline_policies.is_empty() || !role.spec.managed_policy_arns.is_empty() {
+            return Err(CloudError::new(
+                ErrorKind::Conflict,
+                "DeleteRole",
+                "Cannot delete entity, must delete policies first.",
+            )
+            .with_code("DeleteConflict"));
+        }
+        state.roles.remove(name);
+        Ok(())
+    }
+
+    async fn get_repository(&self, name: &str) -> Result<ObservedRepository, CloudError> {
+        let _call = self.enter("DescribeRepositories", name).await?;
+        self.lock().repositories.get(name).cloned().ok_or_else(|| {
+            CloudError::not_found("DescribeRepositories", format!("repository {name} does not exist"))
+                .with_code("RepositoryNotFoundException")
+        })
+    }
+
+    async fn set_repository_policy(&self, name: &str, document: &Value) -> Result<(), CloudError> {
+        let _call = self.enter("SetRepositoryPolicy", name).await?;
+        let mut state = self.lock();
+        let repository = state.repositories.get_mut(name).ok_or_else(|| {
+            CloudError::not_found("SetRepositoryPolicy", format!("repository {name} does not exist"))
+        })?;
+        repository.policy = Some(document.clone());
+        Ok(())
+    }
+
+    async fn delete_repository_policy(&self, name: &str) -> Result<(), CloudError> {
+        let _call = self.enter("DeleteRepositoryPolicy", name).await?;
+        let mut state = self.lock();
+        let repository = state.repositories.get_mut(name).ok_or_else(|| {
+            CloudError::not_found("DeleteRepositoryPolicy", format!("repository {name} does not exist"))
+        })?;
+        repository.policy = None;
+        Ok(())
+    }
+
+    async fn image_digests(&self, repository: &str, tags: &[String]) -> Result<BTreeMap<String, String>, CloudError> {
+        let _call = self.enter("BatchGetImage", repository).await?;
+        let state = self.lock();
+        if !state.repositories.contains_key(repository) {
+            return Err(CloudError::not_found("BatchGetImage", format!("repository {repository} does not exist")));
+        }
+        let known = state.image_digests.get(repository);
+        Ok(tags
+            .iter()
+            .filter_map(|tag| Some((tag.clone(), known?.get(tag)?.clone())))
+            .collect())
+    }
+
+    async fn describe_subnets(&self, ids: &[String]) -> Result<Vec<SubnetInfo>, CloudError> {
+        let _call = self.enter("DescribeSubnets", "").await?;
+        let state = self.lock();
+        Ok(ids.iter().filter_map(|id| state.subnets.get(id).cloned()).collect())
+    }
+
+    async fn describe_security_groups(&self, ids: &[String]) -> Result<Vec<SecurityGroupInfo>, CloudError> {
+        let _call = self.enter("DescribeSecurityGroups", "").await?;
+        let state = self.lock();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.security_groups.get(id).cloned())
+            .collect())
+    }
+}
+
+fn role_mut<'a>(state: &'a mut State, operation: &str, name: &str) -> Result<&'a mut ObservedRole, CloudError> {
+    state
+        .roles
+        .get_mut(name)
+        .ok_or_else(|| CloudError::not_found(operation, format!("role {name} does not exist")).with_code("NoSuchEntity"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Engine, MaximumCapacity};
+
+    fn spec(name: &str) -> ApplicationSpec {
+        ApplicationSpec::new(name, Engine::Spark, "emr-7.2.0")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn create_moves_through_creating_to_created() {
+        let cloud = FakeCloud::new();
+        let app = cloud.create_application(&spec("a"), "t1").await.unwrap();
+        assert_eq!(cloud.get_application(&app.id).await.unwrap().state, ApplicationState::Creating);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(cloud.get_application(&app.id).await.unwrap().state, ApplicationState::Created);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn same_token_same_request_returns_the_same_application() {
+        let cloud = FakeCloud::new();
+        let first = cloud.create_application(&spec("a"), "t1").await.unwrap();
+        let again = cloud.create_application(&spec("a"), "t1").await.unwrap();
+        assert_eq!(first, again);
+        let other = cloud.create_application(&spec("b"), "t1").await.unwrap_err();
+        assert_eq!(other.kind, ErrorKind::Conflict);
+        assert_eq!(cloud.list_applications().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn started_application_accepts_only_the_live_subset() {
+        let cloud = FakeCloud::new();
+        let app = cloud.insert_application(spec("a"), ApplicationState::Started);
+        let mut desired = spec("a");
+        desired.release_label = "emr-7.3.0".to_string();
+        let fields = BTreeSet::from([ApplicationField::ReleaseLabel]);
+        let err = cloud.update_application(&app.id, &desired, &fields, "u1").await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Conflict);
+        desired.maximum_capacity = Some(MaximumCapacity {
+            cpu: 8,
+            memory_gb: 32,
+            disk_gb: None,
+        });
+        let fields = BTreeSet::from([ApplicationField::MaximumCapacity]);
+        cloud.update_application(&app.id, &desired, &fields, "u2").await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn running_job_blocks_stop_until_it_finishes() {
+        let cloud = FakeCloud::new();
+        let app = cloud.insert_application(spec("a"), ApplicationState::Started);
+        cloud.add_job(&app.id, Some(Duration::from_secs(10)));
+        assert_eq!(cloud.stop_application(&app.id).await.unwrap_err().kind, ErrorKind::Conflict);
+        tokio::time::sleep(Duration::from_secs(11)).await;
+        cloud.stop_application(&app.id).await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delete_needs_a_quiescent_application() {
+        let cloud = FakeCloud::new();
+        let app = cloud.insert_application(spec("a"), ApplicationState::Started);
+        assert_eq!(cloud.delete_application(&app.id).await.unwrap_err().kind, ErrorKind::Conflict);
+        cloud.set_application_state(&app.id, ApplicationState::Stopped);
+        cloud.delete_application(&app.id).await.unwrap();
+        assert!(cloud.list_applications().await.unwrap().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn injected_failure_hits_only_the_matching_subject_and_count() {
+        let cloud = FakeCloud::new();
+        cloud.fail("GetRole", Some("a"), ErrorKind::Throttled, 1);
+        assert_eq!(cloud.get_role("b").await.unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(cloud.get_role("a").await.unwrap_err().kind, ErrorKind::Throttled);
+        assert_eq!(cloud.get_role("a").await.unwrap_err().kind, ErrorKind::NotFound);
+    }
+}

@@ -1,0 +1,648 @@
+//! The stack language as written: one Rust type per TOML table, each field
+//! wrapped in [`Sp`] to keep its position. These types are the single source
+//! of truth for the language's keys: serde reads the file with them, schemars
+//! derives the JSON Schema from them (the `///` docs become descriptions), and
+//! the structural checker walks that schema.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, Range};
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+/// A value with the byte range it was read from (in the file its resource came from).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sp<T>(pub Spanned<T>);
+
+impl<T> Sp<T> {
+    /// Wraps `value` read from `range`.
+    pub fn new(range: Range<usize>, value: T) -> Sp<T> {
+        Sp(Spanned::new(range, value))
+    }
+
+    /// The byte range of the value.
+    pub fn range(&self) -> Range<usize> {
+        self.0.span()
+    }
+
+    /// The value.
+    pub fn get(&self) -> &T {
+        self.0.get_ref()
+    }
+
+    /// The value, consuming the wrapper.
+    pub fn into_inner(self) -> T {
+        self.0.into_inner()
+    }
+}
+
+impl<T> Deref for Sp<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.0.get_ref()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sp<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Spanned::<T>::deserialize(deserializer).map(Sp)
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Sp<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// A string-keyed map whose keys and values keep their positions.
+pub type SpMap = BTreeMap<Sp<String>, Sp<String>>;
+
+/// A list of strings that keeps the position of the list and of each item.
+pub type SpList = Sp<Vec<Sp<String>>>;
+
+/// `true`, `false` or a table: the short form of a configuration with an
+/// `enabled` flag (`auto_stop = false`, `cloudwatch = { log_group_name = ".." }`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Toggle<T> {
+    /// The short form.
+    Bool(bool),
+    /// The long form.
+    Table(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Toggle<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ToggleVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ToggleVisitor<T> {
+            type Value = Toggle<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a boolean or a table")
+            }
+
+            fn visit_bool<E: de::Error>(self, value: bool) -> Result<Toggle<T>, E> {
+                Ok(Toggle::Bool(value))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Toggle<T>, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Toggle::Table)
+            }
+        }
+
+        deserializer.deserialize_any(ToggleVisitor(PhantomData))
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Toggle<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Toggle_{}", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                { "type": "boolean" },
+                generator.subschema_for::<T>(),
+            ]
+        })
+    }
+}
+
+/// A capacity: an integer, or a string with a unit (`"4 vCPU"`, `"16 GB"`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Size {
+    /// An integer (vCPU or GB).
+    Number(i64),
+    /// A string, parsed by the capacity rules.
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SizeVisitor;
+
+        impl Visitor<'_> for SizeVisitor {
+            type Value = Size;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer or a string such as \"4 vCPU\" or \"16 GB\"")
+            }
+
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Size, E> {
+                Ok(Size::Number(value))
+            }
+
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Size, E> {
+                i64::try_from(value)
+                    .map(Size::Number)
+                    .map_err(|_| E::custom("integer is too large"))
+            }
+
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Size, E> {
+                Ok(Size::Text(value.to_string()))
+            }
+        }
+
+        deserializer.deserialize_any(SizeVisitor)
+    }
+}
+
+impl JsonSchema for Size {
+    fn schema_name() -> Cow<'static, str> {
+        "Size".into()
+    }
+
+    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An integer, or a string with a unit: `\"4 vCPU\"`, `\"4vCPU\"`, `\"16 GB\"`, `\"16GB\"`.",
+            "type": ["integer", "string"]
+        })
+    }
+}
+
+/// An IAM policy document: a JSON string or a TOML table. Its content is read
+/// from the spanned tree, not through serde, so that every position in it is
+/// kept; this type only accepts the two shapes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyDocument;
+
+impl<'de> Deserialize<'de> for PolicyDocument {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DocumentVisitor;
+
+        impl<'de> Visitor<'de> for DocumentVisitor {
+            type Value = PolicyDocument;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON string or a table")
+            }
+
+            fn visit_str<E: de::Error>(self, _value: &str) -> Result<PolicyDocument, E> {
+                Ok(PolicyDocument)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PolicyDocument, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(PolicyDocument)
+            }
+        }
+
+        deserializer.deserialize_any(DocumentVisitor)
+    }
+}
+
+impl JsonSchema for PolicyDocument {
+    fn schema_name() -> Cow<'static, str> {
+        "PolicyDocument".into()
+    }
+
+    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An IAM policy document: a JSON string, or a table with `Version` and `Statement`.",
+            "type": ["string", "object"]
+        })
+    }
+}
+
+/// The engine of an application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum RawEngine {
+    /// Apache Spark.
+    #[serde(rename = "SPARK")]
+    Spark,
+    /// Apache Hive on Tez.
+    #[serde(rename = "HIVE")]
+    Hive,
+}
+
+/// The CPU architecture of an application's workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum RawArchitecture {
+    /// x86-64 (the service default).
+    #[serde(rename = "X86_64")]
+    X86_64,
+    /// AWS Graviton; needs emr-6.9.0 or later.
+    #[serde(rename = "ARM64")]
+    Arm64,
+}
+
+/// The disk type of a worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum RawDiskType {
+    /// 20 to 200 GB per worker (the service default).
+    #[serde(rename = "STANDARD")]
+    Standard,
+    /// 20 to 2000 GB per worker; needs emr-7.1.0 or later.
+    #[serde(rename = "SHUFFLE_OPTIMIZED")]
+    ShuffleOptimized,
+}
+
+/// An emrstack stack file: Amazon EMR Serverless applications and the IAM
+/// roles, ECR repository policies and networks they use.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "emrstack stack file")]
+pub struct RawStackFile {
+    /// The stack's identity.
+    pub stack: Sp<RawStack>,
+    /// String variables and their defaults, used as `${var.NAME}` in any string.
+    /// Overridden, in increasing precedence, by `--var-file` files, `--var NAME=VALUE`
+    /// and `EMRSTACK_VAR_NAME` environment variables.
+    #[serde(default)]
+    pub vars: SpMap,
+    /// Tags put on every resource the stack creates; a resource's own tags win.
+    #[serde(default)]
+    pub tags: SpMap,
+    /// Existing VPC subnets and security groups, by key.
+    #[serde(default)]
+    pub networks: BTreeMap<Sp<String>, Sp<RawNetwork>>,
+    /// Reusable default-configuration bundles, by key.
+    #[serde(default)]
+    pub configs: BTreeMap<Sp<String>, Sp<RawConfigBundle>>,
+    /// IAM job runtime roles, by key.
+    #[serde(default)]
+    pub roles: BTreeMap<Sp<String>, Sp<RawRole>>,
+    /// Existing ECR repositories whose policy grants applications pull access, by key.
+    #[serde(default)]
+    pub repositories: BTreeMap<Sp<String>, Sp<RawRepository>>,
+    /// EMR Serverless applications, by key.
+    #[serde(default)]
+    pub applications: BTreeMap<Sp<String>, Sp<RawApplication>>,
+}
+
+/// `[stack]`: the stack's name, region and account.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStack {
+    /// The stack name: 1 to 64 of `A-Z a-z 0-9 _ -`. It is the value of the
+    /// `emrstack:stack` tag and the prefix of default resource names.
+    pub name: Sp<String>,
+    /// The AWS region (`us-east-1`); `--region` and the AWS configuration apply when unset.
+    pub region: Option<Sp<String>>,
+    /// The 12-digit AWS account ID; plans refuse to run against any other account.
+    pub account_id: Option<Sp<String>>,
+}
+
+/// `[networks.<key>]`: existing subnets and security groups an application attaches to.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    /// Private subnet IDs (`subnet-0123456789abcdef0`), 1 to 16, in several availability zones.
+    pub subnet_ids: SpList,
+    /// Security group IDs (`sg-0123456789abcdef0`), 1 to 5, in the subnets' VPC.
+    pub security_group_ids: SpList,
+}
+
+/// `[configs.<key>]`: default configuration shared by applications that list it in `configs`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfigBundle {
+    /// Runtime configuration classifications (`spark-defaults`, `hive-site`, ...).
+    pub runtime: Option<Sp<Vec<Sp<RawConfiguration>>>>,
+    /// A JSON file with a list of classifications in the EMR format, relative to
+    /// the stack file; `runtime` entries are merged on top of it.
+    pub runtime_file: Option<Sp<String>>,
+    /// Log and metrics destinations.
+    pub monitoring: Option<Sp<RawMonitoring>>,
+}
+
+/// One runtime configuration classification.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfiguration {
+    /// The classification name (`spark-defaults`).
+    pub classification: Sp<String>,
+    /// Properties: at most 100; keys and values at most 1024 characters.
+    #[serde(default)]
+    pub properties: SpMap,
+    /// Nested classifications.
+    #[serde(default)]
+    pub configurations: Vec<Sp<RawConfiguration>>,
+}
+
+/// `monitoring`: where logs and metrics go.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMonitoring {
+    /// S3 location for logs (`s3://bucket/prefix/`), in the application's account and region.
+    pub s3_log_uri: Option<Sp<String>>,
+    /// KMS key ARN that encrypts the S3 logs.
+    pub s3_encryption_key_arn: Option<Sp<String>>,
+    /// Managed log storage (on by default): a boolean or a table.
+    pub managed_persistence: Option<Sp<Toggle<RawManagedPersistence>>>,
+    /// CloudWatch Logs (off by default): a boolean or a table.
+    pub cloudwatch: Option<Sp<Toggle<RawCloudWatch>>>,
+    /// Amazon Managed Service for Prometheus remote-write URL; Spark only, emr-7.1.0 or later.
+    pub prometheus_remote_write_url: Option<Sp<String>>,
+}
+
+/// `managed_persistence` as a table.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawManagedPersistence {
+    /// Defaults to `true`.
+    pub enabled: Option<Sp<bool>>,
+    /// KMS key ARN that encrypts the managed logs.
+    pub encryption_key_arn: Option<Sp<String>>,
+}
+
+/// `cloudwatch` as a table.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCloudWatch {
+    /// Defaults to `true` when the table is written.
+    pub enabled: Option<Sp<bool>>,
+    /// Log group name, 1 to 512 of `A-Z a-z 0-9 . - _ / #`; the service default is `/aws/emr-serverless`.
+    pub log_group_name: Option<Sp<String>>,
+    /// Log stream name prefix, 1 to 512 characters without `:` or `*`.
+    pub log_stream_name_prefix: Option<Sp<String>>,
+    /// KMS key ARN that encrypts the log group.
+    pub encryption_key_arn: Option<Sp<String>>,
+    /// Which logs each worker type sends.
+    pub log_types: Option<Sp<RawLogTypes>>,
+}
+
+/// `log_types`: log types per worker type (case-insensitive values).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogTypes {
+    /// Spark driver: `stdout`, `stderr`.
+    pub spark_driver: Option<SpList>,
+    /// Spark executors: `stdout`, `stderr`.
+    pub spark_executor: Option<SpList>,
+    /// Hive driver: `stdout`, `stderr`, `hive_log`, `tez_am`.
+    pub hive_driver: Option<SpList>,
+    /// Tez tasks: `stdout`, `stderr`, `system_logs`.
+    pub tez_task: Option<SpList>,
+}
+
+/// `[roles.<key>]`: an IAM job runtime role. Its trust policy (for
+/// `emr-serverless.amazonaws.com`) is generated.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRole {
+    /// Role name, 1 to 64 of `A-Z a-z 0-9 + = , . @ _ -`; defaults to `<stack>-<key>`.
+    pub name: Option<Sp<String>>,
+    /// IAM path: `/` (the default) or `/path/`.
+    pub path: Option<Sp<String>>,
+    /// Description, at most 1000 characters.
+    pub description: Option<Sp<String>>,
+    /// Maximum session duration in seconds, 3600 (the default) to 43200.
+    pub max_session_duration: Option<Sp<i64>>,
+    /// ARN of a managed policy used as the permissions boundary.
+    pub permissions_boundary: Option<Sp<String>>,
+    /// ARNs of managed policies to attach, at most 20.
+    pub managed_policy_arns: Option<SpList>,
+    /// Application keys whose job runs may assume the role (the trust policy is
+    /// scoped to their ARNs); empty means any application of the account.
+    pub trust_applications: Option<SpList>,
+    /// Inline policies by name (1 to 128 of `A-Z a-z 0-9 + = , . @ _ -`); at
+    /// most 10240 characters in total, without whitespace.
+    #[serde(default)]
+    pub policies: BTreeMap<Sp<String>, Sp<RawPolicy>>,
+    /// Tags on the role, merged over the stack's `[tags]`.
+    pub tags: Option<Sp<SpMap>>,
+    /// Refuse plans that delete or replace the role.
+    pub prevent_destroy: Option<Sp<bool>>,
+}
+
+/// An inline policy: exactly one of `document` and `file`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    /// The policy document, as a JSON string or a table. It may use
+    /// `${application.<key>.arn}` for the ARN of an application of the stack.
+    pub document: Option<Sp<PolicyDocument>>,
+    /// A JSON file with the policy document, relative to the stack file.
+    pub file: Option<Sp<String>>,
+}
+
+/// `[repositories.<key>]`: an existing ECR repository; the stack manages one
+/// statement of its policy that lets the listed applications pull images.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRepository {
+    /// The ECR repository name (`analytics/spark`), 2 to 256 characters.
+    pub name: Sp<String>,
+    /// Application keys granted pull access.
+    pub applications: Option<SpList>,
+}
+
+/// `[applications.<key>]`: an EMR Serverless application.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawApplication {
+    /// Application name, 1 to 64 of `A-Z a-z 0-9 . _ / # -`; defaults to
+    /// `<stack>-<key>`. Changing it replaces the application.
+    pub name: Option<Sp<String>>,
+    /// The engine. Changing it replaces the application.
+    #[serde(rename = "type")]
+    pub engine: Sp<RawEngine>,
+    /// The release (`emr-7.2.0`), emr-6.6.0 or later.
+    pub release_label: Sp<String>,
+    /// The CPU architecture; the service default is `X86_64`.
+    pub architecture: Option<Sp<RawArchitecture>>,
+    /// The `[networks.*]` key of the subnets and security groups to attach to.
+    pub network: Option<Sp<String>>,
+    /// `[configs.*]` keys merged in order, under the application's own settings.
+    pub configs: Option<SpList>,
+    /// Runtime configuration classifications, merged over `configs` and `runtime_file`.
+    pub runtime: Option<Sp<Vec<Sp<RawConfiguration>>>>,
+    /// A JSON file with a list of classifications in the EMR format, relative to the stack file.
+    pub runtime_file: Option<Sp<String>>,
+    /// Log and metrics destinations, merged key by key over `configs`.
+    pub monitoring: Option<Sp<RawMonitoring>>,
+    /// A custom image for every worker type (emr-6.9.0 or later).
+    pub image: Option<Sp<RawImage>>,
+    /// A custom image URI for every worker type; the short form of `image = { uri = ".." }`.
+    pub image_uri: Option<Sp<String>>,
+    /// Custom images per worker type (emr-6.9.0 or later); not together with `image`.
+    pub worker_type_specifications: Option<Sp<RawWorkerTypes<RawWorkerSpec>>>,
+    /// Pre-initialized workers per worker type.
+    pub initial_capacity: Option<Sp<RawWorkerTypes<RawInitialCapacity>>>,
+    /// The most resources the application may use at once.
+    pub maximum_capacity: Option<Sp<RawMaximumCapacity>>,
+    /// Start on job submission (the service default is `true`).
+    pub auto_start: Option<Sp<Toggle<RawEnabled>>>,
+    /// Stop when idle (the service default is `true`, after 15 minutes).
+    pub auto_stop: Option<Sp<Toggle<RawAutoStop>>>,
+    /// Job concurrency and queueing (emr-7.0.0 or later); `{}` enables it with the defaults.
+    pub scheduler: Option<Sp<RawScheduler>>,
+    /// EMR Studio, Livy and sessions (Spark only).
+    pub interactive: Option<Sp<RawInteractive>>,
+    /// A KMS key for the workers' local disks.
+    pub disk_encryption: Option<Sp<RawDiskEncryption>>,
+    /// IAM Identity Center trusted identity propagation (emr-7.8.0 or later).
+    pub identity_center: Option<Sp<RawIdentityCenter>>,
+    /// Job-level cost allocation: a boolean or `{ enabled = .. }`.
+    pub job_level_cost_allocation: Option<Sp<Toggle<RawEnabled>>>,
+    /// Refuse plans that delete or replace the application.
+    pub prevent_destroy: Option<Sp<bool>>,
+    /// Tags on the application, merged over the stack's `[tags]`.
+    pub tags: Option<Sp<SpMap>>,
+}
+
+/// A value per worker type. Spark uses `driver` and `executor`; Hive uses
+/// `hive_driver` and `tez_task`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkerTypes<T> {
+    /// The Spark driver.
+    pub driver: Option<Sp<T>>,
+    /// Spark executors.
+    pub executor: Option<Sp<T>>,
+    /// The Hive driver.
+    pub hive_driver: Option<Sp<T>>,
+    /// Tez tasks.
+    pub tez_task: Option<Sp<T>>,
+}
+
+impl<T> RawWorkerTypes<T> {
+    /// The entries that are present, with their key.
+    pub fn entries(&self) -> Vec<(&'static str, &Sp<T>)> {
+        [
+            ("driver", &self.driver),
+            ("executor", &self.executor),
+            ("hive_driver", &self.hive_driver),
+            ("tez_task", &self.tez_task),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.as_ref().map(|value| (key, value)))
+        .collect()
+    }
+}
+
+/// `initial_capacity.<worker>`: pre-initialized workers of one type.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawInitialCapacity {
+    /// Number of workers, 1 to 1000000.
+    pub worker_count: Sp<i64>,
+    /// vCPU per worker: 1, 2, 4, 8 or 16 (`4` or `"4 vCPU"`).
+    pub cpu: Sp<Size>,
+    /// Memory per worker in GB (`16` or `"16 GB"`); the range and step depend on `cpu`.
+    pub memory: Sp<Size>,
+    /// Disk per worker in GB: 20 (the default) to 200, or to 2000 when shuffle-optimized.
+    pub disk: Option<Sp<Size>>,
+    /// The disk type; the service default is `STANDARD`.
+    pub disk_type: Option<Sp<RawDiskType>>,
+}
+
+/// `maximum_capacity`: totals across all workers of the application.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaximumCapacity {
+    /// Total vCPU (`200` or `"200 vCPU"`).
+    pub cpu: Sp<Size>,
+    /// Total memory in GB (`800` or `"800 GB"`).
+    pub memory: Sp<Size>,
+    /// Total disk in GB (`2000` or `"2000 GB"`).
+    pub disk: Option<Sp<Size>>,
+}
+
+/// `worker_type_specifications.<worker>`: the image of one worker type.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkerSpec {
+    /// The image, as for the application's `image`.
+    pub image: Option<Sp<RawImage>>,
+    /// The image URI, as for the application's `image_uri`.
+    pub image_uri: Option<Sp<String>>,
+}
+
+/// `image`: either `repository` and `tag`, or `uri`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawImage {
+    /// The `[repositories.*]` key of the image's repository.
+    pub repository: Option<Sp<String>>,
+    /// The image tag in that repository.
+    pub tag: Option<Sp<String>>,
+    /// Resolve the tag to its digest when planning and configure the digest
+    /// (default `true`), so a moved tag shows up as a change.
+    pub pin_digest: Option<Sp<bool>>,
+    /// A full image URI: `<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>` or `@sha256:<digest>`.
+    pub uri: Option<Sp<String>>,
+    /// Resolve the digest once when the application starts (`true`) or at every job submission.
+    pub application_level_digest_resolution: Option<Sp<bool>>,
+}
+
+/// `{ enabled = .. }`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnabled {
+    /// Defaults to `true` when the table is written.
+    pub enabled: Option<Sp<bool>>,
+}
+
+/// `auto_stop` as a table.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutoStop {
+    /// Defaults to `true` when the table is written.
+    pub enabled: Option<Sp<bool>>,
+    /// Idle minutes before the application stops, 1 to 10080 (default 15).
+    pub idle_timeout_minutes: Option<Sp<i64>>,
+}
+
+/// `scheduler`: job concurrency and queueing.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawScheduler {
+    /// Job runs at once, 1 to 1000 (default 15).
+    pub max_concurrent_runs: Option<Sp<i64>>,
+    /// Minutes a job run may wait in the queue, 15 to 720 (default 360).
+    pub queue_timeout_minutes: Option<Sp<i64>>,
+}
+
+/// `interactive`: interactive workloads (Spark only).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawInteractive {
+    /// EMR Studio notebooks (emr-6.14.0 or later).
+    pub studio_enabled: Option<Sp<bool>>,
+    /// The Apache Livy endpoint (emr-6.14.0 or later).
+    pub livy_endpoint_enabled: Option<Sp<bool>>,
+    /// Interactive sessions (emr-7.13.0 or later).
+    pub session_enabled: Option<Sp<bool>>,
+}
+
+/// `disk_encryption`: a KMS key for the workers' local disks.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDiskEncryption {
+    /// KMS key ARN (`arn:aws:kms:<region>:<account>:key/<id>`).
+    pub encryption_key_arn: Sp<String>,
+    /// Encryption context, at most 8 entries.
+    pub encryption_context: Option<Sp<SpMap>>,
+}
+
+/// `identity_center`: IAM Identity Center integration.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawIdentityCenter {
+    /// The Identity Center instance ARN (`arn:aws:sso:::instance/ssoins-...`).
+    pub instance_arn: Sp<String>,
+    /// Let users' background sessions continue after they sign out.
+    pub user_background_sessions_enabled: Option<Sp<bool>>,
+}

@@ -1,0 +1,1 @@
+//! Pure comparison of Desired and Actual into field-level changes, after normalisation.

@@ -1,0 +1,1 @@
+//! Changes into a petgraph DAG ordered by references between resources.

@@ -1,0 +1,157 @@
+//! Actual: what AWS holds for a stack, as read by `observe`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::address::Address;
+use super::application::{ApplicationSpec, ApplicationState, JobRunState};
+use super::network::{SecurityGroupInfo, SubnetInfo};
+use super::role::RoleSpec;
+use super::tags::{ADDRESS_TAG, STACK_TAG};
+
+/// Who a resource belongs to, according to its `emrstack:` tags.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Owner {
+    /// Tagged by an emrstack stack (possibly this one).
+    Stack {
+        stack: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        address: Option<Address>,
+    },
+    /// No `emrstack:stack` tag: created by someone else.
+    Unmanaged,
+}
+
+impl Owner {
+    /// The owner recorded in a resource's tags.
+    pub fn from_tags(tags: &BTreeMap<String, String>) -> Owner {
+        match tags.get(STACK_TAG) {
+            Some(stack) => Owner::Stack {
+                stack: stack.clone(),
+                address: tags.get(ADDRESS_TAG).and_then(|text| text.parse().ok()),
+            },
+            None => Owner::Unmanaged,
+        }
+    }
+
+    /// The address this resource has in `stack`, if that stack owns it.
+    pub fn address_in(&self, stack: &str) -> Option<&Address> {
+        match self {
+            Owner::Stack {
+                stack: owner,
+                address: Some(address),
+            } if owner == stack => Some(address),
+            _ => None,
+        }
+    }
+}
+
+/// A job run that is not finished.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRun {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub state: JobRunState,
+}
+
+/// A summary from `ListApplications`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationSummary {
+    pub id: String,
+    pub arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub state: ApplicationState,
+}
+
+/// An application as `GetApplication` returns it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedApplication {
+    pub id: String,
+    pub arn: String,
+    pub state: ApplicationState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_details: Option<String>,
+    /// The configuration, converted to the canonical form but without
+    /// server defaults filled in (see `diff::normalize`).
+    pub spec: ApplicationSpec,
+}
+
+impl ObservedApplication {
+    pub fn owner(&self) -> Owner {
+        Owner::from_tags(&self.spec.tags)
+    }
+}
+
+/// An IAM role with its policies and tags.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedRole {
+    pub arn: String,
+    /// The role's unique ID (`AROA...`).
+    pub role_id: String,
+    /// Policy documents are URL-decoded and parsed.
+    pub spec: RoleSpec,
+}
+
+impl ObservedRole {
+    pub fn owner(&self) -> Owner {
+        Owner::from_tags(&self.spec.tags)
+    }
+}
+
+/// A role from `ListRoles`, which returns no tags or policies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleSummary {
+    pub name: String,
+    pub arn: String,
+    pub path: String,
+    /// The decoded trust policy.
+    pub trust_policy: Value,
+}
+
+/// An ECR repository and its policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedRepository {
+    pub name: String,
+    pub arn: String,
+    /// The registry (account) ID.
+    pub registry_id: String,
+    /// `<registry>.dkr.ecr.<region>.amazonaws.com/<name>`.
+    pub uri: String,
+    /// The parsed repository policy; `None` when the repository has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Value>,
+}
+
+/// Everything observed for one stack in one account and region.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actual {
+    pub account_id: String,
+    pub region: String,
+    /// Applications owned by this stack, plus unowned ones whose name a
+    /// declared application uses (conflicts).
+    #[serde(default)]
+    pub applications: Vec<ObservedApplication>,
+    /// Active job runs of applications, by application ID. Only filled for
+    /// applications whose changes need a stop.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub active_jobs: BTreeMap<String, Vec<JobRun>>,
+    /// Roles owned by this stack, plus roles whose name a declared role uses.
+    #[serde(default)]
+    pub roles: Vec<ObservedRole>,
+    /// Repositories by ECR name: the declared ones that exist, plus those
+    /// whose policy holds this stack's statement.
+    #[serde(default)]
+    pub repositories: BTreeMap<String, ObservedRepository>,
+    /// Digests of image tags, by repository name then tag.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub image_digests: BTreeMap<String, BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub subnets: BTreeMap<String, SubnetInfo>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub security_groups: BTreeMap<String, SecurityGroupInfo>,
+}

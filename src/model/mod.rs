@@ -1,0 +1,27 @@
+//! The vocabulary every stage shares: addresses, Desired, Actual and the
+//! resource specifications. No I/O and no dependency on any other stage.
+
+pub mod actual;
+pub mod address;
+pub mod application;
+pub mod desired;
+pub mod network;
+pub mod reference;
+pub mod release;
+pub mod repository;
+pub mod role;
+pub mod tags;
+
+pub use actual::{Actual, ApplicationSummary, JobRun, ObservedApplication, ObservedRepository, ObservedRole, Owner, RoleSummary};
+pub use address::{Address, ResourceKind};
+pub use application::{
+    ApplicationField, ApplicationSpec, ApplicationState, Architecture, AutoStart, AutoStop, CloudWatchLogging,
+    Configuration, DesiredImage, DiskEncryption, DiskType, Engine, IdentityCenter, ImageConfig, ImageSource,
+    InitialCapacity, Interactive, JobLevelCostAllocation, JobRunState, ManagedPersistence, MaximumCapacity,
+    Monitoring, NetworkConfiguration, PrometheusMonitoring, S3Monitoring, Scheduler, WorkerResources, WorkerType,
+};
+pub use desired::{Desired, DesiredApplication, StackSettings};
+pub use network::{DesiredNetwork, SecurityGroupInfo, SubnetInfo};
+pub use release::{Feature, ReleaseLabel};
+pub use repository::DesiredRepository;
+pub use role::{DesiredRole, RoleSpec};

@@ -1,0 +1,1 @@
+//! Reading Actual through `Cloud`, concurrently and bounded.

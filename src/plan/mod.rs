@@ -1,0 +1,1 @@
+//! The Plan: data, a versioned file format and a fingerprint of what was observed.

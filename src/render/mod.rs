@@ -1,0 +1,1 @@
+//! Human, JSON and Markdown renderings of plans and diagnostics; pure functions to `String`.
