@@ -1,0 +1,248 @@
+"""The control API under ``/_emulator/`` (JSON in, JSON out).
+
+| Method and path | Body | Does |
+|---|---|---|
+| GET /_emulator/health | | liveness and versions |
+| GET /_emulator/config | | delays, job script, rate limits, faults |
+| GET /_emulator/faults | | the rules, with matched/fired counters |
+| POST /_emulator/faults | a rule, a list, or {"rules": [...], "seed"?} | adds rules, returns them with ids |
+| DELETE /_emulator/faults | | removes every rule |
+| DELETE /_emulator/faults/{id} | | removes one rule |
+| POST /_emulator/seed | {"seed": int or null} | reseeds the fault RNG |
+| GET, POST /_emulator/delays | {"createMs"?, "startMs"?, "stopMs"?, "cancelMs"?} | state delays in ms, -1 holds |
+| GET, POST /_emulator/job-script | {"script": [[state, seconds], ..., [terminal]]} | the default job script |
+| POST /_emulator/jobs | {"applicationId", "account"?, "region"?, "script"?, "name"?, "tags"?, "jobDriver"?, "force"?} | injects a job run |
+| POST /_emulator/transitions | {"applicationId", "account"?, "region"?} | completes a held or pending transition now |
+| GET /_emulator/calls[?account=] | | call counts |
+| DELETE /_emulator/calls | | resets call counts |
+| GET, POST /_emulator/rate-limit | {"enabled"?, "rate"?, "burst"?, "operations"?} | EMR Serverless rate limits |
+| POST /_emulator/reset | {"state"?: bool} | config and counts as at start-up; with state (default true) also every resource |
+
+Errors are ``{"error": "..."}`` with status 400 (bad input) or 404.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from werkzeug.wrappers import Request, Response
+
+from . import __version__, protocols
+from .config import apply_delays
+from .emr import errors as emr_errors
+from .emr import jobs
+from .faults import RuleError
+from .ratelimit import RateLimitError
+
+if TYPE_CHECKING:
+    from .front import Emulator
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _bad(message: str) -> ControlError:
+    return ControlError(400, message)
+
+
+def _package_version(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+class ControlApi:
+    def __init__(self, emulator: "Emulator") -> None:
+        self.emulator = emulator
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            status, result = self._dispatch(request)
+        except ControlError as e:
+            status, result = e.status, {"error": e.message}
+        except emr_errors.ApiError as e:
+            status, result = e.status, {"error": e.message, "code": e.code}
+        response = Response(json.dumps(result, indent=None), status=status, content_type="application/json")
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> tuple[int, Any]:
+        path = request.path.rstrip("/")
+        method = request.method
+        routes: dict[tuple[str, str], Callable[[Request], Any]] = {
+            ("GET", "/_emulator/health"): self.health,
+            ("GET", "/_emulator/config"): self.config,
+            ("GET", "/_emulator/faults"): lambda r: self.emulator.faults.to_json(),
+            ("POST", "/_emulator/faults"): self.add_faults,
+            ("DELETE", "/_emulator/faults"): self.clear_faults,
+            ("POST", "/_emulator/seed"): self.seed,
+            ("GET", "/_emulator/delays"): lambda r: self.emulator.emr_backend.settings.delays_json(),
+            ("POST", "/_emulator/delays"): self.set_delays,
+            ("GET", "/_emulator/job-script"): self.job_script,
+            ("POST", "/_emulator/job-script"): self.set_job_script,
+            ("POST", "/_emulator/jobs"): self.inject_job,
+            ("POST", "/_emulator/transitions"): self.release,
+            ("GET", "/_emulator/calls"): self.calls,
+            ("DELETE", "/_emulator/calls"): self.reset_calls,
+            ("GET", "/_emulator/rate-limit"): lambda r: self.emulator.rate_limiter.to_json(),
+            ("POST", "/_emulator/rate-limit"): self.set_rate_limit,
+            ("POST", "/_emulator/reset"): self.reset,
+        }
+        handler = routes.get((method, path))
+        if handler is not None:
+            return 200, handler(request)
+        if method == "DELETE" and path.startswith("/_emulator/faults/"):
+            rule_id = path[len("/_emulator/faults/"):]
+            if not self.emulator.faults.remove(rule_id):
+                raise ControlError(404, f"no fault rule {rule_id!r}")
+            return 200, {"removed": rule_id}
+        known_paths = {p for (_, p) in routes}
+        if path in known_paths:
+            raise ControlError(405, f"{method} is not supported on {path}")
+        raise ControlError(404, f"no control endpoint {method} {path}")
+
+    # --- endpoints --------------------------------------------------------------
+
+    def health(self, request: Request) -> Any:
+        return {
+            "status": "ok",
+            "emulator": __version__,
+            "moto": _package_version("moto"),
+            "botocore": _package_version("botocore"),
+            "uptimeSeconds": round(time.time() - self.emulator.started_at, 3),
+        }
+
+    def config(self, request: Request) -> Any:
+        settings = self.emulator.emr_backend.settings
+        return {
+            "delays": settings.delays_json(),
+            "jobScript": jobs.script_to_json(settings.job_script),
+            "rateLimit": self.emulator.rate_limiter.to_json(),
+            "faults": self.emulator.faults.to_json(),
+        }
+
+    def add_faults(self, request: Request) -> Any:
+        body = _json_body(request)
+        if isinstance(body, dict) and "rules" in body:
+            if "seed" in body:
+                self.seed_value(body["seed"])
+            body = body["rules"]
+        try:
+            rules = self.emulator.faults.add(body)
+        except RuleError as e:
+            raise _bad(str(e)) from None
+        return {"rules": [r.to_json() for r in rules]}
+
+    def clear_faults(self, request: Request) -> Any:
+        self.emulator.faults.clear()
+        return {"rules": []}
+
+    def seed(self, request: Request) -> Any:
+        body = _json_body(request)
+        if not isinstance(body, dict) or "seed" not in body:
+            raise _bad('send {"seed": <integer or null>}')
+        self.seed_value(body["seed"])
+        return {"seed": self.emulator.faults.seed}
+
+    def seed_value(self, seed: Any) -> None:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise _bad("seed must be an integer or null")
+        self.emulator.faults.set_seed(seed)
+
+    def set_delays(self, request: Request) -> Any:
+        settings = self.emulator.emr_backend.settings
+        try:
+            apply_delays(settings, _json_body(request))
+        except ValueError as e:
+            raise _bad(str(e)) from None
+        return settings.delays_json()
+
+    def job_script(self, request: Request) -> Any:
+        return {"script": jobs.script_to_json(self.emulator.emr_backend.settings.job_script)}
+
+    def set_job_script(self, request: Request) -> Any:
+        body = _json_body(request)
+        if not isinstance(body, dict) or "script" not in body:
+            raise _bad('send {"script": [[state, seconds], ..., [terminal state]]}')
+        script = _script(body["script"])
+        self.emulator.emr_backend.settings.job_script = script
+        return {"script": jobs.script_to_json(script)}
+
+    def inject_job(self, request: Request) -> Any:
+        body = _json_body(request)
+        account, region, app_id = _target(body)
+        allowed = {"applicationId", "account", "region", "script", "name", "tags", "jobDriver", "force",
+                   "configurationOverrides", "mode", "executionRoleArn"}
+        unknown = sorted(set(body) - allowed)
+        if unknown:
+            raise _bad(f"unknown keys: {', '.join(unknown)}")
+        script = _script(body["script"]) if body.get("script") is not None else None
+        force = body.get("force", False)
+        if not isinstance(force, bool):
+            raise _bad("force must be true or false")
+        job_body = {k: body[k] for k in ("name", "tags", "jobDriver", "configurationOverrides", "mode", "executionRoleArn") if k in body}
+        return self.emulator.emr_backend.inject_job(account, region, app_id, script, job_body, force)
+
+    def release(self, request: Request) -> Any:
+        account, region, app_id = _target(_json_body(request))
+        return self.emulator.emr_backend.release(account, region, app_id)
+
+    def calls(self, request: Request) -> Any:
+        return self.emulator.calls.to_json(request.args.get("account"))
+
+    def reset_calls(self, request: Request) -> Any:
+        self.emulator.calls.reset()
+        return self.emulator.calls.to_json()
+
+    def set_rate_limit(self, request: Request) -> Any:
+        try:
+            self.emulator.rate_limiter.configure(_json_body(request))
+        except RateLimitError as e:
+            raise _bad(str(e)) from None
+        return self.emulator.rate_limiter.to_json()
+
+    def reset(self, request: Request) -> Any:
+        body = _json_body(request, default={})
+        state = body.get("state", True) if isinstance(body, dict) else True
+        self.emulator.reset_config()
+        self.emulator.calls.reset()
+        if state:
+            self.emulator.reset_state()
+        return {"reset": True, "state": bool(state)}
+
+
+def _json_body(request: Request, default: Any = None) -> Any:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if default is not None:
+            return default
+        raise _bad("this endpoint needs a JSON body")
+    try:
+        return json.loads(raw)
+    except ValueError as e:
+        raise _bad(f"the body is not valid JSON: {e}") from None
+
+
+def _target(body: Any) -> tuple[str, str, str]:
+    if not isinstance(body, dict) or not isinstance(body.get("applicationId"), str):
+        raise _bad("applicationId is required")
+    account = body.get("account") or protocols.DEFAULT_ACCOUNT
+    region = body.get("region") or protocols.DEFAULT_REGION
+    if not isinstance(account, str) or not isinstance(region, str):
+        raise _bad("account and region are strings")
+    return account, region, body["applicationId"]
+
+
+def _script(value: Any) -> tuple[jobs.Step, ...]:
+    try:
+        return jobs.parse_script(value)
+    except jobs.ScriptError as e:
+        raise _bad(str(e)) from None

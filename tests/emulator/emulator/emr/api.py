@@ -1,0 +1,157 @@
+"""EMR Serverless over rest-json: request parsing, dispatch, response shapes.
+
+Path and query members follow the model's ``location`` traits; bodies and
+responses use the model's member names; timestamps are epoch seconds;
+errors carry ``X-Amzn-ErrorType`` and ``{"message": ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from .. import protocols
+from . import errors, model, routes
+from .backend import EmrBackend
+
+
+class EmrApi:
+    def __init__(self, backend: EmrBackend) -> None:
+        self.backend = backend
+
+    def handle(self, request: Request, account: str, region: str) -> Response:
+        try:
+            found = routes.match(request.method, request.path)
+            if found is None:
+                raise errors.ApiError(404, "UnknownOperationException", f"No operation for {request.method} {request.path}")
+            operation, params = found
+            handler = getattr(self, "_" + operation, None)
+            if handler is None:
+                raise errors.not_implemented(operation)
+            result = handler(request, account, region, **params)
+            return Response(
+                json.dumps(result),
+                status=200,
+                headers={"x-amzn-RequestId": protocols.new_request_id()},
+                content_type="application/json",
+            )
+        except errors.ApiError as e:
+            return protocols.error_response("emr-serverless", e.status, e.code, e.message)
+
+    # --- applications ---------------------------------------------------------
+
+    def _CreateApplication(self, request, account, region):
+        return self.backend.create_application(account, region, _body(request))
+
+    def _GetApplication(self, request, account, region, applicationId):
+        return self.backend.get_application(account, region, applicationId)
+
+    def _ListApplications(self, request, account, region):
+        states = request.args.getlist("states")
+        if states:
+            model.validate_value("ApplicationStateSet", states, "states")
+        return self.backend.list_applications(
+            account, region, states,
+            _int_param(request, "maxResults", "ListApplicationsRequestMaxResultsInteger"),
+            _token_param(request),
+        )
+
+    def _UpdateApplication(self, request, account, region, applicationId):
+        return self.backend.update_application(account, region, applicationId, _body(request))
+
+    def _DeleteApplication(self, request, account, region, applicationId):
+        return self.backend.delete_application(account, region, applicationId)
+
+    def _StartApplication(self, request, account, region, applicationId):
+        return self.backend.start_application(account, region, applicationId)
+
+    def _StopApplication(self, request, account, region, applicationId):
+        return self.backend.stop_application(account, region, applicationId)
+
+    # --- job runs ---------------------------------------------------------------
+
+    def _StartJobRun(self, request, account, region, applicationId):
+        return self.backend.start_job_run(account, region, applicationId, _body(request))
+
+    def _GetJobRun(self, request, account, region, applicationId, jobRunId):
+        return self.backend.get_job_run(account, region, applicationId, jobRunId)
+
+    def _ListJobRuns(self, request, account, region, applicationId):
+        states = request.args.getlist("states")
+        if states:
+            model.validate_value("JobRunStateSet", states, "states")
+        mode = request.args.get("mode")
+        if mode is not None:
+            model.validate_value("JobRunMode", mode, "mode")
+        return self.backend.list_job_runs(
+            account, region, applicationId, states,
+            _int_param(request, "maxResults", "ListJobRunsRequestMaxResultsInteger"),
+            _token_param(request),
+            _time_param(request, "createdAtAfter"),
+            _time_param(request, "createdAtBefore"),
+            mode,
+        )
+
+    def _CancelJobRun(self, request, account, region, applicationId, jobRunId):
+        return self.backend.cancel_job_run(account, region, applicationId, jobRunId)
+
+    # --- tags -------------------------------------------------------------------
+
+    def _TagResource(self, request, account, region, resourceArn):
+        return self.backend.tag_resource(account, region, resourceArn, _body(request))
+
+    def _UntagResource(self, request, account, region, resourceArn):
+        return self.backend.untag_resource(account, region, resourceArn, request.args.getlist("tagKeys"))
+
+    def _ListTagsForResource(self, request, account, region, resourceArn):
+        return self.backend.list_tags(account, region, resourceArn)
+
+
+def _body(request: Request) -> dict[str, Any]:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise errors.serialization("The request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise errors.serialization("The request body must be a JSON object")
+    return body
+
+
+def _int_param(request: Request, name: str, shape: str) -> int | None:
+    text = request.args.get(name)
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise errors.validation(f"Value '{text}' at '{name}' failed to satisfy constraint: Member must be an integer") from None
+    model.validate_value(shape, value, name)
+    return value
+
+
+def _token_param(request: Request) -> str | None:
+    token = request.args.get("nextToken")
+    if token is not None:
+        model.validate_value("NextToken", token, "nextToken")
+    return token
+
+
+def _time_param(request: Request, name: str) -> float | None:
+    """Query timestamps: ISO 8601 (what the SDKs send) or epoch seconds."""
+    text = request.args.get(name)
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise errors.validation(f"Value '{text}' at '{name}' failed to satisfy constraint: Member must be a timestamp") from None

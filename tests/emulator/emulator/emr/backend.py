@@ -1,0 +1,544 @@
+"""EMR Serverless state: applications and job runs per account and region.
+
+Every operation takes the backend lock, first brings the application up to
+date (``_advance``: a transition whose delay has passed is applied at its due
+time, so timestamps are exact and no timer threads exist), then checks the
+state rules of docs/api-semantics.md and acts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from . import applications, errors, images, jobs, model, rules
+from .applications import Application
+from .jobs import JobRun, Step
+
+
+@dataclass
+class Settings:
+    """Delays in milliseconds; -1 holds a transition until released."""
+
+    create_ms: int = 200
+    start_ms: int = 300
+    stop_ms: int = 300
+    cancel_ms: int = 200
+    job_script: tuple[Step, ...] = jobs.DEFAULT_SCRIPT
+
+    def delays_json(self) -> dict[str, int]:
+        return {"createMs": self.create_ms, "startMs": self.start_ms, "stopMs": self.stop_ms, "cancelMs": self.cancel_ms}
+
+
+DELAY_KEYS = {"createMs": "create_ms", "startMs": "start_ms", "stopMs": "stop_ms", "cancelMs": "cancel_ms"}
+
+
+@dataclass
+class Region:
+    """One account's EMR Serverless in one region."""
+
+    apps: dict[str, Application] = field(default_factory=dict)
+    # (operation, clientToken) -> (request fingerprint, response)
+    tokens: dict[tuple[str, str], tuple[str, dict[str, Any]]] = field(default_factory=dict)
+
+
+_RESOURCE_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-zA-Z0-9-]*):emr-serverless:(?P<region>[^:]+):(?P<account>\d{12}):"
+    r"/applications/(?P<app>[0-9a-zA-Z]+)(?:/jobruns/(?P<job>[0-9a-zA-Z]+)|/sessions/(?P<session>[0-9a-zA-Z]+))?"
+)
+
+DEFAULT_PAGE = 50
+
+
+def _fingerprint(body: dict[str, Any], extra: str = "") -> str:
+    rest = {k: v for k, v in body.items() if k != "clientToken"}
+    return extra + json.dumps(rest, sort_keys=True, separators=(",", ":"))
+
+
+def _encode_token(seq: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": seq}).encode()).decode()
+
+
+def _decode_token(token: str | None) -> int | None:
+    if token is None:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        after = data["after"]
+        if isinstance(after, bool) or not isinstance(after, int):
+            raise ValueError
+        return after
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise errors.validation("The pagination token is not valid") from None
+
+
+class EmrBackend:
+    def __init__(self, settings: Settings | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings or Settings()
+        # Millisecond timestamps: what GetApplication returns is exactly what
+        # the emulator stores and compares (createdAtAfter, ordering).
+        self.clock = lambda: round(clock(), 3)
+        self._lock = threading.RLock()
+        self._regions: dict[tuple[str, str], Region] = {}
+        self._seq = 0
+
+    # --- housekeeping ---------------------------------------------------------
+
+    def reset(self) -> None:
+        with self._lock:
+            self._regions.clear()
+
+    def _region(self, account: str, region: str) -> Region:
+        return self._regions.setdefault((account, region), Region())
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _app(self, account: str, region: str, app_id: str) -> Application:
+        model.validate_value("ApplicationId", app_id, "applicationId")
+        app = self._region(account, region).apps.get(app_id)
+        if app is None:
+            raise errors.not_found(f"Application {app_id} does not exist")
+        self._advance(app, self.clock())
+        return app
+
+    def _advance(self, app: Application, now: float) -> None:
+        if app.pending is None:
+            return
+        target, due = app.pending
+        if due is None or due > now:
+            return
+        app.pending = None
+        self._enter(app, target, due)
+
+    def _enter(self, app: Application, state: str, at: float) -> None:
+        app.state = state
+        app.updated_at = at
+        if state == "STARTED":
+            app.resolved_digests.update(app.starting_digests)
+            app.starting_digests = {}
+            # Jobs waiting for the application start their script now.
+            for job in app.jobs.values():
+                if job.clock_start is None and job.cancel_requested_at is None:
+                    job.clock_start = at
+
+    def _transition(self, app: Application, through: str, target: str, delay_ms: int, now: float) -> None:
+        app.state = through
+        app.updated_at = now
+        app.pending = (target, None if delay_ms < 0 else now + delay_ms / 1000.0)
+        self._advance(app, now)
+
+    def _token(self, region: Region, operation: str, body: dict[str, Any], extra: str = "") -> dict[str, Any] | None:
+        """The stored response for a repeated clientToken, or None."""
+        token = body.get("clientToken")
+        if token is None:
+            return None
+        stored = region.tokens.get((operation, token))
+        if stored is None:
+            return None
+        fingerprint, response = stored
+        if fingerprint != _fingerprint(body, extra):
+            raise errors.conflict(
+                f"The client token {token} was already used for a different {operation} request"
+            )
+        return copy.deepcopy(response)
+
+    def _remember(self, region: Region, operation: str, body: dict[str, Any], response: dict[str, Any], extra: str = "") -> None:
+        token = body.get("clientToken")
+        if token is not None:
+            region.tokens[(operation, token)] = (_fingerprint(body, extra), copy.deepcopy(response))
+
+    # --- applications ---------------------------------------------------------
+
+    def create_application(self, account: str, region_name: str, body: dict[str, Any]) -> dict[str, Any]:
+        model.validate_input("CreateApplication", body)
+        with self._lock:
+            region = self._region(account, region_name)
+            repeated = self._token(region, "CreateApplication", body)
+            if repeated is not None:
+                return repeated
+            cfg = applications.apply_fields(applications.defaults(body), body, account)
+            tags = dict(body.get("tags") or {})
+            rules.check_tags(tags)
+            rules.check_application(cfg)
+            for uri in _request_images(body):
+                images.check_exists(uri, account, region_name)
+            now = self.clock()
+            app_id = applications.new_id()
+            while app_id in region.apps:
+                app_id = applications.new_id()
+            arn = f"arn:{applications.partition(region_name)}:emr-serverless:{region_name}:{account}:/applications/{app_id}"
+            app = Application(
+                id=app_id, arn=arn, account=account, region=region_name, seq=self._next_seq(),
+                config=cfg, tags=tags, state="CREATING", created_at=now, updated_at=now,
+            )
+            region.apps[app_id] = app
+            self._transition(app, "CREATING", "CREATED", self.settings.create_ms, now)
+            response: dict[str, Any] = {"applicationId": app_id, "arn": arn}
+            if "name" in cfg:
+                response["name"] = cfg["name"]
+            self._remember(region, "CreateApplication", body, response)
+            return response
+
+    def get_application(self, account: str, region: str, app_id: str) -> dict[str, Any]:
+        with self._lock:
+            return {"application": self._app(account, region, app_id).describe()}
+
+    def list_applications(
+        self, account: str, region_name: str, states: list[str], max_results: int | None, next_token: str | None
+    ) -> dict[str, Any]:
+        after = _decode_token(next_token)
+        with self._lock:
+            now = self.clock()
+            apps = sorted(self._region(account, region_name).apps.values(), key=lambda a: a.seq)
+            for app in apps:
+                self._advance(app, now)
+            # TERMINATED applications are listed only when asked for (GUIDE).
+            wanted = set(states) if states else None
+            selected = [
+                a for a in apps
+                if (a.state in wanted if wanted else a.state != "TERMINATED") and (after is None or a.seq > after)
+            ]
+            page = selected[: max_results or DEFAULT_PAGE]
+            out: dict[str, Any] = {"applications": [a.summary() for a in page]}
+            if len(selected) > len(page):
+                out["nextToken"] = _encode_token(page[-1].seq)
+            return out
+
+    def update_application(self, account: str, region_name: str, app_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        model.validate_input("UpdateApplication", body, allow_blank_image_uri=True)
+        with self._lock:
+            region = self._region(account, region_name)
+            app = self._app(account, region_name, app_id)
+            repeated = self._token(region, "UpdateApplication", body, extra=app_id)
+            if repeated is not None:
+                return repeated
+            started = applications.check_state_for_update(app, body)
+            cfg = applications.apply_fields(app.config, body, account, started=started)
+            rules.check_application(cfg)
+            for uri in _request_images(body):
+                images.check_exists(uri, account, region_name)
+            old_slots = app.image_slots()
+            new_slots = applications.image_slots(cfg)
+            changed = {s: u for s, u in new_slots.items() if old_slots.get(s) != u}
+            # A running application pulls a changed image for new workers
+            # (BELIEF): the pull checks apply at once, before anything changes.
+            digests = self._resolve_images(app, changed) if started else {}
+            app.config = cfg
+            for slot, uri in old_slots.items():
+                if new_slots.get(slot) != uri:
+                    app.resolved_digests.pop(slot, None)
+            app.resolved_digests.update(digests)
+            app.updated_at = self.clock()
+            response = {"application": app.describe()}
+            self._remember(region, "UpdateApplication", body, response, extra=app_id)
+            return response
+
+    def delete_application(self, account: str, region: str, app_id: str) -> dict[str, Any]:
+        with self._lock:
+            app = self._app(account, region, app_id)
+            if app.state not in ("CREATED", "STOPPED"):
+                raise errors.validation(
+                    f"Application {app_id} must be in one of the following statuses [CREATED, STOPPED] to be deleted. "
+                    f"Current status: {app.state}"
+                )
+            self._refuse_with_active_jobs(app, "deleted")
+            self._enter(app, "TERMINATED", self.clock())
+            return {}
+
+    def start_application(self, account: str, region: str, app_id: str) -> dict[str, Any]:
+        with self._lock:
+            app = self._app(account, region, app_id)
+            if app.state in ("STARTED", "STARTING"):
+                return {}  # accepted, no change (BELIEF)
+            if app.state not in ("CREATED", "STOPPED"):
+                raise errors.validation(f"Application {app_id} cannot be started in state {app.state}")
+            self._start(app)
+            return {}
+
+    def _start(self, app: Application) -> None:
+        app.starting_digests = self._resolve_images(app, app.image_slots())
+        self._transition(app, "STARTING", "STARTED", self.settings.start_ms, self.clock())
+
+    def _resolve_images(self, app: Application, slots: dict[str, str]) -> dict[str, str]:
+        digests = {}
+        for slot, uri in slots.items():
+            digest = images.resolve_for_start(uri, app.account, app.region, app.arn)
+            if digest is not None:
+                digests[slot] = digest
+        return digests
+
+    def stop_application(self, account: str, region: str, app_id: str) -> dict[str, Any]:
+        with self._lock:
+            app = self._app(account, region, app_id)
+            if app.state in ("CREATED", "STOPPED", "STOPPING"):
+                return {}  # accepted, no change (BELIEF)
+            if app.state not in ("STARTED", "STARTING"):
+                raise errors.validation(f"Application {app_id} cannot be stopped in state {app.state}")
+            self._refuse_with_active_jobs(app, "stopped")
+            app.starting_digests = {}
+            self._transition(app, "STOPPING", "STOPPED", self.settings.stop_ms, self.clock())
+            return {}
+
+    def _refuse_with_active_jobs(self, app: Application, verb: str) -> None:
+        now = self.clock()
+        active = [(j.id, j.state(now)) for j in sorted(app.jobs.values(), key=lambda j: j.seq) if j.is_active(now)]
+        if active:
+            listed = ", ".join(f"{job_id} ({state})" for job_id, state in active)
+            raise errors.validation(
+                f"Application {app.id} cannot be {verb} while job runs are active: {listed}. "
+                "All scheduled and running jobs must be completed or cancelled first."
+            )
+
+    # --- job runs ---------------------------------------------------------------
+
+    def start_job_run(self, account: str, region_name: str, app_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        model.validate_input("StartJobRun", body)
+        with self._lock:
+            region = self._region(account, region_name)
+            app = self._app(account, region_name, app_id)
+            repeated = self._token(region, "StartJobRun", body, extra=app_id)
+            if repeated is not None:
+                return repeated
+            _check_execution_role(body["executionRoleArn"], account, app.arn)
+            driver = body.get("jobDriver") or {}
+            wanted = "sparkSubmit" if app.config["type"] == "SPARK" else "hive"
+            if driver.get(wanted) is None:
+                raise errors.validation(
+                    f"Job driver {next(iter(driver), 'none')} is not valid for a {app.config['type']} application; "
+                    f"use {wanted}"
+                )
+            tags = dict(body.get("tags") or {})
+            rules.check_tags(tags)
+            job = self._submit(app, self.settings.job_script, body, force=False)
+            response = {"applicationId": app.id, "jobRunId": job.id, "arn": job.arn}
+            self._remember(region, "StartJobRun", body, response, extra=app_id)
+            return response
+
+    def inject_job(
+        self, account: str, region: str, app_id: str, script: tuple[Step, ...] | None, body: dict[str, Any], force: bool
+    ) -> dict[str, Any]:
+        """The control API's job submission: no IAM role, any script."""
+        with self._lock:
+            app = self._app(account, region, app_id)
+            job = self._submit(app, script or self.settings.job_script, body, force=force)
+            return {"applicationId": app.id, "jobRunId": job.id, "arn": job.arn}
+
+    def _submit(self, app: Application, script: tuple[Step, ...], body: dict[str, Any], force: bool) -> JobRun:
+        now = self.clock()
+        needs_start = False
+        if not force:
+            if app.state in ("CREATED", "STOPPED"):
+                if not app.config["autoStartConfiguration"]["enabled"]:
+                    raise errors.validation(
+                        f"Application {app.id} is in {app.state} state and auto-start is disabled; "
+                        "start the application before submitting job runs"
+                    )
+                needs_start = True
+            elif app.state not in ("STARTED", "STARTING"):
+                raise errors.validation(f"Job runs cannot be submitted to application {app.id} in state {app.state}")
+            if needs_start:
+                # The image checks of a start happen before anything changes.
+                app.starting_digests = self._resolve_images(app, app.image_slots())
+        job_id = applications.new_id()
+        while job_id in app.jobs:
+            job_id = applications.new_id()
+        app.job_seq += 1
+        driver = body.get("jobDriver") or (
+            {"sparkSubmit": {"entryPoint": "local:///emulator/job.py"}}
+            if app.config["type"] == "SPARK"
+            else {"hive": {"query": "SELECT 1"}}
+        )
+        job = JobRun(
+            id=job_id,
+            arn=f"{app.arn}/jobruns/{job_id}",
+            application_id=app.id,
+            account=app.account,
+            region=app.region,
+            seq=app.job_seq,
+            created_at=now,
+            created_by=f"arn:{applications.partition(app.region)}:iam::{app.account}:user/emulator",
+            execution_role=body.get("executionRoleArn")
+            or f"arn:{applications.partition(app.region)}:iam::{app.account}:role/emulator-injected",
+            release_label=app.config["releaseLabel"],
+            job_driver=copy.deepcopy(driver),
+            script=script,
+            name=body.get("name"),
+            mode=body.get("mode") or "BATCH",
+            configuration_overrides=copy.deepcopy(body.get("configurationOverrides")),
+            execution_timeout_minutes=body.get("executionTimeoutMinutes", 720),
+            retry_policy=copy.deepcopy(body.get("retryPolicy")),
+            network_configuration=copy.deepcopy(app.config.get("networkConfiguration")),
+            execution_iam_policy=copy.deepcopy(body.get("executionIamPolicy")),
+            tags=dict(body.get("tags") or {}),
+        )
+        if force or app.state == "STARTED":
+            job.clock_start = now
+        app.jobs[job_id] = job
+        if needs_start:
+            # Auto-start (GUIDE): the job waits in its first state until STARTED.
+            self._transition(app, "STARTING", "STARTED", self.settings.start_ms, now)
+        return job
+
+    def _job(self, account: str, region: str, app_id: str, job_id: str) -> tuple[Application, JobRun]:
+        app = self._app(account, region, app_id)
+        model.validate_value("JobRunId", job_id, "jobRunId")
+        job = app.jobs.get(job_id)
+        if job is None:
+            raise errors.not_found(f"Job run {job_id} does not exist in application {app_id}")
+        return app, job
+
+    def get_job_run(self, account: str, region: str, app_id: str, job_id: str) -> dict[str, Any]:
+        with self._lock:
+            _, job = self._job(account, region, app_id, job_id)
+            return {"jobRun": job.describe(self.clock())}
+
+    def list_job_runs(
+        self,
+        account: str,
+        region: str,
+        app_id: str,
+        states: list[str],
+        max_results: int | None,
+        next_token: str | None,
+        created_after: float | None,
+        created_before: float | None,
+        mode: str | None,
+    ) -> dict[str, Any]:
+        after = _decode_token(next_token)
+        with self._lock:
+            app = self._app(account, region, app_id)
+            now = self.clock()
+            # Newest first (BELIEF); the token is the last job's sequence number.
+            runs = sorted(app.jobs.values(), key=lambda j: j.seq, reverse=True)
+            selected = [
+                j for j in runs
+                if (after is None or j.seq < after)
+                and (not states or j.state(now) in states)
+                and (created_after is None or j.created_at >= created_after)
+                and (created_before is None or j.created_at <= created_before)
+                and (mode is None or j.mode == mode)
+            ]
+            page = selected[: max_results or DEFAULT_PAGE]
+            out: dict[str, Any] = {"jobRuns": [j.summary(now) for j in page]}
+            if len(selected) > len(page):
+                out["nextToken"] = _encode_token(page[-1].seq)
+            return out
+
+    def cancel_job_run(self, account: str, region: str, app_id: str, job_id: str) -> dict[str, Any]:
+        with self._lock:
+            app, job = self._job(account, region, app_id, job_id)
+            now = self.clock()
+            state = job.state(now)
+            if state in jobs.TERMINAL:
+                raise errors.validation(f"Job run {job_id} is in terminal state {state} and cannot be cancelled")
+            if job.cancel_requested_at is None:
+                job.cancel_requested_at = now
+                delay = self.settings.cancel_ms
+                job.cancel_done_at = None if delay < 0 else now + delay / 1000.0
+            return {"applicationId": app.id, "jobRunId": job.id}
+
+    # --- tags ---------------------------------------------------------------------
+
+    def _tagged(self, account: str, region: str, arn: str) -> Application | JobRun:
+        model.validate_value("ResourceArn", arn, "resourceArn")
+        m = _RESOURCE_ARN.fullmatch(arn)
+        if not m or m["session"] is not None or m["account"] != account or m["region"] != region:
+            raise errors.not_found(f"Resource {arn} does not exist")
+        app = self._region(account, region).apps.get(m["app"])
+        if app is None:
+            raise errors.not_found(f"Resource {arn} does not exist")
+        if m["job"] is None:
+            return app
+        job = app.jobs.get(m["job"])
+        if job is None:
+            raise errors.not_found(f"Resource {arn} does not exist")
+        return job
+
+    def tag_resource(self, account: str, region: str, arn: str, body: dict[str, Any]) -> dict[str, Any]:
+        model.validate_input("TagResource", body)
+        with self._lock:
+            resource = self._tagged(account, region, arn)
+            merged = {**resource.tags, **body["tags"]}
+            rules.check_tags(body["tags"])
+            rules.check_tags(merged)
+            resource.tags = merged
+            return {}
+
+    def untag_resource(self, account: str, region: str, arn: str, keys: list[str]) -> dict[str, Any]:
+        model.validate_value("TagKeyList", keys, "tagKeys")
+        rules.check_tag_keys(keys)
+        with self._lock:
+            resource = self._tagged(account, region, arn)
+            resource.tags = {k: v for k, v in resource.tags.items() if k not in keys}
+            return {}
+
+    def list_tags(self, account: str, region: str, arn: str) -> dict[str, Any]:
+        with self._lock:
+            return {"tags": dict(self._tagged(account, region, arn).tags)}
+
+    # --- control ------------------------------------------------------------------
+
+    def release(self, account: str, region: str, app_id: str) -> dict[str, Any]:
+        """Completes a held (or pending) transition and held cancellations now."""
+        with self._lock:
+            app = self._app(account, region, app_id)
+            now = self.clock()
+            if app.pending is not None:
+                app.pending = (app.pending[0], now)
+                self._advance(app, now)
+            for job in app.jobs.values():
+                if job.cancel_requested_at is not None and job.cancel_done_at is None:
+                    job.cancel_done_at = now
+            return {"application": app.describe()}
+
+
+def _request_images(body: dict[str, Any]) -> list[str]:
+    """The non-blank image URIs a create or update request sets."""
+    uris = []
+    image = body.get("imageConfiguration") or {}
+    if image.get("imageUri"):
+        uris.append(image["imageUri"])
+    for spec in (body.get("workerTypeSpecifications") or {}).values():
+        uri = ((spec or {}).get("imageConfiguration") or {}).get("imageUri")
+        if uri:
+            uris.append(uri)
+    return uris
+
+
+def _check_execution_role(role_arn: str, account: str, application_arn: str) -> None:
+    """The job runtime role must exist in the emulated IAM of the caller's
+    account and trust emr-serverless.amazonaws.com (BELIEF: AWS refuses the
+    submission; it might instead fail the job)."""
+    from urllib.parse import unquote
+
+    from moto.iam.models import iam_backends
+
+    role_account = role_arn.split(":")[4]
+    if role_account != account:
+        raise errors.validation(f"Execution role {role_arn} is not in account {account}")
+    part = role_arn.split(":")[1]
+    try:
+        role = iam_backends[account][part].get_role_by_arn(role_arn)
+    except Exception:
+        raise errors.validation(
+            f"Execution role {role_arn} cannot be assumed: it does not exist or is not set up with the required "
+            "trust relationship"
+        ) from None
+    trust = role.assume_role_policy_document or ""
+    if trust.startswith("%7B") or trust.startswith("%7b"):
+        trust = unquote(trust)
+    context = {"aws:sourcearn": application_arn, "aws:sourceaccount": account}
+    if not images.policy_allows(trust, "sts:AssumeRole", context):
+        raise errors.validation(
+            f"Execution role {role_arn} cannot be assumed: it does not exist or is not set up with the required "
+            "trust relationship"
+        )

@@ -1,0 +1,274 @@
+"""Rules beyond the API model: normalisation, defaults, engines, sizes, gates.
+
+Each rule names its source as docs/api-semantics.md does (API, GUIDE, TF,
+BELIEF); tests/emulator/README.md lists the BELIEFs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from . import errors
+
+# --- engines and worker types ------------------------------------------------
+
+# Worker types per engine. initialCapacity uses upper-case keys (GUIDE §1.3);
+# workerTypeSpecifications uses the capitalised names (GUIDE §4, API docs).
+# Keys are accepted case-insensitively and stored in the canonical spelling
+# (BELIEF).
+ENGINES: dict[str, dict[str, tuple[str, ...]]] = {
+    "SPARK": {"initialCapacity": ("DRIVER", "EXECUTOR"), "workerTypeSpecifications": ("Driver", "Executor")},
+    "HIVE": {"initialCapacity": ("DRIVER", "TEZ_TASK"), "workerTypeSpecifications": ("HiveDriver", "TezTask")},
+}
+
+
+def normalize_type(value: str) -> str:
+    """SPARK or HIVE in upper case, from any casing (BELIEF: case-insensitive)."""
+    upper = value.upper()
+    if upper not in ENGINES:
+        raise errors.validation(f"Unsupported engine {value}. Supported engines: SPARK, HIVE")
+    return upper
+
+
+def canonical_worker_type(engine: str, field: str, key: str) -> str:
+    allowed = ENGINES[engine][field]
+    for name in allowed:
+        if name.lower() == key.lower():
+            return name
+    raise errors.validation(
+        f"Worker type {key} is not supported in {field} for application type {engine}. "
+        f"Supported worker types: {', '.join(allowed)}"
+    )
+
+
+# --- release labels ----------------------------------------------------------
+
+_RELEASE = re.compile(r"emr-(\d+)\.(\d+)\.(\d+)")
+FIRST_RELEASE = (6, 6, 0)  # GUIDE §8: EMR Serverless starts at emr-6.6.0
+
+
+def parse_release(label: str) -> tuple[int, int, int]:
+    m = _RELEASE.fullmatch(label)
+    if not m:
+        raise errors.validation(
+            f"Release label {label} is not valid: a release label has the form emr-<major>.<minor>.<patch>"
+        )
+    version = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    if version < FIRST_RELEASE:
+        raise errors.validation(f"Release label {label} is not supported: EMR Serverless supports emr-6.6.0 and later")
+    return version
+
+
+def _release_text(version: tuple[int, int, int]) -> str:
+    return "emr-%d.%d.%d" % version
+
+
+# --- capacity strings ----------------------------------------------------------
+
+# The model's patterns (CpuSize, MemorySize, DiskSize); the number is kept and
+# the unit spelled `vCPU` / `GB` with one space (BELIEF: AWS echoes `2 vCPU`).
+_CPU = re.compile(r"([1-9][0-9]*)\s?(?:vCPU|vcpu|VCPU)?")
+_MEMORY = re.compile(r"([1-9][0-9]*)\s?(?:GB|gb|gB|Gb)?")
+_DISK = re.compile(r"([1-9][0-9]*)\s?(?:GB|gb|gB|Gb)")
+
+
+def _amount(pattern: re.Pattern[str], value: str, what: str) -> int:
+    m = pattern.fullmatch(value)
+    if not m:
+        raise errors.validation(f"{what} {value} is not valid")
+    return int(m.group(1))
+
+
+def cpu_amount(value: str) -> int:
+    return _amount(_CPU, value, "CPU size")
+
+
+def memory_amount(value: str) -> int:
+    return _amount(_MEMORY, value, "Memory size")
+
+
+def disk_amount(value: str) -> int:
+    return _amount(_DISK, value, "Disk size")
+
+
+def normalize_cpu(value: str) -> str:
+    return f"{cpu_amount(value)} vCPU"
+
+
+def normalize_memory(value: str) -> str:
+    return f"{memory_amount(value)} GB"
+
+
+def normalize_disk(value: str) -> str:
+    return f"{disk_amount(value)} GB"
+
+
+def normalize_disk_type(value: str) -> str:
+    # The model accepts SHUFFLE_OPTIMIZED, Shuffle_optimized, STANDARD, ...
+    return value.upper()
+
+
+DEFAULT_DISK = "20 GB"  # GUIDE §6.4: 20G default per worker
+
+
+def normalize_worker_configuration(cfg: dict[str, Any]) -> dict[str, Any]:
+    out = {"cpu": normalize_cpu(cfg["cpu"]), "memory": normalize_memory(cfg["memory"])}
+    out["disk"] = normalize_disk(cfg["disk"]) if cfg.get("disk") is not None else DEFAULT_DISK
+    if cfg.get("diskType") is not None:
+        out["diskType"] = normalize_disk_type(cfg["diskType"])
+    return out
+
+
+def normalize_initial_capacity(engine: str, value: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, entry in value.items():
+        name = canonical_worker_type(engine, "initialCapacity", key)
+        if name in out:
+            raise errors.validation(f"Worker type {name} appears more than once in initialCapacity")
+        item: dict[str, Any] = {"workerCount": entry["workerCount"]}
+        if entry.get("workerConfiguration") is not None:
+            item["workerConfiguration"] = normalize_worker_configuration(entry["workerConfiguration"])
+        out[name] = item
+    return out
+
+
+def normalize_maximum_capacity(value: dict[str, Any]) -> dict[str, Any]:
+    out = {"cpu": normalize_cpu(value["cpu"]), "memory": normalize_memory(value["memory"])}
+    if value.get("disk") is not None:
+        out["disk"] = normalize_disk(value["disk"])
+    return out
+
+
+# --- worker sizes (GUIDE §1.2) -------------------------------------------------
+
+# vCPU -> (min memory GB, max memory GB, step GB)
+WORKER_MEMORY: dict[int, tuple[int, int, int]] = {
+    1: (2, 8, 1),
+    2: (4, 16, 1),
+    4: (8, 30, 1),
+    8: (16, 60, 4),
+    16: (32, 120, 8),
+}
+DISK_RANGE = {"STANDARD": (20, 200), "SHUFFLE_OPTIMIZED": (20, 2000)}
+
+
+def check_worker_size(worker_type: str, cfg: dict[str, Any]) -> None:
+    cpu = cpu_amount(cfg["cpu"])
+    memory = memory_amount(cfg["memory"])
+    if cpu not in WORKER_MEMORY:
+        raise errors.validation(
+            f"Worker configuration of {worker_type} is not valid: {cpu} vCPU is not supported; "
+            "a worker has 1, 2, 4, 8 or 16 vCPU"
+        )
+    low, high, step = WORKER_MEMORY[cpu]
+    if not low <= memory <= high or (memory - low) % step:
+        raise errors.validation(
+            f"Worker configuration of {worker_type} is not valid: {memory} GB of memory is not supported "
+            f"with {cpu} vCPU; supported: {low} GB to {high} GB in {step} GB increments"
+        )
+    disk_type = cfg.get("diskType", "STANDARD")
+    disk = disk_amount(cfg.get("disk", DEFAULT_DISK))
+    low, high = DISK_RANGE[disk_type]
+    if not low <= disk <= high:
+        raise errors.validation(
+            f"Worker configuration of {worker_type} is not valid: {disk} GB of {disk_type} disk is not supported; "
+            f"supported: {low} GB to {high} GB"
+        )
+
+
+# --- tags (API patterns; GUIDE §7.3 limits) -----------------------------------
+
+MAX_USER_TAGS = 50
+
+
+def check_tags(tags: dict[str, str], field: str = "tags") -> None:
+    """The checks on tags that the model does not make."""
+    if len(tags) > MAX_USER_TAGS:
+        raise errors.validation(
+            f"Too many tags: {len(tags)} tags in {field}; a resource can have at most {MAX_USER_TAGS} user tags"
+        )
+    for key, value in tags.items():
+        if key.lower().startswith("aws:"):
+            raise errors.validation(f"Tag key {key} is not valid: the aws: prefix is reserved for AWS use")
+        if isinstance(value, str) and value.lower().startswith("aws:"):
+            raise errors.validation(f"Tag value {value} of tag {key} is not valid: the aws: prefix is reserved for AWS use")
+
+
+def check_tag_keys(keys: list[str]) -> None:
+    for key in keys:
+        if key.lower().startswith("aws:"):
+            raise errors.validation(f"Tag key {key} is not valid: the aws: prefix is reserved for AWS use")
+
+
+# --- scheduler (API reference of SchedulerConfiguration) -----------------------
+
+SCHEDULER_DEFAULTS = {"maxConcurrentRuns": 15, "queueTimeoutMinutes": 360}
+SCHEDULER_RANGES = {"maxConcurrentRuns": (1, 1000), "queueTimeoutMinutes": (15, 720)}
+
+
+def check_scheduler(value: dict[str, Any]) -> None:
+    for key, (low, high) in SCHEDULER_RANGES.items():
+        if value.get(key) is None:
+            continue
+        n = value[key]
+        if not low <= n <= high:
+            raise errors.validation(
+                f"Value '{n}' at 'schedulerConfiguration.{key}' failed to satisfy constraint: "
+                f"Member must have value between {low} and {high}"
+            )
+
+
+# --- whole-application checks --------------------------------------------------
+
+# Minimum release per feature (GUIDE §1.9, API reference of SchedulerConfiguration).
+GATES = {
+    "imageConfiguration": (6, 9, 0),
+    "workerTypeSpecifications": (6, 9, 0),
+    "ARM64": (6, 9, 0),
+    "interactiveConfiguration": (6, 14, 0),
+    "schedulerConfiguration": (7, 0, 0),
+    "SHUFFLE_OPTIMIZED": (7, 1, 0),
+    "prometheusMonitoringConfiguration": (7, 1, 0),
+}
+
+
+def _gate(feature: str, release: tuple[int, int, int], label: str, what: str | None = None) -> None:
+    needed = GATES[feature]
+    if release < needed:
+        raise errors.validation(
+            f"{what or feature} is supported with release label {_release_text(needed)} and later; "
+            f"the application uses {label}"
+        )
+
+
+def check_application(cfg: dict[str, Any]) -> None:
+    """Checks an application's complete (created or merged) configuration."""
+    label = cfg["releaseLabel"]
+    release = parse_release(label)
+    engine = cfg["type"]
+    for worker_type, entry in cfg.get("initialCapacity", {}).items():
+        worker = entry.get("workerConfiguration")
+        if worker is None:
+            continue
+        check_worker_size(worker_type, worker)
+        if worker.get("diskType") == "SHUFFLE_OPTIMIZED":
+            _gate("SHUFFLE_OPTIMIZED", release, label, "The SHUFFLE_OPTIMIZED disk type")
+    if cfg.get("architecture") == "ARM64":
+        _gate("ARM64", release, label, "The ARM64 architecture")
+    if cfg.get("imageConfiguration"):
+        _gate("imageConfiguration", release, label)
+    if cfg.get("workerTypeSpecifications"):
+        _gate("workerTypeSpecifications", release, label)
+    interactive = cfg.get("interactiveConfiguration") or {}
+    if any(interactive.get(k) for k in ("studioEnabled", "livyEndpointEnabled", "sessionEnabled")):
+        _gate("interactiveConfiguration", release, label)
+        if engine != "SPARK":
+            raise errors.validation("interactiveConfiguration is supported only for SPARK applications")
+    if cfg.get("schedulerConfiguration"):
+        _gate("schedulerConfiguration", release, label)
+    prometheus = (cfg.get("monitoringConfiguration") or {}).get("prometheusMonitoringConfiguration")
+    if prometheus and prometheus.get("remoteWriteUrl"):
+        _gate("prometheusMonitoringConfiguration", release, label)
+        if engine != "SPARK":
+            raise errors.validation("prometheusMonitoringConfiguration is supported only for SPARK applications")

@@ -1,0 +1,139 @@
+"""The front WSGI layer: every request passes here first.
+
+For each request it works out service, region, account and operation, then
+in this order:
+
+1. ``/_emulator/...`` goes to the control API (never faulted or counted);
+2. fault rules may delay it, answer it with an error or drop the connection;
+3. the EMR Serverless rate limiter may throttle it;
+4. EMR Serverless goes to our implementation, everything else to moto.
+
+Accounts: the ``x-moto-account-id`` header if the client sent one, else the
+access key ID when it is exactly 12 digits, else moto's default
+123456789012. The front layer writes the result into ``x-moto-account-id`` so
+that moto and our EMR Serverless agree on it.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any, Callable, Iterable
+
+from werkzeug.wrappers import Request, Response
+
+from . import protocols
+from .config import StartupConfig
+from .counters import CallCounter
+from .emr.api import EmrApi
+from .emr.backend import EmrBackend
+from .faults import FaultEngine
+from .ratelimit import RateLimiter
+
+DROP_CONNECTION = "emulator.drop_connection"
+
+
+class Emulator:
+    """The whole emulator as one WSGI application."""
+
+    def __init__(self, startup: StartupConfig) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        from .control import ControlApi
+
+        self.startup = startup
+        self.emr_backend = EmrBackend(startup.settings())
+        self.emr_api = EmrApi(self.emr_backend)
+        self.faults = FaultEngine(startup.seed)
+        self.faults.add(startup.faults)
+        self.rate_limiter = RateLimiter()
+        self.rate_limiter.configure(startup.rate_limit)
+        self.calls = CallCounter()
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.control = ControlApi(self)
+        self.started_at = time.time()
+
+    def reset_config(self) -> None:
+        """Faults, seed, delays, job script and rate limits as at start-up."""
+        settings = self.startup.settings()
+        current = self.emr_backend.settings
+        for name in ("create_ms", "start_ms", "stop_ms", "cancel_ms", "job_script"):
+            setattr(current, name, getattr(settings, name))
+        self.faults.clear()
+        self.faults.set_seed(self.startup.seed)
+        self.faults.add(self.startup.faults)
+        self.rate_limiter.reset()
+        self.rate_limiter.configure(self.startup.rate_limit)
+
+    def reset_state(self) -> None:
+        from moto.moto_api._internal.models import moto_api_backend
+
+        self.emr_backend.reset()
+        moto_api_backend.reset()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/_emulator" or path.startswith("/_emulator/"):
+            return self.control(environ, start_response)
+
+        body = _buffer_body(environ)
+        scope = protocols.parse_authorization(environ.get("HTTP_AUTHORIZATION"))
+        service = scope.service
+        region = scope.region or protocols.DEFAULT_REGION
+        account = (
+            environ.get("HTTP_X_MOTO_ACCOUNT_ID")
+            or protocols.account_from_access_key(scope.access_key)
+            or protocols.DEFAULT_ACCOUNT
+        )
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
+
+        if path.startswith("/moto-api"):
+            return self.moto(environ, start_response)
+
+        operation = protocols.operation_name(
+            service, environ.get("REQUEST_METHOD", "GET"), path, Request(environ).headers, body,
+            environ.get("QUERY_STRING", ""),
+        )
+
+        decision = self.faults.decide(service, operation, account, region)
+        if decision.latency_ms:
+            self.calls.record("delayed", service, operation, account)
+            time.sleep(decision.latency_ms / 1000.0)
+        rule = decision.rule
+        if rule is not None:
+            self.calls.record("faulted", service, operation, account)
+            if rule.kind == "drop":
+                drop = environ.get(DROP_CONNECTION)
+                if drop is None:
+                    raise RuntimeError("invariant: the emulator's request handler provides drop_connection")
+                drop(rule.reset)
+                raise ConnectionAbortedError("connection dropped by a fault rule")
+            return _fault_response(service, rule)(environ, start_response)
+
+        if service == "emr-serverless" and not self.rate_limiter.allow(account, region, operation):
+            self.calls.record("throttled", service, operation, account)
+            return protocols.throttle_response(service)(environ, start_response)
+
+        self.calls.record("served", service, operation, account)
+        if service == "emr-serverless":
+            response = self.emr_api.handle(Request(environ), account, region)
+            return response(environ, start_response)
+        return self.moto(environ, start_response)
+
+
+def _fault_response(service: str | None, rule) -> Response:
+    if rule.kind == "throttle":
+        return protocols.throttle_response(service)
+    if rule.kind == "server_error":
+        return protocols.server_error_response(service, rule.status)
+    return protocols.error_response(service, rule.status, rule.code, rule.message)
+
+
+def _buffer_body(environ: dict[str, Any]) -> bytes:
+    """Reads the body once and puts it back, so every layer can read it."""
+    body = Request(environ).get_data(cache=False)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    environ["wsgi.input_terminated"] = False
+    return body
