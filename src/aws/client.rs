@@ -1,0 +1,255 @@
+//! `AwsCloud`: the SDK clients, how they are configured, and the one path
+//! every call takes (rate limiter, SDK call with its retries, classification,
+//! call hook).
+
+use std::collections::BTreeMap;
+use std::error::Error as StdError;
+use std::future::Future;
+use std::sync::{Mutex, PoisonError};
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use tokio::time::Instant;
+
+use super::error::cloud_error;
+use super::limiter::RateLimiter;
+use super::settings::{AwsSettings, CallEvent, CallHook, Service};
+use crate::cloud::{CloudError, ErrorKind};
+
+/// The `Cloud` implementation against AWS (or an emulator at `endpoint_url`).
+pub struct AwsCloud {
+    pub(super) region: String,
+    pub(super) emr: aws_sdk_emrserverless::Client,
+    pub(super) iam: aws_sdk_iam::Client,
+    pub(super) ecr: aws_sdk_ecr::Client,
+    pub(super) ec2: aws_sdk_ec2::Client,
+    pub(super) sts: aws_sdk_sts::Client,
+    limiter: RateLimiter,
+    on_call: Option<CallHook>,
+    counts: Mutex<BTreeMap<(Service, &'static str), u64>>,
+}
+
+impl std::fmt::Debug for AwsCloud {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsCloud")
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Retries a bare HTTP 429 as throttling. The SDK's own classifiers retry
+/// 500, 502, 503 and 504 by status, and throttling by error code; a 429
+/// without a recognised code (a proxy, a new error name) would otherwise
+/// fail at once.
+#[derive(Debug)]
+struct TooManyRequests;
+
+impl ClassifyRetry for TooManyRequests {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.response() {
+            Some(response) if response.status().as_u16() == 429 => RetryAction::throttling_error(),
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "HTTP 429"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::http_status_code_classifier()
+    }
+}
+
+impl AwsCloud {
+    /// Loads the AWS configuration (the standard credential chain, or
+    /// `settings.credentials`; the profile; the region) and builds one client
+    /// per service, all with the same endpoint, retry and timeout settings.
+    ///
+    /// Fails with [`ErrorKind::Invalid`] when no region resolves. Credentials
+    /// are resolved lazily: a missing credential surfaces on the first call as
+    /// [`ErrorKind::AccessDenied`].
+    pub async fn connect(settings: AwsSettings) -> Result<AwsCloud, CloudError> {
+        let retry = RetryConfig::standard()
+            .with_max_attempts(settings.retry.max_attempts.max(1))
+            .with_initial_backoff(settings.retry.initial_backoff)
+            .with_max_backoff(settings.retry.max_backoff);
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(settings.timeouts.connect)
+            .operation_attempt_timeout(settings.timeouts.attempt)
+            .operation_timeout(settings.timeouts.operation)
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry)
+            .timeout_config(timeouts);
+        if let Some(region) = &settings.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(endpoint) = &settings.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        if let Some(credentials) = &settings.credentials {
+            loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
+                &credentials.access_key_id,
+                &credentials.secret_access_key,
+                credentials.session_token.clone(),
+                None,
+                "emrstack-settings",
+            ));
+        }
+        let config = loader.load().await;
+        let region = config.region().map(ToString::to_string).ok_or_else(|| {
+            CloudError::new(
+                ErrorKind::Invalid,
+                "Connect",
+                "no AWS region is configured: set `region` in the stack's [stack] table, the AWS_REGION \
+                 environment variable, or `region` in the AWS profile",
+            )
+        })?;
+        let emr = aws_sdk_emrserverless::config::Builder::from(&config)
+            .retry_classifier(TooManyRequests)
+            .build();
+        let iam = aws_sdk_iam::config::Builder::from(&config)
+            .retry_classifier(TooManyRequests)
+            .build();
+        let ecr = aws_sdk_ecr::config::Builder::from(&config)
+            .retry_classifier(TooManyRequests)
+            .build();
+        let ec2 = aws_sdk_ec2::config::Builder::from(&config)
+            .retry_classifier(TooManyRequests)
+            .build();
+        let sts = aws_sdk_sts::config::Builder::from(&config)
+            .retry_classifier(TooManyRequests)
+            .build();
+        Ok(AwsCloud {
+            region,
+            emr: aws_sdk_emrserverless::Client::from_conf(emr),
+            iam: aws_sdk_iam::Client::from_conf(iam),
+            ecr: aws_sdk_ecr::Client::from_conf(ecr),
+            ec2: aws_sdk_ec2::Client::from_conf(ec2),
+            sts: aws_sdk_sts::Client::from_conf(sts),
+            limiter: RateLimiter::new(settings.rate_limits),
+            on_call: settings.on_call,
+            counts: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// How many calls each operation has made, keyed `service:Operation`
+    /// (`emr-serverless:GetApplication`). A call is one SDK operation (one
+    /// page of a listing); the SDK's retries of it are not counted.
+    pub fn call_counts(&self) -> BTreeMap<String, u64> {
+        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts
+            .iter()
+            .map(|((service, operation), count)| (format!("{service}:{operation}"), *count))
+            .collect()
+    }
+
+    /// The total number of calls made so far (see [`AwsCloud::call_counts`]).
+    pub fn total_calls(&self) -> u64 {
+        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts.values().sum()
+    }
+
+    /// Runs one SDK call: waits for the operation's token bucket, awaits the
+    /// request (the SDK retries inside it), classifies a failure and reports
+    /// the call to the hook.
+    pub(super) async fn call<T, E>(
+        &self,
+        service: Service,
+        operation: &'static str,
+        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<T, CloudError>
+    where
+        E: ProvideErrorMetadata + StdError + 'static,
+    {
+        // The request future does nothing until awaited, so the limiter runs
+        // before anything is sent.
+        let rate_limit_wait = self.limiter.acquire(service, operation).await;
+        {
+            let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+            *counts.entry((service, operation)).or_insert(0) += 1;
+        }
+        let started = Instant::now();
+        let result = request.await.map_err(|err| cloud_error(service, operation, &err));
+        if let Some(hook) = &self.on_call {
+            hook(&CallEvent {
+                service,
+                operation,
+                rate_limit_wait,
+                elapsed: started.elapsed(),
+                error: result.as_ref().err(),
+            });
+        }
+        result
+    }
+}
+
+/// The token for the next page, or `None` when the listing is complete. A
+/// token equal to the one just used would loop forever, so it is an error.
+pub(super) fn next_page(
+    operation: &str,
+    used: Option<&str>,
+    next: Option<String>,
+) -> Result<Option<String>, CloudError> {
+    match next {
+        Some(token) if token.is_empty() => Ok(None),
+        Some(token) if Some(token.as_str()) == used => Err(CloudError::new(
+            ErrorKind::Other,
+            operation,
+            "the service returned the same pagination token twice",
+        )),
+        other => Ok(other),
+    }
+}
+
+/// A policy document as the JSON text the APIs take.
+pub(super) fn document_text(operation: &str, document: &serde_json::Value) -> Result<String, CloudError> {
+    serde_json::to_string(document).map_err(|err| {
+        CloudError::new(
+            ErrorKind::Invalid,
+            operation,
+            format!("the policy document cannot be serialized: {err}"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pagination_stops_on_absent_or_empty_tokens_and_refuses_loops() {
+        assert_eq!(next_page("L", None, None).unwrap(), None);
+        assert_eq!(next_page("L", None, Some(String::new())).unwrap(), None);
+        assert_eq!(
+            next_page("L", Some("a"), Some("b".to_string())).unwrap(),
+            Some("b".to_string())
+        );
+        assert_eq!(
+            next_page("L", Some("a"), Some("a".to_string())).unwrap_err().kind,
+            ErrorKind::Other
+        );
+    }
+
+    #[tokio::test]
+    async fn connect_uses_the_configured_region_without_calling_aws() {
+        let settings = AwsSettings {
+            region: Some("eu-west-1".to_string()),
+            endpoint_url: Some("http://127.0.0.1:9".to_string()),
+            ..AwsSettings::default()
+        };
+        let cloud = AwsCloud::connect(settings).await.unwrap();
+        assert_eq!(cloud.region, "eu-west-1");
+        assert_eq!(cloud.total_calls(), 0);
+    }
+}

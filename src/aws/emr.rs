@@ -1,0 +1,199 @@
+//! EMR Serverless calls: applications, job runs and tags.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_emrserverless::types::{ApplicationState as SdkApplicationState, JobRunState as SdkJobRunState};
+
+use super::client::{AwsCloud, next_page};
+use super::convert::application::{create_input, job_run, observed, summary, update_input};
+use super::settings::Service;
+use crate::cloud::{ApplicationRef, CloudError, ErrorKind};
+use crate::model::{
+    ApplicationField, ApplicationSpec, ApplicationState, ApplicationSummary, JobRun, JobRunState, ObservedApplication,
+};
+
+const EMR: Service = Service::EmrServerless;
+
+/// The largest page ListApplications and ListJobRuns allow.
+const PAGE_SIZE: i32 = 50;
+
+impl AwsCloud {
+    /// `ListApplications` with every state but TERMINATED, all pages.
+    pub(super) async fn emr_list_applications(&self) -> Result<Vec<ApplicationSummary>, CloudError> {
+        // AWS leaves TERMINATED applications out of an unfiltered list, but
+        // asking for the live states explicitly does not depend on that.
+        let states: Vec<SdkApplicationState> = [
+            ApplicationState::Creating,
+            ApplicationState::Created,
+            ApplicationState::Starting,
+            ApplicationState::Started,
+            ApplicationState::Stopping,
+            ApplicationState::Stopped,
+        ]
+        .into_iter()
+        .map(|state| SdkApplicationState::from(state.api_name()))
+        .collect();
+        let mut applications = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let request = self
+                .emr
+                .list_applications()
+                .max_results(PAGE_SIZE)
+                .set_states(Some(states.clone()))
+                .set_next_token(token.clone())
+                .send();
+            let page = self.call(EMR, "ListApplications", request).await?;
+            for entry in page.applications {
+                let entry = summary(entry)?;
+                if entry.state != ApplicationState::Terminated {
+                    applications.push(entry);
+                }
+            }
+            token = match next_page("ListApplications", token.as_deref(), page.next_token)? {
+                Some(next) => Some(next),
+                None => return Ok(applications),
+            };
+        }
+    }
+
+    pub(super) async fn emr_get_application(&self, id: &str) -> Result<ObservedApplication, CloudError> {
+        let output = self
+            .call(
+                EMR,
+                "GetApplication",
+                self.emr.get_application().application_id(id).send(),
+            )
+            .await?;
+        let application = output
+            .application
+            .ok_or_else(|| CloudError::new(ErrorKind::Other, "GetApplication", "the response has no `application`"))?;
+        observed(application)
+    }
+
+    pub(super) async fn emr_create_application(
+        &self,
+        spec: &ApplicationSpec,
+        client_token: &str,
+    ) -> Result<ApplicationRef, CloudError> {
+        let input = create_input(spec, client_token)?;
+        let output = self.call(EMR, "CreateApplication", input.send_with(&self.emr)).await?;
+        Ok(ApplicationRef {
+            id: output.application_id,
+            arn: output.arn,
+        })
+    }
+
+    pub(super) async fn emr_update_application(
+        &self,
+        id: &str,
+        spec: &ApplicationSpec,
+        fields: &BTreeSet<ApplicationField>,
+        client_token: &str,
+    ) -> Result<(), CloudError> {
+        let input = update_input(id, spec, fields, client_token)?;
+        self.call(EMR, "UpdateApplication", input.send_with(&self.emr)).await?;
+        Ok(())
+    }
+
+    pub(super) async fn emr_start_application(&self, id: &str) -> Result<(), CloudError> {
+        self.call(
+            EMR,
+            "StartApplication",
+            self.emr.start_application().application_id(id).send(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn emr_stop_application(&self, id: &str) -> Result<(), CloudError> {
+        self.call(
+            EMR,
+            "StopApplication",
+            self.emr.stop_application().application_id(id).send(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn emr_delete_application(&self, id: &str) -> Result<(), CloudError> {
+        self.call(
+            EMR,
+            "DeleteApplication",
+            self.emr.delete_application().application_id(id).send(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `ListJobRuns` filtered to the active states, all pages.
+    pub(super) async fn emr_list_active_job_runs(&self, application_id: &str) -> Result<Vec<JobRun>, CloudError> {
+        let states: Vec<SdkJobRunState> = JobRunState::ACTIVE
+            .into_iter()
+            .map(|state| SdkJobRunState::from(state.api_name()))
+            .collect();
+        let mut runs = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let request = self
+                .emr
+                .list_job_runs()
+                .application_id(application_id)
+                .max_results(PAGE_SIZE)
+                .set_states(Some(states.clone()))
+                .set_next_token(token.clone())
+                .send();
+            let page = self.call(EMR, "ListJobRuns", request).await?;
+            for entry in page.job_runs {
+                let run = job_run(entry)?;
+                // The filter is the service's; checking again costs nothing.
+                if run.state.is_active() {
+                    runs.push(run);
+                }
+            }
+            token = match next_page("ListJobRuns", token.as_deref(), page.next_token)? {
+                Some(next) => Some(next),
+                None => return Ok(runs),
+            };
+        }
+    }
+
+    pub(super) async fn emr_cancel_job_run(&self, application_id: &str, job_run_id: &str) -> Result<(), CloudError> {
+        let request = self
+            .emr
+            .cancel_job_run()
+            .application_id(application_id)
+            .job_run_id(job_run_id)
+            .send();
+        self.call(EMR, "CancelJobRun", request).await?;
+        Ok(())
+    }
+
+    pub(super) async fn emr_tag(&self, arn: &str, tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let request = self
+            .emr
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
+            .send();
+        self.call(EMR, "TagResource", request).await?;
+        Ok(())
+    }
+
+    pub(super) async fn emr_untag(&self, arn: &str, keys: &[String]) -> Result<(), CloudError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let request = self
+            .emr
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send();
+        self.call(EMR, "UntagResource", request).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,672 @@
+//! Error classification: every SDK error becomes a [`CloudError`] here, with
+//! one `classify_*` function per service deciding the [`ErrorKind`].
+//!
+//! The SDK has already retried what it could (throttling, 5xx, timeouts,
+//! dropped connections) by the time an error arrives here; the kind tells the
+//! executor what is left to do (wait for propagation, stop the application
+//! first, give up).
+
+use std::error::Error as StdError;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::request_id::RequestId;
+
+use super::settings::Service;
+use crate::cloud::{CloudError, ErrorKind};
+
+/// How a call failed, before classification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// The service answered with an error.
+    Service,
+    /// No complete response: connection refused, reset or dropped.
+    Dispatch,
+    /// The attempt or operation timeout fired.
+    Timeout,
+    /// A response arrived that could not be parsed.
+    Response,
+    /// The request could not be built (a bug on our side, or no credentials).
+    Construction,
+}
+
+/// The facts classification looks at, taken from any SDK error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ErrorFacts {
+    pub failure: Failure,
+    pub code: Option<String>,
+    pub message: String,
+    pub status: Option<u16>,
+    pub request_id: Option<String>,
+}
+
+impl ErrorFacts {
+    /// Facts of a service error response.
+    #[cfg(test)]
+    pub fn service(code: &str, message: &str, status: u16) -> ErrorFacts {
+        ErrorFacts {
+            failure: Failure::Service,
+            code: Some(code.to_string()),
+            message: message.to_string(),
+            status: Some(status),
+            request_id: None,
+        }
+    }
+
+    fn code(&self) -> &str {
+        self.code.as_deref().unwrap_or("")
+    }
+}
+
+/// Extracts the facts from an SDK error of any operation.
+pub(crate) fn facts<E>(err: &SdkError<E, HttpResponse>) -> ErrorFacts
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+{
+    let request_id =
+        |from_headers: Option<&str>, from_body: Option<&str>| from_headers.or(from_body).map(str::to_string);
+    match err {
+        SdkError::ServiceError(context) => {
+            let service_error = context.err();
+            let message = match service_error.message() {
+                Some(message) => message.to_string(),
+                None => DisplayErrorContext(service_error).to_string(),
+            };
+            ErrorFacts {
+                failure: Failure::Service,
+                code: service_error.code().map(str::to_string),
+                message,
+                status: Some(context.raw().status().as_u16()),
+                // Query protocols (IAM, EC2, STS) carry the request ID in the
+                // body, which the SDK keeps in the error metadata.
+                request_id: request_id(context.raw().headers().request_id(), service_error.meta().request_id()),
+            }
+        }
+        SdkError::ResponseError(context) => ErrorFacts {
+            failure: Failure::Response,
+            code: None,
+            message: DisplayErrorContext(err).to_string(),
+            status: Some(context.raw().status().as_u16()),
+            request_id: request_id(context.raw().headers().request_id(), None),
+        },
+        SdkError::TimeoutError(_) => ErrorFacts {
+            failure: Failure::Timeout,
+            code: None,
+            message: DisplayErrorContext(err).to_string(),
+            status: None,
+            request_id: None,
+        },
+        SdkError::DispatchFailure(dispatch) => ErrorFacts {
+            failure: if dispatch.is_timeout() {
+                Failure::Timeout
+            } else {
+                Failure::Dispatch
+            },
+            code: None,
+            message: DisplayErrorContext(err).to_string(),
+            status: None,
+            request_id: None,
+        },
+        _ => ErrorFacts {
+            failure: Failure::Construction,
+            code: None,
+            message: DisplayErrorContext(err).to_string(),
+            status: None,
+            request_id: None,
+        },
+    }
+}
+
+/// The classified error of one SDK call.
+pub(crate) fn cloud_error<E>(service: Service, operation: &str, err: &SdkError<E, HttpResponse>) -> CloudError
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+{
+    let facts = facts(err);
+    from_facts(service, operation, facts)
+}
+
+/// The classified error for already extracted facts.
+pub(crate) fn from_facts(service: Service, operation: &str, facts: ErrorFacts) -> CloudError {
+    let kind = match service {
+        Service::EmrServerless => classify_emr(&facts),
+        Service::Iam => classify_iam(&facts),
+        Service::Ecr => classify_ecr(&facts),
+        Service::Ec2 => classify_ec2(&facts),
+        Service::Sts => classify_sts(&facts),
+    };
+    CloudError {
+        kind,
+        operation: operation.to_string(),
+        code: facts.code,
+        message: facts.message,
+        request_id: facts.request_id,
+    }
+}
+
+/// EMR Serverless.
+pub(crate) fn classify_emr(facts: &ErrorFacts) -> ErrorKind {
+    match facts.code() {
+        "ResourceNotFoundException" => ErrorKind::NotFound,
+        "ConflictException" => ErrorKind::Conflict,
+        "ValidationException" if is_state_conflict(&facts.message) => ErrorKind::Conflict,
+        "ValidationException" if is_role_propagation(&facts.message) => ErrorKind::Propagation,
+        "ValidationException" | "ServiceQuotaExceededException" => ErrorKind::Invalid,
+        "InternalServerException" => ErrorKind::Transient,
+        _ => classify_common(facts),
+    }
+}
+
+/// IAM.
+pub(crate) fn classify_iam(facts: &ErrorFacts) -> ErrorKind {
+    match facts.code() {
+        "NoSuchEntity" => ErrorKind::NotFound,
+        "EntityAlreadyExists" | "DeleteConflict" => ErrorKind::Conflict,
+        // IAM checks principals when a trust policy is written; a role or
+        // user created seconds ago is not visible yet.
+        "MalformedPolicyDocument" if contains(&facts.message, "invalid principal in policy") => ErrorKind::Propagation,
+        "MalformedPolicyDocument" | "InvalidInput" | "LimitExceeded" | "UnmodifiableEntity" | "PolicyNotAttachable" => {
+            ErrorKind::Invalid
+        }
+        "ServiceFailure" | "ConcurrentModification" | "EntityTemporarilyUnmodifiable" => ErrorKind::Transient,
+        _ => classify_common(facts),
+    }
+}
+
+/// ECR.
+pub(crate) fn classify_ecr(facts: &ErrorFacts) -> ErrorKind {
+    match facts.code() {
+        "RepositoryNotFoundException" | "ImageNotFoundException" | "RepositoryPolicyNotFoundException" => {
+            ErrorKind::NotFound
+        }
+        // ECR checks IAM principals in a repository policy when it is set;
+        // a role created seconds ago is not visible yet.
+        "InvalidParameterException" if contains(&facts.message, "principal not found") => ErrorKind::Propagation,
+        "InvalidParameterException"
+        | "ValidationException"
+        | "LimitExceededException"
+        | "InvalidTagParameterException" => ErrorKind::Invalid,
+        "ServerException" => ErrorKind::Transient,
+        _ => classify_common(facts),
+    }
+}
+
+/// EC2. Its error codes are not modelled; missing resources end in `.NotFound`.
+pub(crate) fn classify_ec2(facts: &ErrorFacts) -> ErrorKind {
+    let code = facts.code();
+    if code.ends_with(".NotFound") {
+        return ErrorKind::NotFound;
+    }
+    if code.ends_with(".Malformed") {
+        return ErrorKind::Invalid;
+    }
+    match code {
+        "InvalidParameterValue"
+        | "InvalidParameter"
+        | "InvalidParameterCombination"
+        | "MissingParameter"
+        | "InvalidFilter" => ErrorKind::Invalid,
+        "InternalError" | "Unavailable" => ErrorKind::Transient,
+        _ => classify_common(facts),
+    }
+}
+
+/// STS.
+pub(crate) fn classify_sts(facts: &ErrorFacts) -> ErrorKind {
+    match facts.code() {
+        "RegionDisabledException" => ErrorKind::AccessDenied,
+        _ => classify_common(facts),
+    }
+}
+
+/// What every service shares: transport failures, throttling, credentials,
+/// and HTTP status classes for codes no service-specific rule knows.
+fn classify_common(facts: &ErrorFacts) -> ErrorKind {
+    match facts.failure {
+        Failure::Timeout | Failure::Dispatch if mentions_credentials(&facts.message) => {
+            return ErrorKind::AccessDenied;
+        }
+        Failure::Timeout | Failure::Dispatch => return ErrorKind::Transient,
+        Failure::Construction if mentions_credentials(&facts.message) => {
+            return ErrorKind::AccessDenied;
+        }
+        Failure::Construction => return ErrorKind::Other,
+        Failure::Service | Failure::Response => {}
+    }
+    const THROTTLING: &[&str] = &[
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+        "EC2ThrottledException",
+    ];
+    const ACCESS: &[&str] = &[
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnauthorizedAccess",
+        "AuthFailure",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "MissingAuthenticationToken",
+        "ExpiredToken",
+        "ExpiredTokenException",
+    ];
+    const TRANSIENT: &[&str] = &[
+        "InternalFailure",
+        "InternalError",
+        "InternalServerError",
+        "InternalServerException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    ];
+    let code = facts.code();
+    if THROTTLING.contains(&code) {
+        return ErrorKind::Throttled;
+    }
+    if ACCESS.contains(&code) {
+        return ErrorKind::AccessDenied;
+    }
+    if TRANSIENT.contains(&code) {
+        return ErrorKind::Transient;
+    }
+    match facts.status {
+        Some(429) => ErrorKind::Throttled,
+        Some(status) if status >= 500 => ErrorKind::Transient,
+        Some(401 | 403) if code.is_empty() => ErrorKind::AccessDenied,
+        _ => ErrorKind::Other,
+    }
+}
+
+/// Whether an EMR Serverless `ValidationException` says the application (or
+/// job run) is in a state that does not allow the call, as opposed to the
+/// request being wrong. The executor reacts to these by stopping the
+/// application or waiting, so every wording the service uses belongs here.
+pub(crate) fn is_state_conflict(message: &str) -> bool {
+    const PHRASES: &[&str] = &[
+        // "Application X must be in one of the following statuses [CREATED, STOPPED]. Current status: STARTED"
+        "must be in one of the following statuses",
+        // The 2023 wording: "must be in one of the statuses to be updated: [STOPPED, CREATED]"
+        "must be in one of the statuses",
+        // Updates of a STARTED application outside the live subset (TF #49109).
+        "only the following configurations can be updated when an application is in started state",
+        // StopApplication and DeleteApplication while job runs are active.
+        "running jobs",
+        "job runs are active",
+        "jobs must be completed or cancelled",
+        // "Application X cannot be started in state TERMINATED", "Job run X is in terminal state SUCCESS".
+        "cannot be started in state",
+        "cannot be stopped in state",
+        "in terminal state",
+        "current status:",
+    ];
+    let lower = message.to_ascii_lowercase();
+    PHRASES.iter().any(|phrase| lower.contains(phrase))
+}
+
+/// Whether an EMR Serverless `ValidationException` says a role cannot be
+/// assumed yet, which right after the role was created is IAM propagation.
+pub(crate) fn is_role_propagation(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.contains("role")
+        && [
+            "cannot be assumed",
+            "could not be assumed",
+            "unable to assume",
+            "failed to assume",
+            "not authorized to perform: sts:assumerole",
+        ]
+        .iter()
+        .any(|phrase| lower.contains(phrase))
+}
+
+fn contains(message: &str, lowercase_phrase: &str) -> bool {
+    message.to_ascii_lowercase().contains(lowercase_phrase)
+}
+
+fn mentions_credentials(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.contains("credentials") && !lower.contains("connection")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_runtime_api::client::result::{ConnectorError, SdkError};
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn check(classify: fn(&ErrorFacts) -> ErrorKind, cases: &[(&str, &str, u16, ErrorKind)]) {
+        for (code, message, status, expect) in cases {
+            let facts = ErrorFacts::service(code, message, *status);
+            assert_eq!(classify(&facts), *expect, "{code}: {message} ({status})");
+        }
+    }
+
+    #[test]
+    fn emr_serverless_table() {
+        use ErrorKind::*;
+        check(
+            classify_emr,
+            &[
+                (
+                    "ResourceNotFoundException",
+                    "Application 00f does not exist",
+                    404,
+                    NotFound,
+                ),
+                (
+                    "ConflictException",
+                    "The client token t was already used for a different request",
+                    409,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
+                    "Application 00f must be in one of the following statuses [CREATED, STOPPED]. Current status: STARTED",
+                    400,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
+                    "Only the following configurations can be updated when an application is in STARTED state: schedulerConfiguration.maxConcurrentRuns, extendedSupportConfiguration, imageConfiguration, workerTypeSpecifications.imageConfiguration, maximumCapacity.",
+                    400,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
+                    "Application must be in one of the statuses to be updated: [STOPPED, CREATED]",
+                    400,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
+                    "Application cannot be stopped while there are running jobs",
+                    400,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
+                    "Application 00f cannot be stopped while job runs are active: j1 (RUNNING). All scheduled and running jobs must be completed or cancelled first.",
+                    400,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
+                    "Application 00f cannot be started in state TERMINATED",
+                    400,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
+                    "Execution role arn:aws:iam::1:role/r cannot be assumed: it does not exist or is not set up with the required trust relationship",
+                    400,
+                    Propagation,
+                ),
+                (
+                    "ValidationException",
+                    "Release label emr-1.0.0 is not supported",
+                    400,
+                    Invalid,
+                ),
+                (
+                    "ServiceQuotaExceededException",
+                    "The maximum number of applications has been reached",
+                    402,
+                    Invalid,
+                ),
+                ("InternalServerException", "boom", 500, Transient),
+                ("ThrottlingException", "Rate exceeded", 429, Throttled),
+                ("TooManyRequestsException", "slow down", 429, Throttled),
+                ("", "", 429, Throttled),
+                ("", "", 503, Transient),
+                ("AccessDeniedException", "User is not authorized", 403, AccessDenied),
+                (
+                    "UnrecognizedClientException",
+                    "The security token included in the request is invalid",
+                    403,
+                    AccessDenied,
+                ),
+                ("SomethingNew", "?", 400, Other),
+            ],
+        );
+    }
+
+    #[test]
+    fn iam_table() {
+        use ErrorKind::*;
+        check(
+            classify_iam,
+            &[
+                ("NoSuchEntity", "The role with name r cannot be found.", 404, NotFound),
+                ("EntityAlreadyExists", "Role with name r already exists.", 409, Conflict),
+                (
+                    "DeleteConflict",
+                    "Cannot delete entity, must delete policies first.",
+                    409,
+                    Conflict,
+                ),
+                (
+                    "MalformedPolicyDocument",
+                    "Invalid principal in policy: \"AWS\":\"arn:aws:iam::1:role/new\"",
+                    400,
+                    Propagation,
+                ),
+                ("MalformedPolicyDocument", "Syntax errors in policy.", 400, Invalid),
+                (
+                    "LimitExceeded",
+                    "Cannot exceed quota for PoliciesPerRole: 10",
+                    409,
+                    Invalid,
+                ),
+                ("InvalidInput", "bad", 400, Invalid),
+                ("ServiceFailure", "internal", 500, Transient),
+                ("ConcurrentModification", "try again", 409, Transient),
+                ("Throttling", "Rate exceeded", 400, Throttled),
+                ("AccessDenied", "not authorized", 403, AccessDenied),
+            ],
+        );
+    }
+
+    #[test]
+    fn ecr_table() {
+        use ErrorKind::*;
+        check(
+            classify_ecr,
+            &[
+                (
+                    "RepositoryNotFoundException",
+                    "The repository with name 'x' does not exist",
+                    400,
+                    NotFound,
+                ),
+                ("ImageNotFoundException", "The image does not exist", 400, NotFound),
+                ("RepositoryPolicyNotFoundException", "no policy", 400, NotFound),
+                (
+                    "InvalidParameterException",
+                    "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Principal not found'",
+                    400,
+                    Propagation,
+                ),
+                (
+                    "InvalidParameterException",
+                    "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'",
+                    400,
+                    Invalid,
+                ),
+                ("LimitExceededException", "too many", 400, Invalid),
+                ("ServerException", "internal", 500, Transient),
+                ("ThrottlingException", "Rate exceeded", 400, Throttled),
+                ("AccessDeniedException", "no", 400, AccessDenied),
+            ],
+        );
+    }
+
+    #[test]
+    fn ec2_and_sts_tables() {
+        use ErrorKind::*;
+        check(
+            classify_ec2,
+            &[
+                (
+                    "InvalidSubnetID.NotFound",
+                    "The subnet ID 'subnet-1' does not exist",
+                    400,
+                    NotFound,
+                ),
+                (
+                    "InvalidGroup.NotFound",
+                    "The security group 'sg-1' does not exist",
+                    400,
+                    NotFound,
+                ),
+                ("InvalidVpcID.NotFound", "x", 400, NotFound),
+                ("InvalidSubnetID.Malformed", "x", 400, Invalid),
+                ("InvalidParameterValue", "x", 400, Invalid),
+                ("RequestLimitExceeded", "Request limit exceeded.", 503, Throttled),
+                ("InternalError", "x", 500, Transient),
+                ("Unavailable", "x", 503, Transient),
+                ("UnauthorizedOperation", "You are not authorized", 403, AccessDenied),
+                ("AuthFailure", "x", 401, AccessDenied),
+            ],
+        );
+        check(
+            classify_sts,
+            &[
+                (
+                    "InvalidClientTokenId",
+                    "The security token included in the request is invalid.",
+                    403,
+                    AccessDenied,
+                ),
+                ("ExpiredToken", "expired", 400, AccessDenied),
+                ("Throttling", "Rate exceeded", 400, Throttled),
+                ("", "", 500, Transient),
+            ],
+        );
+    }
+
+    #[test]
+    fn transport_failures_are_transient_and_missing_credentials_are_access_denied() {
+        let transport = |failure, message: &str| ErrorFacts {
+            failure,
+            code: None,
+            message: message.to_string(),
+            status: None,
+            request_id: None,
+        };
+        for classify in [classify_emr, classify_iam, classify_ecr, classify_ec2, classify_sts] {
+            assert_eq!(
+                classify(&transport(Failure::Dispatch, "connection reset")),
+                ErrorKind::Transient
+            );
+            assert_eq!(
+                classify(&transport(Failure::Timeout, "attempt timeout")),
+                ErrorKind::Transient
+            );
+            assert_eq!(
+                classify(&transport(
+                    Failure::Dispatch,
+                    "failed to load credentials: no providers in chain"
+                )),
+                ErrorKind::AccessDenied
+            );
+            assert_eq!(
+                classify(&transport(Failure::Construction, "missing field")),
+                ErrorKind::Other
+            );
+        }
+    }
+
+    fn response(status: u16, request_id: Option<&str>) -> HttpResponse {
+        let mut response = HttpResponse::new(StatusCode::try_from(status).expect("status"), SdkBody::empty());
+        if let Some(id) = request_id {
+            response.headers_mut().insert("x-amzn-requestid", id.to_string());
+        }
+        response
+    }
+
+    #[test]
+    fn sdk_errors_become_cloud_errors_with_code_message_and_request_id() {
+        use aws_sdk_emrserverless::operation::get_application::GetApplicationError;
+        let meta = ErrorMetadata::builder()
+            .code("ResourceNotFoundException")
+            .message("Application 00f does not exist")
+            .build();
+        let err = SdkError::service_error(GetApplicationError::generic(meta), response(404, Some("req-1")));
+        let cloud = cloud_error(Service::EmrServerless, "GetApplication", &err);
+        assert_eq!(
+            cloud,
+            CloudError {
+                kind: ErrorKind::NotFound,
+                operation: "GetApplication".to_string(),
+                code: Some("ResourceNotFoundException".to_string()),
+                message: "Application 00f does not exist".to_string(),
+                request_id: Some("req-1".to_string()),
+            }
+        );
+    }
+
+    #[test]
+    fn modelled_errors_are_classified_like_generic_ones() {
+        use aws_sdk_iam::operation::get_role::GetRoleError;
+        use aws_sdk_iam::types::error::NoSuchEntityException;
+        let modelled = NoSuchEntityException::builder()
+            .message("The role with name r cannot be found.")
+            .meta(
+                ErrorMetadata::builder()
+                    .code("NoSuchEntity")
+                    .custom("aws_request_id", "body-id")
+                    .build(),
+            )
+            .build();
+        let err = SdkError::service_error(GetRoleError::NoSuchEntityException(modelled), response(404, None));
+        let cloud = cloud_error(Service::Iam, "GetRole", &err);
+        assert_eq!(cloud.kind, ErrorKind::NotFound);
+        assert_eq!(cloud.code.as_deref(), Some("NoSuchEntity"));
+        // IAM puts the request ID in the body; the SDK keeps it in the metadata.
+        assert_eq!(cloud.request_id.as_deref(), Some("body-id"));
+    }
+
+    #[test]
+    fn dispatch_and_timeout_errors_are_transient() {
+        use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesError;
+        let io: SdkError<DescribeRepositoriesError, HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::io("connection reset by peer".into()));
+        assert_eq!(
+            cloud_error(Service::Ecr, "DescribeRepositories", &io).kind,
+            ErrorKind::Transient
+        );
+        let timeout: SdkError<DescribeRepositoriesError, HttpResponse> = SdkError::timeout_error("attempt timed out");
+        assert_eq!(
+            cloud_error(Service::Ecr, "DescribeRepositories", &timeout).kind,
+            ErrorKind::Transient
+        );
+        let html: SdkError<DescribeRepositoriesError, HttpResponse> =
+            SdkError::response_error("unexpected token '<'", response(502, None));
+        assert_eq!(
+            cloud_error(Service::Ecr, "DescribeRepositories", &html).kind,
+            ErrorKind::Transient
+        );
+    }
+
+    #[test]
+    fn state_conflict_matcher_does_not_swallow_plain_validation_errors() {
+        assert!(!is_state_conflict(
+            "1 validation error detected: Value 'x' at 'name' failed to satisfy constraint"
+        ));
+        assert!(!is_state_conflict("Image URI foo is not valid"));
+        assert!(!is_role_propagation("Role name is too long"));
+    }
+}

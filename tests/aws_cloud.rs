@@ -1,0 +1,1084 @@
+//! `AwsCloud` against the local emulator (tests/emulator): every `Cloud`
+//! method through the real SDK, its retries and error classification, and
+//! the client-side rate limiter.
+//!
+//! Tests share one emulator and isolate themselves by account (a fresh
+//! 12-digit access key each); fault rules are always scoped to the test's
+//! account.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use emrstack::aws::{AwsCloud, CallEvent, Rate, RateLimits, Service};
+use emrstack::cloud::{Cloud, ErrorKind};
+use emrstack::model::repository::{merge_statement, pull_statement, statement_sid};
+use emrstack::model::role::trust_policy;
+use emrstack::model::{
+    ApplicationField, ApplicationSpec, ApplicationState, Architecture, AutoStart, AutoStop, CloudWatchLogging,
+    Configuration, DiskEncryption, DiskType, Engine, IdentityCenter, ImageConfig, InitialCapacity, Interactive,
+    JobLevelCostAllocation, JobRunState, ManagedPersistence, MaximumCapacity, Monitoring, NetworkConfiguration,
+    ObservedApplication, PrometheusMonitoring, RoleSpec, S3Monitoring, Scheduler, WorkerResources, WorkerType,
+};
+use serde_json::json;
+use support::cloud::{TEST_MAX_ATTEMPTS, connect, connect_with, sdk_config, settings, shared_emulator};
+use support::emulator::Emulator;
+
+// ---- helpers ------------------------------------------------------------------
+
+/// Polls GetApplication until the application is in `state`.
+async fn wait_for(cloud: &AwsCloud, id: &str, state: ApplicationState) -> ObservedApplication {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let app = cloud.get_application(id).await.expect("get_application");
+        if app.state == state {
+            return app;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "application {id} stayed {} instead of {state}",
+            app.state
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// The emulator's call counts of one kind (`served`, `faulted`, `throttled`) for `key`.
+fn count(emulator: &Emulator, account: &str, kind: &str, key: &str) -> u64 {
+    emulator.call_counts(Some(account))[kind][key].as_u64().unwrap_or(0)
+}
+
+fn kms(name: &str) -> String {
+    format!("arn:aws:kms:us-east-1:111122223333:key/{name}")
+}
+
+/// An image in an account the emulator does not hold, which it accepts unchecked.
+fn foreign_image(tag: &str) -> String {
+    format!("999999999999.dkr.ecr.us-east-1.amazonaws.com/spark:{tag}")
+}
+
+fn worker(cpu: u32, memory_gb: u32, disk_gb: u32, disk_type: Option<DiskType>) -> WorkerResources {
+    WorkerResources {
+        cpu,
+        memory_gb,
+        disk_gb: Some(disk_gb),
+        disk_type,
+    }
+}
+
+/// A Spark application with every field set to a value the emulator accepts
+/// and returns unchanged (explicit disks, so no server default is filled in).
+fn full_spec(name: &str) -> ApplicationSpec {
+    let mut spec = ApplicationSpec::new(name, Engine::Spark, "emr-7.5.0");
+    spec.architecture = Some(Architecture::Arm64);
+    spec.initial_capacity = BTreeMap::from([
+        (
+            WorkerType::Driver,
+            InitialCapacity {
+                worker_count: 1,
+                worker: worker(4, 16, 40, Some(DiskType::ShuffleOptimized)),
+            },
+        ),
+        (
+            WorkerType::Executor,
+            InitialCapacity {
+                worker_count: 4,
+                worker: worker(2, 8, 20, None),
+            },
+        ),
+    ]);
+    spec.maximum_capacity = Some(MaximumCapacity {
+        cpu: 64,
+        memory_gb: 256,
+        disk_gb: Some(1000),
+    });
+    spec.auto_start = Some(AutoStart { enabled: false });
+    spec.auto_stop = Some(AutoStop {
+        enabled: true,
+        idle_timeout_minutes: 30,
+    });
+    spec.network = Some(NetworkConfiguration {
+        subnet_ids: vec!["subnet-0a1".to_string(), "subnet-0b2".to_string()],
+        security_group_ids: vec!["sg-0c3".to_string()],
+    });
+    spec.image = Some(ImageConfig {
+        image_uri: foreign_image("7.5"),
+        application_level_digest_resolution: Some(true),
+    });
+    spec.worker_type_specifications = BTreeMap::from([(
+        WorkerType::Executor,
+        ImageConfig {
+            image_uri: foreign_image("exec"),
+            application_level_digest_resolution: None,
+        },
+    )]);
+    spec.runtime_configuration = vec![Configuration {
+        classification: "spark-defaults".to_string(),
+        properties: BTreeMap::from([("spark.executor.cores".to_string(), "2".to_string())]),
+        configurations: vec![Configuration {
+            classification: "export".to_string(),
+            properties: BTreeMap::from([("JAVA_HOME".to_string(), "/usr/lib/jvm/java-17".to_string())]),
+            configurations: Vec::new(),
+        }],
+    }];
+    spec.monitoring = Monitoring {
+        s3: Some(S3Monitoring {
+            log_uri: Some("s3://logs/etl/".to_string()),
+            encryption_key_arn: Some(kms("s3")),
+        }),
+        managed_persistence: Some(ManagedPersistence {
+            enabled: false,
+            encryption_key_arn: None,
+        }),
+        cloudwatch: Some(CloudWatchLogging {
+            enabled: true,
+            log_group_name: Some("/emr/etl".to_string()),
+            log_stream_name_prefix: Some("etl".to_string()),
+            encryption_key_arn: Some(kms("logs")),
+            log_types: BTreeMap::from([(
+                "SPARK_DRIVER".to_string(),
+                vec!["STDOUT".to_string(), "STDERR".to_string()],
+            )]),
+        }),
+        prometheus: Some(PrometheusMonitoring {
+            remote_write_url: Some(
+                "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write".to_string(),
+            ),
+        }),
+    };
+    spec.interactive = Some(Interactive {
+        studio_enabled: Some(true),
+        livy_endpoint_enabled: Some(true),
+        session_enabled: None,
+    });
+    spec.scheduler = Some(Scheduler {
+        max_concurrent_runs: Some(20),
+        queue_timeout_minutes: Some(120),
+    });
+    spec.disk_encryption = Some(DiskEncryption {
+        encryption_key_arn: Some(kms("disk")),
+        encryption_context: BTreeMap::from([("team".to_string(), "data".to_string())]),
+    });
+    spec.identity_center = Some(IdentityCenter {
+        instance_arn: Some("arn:aws:sso:::instance/ssoins-1234567890abcdef".to_string()),
+        user_background_sessions_enabled: Some(true),
+    });
+    spec.job_level_cost_allocation = Some(JobLevelCostAllocation { enabled: true });
+    spec.tags = BTreeMap::from([
+        ("emrstack:stack".to_string(), "test".to_string()),
+        ("team".to_string(), "data".to_string()),
+    ]);
+    spec
+}
+
+fn updatable_fields() -> BTreeSet<ApplicationField> {
+    ApplicationField::ALL
+        .into_iter()
+        .filter(|field| field.is_updatable())
+        .collect()
+}
+
+// ---- EMR Serverless -------------------------------------------------------------
+
+#[tokio::test]
+async fn application_lifecycle_round_trips_every_field() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let spec = full_spec("etl");
+
+    // Create with every field; the same client token returns the same application.
+    let created = cloud.create_application(&spec, "create-etl-1").await.expect("create");
+    let again = cloud
+        .create_application(&spec, "create-etl-1")
+        .await
+        .expect("repeated create");
+    assert_eq!(again, created);
+    assert!(created.arn.contains(&account), "{}", created.arn);
+
+    // Every field comes back as sent.
+    let observed = wait_for(&cloud, &created.id, ApplicationState::Created).await;
+    assert_eq!(observed.id, created.id);
+    assert_eq!(observed.arn, created.arn);
+    assert_eq!(observed.spec, spec);
+    let listed = cloud.list_applications().await.expect("list");
+    assert!(
+        listed
+            .iter()
+            .any(|summary| summary.id == created.id && summary.name.as_deref() == Some("etl"))
+    );
+
+    // While STARTED only the live subset may change.
+    cloud.start_application(&created.id).await.expect("start");
+    wait_for(&cloud, &created.id, ApplicationState::Started).await;
+    let mut refused = spec.clone();
+    refused.auto_stop = Some(AutoStop {
+        enabled: true,
+        idle_timeout_minutes: 60,
+    });
+    let err = cloud
+        .update_application(
+            &created.id,
+            &refused,
+            &BTreeSet::from([ApplicationField::AutoStop]),
+            "update-refused",
+        )
+        .await
+        .expect_err("auto_stop is not updatable while STARTED");
+    assert_eq!(err.kind, ErrorKind::Conflict, "{err}");
+    assert_eq!(err.code.as_deref(), Some("ValidationException"));
+    assert!(err.request_id.is_some(), "{err:?}");
+    let mut live = spec.clone();
+    live.maximum_capacity = Some(MaximumCapacity {
+        cpu: 128,
+        memory_gb: 512,
+        disk_gb: None,
+    });
+    live.image = Some(ImageConfig {
+        image_uri: foreign_image("7.5-patched"),
+        application_level_digest_resolution: Some(true),
+    });
+    cloud
+        .update_application(
+            &created.id,
+            &live,
+            &BTreeSet::from([ApplicationField::MaximumCapacity, ApplicationField::Image]),
+            "update-live",
+        )
+        .await
+        .expect("live update");
+    let observed = cloud.get_application(&created.id).await.expect("get");
+    assert_eq!(observed.state, ApplicationState::Started);
+    assert_eq!(observed.spec.maximum_capacity, live.maximum_capacity);
+    assert_eq!(observed.spec.image, live.image);
+
+    // After a stop every field can change.
+    cloud.stop_application(&created.id).await.expect("stop");
+    wait_for(&cloud, &created.id, ApplicationState::Stopped).await;
+    let mut changed = live.clone();
+    changed.release_label = "emr-7.6.0".to_string();
+    changed.architecture = Some(Architecture::X86_64);
+    changed.initial_capacity = BTreeMap::from([(
+        WorkerType::Driver,
+        InitialCapacity {
+            worker_count: 2,
+            worker: worker(2, 8, 30, Some(DiskType::Standard)),
+        },
+    )]);
+    changed.auto_start = Some(AutoStart { enabled: true });
+    changed.auto_stop = Some(AutoStop {
+        enabled: false,
+        idle_timeout_minutes: 45,
+    });
+    changed.network = Some(NetworkConfiguration {
+        subnet_ids: vec!["subnet-0d4".to_string()],
+        security_group_ids: vec!["sg-0e5".to_string(), "sg-0f6".to_string()],
+    });
+    changed.worker_type_specifications = BTreeMap::from([(
+        WorkerType::Driver,
+        ImageConfig {
+            image_uri: foreign_image("driver"),
+            application_level_digest_resolution: Some(false),
+        },
+    )]);
+    changed.runtime_configuration = vec![Configuration {
+        classification: "spark-defaults".to_string(),
+        properties: BTreeMap::from([("spark.dynamicAllocation.enabled".to_string(), "false".to_string())]),
+        configurations: Vec::new(),
+    }];
+    changed.monitoring.s3 = None;
+    changed.monitoring.prometheus = None;
+    changed.interactive = Some(Interactive {
+        studio_enabled: Some(false),
+        livy_endpoint_enabled: Some(true),
+        session_enabled: Some(false),
+    });
+    changed.scheduler = Some(Scheduler {
+        max_concurrent_runs: Some(5),
+        queue_timeout_minutes: Some(60),
+    });
+    changed.disk_encryption = Some(DiskEncryption {
+        encryption_key_arn: Some(kms("disk-2")),
+        encryption_context: BTreeMap::new(),
+    });
+    changed.identity_center = None;
+    changed.job_level_cost_allocation = Some(JobLevelCostAllocation { enabled: false });
+    cloud
+        .update_application(&created.id, &changed, &updatable_fields(), "update-full")
+        .await
+        .expect("full update");
+    let observed = cloud.get_application(&created.id).await.expect("get");
+    assert_eq!(observed.state, ApplicationState::Stopped);
+    assert_eq!(observed.spec, changed);
+
+    // Every absent field is sent in its clearing form.
+    let mut bare = ApplicationSpec::new("etl", Engine::Spark, "emr-7.6.0");
+    bare.maximum_capacity = changed.maximum_capacity.clone();
+    bare.tags = changed.tags.clone();
+    let mut clearing = updatable_fields();
+    clearing.remove(&ApplicationField::MaximumCapacity);
+    cloud
+        .update_application(&created.id, &bare, &clearing, "update-clear")
+        .await
+        .expect("clearing update");
+    let observed = cloud.get_application(&created.id).await.expect("get");
+    let mut expected = bare.clone();
+    // What the clearing forms leave behind: the defaults, and the
+    // `{enabled: ...}` forms the service stores as sent.
+    expected.architecture = Some(Architecture::X86_64);
+    expected.auto_start = Some(AutoStart::default());
+    expected.auto_stop = Some(AutoStop::default());
+    expected.monitoring = Monitoring {
+        managed_persistence: Some(ManagedPersistence {
+            enabled: true,
+            encryption_key_arn: None,
+        }),
+        cloudwatch: Some(CloudWatchLogging::default()),
+        ..Monitoring::default()
+    };
+    expected.interactive = Some(Interactive {
+        studio_enabled: Some(false),
+        livy_endpoint_enabled: Some(false),
+        session_enabled: Some(false),
+    });
+    expected.job_level_cost_allocation = Some(JobLevelCostAllocation { enabled: false });
+    assert_eq!(observed.spec, expected);
+
+    // Tags change through the tagging API.
+    cloud
+        .tag_application(
+            &created.arn,
+            &BTreeMap::from([("owner".to_string(), "ana".to_string())]),
+        )
+        .await
+        .expect("tag");
+    cloud
+        .untag_application(&created.arn, &["team".to_string()])
+        .await
+        .expect("untag");
+    let observed = cloud.get_application(&created.id).await.expect("get");
+    assert_eq!(
+        observed.spec.tags,
+        BTreeMap::from([
+            ("emrstack:stack".to_string(), "test".to_string()),
+            ("owner".to_string(), "ana".to_string()),
+        ])
+    );
+
+    // Delete: TERMINATED, and gone from the list.
+    cloud.delete_application(&created.id).await.expect("delete");
+    let observed = cloud.get_application(&created.id).await.expect("get after delete");
+    assert_eq!(observed.state, ApplicationState::Terminated);
+    let listed = cloud.list_applications().await.expect("list");
+    assert!(listed.iter().all(|summary| summary.id != created.id), "{listed:?}");
+}
+
+#[tokio::test]
+async fn list_applications_reads_every_page() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let mut ids = BTreeSet::new();
+    for n in 0..53 {
+        let spec = ApplicationSpec::new(format!("app-{n}"), Engine::Hive, "emr-6.15.0");
+        ids.insert(
+            cloud
+                .create_application(&spec, &format!("c-{n}"))
+                .await
+                .expect("create")
+                .id,
+        );
+    }
+    let listed: BTreeSet<String> = cloud
+        .list_applications()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|summary| summary.id)
+        .collect();
+    assert_eq!(listed, ids);
+    // 53 applications at 50 per page.
+    assert_eq!(
+        count(emulator, &account, "served", "emr-serverless:ListApplications"),
+        2
+    );
+}
+
+#[tokio::test]
+async fn active_job_runs_block_stop_until_cancelled() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let spec = ApplicationSpec::new("jobs", Engine::Spark, "emr-7.5.0");
+    let app = cloud.create_application(&spec, "create-jobs").await.expect("create");
+    wait_for(&cloud, &app.id, ApplicationState::Created).await;
+    assert_eq!(cloud.list_active_job_runs(&app.id).await.expect("list jobs"), vec![]);
+    cloud.start_application(&app.id).await.expect("start");
+    wait_for(&cloud, &app.id, ApplicationState::Started).await;
+
+    let job = emulator.inject_job(&account, &app.id, Some(json!([["RUNNING"]])));
+    let active = cloud.list_active_job_runs(&app.id).await.expect("list jobs");
+    assert_eq!(active.len(), 1);
+    assert_eq!(
+        (active[0].id.as_str(), active[0].state),
+        (job.as_str(), JobRunState::Running)
+    );
+
+    let err = cloud
+        .stop_application(&app.id)
+        .await
+        .expect_err("stop refused while a job runs");
+    assert_eq!(err.kind, ErrorKind::Conflict, "{err}");
+
+    cloud.cancel_job_run(&app.id, &job).await.expect("cancel");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cloud.list_active_job_runs(&app.id).await.expect("list jobs").is_empty() {
+        assert!(Instant::now() < deadline, "the job never finished cancelling");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    cloud.stop_application(&app.id).await.expect("stop after cancel");
+    wait_for(&cloud, &app.id, ApplicationState::Stopped).await;
+}
+
+// ---- retries and classification -----------------------------------------------
+
+#[tokio::test]
+async fn throttled_call_is_retried_by_the_sdk() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let app = cloud
+        .create_application(&ApplicationSpec::new("throttled", Engine::Spark, "emr-7.5.0"), "c")
+        .await
+        .expect("create");
+    let rule = emulator.add_fault(json!({
+        "service": "emr-serverless", "operation": "GetApplication", "account": account,
+        "kind": "throttle", "count": 2,
+    }));
+    let observed = cloud
+        .get_application(&app.id)
+        .await
+        .expect("get succeeds after two throttles");
+    emulator.remove_fault(&rule);
+    assert_eq!(observed.id, app.id);
+    assert_eq!(count(emulator, &account, "faulted", "emr-serverless:GetApplication"), 2);
+    assert_eq!(count(emulator, &account, "served", "emr-serverless:GetApplication"), 1);
+    // One logical call on our side; the attempts are the SDK's.
+    assert_eq!(cloud.call_counts()["emr-serverless:GetApplication"], 1);
+}
+
+#[tokio::test]
+async fn persistent_server_error_surfaces_as_transient() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let rule = emulator.add_fault(json!({
+        "service": "emr-serverless", "operation": "ListApplications", "account": account, "kind": "server_error",
+    }));
+    let err = cloud.list_applications().await.expect_err("every attempt fails");
+    emulator.remove_fault(&rule);
+    assert_eq!(err.kind, ErrorKind::Transient, "{err}");
+    assert_eq!(err.code.as_deref(), Some("InternalServerException"));
+    assert_eq!(
+        count(emulator, &account, "faulted", "emr-serverless:ListApplications"),
+        u64::from(TEST_MAX_ATTEMPTS)
+    );
+}
+
+#[tokio::test]
+async fn persistent_throttling_surfaces_as_throttled() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let rule =
+        emulator.add_fault(json!({"service": "iam", "operation": "ListRoles", "account": account, "kind": "throttle"}));
+    let err = cloud
+        .list_emr_serverless_roles()
+        .await
+        .expect_err("every attempt is throttled");
+    emulator.remove_fault(&rule);
+    assert_eq!(err.kind, ErrorKind::Throttled, "{err}");
+    assert_eq!(
+        count(emulator, &account, "faulted", "iam:ListRoles"),
+        u64::from(TEST_MAX_ATTEMPTS)
+    );
+}
+
+#[tokio::test]
+async fn dropped_connections_and_server_errors_are_retried_for_every_service() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let cases = [
+        ("emr-serverless", "ListApplications"),
+        ("iam", "ListRoles"),
+        ("ecr", "DescribeRepositories"),
+        ("ec2", "DescribeSubnets"),
+        ("sts", "GetCallerIdentity"),
+    ];
+    for (service, operation) in cases {
+        // Three attempts in all: the first loses its connection (closed, or
+        // reset for ECR), the second gets a 5xx, the third succeeds.
+        let drop = emulator.add_fault(json!({
+            "service": service, "operation": operation, "account": account, "kind": "drop", "count": 1, "reset": service == "ecr",
+        }));
+        let server_error = emulator.add_fault(json!({
+            "service": service, "operation": operation, "account": account, "kind": "server_error", "count": 1,
+        }));
+        let result = match service {
+            "emr-serverless" => cloud.list_applications().await.map(|_| ()),
+            "iam" => cloud.list_emr_serverless_roles().await.map(|_| ()),
+            // A missing repository: the call gets through, and the answer is NotFound.
+            "ecr" => match cloud.get_repository("none").await {
+                Err(err) if err.kind == ErrorKind::NotFound => Ok(()),
+                other => other.map(|_| ()),
+            },
+            "ec2" => cloud
+                .describe_subnets(&["subnet-00000000".to_string()])
+                .await
+                .map(|_| ()),
+            _ => cloud.caller_identity().await.map(|_| ()),
+        };
+        emulator.remove_fault(&drop);
+        emulator.remove_fault(&server_error);
+        result.unwrap_or_else(|err| panic!("{service}:{operation} was not retried: {err}"));
+        let key = format!("{service}:{operation}");
+        assert_eq!(count(emulator, &account, "faulted", &key), 2, "{key}");
+        assert!(count(emulator, &account, "served", &key) >= 1, "{key}");
+    }
+}
+
+#[tokio::test]
+async fn missing_resources_are_not_found_in_every_service() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let check = |result: Result<(), emrstack::cloud::CloudError>, code: &str| {
+        let err = result.expect_err("missing resource");
+        assert_eq!(err.kind, ErrorKind::NotFound, "{err}");
+        assert_eq!(err.code.as_deref(), Some(code), "{err}");
+    };
+    check(
+        cloud.get_application("0000000000000000").await.map(|_| ()),
+        "ResourceNotFoundException",
+    );
+    check(
+        cloud.delete_application("0000000000000000").await,
+        "ResourceNotFoundException",
+    );
+    check(cloud.get_role("no-such-role").await.map(|_| ()), "NoSuchEntity");
+    check(cloud.delete_role("no-such-role").await, "NoSuchEntity");
+    check(
+        cloud.get_repository("no-such-repository").await.map(|_| ()),
+        "RepositoryNotFoundException",
+    );
+    check(
+        cloud
+            .set_repository_policy("no-such-repository", &json!({"Version": "2012-10-17", "Statement": []}))
+            .await,
+        "RepositoryNotFoundException",
+    );
+    // EC2's describe calls filter by ID and never fail for a missing one, so
+    // the error path is exercised with an injected `.NotFound` code.
+    let rule = emulator.add_fault(json!({
+        "service": "ec2", "operation": "DescribeSecurityGroups", "account": account, "kind": "error",
+        "status": 400, "code": "InvalidGroup.NotFound", "message": "The security group 'sg-1' does not exist",
+    }));
+    let result = cloud.describe_security_groups(&["sg-1".to_string()]).await.map(|_| ());
+    emulator.remove_fault(&rule);
+    check(result, "InvalidGroup.NotFound");
+}
+
+#[tokio::test]
+async fn propagation_errors_are_classified_for_retry_by_the_executor() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let rule = emulator.add_fault(json!({
+        "service": "ecr", "operation": "SetRepositoryPolicy", "account": account, "kind": "error", "status": 400,
+        "code": "InvalidParameterException",
+        "message": "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Principal not found'",
+    }));
+    let err = cloud
+        .set_repository_policy("any", &json!({"Version": "2012-10-17", "Statement": []}))
+        .await
+        .expect_err("injected");
+    emulator.remove_fault(&rule);
+    assert_eq!(err.kind, ErrorKind::Propagation, "{err}");
+    let rule = emulator.add_fault(json!({
+        "service": "iam", "operation": "UpdateAssumeRolePolicy", "account": account, "kind": "error", "status": 400,
+        "code": "MalformedPolicyDocument", "message": "Invalid principal in policy: \"AWS\":\"arn:aws:iam::1:role/new\"",
+    }));
+    let err = cloud
+        .update_trust_policy("any", &json!({}))
+        .await
+        .expect_err("injected");
+    emulator.remove_fault(&rule);
+    assert_eq!(err.kind, ErrorKind::Propagation, "{err}");
+}
+
+#[tokio::test]
+async fn call_hook_sees_every_call_with_its_outcome() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    /// `service:Operation` and the error kind of each call, in order.
+    type Seen = Arc<Mutex<Vec<(String, Option<ErrorKind>)>>>;
+    let seen: Seen = Arc::default();
+    let mut with_hook = settings(emulator, &account);
+    let sink = Arc::clone(&seen);
+    with_hook.on_call = Some(Arc::new(move |event: &CallEvent<'_>| {
+        sink.lock().expect("hook lock").push((
+            format!("{}:{}", event.service, event.operation),
+            event.error.map(|err| err.kind),
+        ));
+    }));
+    let cloud = connect_with(with_hook).await;
+    cloud.caller_identity().await.expect("identity");
+    let _ = cloud.get_role("missing").await;
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        vec![
+            ("sts:GetCallerIdentity".to_string(), None),
+            ("iam:GetRole".to_string(), Some(ErrorKind::NotFound)),
+        ]
+    );
+    assert_eq!(cloud.total_calls(), 2);
+}
+
+// ---- client-side rate limiting --------------------------------------------------
+
+#[tokio::test]
+async fn client_side_rate_limiter_keeps_a_burst_of_mutations_within_the_rate() {
+    // An emulator of its own, with the server-side limiter on for
+    // StartApplication. Its bucket holds one token more than the client's:
+    // two buckets of exactly the same size throttle now and then, because a
+    // request can reach the server a little earlier, relative to the first
+    // one, than the client scheduled it.
+    let rate = Rate::new(5.0, 2);
+    let emulator = Emulator::builder()
+        .env(
+            "EMULATOR_RATE_LIMIT",
+            &json!({"enabled": true, "operations": {"StartApplication": {"rate": rate.per_second, "burst": rate.burst + 1}}})
+                .to_string(),
+        )
+        .start();
+    const CALLS: u32 = 8;
+
+    // With the same limit on the client, a burst is paced and never throttled.
+    let paced_account = Emulator::new_account();
+    let mut paced = settings(&emulator, &paced_account);
+    paced.rate_limits = RateLimits {
+        overrides: BTreeMap::from([((Service::EmrServerless, "StartApplication".to_string()), rate)]),
+        ..RateLimits::default()
+    };
+    let cloud = connect_with(paced).await;
+    let app = cloud
+        .create_application(&ApplicationSpec::new("paced", Engine::Spark, "emr-7.5.0"), "c")
+        .await
+        .expect("create");
+    wait_for(&cloud, &app.id, ApplicationState::Created).await;
+    let started = Instant::now();
+    let results = futures::future::join_all((0..CALLS).map(|_| cloud.start_application(&app.id))).await;
+    let elapsed = started.elapsed();
+    for result in results {
+        result.expect("paced start");
+    }
+    let minimum = Duration::from_secs_f64(f64::from(CALLS - rate.burst) / rate.per_second);
+    assert!(
+        elapsed >= minimum - Duration::from_millis(50),
+        "{CALLS} calls took {elapsed:?}"
+    );
+    assert_eq!(
+        count(
+            &emulator,
+            &paced_account,
+            "throttled",
+            "emr-serverless:StartApplication"
+        ),
+        0
+    );
+    assert_eq!(
+        count(&emulator, &paced_account, "served", "emr-serverless:StartApplication"),
+        u64::from(CALLS)
+    );
+
+    // Without it, the same burst is throttled by the service.
+    let unpaced_account = Emulator::new_account();
+    let cloud = connect(&emulator, &unpaced_account).await;
+    let app = cloud
+        .create_application(&ApplicationSpec::new("unpaced", Engine::Spark, "emr-7.5.0"), "c")
+        .await
+        .expect("create");
+    wait_for(&cloud, &app.id, ApplicationState::Created).await;
+    let _ = futures::future::join_all((0..CALLS).map(|_| cloud.start_application(&app.id))).await;
+    assert!(
+        count(
+            &emulator,
+            &unpaced_account,
+            "throttled",
+            "emr-serverless:StartApplication"
+        ) > 0
+    );
+}
+
+// ---- IAM ----------------------------------------------------------------------
+
+fn role_spec(account: &str, name: &str, boundary: &str) -> RoleSpec {
+    RoleSpec {
+        name: name.to_string(),
+        path: "/jobs/".to_string(),
+        description: Some("job role".to_string()),
+        max_session_duration: 7200,
+        permissions_boundary: Some(boundary.to_string()),
+        trust_policy: trust_policy(account, &[]),
+        inline_policies: BTreeMap::new(),
+        managed_policy_arns: BTreeSet::new(),
+        tags: BTreeMap::from([
+            ("emrstack:stack".to_string(), "test".to_string()),
+            ("team".to_string(), "data".to_string()),
+        ]),
+    }
+}
+
+async fn create_managed_policy(emulator: &Emulator, account: &str, name: &str) -> String {
+    let iam = aws_sdk_iam::Client::new(&sdk_config(emulator, account).await);
+    let document = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]});
+    iam.create_policy()
+        .policy_name(name)
+        .policy_document(document.to_string())
+        .send()
+        .await
+        .expect("create_policy")
+        .policy
+        .and_then(|policy| policy.arn)
+        .expect("policy arn")
+}
+
+#[tokio::test]
+async fn iam_role_lifecycle() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let boundary = create_managed_policy(emulator, &account, "boundary").await;
+    let managed = create_managed_policy(emulator, &account, "read-logs").await;
+    let spec = role_spec(&account, "etl-job", &boundary);
+
+    let arn = cloud.create_role(&spec).await.expect("create_role");
+    assert_eq!(arn, format!("arn:aws:iam::{account}:role/jobs/etl-job"));
+    let observed = cloud.get_role("etl-job").await.expect("get_role");
+    assert_eq!(observed.arn, arn);
+    assert!(!observed.role_id.is_empty());
+    assert_eq!(observed.spec, spec);
+    let err = cloud.create_role(&spec).await.expect_err("duplicate");
+    assert_eq!(err.kind, ErrorKind::Conflict, "{err}");
+
+    // Inline policies come back URL-encoded and are decoded; characters that
+    // encoding changes survive.
+    let inline = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+        "Resource": "arn:aws:s3:::bucket/a b+c%20d/*",
+        "Condition": {"StringLike": {"s3:prefix": ["home/${aws:username}/*"]}},
+    }]});
+    cloud
+        .put_role_policy("etl-job", "s3", &inline)
+        .await
+        .expect("put_role_policy");
+    cloud.attach_role_policy("etl-job", &managed).await.expect("attach");
+    let observed = cloud.get_role("etl-job").await.expect("get_role");
+    assert_eq!(
+        observed.spec.inline_policies,
+        BTreeMap::from([("s3".to_string(), inline.clone())])
+    );
+    assert_eq!(observed.spec.managed_policy_arns, BTreeSet::from([managed.clone()]));
+
+    // Trust policy, description, session duration, boundary and tags change in place.
+    let trust = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": ["emr-serverless.amazonaws.com", "glue.amazonaws.com"]},
+        "Action": "sts:AssumeRole",
+    }]});
+    cloud
+        .update_trust_policy("etl-job", &trust)
+        .await
+        .expect("update trust");
+    cloud.update_role("etl-job", None, 3600).await.expect("update_role");
+    cloud
+        .set_permissions_boundary("etl-job", None)
+        .await
+        .expect("remove boundary");
+    cloud
+        .tag_role("etl-job", &BTreeMap::from([("owner".to_string(), "ana".to_string())]))
+        .await
+        .expect("tag");
+    cloud.untag_role("etl-job", &["team".to_string()]).await.expect("untag");
+    let observed = cloud.get_role("etl-job").await.expect("get_role");
+    assert_eq!(observed.spec.trust_policy, trust);
+    assert_eq!(observed.spec.description, None);
+    assert_eq!(observed.spec.max_session_duration, 3600);
+    assert_eq!(observed.spec.permissions_boundary, None);
+    assert_eq!(
+        observed.spec.tags,
+        BTreeMap::from([
+            ("emrstack:stack".to_string(), "test".to_string()),
+            ("owner".to_string(), "ana".to_string()),
+        ])
+    );
+    cloud
+        .set_permissions_boundary("etl-job", Some(&boundary))
+        .await
+        .expect("set boundary");
+    assert_eq!(
+        cloud
+            .get_role("etl-job")
+            .await
+            .expect("get")
+            .spec
+            .permissions_boundary
+            .as_deref(),
+        Some(boundary.as_str())
+    );
+
+    // IAM refuses to delete a role that still has policies.
+    let err = cloud.delete_role("etl-job").await.expect_err("policies still attached");
+    assert_eq!(err.kind, ErrorKind::Conflict, "{err}");
+    cloud.delete_role_policy("etl-job", "s3").await.expect("delete inline");
+    cloud.detach_role_policy("etl-job", &managed).await.expect("detach");
+    cloud.delete_role("etl-job").await.expect("delete_role");
+    let err = cloud.get_role("etl-job").await.expect_err("deleted");
+    assert_eq!(err.kind, ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn get_role_reads_many_inline_policies() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let boundary = create_managed_policy(emulator, &account, "boundary").await;
+    let mut spec = role_spec(&account, "many", &boundary);
+    cloud.create_role(&spec).await.expect("create");
+    for n in 0..9 {
+        let document = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::b{n}/*")}]});
+        cloud
+            .put_role_policy("many", &format!("p{n}"), &document)
+            .await
+            .expect("put");
+        spec.inline_policies.insert(format!("p{n}"), document);
+    }
+    let observed = cloud.get_role("many").await.expect("get");
+    assert_eq!(observed.spec.inline_policies, spec.inline_policies);
+    assert_eq!(count(emulator, &account, "served", "iam:GetRolePolicy"), 9);
+}
+
+#[tokio::test]
+async fn list_emr_serverless_roles_filters_by_trust_principal() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let boundary = create_managed_policy(emulator, &account, "boundary").await;
+    let job = role_spec(&account, "emr-job", &boundary);
+    let mut listed_principal = role_spec(&account, "shared-job", &boundary);
+    listed_principal.trust_policy = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": ["glue.amazonaws.com", "emr-serverless.amazonaws.com"]},
+        "Action": "sts:AssumeRole",
+    }]});
+    let mut other = role_spec(&account, "glue-job", &boundary);
+    other.trust_policy = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole",
+    }]});
+    for spec in [&job, &listed_principal, &other] {
+        cloud.create_role(spec).await.expect("create");
+    }
+    let mut names: Vec<String> = cloud
+        .list_emr_serverless_roles()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|summary| {
+            assert_eq!(summary.path, "/jobs/");
+            summary.name
+        })
+        .collect();
+    names.sort();
+    assert_eq!(names, ["emr-job", "shared-job"]);
+}
+
+// ---- ECR ----------------------------------------------------------------------
+
+fn manifest(layer: char) -> String {
+    let digest = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+    json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023, "digest": digest('c')},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 32654, "digest": digest(layer)}],
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn ecr_repository_policy_and_image_digests() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let ecr = aws_sdk_ecr::Client::new(&sdk_config(emulator, &account).await);
+    ecr.create_repository()
+        .repository_name("team/spark")
+        .send()
+        .await
+        .expect("create_repository");
+
+    let repository = cloud.get_repository("team/spark").await.expect("get_repository");
+    assert_eq!(repository.name, "team/spark");
+    assert_eq!(repository.registry_id, account);
+    assert_eq!(
+        repository.arn,
+        format!("arn:aws:ecr:us-east-1:{account}:repository/team/spark")
+    );
+    assert!(repository.uri.ends_with("/team/spark"), "{}", repository.uri);
+    assert_eq!(repository.policy, None);
+    cloud
+        .delete_repository_policy("team/spark")
+        .await
+        .expect("deleting no policy succeeds");
+
+    let application_arn = format!("arn:aws:emr-serverless:us-east-1:{account}:/applications/00f1");
+    let policy = merge_statement(None, &statement_sid("test"), pull_statement("test", &[application_arn]))
+        .expect("a policy with one statement");
+    cloud
+        .set_repository_policy("team/spark", &policy)
+        .await
+        .expect("set policy");
+    assert_eq!(
+        cloud.get_repository("team/spark").await.expect("get").policy,
+        Some(policy)
+    );
+    cloud
+        .delete_repository_policy("team/spark")
+        .await
+        .expect("delete policy");
+    assert_eq!(cloud.get_repository("team/spark").await.expect("get").policy, None);
+
+    let mut expected = BTreeMap::new();
+    for (tag, layer) in [("v1", 'a'), ("v2", 'b')] {
+        let pushed = ecr
+            .put_image()
+            .repository_name("team/spark")
+            .image_manifest(manifest(layer))
+            .image_tag(tag)
+            .send()
+            .await
+            .expect("put_image");
+        let digest = pushed
+            .image
+            .and_then(|image| image.image_id)
+            .and_then(|id| id.image_digest)
+            .expect("digest");
+        assert!(digest.starts_with("sha256:"), "{digest}");
+        expected.insert(tag.to_string(), digest);
+    }
+    let before = count(emulator, &account, "served", "ecr:BatchGetImage");
+    let digests = cloud
+        .image_digests(
+            "team/spark",
+            &["v1".to_string(), "v2".to_string(), "missing".to_string()],
+        )
+        .await
+        .expect("image_digests");
+    assert_eq!(digests, expected);
+    assert_eq!(count(emulator, &account, "served", "ecr:BatchGetImage") - before, 1);
+    let err = cloud
+        .image_digests("no-such-repository", &["v1".to_string()])
+        .await
+        .expect_err("missing");
+    assert_eq!(err.kind, ErrorKind::NotFound);
+}
+
+// ---- EC2 and STS --------------------------------------------------------------
+
+#[tokio::test]
+async fn ec2_describe_reports_existing_ids_and_omits_missing_ones() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk_config(emulator, &account).await);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.20.0.0/16")
+        .send()
+        .await
+        .expect("create_vpc")
+        .vpc
+        .and_then(|vpc| vpc.vpc_id)
+        .expect("vpc id");
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc)
+        .cidr_block("10.20.1.0/24")
+        .availability_zone("us-east-1a")
+        .send()
+        .await
+        .expect("create_subnet")
+        .subnet
+        .and_then(|subnet| subnet.subnet_id)
+        .expect("subnet id");
+    let group = ec2
+        .create_security_group()
+        .group_name("emr")
+        .description("emr serverless")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .expect("create_security_group")
+        .group_id
+        .expect("group id");
+
+    let subnets = cloud
+        .describe_subnets(&[subnet.clone(), "subnet-0123456789abcdef0".to_string()])
+        .await
+        .expect("describe_subnets");
+    assert_eq!(subnets.len(), 1, "{subnets:?}");
+    let info = &subnets[0];
+    assert_eq!(
+        (info.id.as_str(), info.vpc_id.as_str()),
+        (subnet.as_str(), vpc.as_str())
+    );
+    assert_eq!(info.availability_zone, "us-east-1a");
+    assert!(
+        info.availability_zone_id.starts_with("use1-az"),
+        "{}",
+        info.availability_zone_id
+    );
+    assert_eq!(info.cidr_block, "10.20.1.0/24");
+    assert_eq!(info.available_ip_address_count, 251);
+
+    let groups = cloud
+        .describe_security_groups(&[group.clone(), "sg-0123456789abcdef0".to_string()])
+        .await
+        .expect("describe_security_groups");
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(
+        (
+            groups[0].id.as_str(),
+            groups[0].vpc_id.as_str(),
+            groups[0].name.as_str()
+        ),
+        (group.as_str(), vpc.as_str(), "emr")
+    );
+
+    // No IDs, no call: an empty filter would match everything.
+    let before = count(emulator, &account, "served", "ec2:DescribeSubnets");
+    assert_eq!(cloud.describe_subnets(&[]).await.expect("empty"), vec![]);
+    assert_eq!(count(emulator, &account, "served", "ec2:DescribeSubnets"), before);
+}
+
+#[tokio::test]
+async fn caller_identity_is_the_account_of_the_access_key() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let identity = cloud.caller_identity().await.expect("caller_identity");
+    assert_eq!(identity.account_id, account);
+    assert!(identity.arn.contains(&account), "{}", identity.arn);
+    assert_eq!(cloud.region(), "us-east-1");
+}
