@@ -42,8 +42,8 @@ pub struct StackArgs {
     /// The stack file.
     #[arg(short = 'f', long = "file", value_name = "FILE", default_value = "emrstack.toml")]
     pub file: PathBuf,
-    /// Set a variable (`--var image_tag=v42`); overrides var files and
-    /// EMRSTACK_VAR_<name>. Repeatable.
+    /// Set a variable (`--var image_tag=v42`); overrides `[vars]` defaults
+    /// and var files, and is overridden by EMRSTACK_VAR_<name>. Repeatable.
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
     /// Read variables from a TOML file of `name = "value"` lines; later

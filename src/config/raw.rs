@@ -226,6 +226,7 @@ impl JsonSchema for PolicyDocument {
 
 /// The engine of an application.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[schemars(rename = "Engine")]
 pub enum RawEngine {
     /// Apache Spark.
     #[serde(rename = "SPARK")]
@@ -237,6 +238,7 @@ pub enum RawEngine {
 
 /// The CPU architecture of an application's workers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[schemars(rename = "Architecture")]
 pub enum RawArchitecture {
     /// x86-64 (the service default).
     #[serde(rename = "X86_64")]
@@ -248,6 +250,7 @@ pub enum RawArchitecture {
 
 /// The disk type of a worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[schemars(rename = "DiskType")]
 pub enum RawDiskType {
     /// 20 to 200 GB per worker (the service default).
     #[serde(rename = "STANDARD")]
@@ -293,10 +296,12 @@ pub struct RawStackFile {
 /// `[stack]`: the stack's name, region and account.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Stack")]
 pub struct RawStack {
     /// The stack name: 1 to 64 of `A-Z a-z 0-9 _ -`. It is the value of the
     /// `emrstack:stack` tag and the prefix of default resource names.
-    pub name: Sp<String>,
+    #[schemars(required)]
+    pub name: Option<Sp<String>>,
     /// The AWS region (`us-east-1`); `--region` and the AWS configuration apply when unset.
     pub region: Option<Sp<String>>,
     /// The 12-digit AWS account ID; plans refuse to run against any other account.
@@ -306,16 +311,20 @@ pub struct RawStack {
 /// `[networks.<key>]`: existing subnets and security groups an application attaches to.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Network")]
 pub struct RawNetwork {
     /// Private subnet IDs (`subnet-0123456789abcdef0`), 1 to 16, in several availability zones.
-    pub subnet_ids: SpList,
+    #[schemars(required)]
+    pub subnet_ids: Option<SpList>,
     /// Security group IDs (`sg-0123456789abcdef0`), 1 to 5, in the subnets' VPC.
-    pub security_group_ids: SpList,
+    #[schemars(required)]
+    pub security_group_ids: Option<SpList>,
 }
 
 /// `[configs.<key>]`: default configuration shared by applications that list it in `configs`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ConfigBundle")]
 pub struct RawConfigBundle {
     /// Runtime configuration classifications (`spark-defaults`, `hive-site`, ...).
     pub runtime: Option<Sp<Vec<Sp<RawConfiguration>>>>,
@@ -329,9 +338,11 @@ pub struct RawConfigBundle {
 /// One runtime configuration classification.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Configuration")]
 pub struct RawConfiguration {
     /// The classification name (`spark-defaults`).
-    pub classification: Sp<String>,
+    #[schemars(required)]
+    pub classification: Option<Sp<String>>,
     /// Properties: at most 100; keys and values at most 1024 characters.
     #[serde(default)]
     pub properties: SpMap,
@@ -343,6 +354,7 @@ pub struct RawConfiguration {
 /// `monitoring`: where logs and metrics go.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Monitoring")]
 pub struct RawMonitoring {
     /// S3 location for logs (`s3://bucket/prefix/`), in the application's account and region.
     pub s3_log_uri: Option<Sp<String>>,
@@ -359,6 +371,7 @@ pub struct RawMonitoring {
 /// `managed_persistence` as a table.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ManagedPersistence")]
 pub struct RawManagedPersistence {
     /// Defaults to `true`.
     pub enabled: Option<Sp<bool>>,
@@ -369,6 +382,7 @@ pub struct RawManagedPersistence {
 /// `cloudwatch` as a table.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CloudWatch")]
 pub struct RawCloudWatch {
     /// Defaults to `true` when the table is written.
     pub enabled: Option<Sp<bool>>,
@@ -385,6 +399,7 @@ pub struct RawCloudWatch {
 /// `log_types`: log types per worker type (case-insensitive values).
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "LogTypes")]
 pub struct RawLogTypes {
     /// Spark driver: `stdout`, `stderr`.
     pub spark_driver: Option<SpList>,
@@ -400,6 +415,7 @@ pub struct RawLogTypes {
 /// `emr-serverless.amazonaws.com`) is generated.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Role")]
 pub struct RawRole {
     /// Role name, 1 to 64 of `A-Z a-z 0-9 + = , . @ _ -`; defaults to `<stack>-<key>`.
     pub name: Option<Sp<String>>,
@@ -429,6 +445,7 @@ pub struct RawRole {
 /// An inline policy: exactly one of `document` and `file`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Policy")]
 pub struct RawPolicy {
     /// The policy document, as a JSON string or a table. It may use
     /// `${application.<key>.arn}` for the ARN of an application of the stack.
@@ -441,9 +458,11 @@ pub struct RawPolicy {
 /// statement of its policy that lets the listed applications pull images.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Repository")]
 pub struct RawRepository {
     /// The ECR repository name (`analytics/spark`), 2 to 256 characters.
-    pub name: Sp<String>,
+    #[schemars(required)]
+    pub name: Option<Sp<String>>,
     /// Application keys granted pull access.
     pub applications: Option<SpList>,
 }
@@ -451,15 +470,18 @@ pub struct RawRepository {
 /// `[applications.<key>]`: an EMR Serverless application.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Application")]
 pub struct RawApplication {
     /// Application name, 1 to 64 of `A-Z a-z 0-9 . _ / # -`; defaults to
     /// `<stack>-<key>`. Changing it replaces the application.
     pub name: Option<Sp<String>>,
     /// The engine. Changing it replaces the application.
     #[serde(rename = "type")]
-    pub engine: Sp<RawEngine>,
+    #[schemars(required)]
+    pub engine: Option<Sp<RawEngine>>,
     /// The release (`emr-7.2.0`), emr-6.6.0 or later.
-    pub release_label: Sp<String>,
+    #[schemars(required)]
+    pub release_label: Option<Sp<String>>,
     /// The CPU architecture; the service default is `X86_64`.
     pub architecture: Option<Sp<RawArchitecture>>,
     /// The `[networks.*]` key of the subnets and security groups to attach to.
@@ -506,6 +528,7 @@ pub struct RawApplication {
 /// `hive_driver` and `tez_task`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "WorkerTypes_{T}")]
 pub struct RawWorkerTypes<T> {
     /// The Spark driver.
     pub driver: Option<Sp<T>>,
@@ -535,13 +558,17 @@ impl<T> RawWorkerTypes<T> {
 /// `initial_capacity.<worker>`: pre-initialized workers of one type.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "InitialCapacity")]
 pub struct RawInitialCapacity {
     /// Number of workers, 1 to 1000000.
-    pub worker_count: Sp<i64>,
+    #[schemars(required)]
+    pub worker_count: Option<Sp<i64>>,
     /// vCPU per worker: 1, 2, 4, 8 or 16 (`4` or `"4 vCPU"`).
-    pub cpu: Sp<Size>,
+    #[schemars(required)]
+    pub cpu: Option<Sp<Size>>,
     /// Memory per worker in GB (`16` or `"16 GB"`); the range and step depend on `cpu`.
-    pub memory: Sp<Size>,
+    #[schemars(required)]
+    pub memory: Option<Sp<Size>>,
     /// Disk per worker in GB: 20 (the default) to 200, or to 2000 when shuffle-optimized.
     pub disk: Option<Sp<Size>>,
     /// The disk type; the service default is `STANDARD`.
@@ -551,11 +578,14 @@ pub struct RawInitialCapacity {
 /// `maximum_capacity`: totals across all workers of the application.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "MaximumCapacity")]
 pub struct RawMaximumCapacity {
     /// Total vCPU (`200` or `"200 vCPU"`).
-    pub cpu: Sp<Size>,
+    #[schemars(required)]
+    pub cpu: Option<Sp<Size>>,
     /// Total memory in GB (`800` or `"800 GB"`).
-    pub memory: Sp<Size>,
+    #[schemars(required)]
+    pub memory: Option<Sp<Size>>,
     /// Total disk in GB (`2000` or `"2000 GB"`).
     pub disk: Option<Sp<Size>>,
 }
@@ -563,6 +593,7 @@ pub struct RawMaximumCapacity {
 /// `worker_type_specifications.<worker>`: the image of one worker type.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "WorkerSpec")]
 pub struct RawWorkerSpec {
     /// The image, as for the application's `image`.
     pub image: Option<Sp<RawImage>>,
@@ -573,6 +604,7 @@ pub struct RawWorkerSpec {
 /// `image`: either `repository` and `tag`, or `uri`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Image")]
 pub struct RawImage {
     /// The `[repositories.*]` key of the image's repository.
     pub repository: Option<Sp<String>>,
@@ -590,6 +622,7 @@ pub struct RawImage {
 /// `{ enabled = .. }`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Enabled")]
 pub struct RawEnabled {
     /// Defaults to `true` when the table is written.
     pub enabled: Option<Sp<bool>>,
@@ -598,6 +631,7 @@ pub struct RawEnabled {
 /// `auto_stop` as a table.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "AutoStop")]
 pub struct RawAutoStop {
     /// Defaults to `true` when the table is written.
     pub enabled: Option<Sp<bool>>,
@@ -608,6 +642,7 @@ pub struct RawAutoStop {
 /// `scheduler`: job concurrency and queueing.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Scheduler")]
 pub struct RawScheduler {
     /// Job runs at once, 1 to 1000 (default 15).
     pub max_concurrent_runs: Option<Sp<i64>>,
@@ -618,6 +653,7 @@ pub struct RawScheduler {
 /// `interactive`: interactive workloads (Spark only).
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Interactive")]
 pub struct RawInteractive {
     /// EMR Studio notebooks (emr-6.14.0 or later).
     pub studio_enabled: Option<Sp<bool>>,
@@ -630,9 +666,11 @@ pub struct RawInteractive {
 /// `disk_encryption`: a KMS key for the workers' local disks.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DiskEncryption")]
 pub struct RawDiskEncryption {
     /// KMS key ARN (`arn:aws:kms:<region>:<account>:key/<id>`).
-    pub encryption_key_arn: Sp<String>,
+    #[schemars(required)]
+    pub encryption_key_arn: Option<Sp<String>>,
     /// Encryption context, at most 8 entries.
     pub encryption_context: Option<Sp<SpMap>>,
 }
@@ -640,9 +678,11 @@ pub struct RawDiskEncryption {
 /// `identity_center`: IAM Identity Center integration.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "IdentityCenter")]
 pub struct RawIdentityCenter {
     /// The Identity Center instance ARN (`arn:aws:sso:::instance/ssoins-...`).
-    pub instance_arn: Sp<String>,
+    #[schemars(required)]
+    pub instance_arn: Option<Sp<String>>,
     /// Let users' background sessions continue after they sign out.
     pub user_background_sessions_enabled: Option<Sp<bool>>,
 }

@@ -7,9 +7,6 @@ use serde_json::{Map, Value};
 
 use super::raw::RawStackFile;
 
-/// The `$id` of the published schema.
-pub const SCHEMA_ID: &str = "https://emrstack.dev/schemas/emrstack.schema.json";
-
 /// The JSON Schema (draft-07) of a stack file.
 pub fn schema() -> Value {
     let generator = SchemaSettings::draft07().into_generator();
@@ -17,12 +14,10 @@ pub fn schema() -> Value {
     let mut value = schema.to_value();
     tidy(&mut value);
     if let Value::Object(map) = &mut value {
-        // Put `$schema`, `$id` and `title` first so the file reads well.
+        // Put `$schema`, `title` and `description` first so the file reads well.
         let mut ordered = Map::new();
-        for key in ["$schema", "$id", "title", "description"] {
-            if key == "$id" {
-                ordered.insert(key.to_string(), Value::String(SCHEMA_ID.to_string()));
-            } else if let Some(item) = map.remove(key) {
+        for key in ["$schema", "title", "description"] {
+            if let Some(item) = map.remove(key) {
                 ordered.insert(key.to_string(), item);
             }
         }
@@ -85,7 +80,10 @@ mod tests {
     fn find_null(value: &Value, path: &str, found: &mut Vec<String>) {
         match value {
             Value::Object(map) => {
-                if map.get("type").is_some_and(|t| t == "null" || t.as_array().is_some_and(|a| a.contains(&Value::from("null")))) {
+                if map
+                    .get("type")
+                    .is_some_and(|t| t == "null" || t.as_array().is_some_and(|a| a.contains(&Value::from("null"))))
+                {
                     found.push(path.to_string());
                 }
                 for (key, item) in map {

@@ -12,13 +12,15 @@ pub mod repository;
 pub mod role;
 pub mod tags;
 
-pub use actual::{Actual, ApplicationSummary, JobRun, ObservedApplication, ObservedRepository, ObservedRole, Owner, RoleSummary};
+pub use actual::{
+    Actual, ApplicationSummary, JobRun, ObservedApplication, ObservedRepository, ObservedRole, Owner, RoleSummary,
+};
 pub use address::{Address, ResourceKind};
 pub use application::{
     ApplicationField, ApplicationSpec, ApplicationState, Architecture, AutoStart, AutoStop, CloudWatchLogging,
     Configuration, DesiredImage, DiskEncryption, DiskType, Engine, IdentityCenter, ImageConfig, ImageSource,
-    InitialCapacity, Interactive, JobLevelCostAllocation, JobRunState, ManagedPersistence, MaximumCapacity,
-    Monitoring, NetworkConfiguration, PrometheusMonitoring, S3Monitoring, Scheduler, WorkerResources, WorkerType,
+    InitialCapacity, Interactive, JobLevelCostAllocation, JobRunState, ManagedPersistence, MaximumCapacity, Monitoring,
+    NetworkConfiguration, PrometheusMonitoring, S3Monitoring, Scheduler, WorkerResources, WorkerType,
 };
 pub use desired::{Desired, DesiredApplication, StackSettings};
 pub use network::{DesiredNetwork, SecurityGroupInfo, SubnetInfo};

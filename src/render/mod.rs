@@ -1,1 +1,3 @@
 //! Human, JSON and Markdown renderings of plans and diagnostics; pure functions to `String`.
+
+pub mod diagnostics;

@@ -1,0 +1,51 @@
+//! `emrstack validate`: load the stack file offline, print every diagnostic,
+//! exit 0 when it is valid (warnings allowed) and 1 otherwise.
+
+use crate::config::{self, LoadOptions};
+use crate::render::diagnostics;
+
+use super::super::args::{GlobalArgs, OutputFormat, StackArgs};
+use super::super::output::Printer;
+use super::super::{EXIT_ERROR, EXIT_OK};
+
+/// The load options of a command that reads a stack: its flags plus the
+/// `EMRSTACK_VAR_*` variables of the process environment.
+pub fn load_options(global: &GlobalArgs, stack: &StackArgs) -> LoadOptions {
+    let environment =
+        std::env::vars_os().filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
+    LoadOptions {
+        file: stack.file.clone(),
+        vars: stack.vars.clone(),
+        var_files: stack.var_files.clone(),
+        env: LoadOptions::env_from(environment),
+        region: global.region.clone(),
+    }
+}
+
+/// Runs `validate` and returns the exit code.
+pub fn run(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, format: OutputFormat) -> u8 {
+    if format == OutputFormat::Markdown {
+        printer.error("`validate` prints `human` or `json`, not `markdown`");
+        return EXIT_ERROR;
+    }
+    let loaded = config::load(&load_options(global, stack));
+    match format {
+        OutputFormat::Json => {
+            let document = diagnostics::json(&loaded.diagnostics, &loaded.sources);
+            let text = serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".to_string());
+            printer.data(&format!("{text}\n"));
+        }
+        OutputFormat::Human | OutputFormat::Markdown => {
+            let text = diagnostics::human(&loaded.diagnostics, &loaded.sources, printer.color_stderr);
+            if !text.is_empty() {
+                printer.message(&text);
+            }
+            if let Some(desired) = &loaded.desired {
+                let count = desired.addresses().len();
+                let noun = if count == 1 { "resource" } else { "resources" };
+                printer.message(&format!("stack `{}` is valid ({count} {noun})", desired.stack.name));
+            }
+        }
+    }
+    if loaded.is_valid() { EXIT_OK } else { EXIT_ERROR }
+}

@@ -1,0 +1,365 @@
+//! Lowering: the checked stack into [`Desired`], with defaults filled the
+//! way the language documents them (names `<stack>-<key>`, tags merged, the
+//! scheduler's 15 and 360, `enabled = true` for written tables) and server
+//! defaults left as `None`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::Desired;
+use crate::model::{
+    ApplicationSpec, Architecture, AutoStart, AutoStop, CloudWatchLogging, DesiredApplication, DesiredImage,
+    DesiredNetwork, DesiredRepository, DesiredRole, DiskEncryption, DiskType, IdentityCenter, ImageSource,
+    InitialCapacity, Interactive, JobLevelCostAllocation, ManagedPersistence, MaximumCapacity, Monitoring,
+    NetworkConfiguration, PrometheusMonitoring, S3Monitoring, Scheduler, StackSettings, WorkerResources, WorkerType,
+};
+
+use super::pipeline::{Effective, Parsed};
+use super::raw::{RawArchitecture, RawDiskType, RawImage, RawWorkerSpec, Size, Sp, SpMap, Toggle};
+use super::resolve;
+use super::rules::monitoring_log_types;
+use super::text::{Unit, parse_size};
+
+/// The scheduler defaults the service fills in when enabled.
+const SCHEDULER_DEFAULTS: (u32, u32) = (15, 360);
+
+/// Lowers a stack that passed every rule. Returns `None` only if `[stack]`
+/// is missing, which the structural check reports as an error.
+pub(super) fn lower(parsed: &Parsed) -> Option<Desired> {
+    let stack = parsed.stack.as_ref()?;
+    let stack_name = stack.name.as_ref()?.get().clone();
+    let stack_tags = map(&parsed.tags);
+    let mut desired = Desired::empty(stack_name.clone());
+    desired.stack = StackSettings {
+        name: stack_name.clone(),
+        region: stack.region.as_ref().map(|r| r.get().clone()),
+        account_id: stack.account_id.as_ref().map(|a| a.get().clone()),
+        tags: stack_tags.clone(),
+    };
+    let merged_tags = |own: Option<&Sp<SpMap>>| {
+        let mut tags = stack_tags.clone();
+        if let Some(own) = own {
+            tags.extend(map(own.get()));
+        }
+        tags
+    };
+    for network in &parsed.networks {
+        desired.networks.insert(
+            network.key.clone(),
+            DesiredNetwork {
+                subnet_ids: optional_strings(&network.value.subnet_ids),
+                security_group_ids: optional_strings(&network.value.security_group_ids),
+            },
+        );
+    }
+    for role in &parsed.roles {
+        let raw = &role.value;
+        let inline_policies = raw
+            .policies
+            .keys()
+            .filter_map(|name| {
+                parsed
+                    .policies
+                    .get(&(role.key.clone(), name.get().clone()))
+                    .map(|p| (name.get().clone(), p.document.clone()))
+            })
+            .collect();
+        desired.roles.insert(
+            role.key.clone(),
+            DesiredRole {
+                name: raw
+                    .name
+                    .as_ref()
+                    .map(|n| n.get().clone())
+                    .unwrap_or_else(|| format!("{stack_name}-{}", role.key)),
+                path: raw
+                    .path
+                    .as_ref()
+                    .map(|p| p.get().clone())
+                    .unwrap_or_else(|| "/".to_string()),
+                description: raw.description.as_ref().map(|d| d.get().clone()),
+                max_session_duration: raw
+                    .max_session_duration
+                    .as_ref()
+                    .map(|d| *d.get() as u32)
+                    .unwrap_or(3600),
+                permissions_boundary: raw.permissions_boundary.as_ref().map(|p| p.get().clone()),
+                inline_policies,
+                managed_policy_arns: raw
+                    .managed_policy_arns
+                    .as_ref()
+                    .map(|arns| arns.iter().map(|a| a.get().clone()).collect::<BTreeSet<_>>())
+                    .unwrap_or_default(),
+                trust_applications: raw.trust_applications.as_ref().map(strings).unwrap_or_default(),
+                tags: merged_tags(raw.tags.as_ref()),
+                prevent_destroy: raw.prevent_destroy.as_ref().is_some_and(|p| *p.get()),
+            },
+        );
+    }
+    for repository in &parsed.repositories {
+        desired.repositories.insert(
+            repository.key.clone(),
+            DesiredRepository {
+                name: required(&repository.value.name).clone(),
+                applications: repository.value.applications.as_ref().map(strings).unwrap_or_default(),
+            },
+        );
+    }
+    for app in &parsed.applications {
+        let effective = parsed.effective(app);
+        let spec = application(parsed, &effective, &stack_name, merged_tags(app.value.tags.as_ref()));
+        desired.applications.insert(
+            app.key.clone(),
+            DesiredApplication {
+                spec,
+                network: app.value.network.as_ref().map(|n| n.get().clone()),
+                prevent_destroy: app.value.prevent_destroy.as_ref().is_some_and(|p| *p.get()),
+            },
+        );
+    }
+    Some(desired)
+}
+
+fn map(map: &SpMap) -> BTreeMap<String, String> {
+    map.iter().map(|(k, v)| (k.get().clone(), v.get().clone())).collect()
+}
+
+fn strings(list: &Sp<Vec<Sp<String>>>) -> Vec<String> {
+    list.iter().map(|s| s.get().clone()).collect()
+}
+
+/// A required value. Lowering runs only when no diagnostic is an error, and
+/// the structural check reports every missing required key as one.
+fn required<T>(value: &Option<Sp<T>>) -> &T {
+    value
+        .as_ref()
+        .map(Sp::get)
+        .expect("invariant: required keys are present when the stack has no errors")
+}
+
+fn optional_strings(list: &Option<Sp<Vec<Sp<String>>>>) -> Vec<String> {
+    list.as_ref().map(strings).unwrap_or_default()
+}
+
+fn optional_number(size: &Option<Sp<Size>>, unit: Unit) -> u32 {
+    size.as_ref().map(|size| number(size, unit)).unwrap_or(0)
+}
+
+fn number(size: &Sp<Size>, unit: Unit) -> u32 {
+    parse_size(size.get(), unit)
+        .ok()
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(0)
+}
+
+fn toggle<T>(value: &Option<Sp<Toggle<T>>>, enabled: impl Fn(&T) -> Option<bool>) -> Option<bool> {
+    value.as_ref().map(|v| match v.get() {
+        Toggle::Bool(b) => *b,
+        Toggle::Table(table) => enabled(table).unwrap_or(true),
+    })
+}
+
+fn image(raw: &RawImage) -> DesiredImage {
+    let source = match &raw.uri {
+        Some(uri) => ImageSource::Uri { uri: uri.get().clone() },
+        None => ImageSource::Repository {
+            repository: raw.repository.as_ref().map(|r| r.get().clone()).unwrap_or_default(),
+            tag: raw.tag.as_ref().map(|t| t.get().clone()).unwrap_or_default(),
+            pin_digest: raw.pin_digest.as_ref().is_none_or(|p| *p.get()),
+        },
+    };
+    DesiredImage {
+        source,
+        application_level_digest_resolution: raw.application_level_digest_resolution.as_ref().map(|b| *b.get()),
+    }
+}
+
+fn uri_image(uri: &Sp<String>) -> DesiredImage {
+    DesiredImage {
+        source: ImageSource::Uri { uri: uri.get().clone() },
+        application_level_digest_resolution: None,
+    }
+}
+
+fn worker_image(spec: &RawWorkerSpec) -> Option<DesiredImage> {
+    spec.image
+        .as_ref()
+        .map(|i| image(i.get()))
+        .or_else(|| spec.image_uri.as_ref().map(uri_image))
+}
+
+fn worker_type(key: &str) -> Option<WorkerType> {
+    WorkerType::parse(key)
+}
+
+fn application(
+    parsed: &Parsed,
+    app: &Effective<'_>,
+    stack_name: &str,
+    tags: BTreeMap<String, String>,
+) -> ApplicationSpec<DesiredImage> {
+    let raw = &app.app.value;
+    let name = raw
+        .name
+        .as_ref()
+        .map(|n| n.get().clone())
+        .unwrap_or_else(|| format!("{stack_name}-{}", app.app.key));
+    let mut spec: ApplicationSpec<DesiredImage> = ApplicationSpec::new(
+        name,
+        app.engine
+            .expect("invariant: `type` is present and valid when the stack has no errors"),
+        required(&raw.release_label).clone(),
+    );
+    spec.architecture = raw.architecture.as_ref().map(|a| match a.get() {
+        RawArchitecture::X86_64 => Architecture::X86_64,
+        RawArchitecture::Arm64 => Architecture::Arm64,
+    });
+    if let Some(capacity) = &raw.initial_capacity {
+        for (key, entry) in capacity.get().entries() {
+            let Some(worker) = worker_type(key) else {
+                continue;
+            };
+            let value = entry.get();
+            spec.initial_capacity.insert(
+                worker,
+                InitialCapacity {
+                    worker_count: *required(&value.worker_count) as u64,
+                    worker: WorkerResources {
+                        cpu: optional_number(&value.cpu, Unit::Vcpu),
+                        memory_gb: optional_number(&value.memory, Unit::Gb),
+                        disk_gb: value.disk.as_ref().map(|d| number(d, Unit::Gb)),
+                        disk_type: value.disk_type.as_ref().map(|t| match t.get() {
+                            RawDiskType::Standard => DiskType::Standard,
+                            RawDiskType::ShuffleOptimized => DiskType::ShuffleOptimized,
+                        }),
+                    },
+                },
+            );
+        }
+    }
+    spec.maximum_capacity = raw.maximum_capacity.as_ref().map(|max| MaximumCapacity {
+        cpu: optional_number(&max.cpu, Unit::Vcpu),
+        memory_gb: optional_number(&max.memory, Unit::Gb),
+        disk_gb: max.disk.as_ref().map(|d| number(d, Unit::Gb)),
+    });
+    spec.auto_start =
+        toggle(&raw.auto_start, |t| t.enabled.as_ref().map(|e| *e.get())).map(|enabled| AutoStart { enabled });
+    spec.auto_stop = raw.auto_stop.as_ref().map(|auto_stop| match auto_stop.get() {
+        Toggle::Bool(enabled) => AutoStop {
+            enabled: *enabled,
+            idle_timeout_minutes: AutoStop::default().idle_timeout_minutes,
+        },
+        Toggle::Table(table) => AutoStop {
+            enabled: table.enabled.as_ref().is_none_or(|e| *e.get()),
+            idle_timeout_minutes: table
+                .idle_timeout_minutes
+                .as_ref()
+                .map(|m| *m.get() as u32)
+                .unwrap_or(AutoStop::default().idle_timeout_minutes),
+        },
+    });
+    if let Some(key) = &raw.network
+        && let Some(network) = parsed.network(key.get())
+    {
+        spec.network = Some(NetworkConfiguration {
+            subnet_ids: optional_strings(&network.value.subnet_ids),
+            security_group_ids: optional_strings(&network.value.security_group_ids),
+        });
+    }
+    spec.image = raw
+        .image
+        .as_ref()
+        .map(|i| image(i.get()))
+        .or_else(|| raw.image_uri.as_ref().map(uri_image));
+    if let Some(specifications) = &raw.worker_type_specifications {
+        for (key, entry) in specifications.get().entries() {
+            if let (Some(worker), Some(image)) = (worker_type(key), worker_image(entry.get())) {
+                spec.worker_type_specifications.insert(worker, image);
+            }
+        }
+    }
+    spec.runtime_configuration = resolve::to_model(&app.runtime);
+    spec.monitoring = monitoring(app);
+    spec.interactive = raw.interactive.as_ref().map(|i| Interactive {
+        studio_enabled: i.studio_enabled.as_ref().map(|b| *b.get()),
+        livy_endpoint_enabled: i.livy_endpoint_enabled.as_ref().map(|b| *b.get()),
+        session_enabled: i.session_enabled.as_ref().map(|b| *b.get()),
+    });
+    spec.scheduler = raw.scheduler.as_ref().map(|s| Scheduler {
+        max_concurrent_runs: Some(
+            s.max_concurrent_runs
+                .as_ref()
+                .map(|n| *n.get() as u32)
+                .unwrap_or(SCHEDULER_DEFAULTS.0),
+        ),
+        queue_timeout_minutes: Some(
+            s.queue_timeout_minutes
+                .as_ref()
+                .map(|n| *n.get() as u32)
+                .unwrap_or(SCHEDULER_DEFAULTS.1),
+        ),
+    });
+    spec.disk_encryption = raw.disk_encryption.as_ref().map(|d| DiskEncryption {
+        encryption_key_arn: d.encryption_key_arn.as_ref().map(|k| k.get().clone()),
+        encryption_context: d.encryption_context.as_ref().map(|c| map(c.get())).unwrap_or_default(),
+    });
+    spec.identity_center = raw.identity_center.as_ref().map(|i| IdentityCenter {
+        instance_arn: i.instance_arn.as_ref().map(|a| a.get().clone()),
+        user_background_sessions_enabled: i.user_background_sessions_enabled.as_ref().map(|b| *b.get()),
+    });
+    spec.job_level_cost_allocation = toggle(&raw.job_level_cost_allocation, |t| t.enabled.as_ref().map(|e| *e.get()))
+        .map(|enabled| JobLevelCostAllocation { enabled });
+    spec.tags = tags;
+    spec
+}
+
+fn monitoring(app: &Effective<'_>) -> Monitoring {
+    let m = &app.monitoring;
+    let mut out = Monitoring::default();
+    if m.s3_log_uri.is_some() || m.s3_encryption_key_arn.is_some() {
+        out.s3 = Some(S3Monitoring {
+            log_uri: m.s3_log_uri.map(|u| u.get().clone()),
+            encryption_key_arn: m.s3_encryption_key_arn.map(|k| k.get().clone()),
+        });
+    }
+    out.managed_persistence = m.managed_persistence.map(|p| match p.get() {
+        Toggle::Bool(enabled) => ManagedPersistence {
+            enabled: *enabled,
+            encryption_key_arn: None,
+        },
+        Toggle::Table(table) => ManagedPersistence {
+            enabled: table.enabled.as_ref().is_none_or(|e| *e.get()),
+            encryption_key_arn: table.encryption_key_arn.as_ref().map(|k| k.get().clone()),
+        },
+    });
+    out.cloudwatch = m.cloudwatch.map(|c| match c.get() {
+        Toggle::Bool(enabled) => CloudWatchLogging {
+            enabled: *enabled,
+            ..CloudWatchLogging::default()
+        },
+        Toggle::Table(table) => CloudWatchLogging {
+            enabled: table.enabled.as_ref().is_none_or(|e| *e.get()),
+            log_group_name: table.log_group_name.as_ref().map(|g| g.get().clone()),
+            log_stream_name_prefix: table.log_stream_name_prefix.as_ref().map(|p| p.get().clone()),
+            encryption_key_arn: table.encryption_key_arn.as_ref().map(|k| k.get().clone()),
+            log_types: table
+                .log_types
+                .as_ref()
+                .map(|types| {
+                    monitoring_log_types(types.get())
+                        .into_iter()
+                        .map(|(key, list)| {
+                            (
+                                key.to_ascii_uppercase(),
+                                list.iter().map(|v| v.get().to_ascii_uppercase()).collect(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        },
+    });
+    out.prometheus = m.prometheus_remote_write_url.map(|u| PrometheusMonitoring {
+        remote_write_url: Some(u.get().clone()),
+    });
+    out
+}

@@ -1,0 +1,811 @@
+//! The steps of loading a stack file, in order, and the parsed stack they
+//! produce for the rules and the lowering.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::json;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use crate::diag::{Diagnostic, Diagnostics, FileId, Sources, Span};
+use crate::model::{Address, Engine, ReleaseLabel, ResourceKind};
+
+use super::json;
+use super::lower;
+use super::raw::{
+    RawApplication, RawConfigBundle, RawConfiguration, RawEngine, RawNetwork, RawRepository, RawRole, RawStack, Sp,
+    SpMap,
+};
+use super::resolve::{self, Classification, Monitoring};
+use super::rules;
+use super::schema;
+use super::spans::{SpanIndex, resource_range};
+use super::structure::{Checker, Finding, Segment};
+use super::text::{is_region, is_resource_key};
+use super::vars::{self, Origin, Variables};
+use super::{LoadOptions, Loaded};
+
+/// A resource that was read without error.
+#[derive(Clone, Debug)]
+pub(crate) struct Resource<T> {
+    /// The key in its section (`etl` in `[applications.etl]`).
+    pub key: String,
+    /// The `[section.key]` header, or the key when declared inline.
+    pub header: Span,
+    /// The typed content.
+    pub value: T,
+}
+
+/// An inline policy after its document was read and checked.
+#[derive(Clone, Debug)]
+pub(crate) struct PolicyDocument {
+    /// The document as plain JSON.
+    pub document: serde_json::Value,
+}
+
+/// The stack after reading: every resource that could be read, and what
+/// was declared at all (so references to a resource with errors are not
+/// reported as undeclared).
+#[derive(Clone, Debug)]
+pub(crate) struct Parsed {
+    /// The stack file.
+    pub file: FileId,
+    /// `[stack]`, when it could be read.
+    pub stack: Option<RawStack>,
+    /// Stack-wide `[tags]`.
+    pub tags: SpMap,
+    /// Where `[tags]` is written.
+    pub tags_span: Option<Span>,
+    /// `[networks.*]` that could be read.
+    pub networks: Vec<Resource<RawNetwork>>,
+    /// `[configs.*]` that could be read.
+    pub configs: Vec<Resource<RawConfigBundle>>,
+    /// `[roles.*]` that could be read.
+    pub roles: Vec<Resource<RawRole>>,
+    /// `[repositories.*]` that could be read.
+    pub repositories: Vec<Resource<RawRepository>>,
+    /// `[applications.*]` that could be read.
+    pub applications: Vec<Resource<RawApplication>>,
+    /// Every declared key per kind, including resources with errors.
+    pub declared: BTreeMap<ResourceKind, BTreeSet<String>>,
+    /// `--region`, else `[stack] region`, when well-formed.
+    pub region: Option<String>,
+    /// Each config bundle's and application's own runtime classifications
+    /// (`runtime_file`, then `runtime` on top).
+    pub runtimes: BTreeMap<Address, Vec<Classification>>,
+    /// Inline policies by role key and policy name.
+    pub policies: BTreeMap<(String, String), PolicyDocument>,
+}
+
+/// An application with its config bundles merged in.
+pub(crate) struct Effective<'p> {
+    /// The application as written.
+    pub app: &'p Resource<RawApplication>,
+    /// `application.<key>`.
+    pub address: Address,
+    /// `None` when `type` is missing or invalid (reported separately).
+    pub engine: Option<Engine>,
+    /// `None` when the label is missing or malformed (reported separately).
+    pub release: Option<ReleaseLabel>,
+    /// Classifications of the config bundles and the application, merged.
+    pub runtime: Vec<Classification>,
+    /// Monitoring of the config bundles and the application, merged per key.
+    pub monitoring: Monitoring<'p>,
+}
+
+impl Parsed {
+    /// Whether `key` is declared as a resource of `kind` (even with errors).
+    pub(crate) fn is_declared(&self, kind: ResourceKind, key: &str) -> bool {
+        self.declared.get(&kind).is_some_and(|keys| keys.contains(key))
+    }
+
+    /// The declared keys of `kind`.
+    pub(crate) fn declared_keys(&self, kind: ResourceKind) -> Vec<&str> {
+        self.declared
+            .get(&kind)
+            .map(|keys| keys.iter().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// The stack name, when `[stack]` could be read.
+    pub(crate) fn stack_name(&self) -> Option<&str> {
+        self.stack
+            .as_ref()
+            .and_then(|stack| stack.name.as_ref())
+            .map(|name| name.get().as_str())
+    }
+
+    /// The span of a value of the stack file.
+    pub(crate) fn span<T>(&self, value: &Sp<T>) -> Span {
+        Span::new(self.file, value.range())
+    }
+
+    /// The config bundle `key`, when it could be read.
+    pub(crate) fn config(&self, key: &str) -> Option<&Resource<RawConfigBundle>> {
+        self.configs.iter().find(|c| c.key == key)
+    }
+
+    /// The repository `key`, when it could be read.
+    pub(crate) fn repository(&self, key: &str) -> Option<&Resource<RawRepository>> {
+        self.repositories.iter().find(|r| r.key == key)
+    }
+
+    /// The network `key`, when it could be read.
+    pub(crate) fn network(&self, key: &str) -> Option<&Resource<RawNetwork>> {
+        self.networks.iter().find(|n| n.key == key)
+    }
+
+    /// The effective configuration of `app`: its config bundles in order,
+    /// then its own settings on top.
+    pub(crate) fn effective<'p>(&'p self, app: &'p Resource<RawApplication>) -> Effective<'p> {
+        let mut runtime = Vec::new();
+        let mut monitoring = Monitoring::default();
+        let bundles = app
+            .value
+            .configs
+            .as_ref()
+            .map(|list| list.get().clone())
+            .unwrap_or_default();
+        for name in &bundles {
+            let address = Address::new(ResourceKind::Config, name.get().clone());
+            if let Some(own) = self.runtimes.get(&address) {
+                resolve::merge(&mut runtime, own);
+            }
+            if let Some(bundle) = self.config(name.get())
+                && let Some(raw) = &bundle.value.monitoring
+            {
+                monitoring.overlay(raw.get());
+            }
+        }
+        let address = Address::application(app.key.clone());
+        if let Some(own) = self.runtimes.get(&address) {
+            resolve::merge(&mut runtime, own);
+        }
+        if let Some(raw) = &app.value.monitoring {
+            monitoring.overlay(raw.get());
+        }
+        Effective {
+            app,
+            address,
+            engine: app.value.engine.as_ref().map(|engine| match engine.get() {
+                RawEngine::Spark => Engine::Spark,
+                RawEngine::Hive => Engine::Hive,
+            }),
+            release: app
+                .value
+                .release_label
+                .as_ref()
+                .and_then(|label| ReleaseLabel::parse(label.get())),
+            runtime,
+            monitoring,
+        }
+    }
+}
+
+/// Runs every step on the stack file `text` read from `path`.
+pub(crate) fn run(path: &Path, text: &str, options: &LoadOptions) -> Loaded {
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::new();
+    let file = sources.add(path, text);
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+
+    // Step 1: syntax. Recovery keeps the parts that could be read, so the
+    // structural check below still finds problems elsewhere in the file.
+    let (root, syntax_errors) = DeTable::parse_recoverable(text);
+    let syntax_ok = syntax_errors.is_empty();
+    for error in &syntax_errors {
+        let range = error.span().unwrap_or(0..0);
+        diagnostics.push(Diagnostic::error("toml.syntax", lower_first(error.message())).at(Span::new(file, range)));
+    }
+    let mut tree = Spanned::new(0..0, DeValue::Table(root.into_inner()));
+    let spans = match tree.get_ref() {
+        DeValue::Table(table) => SpanIndex::build(table, file, text),
+        _ => SpanIndex::default(),
+    };
+
+    // Step 2: variables, from every source, then substituted everywhere
+    // except in `[vars]` (whose values are literal defaults).
+    let variables = match tree.get_ref() {
+        DeValue::Table(table) => collect_variables(table, file, options, &mut sources, &mut diagnostics),
+        _ => Variables::default(),
+    };
+    vars::substitute(&mut tree, &variables, file, text, true, &mut diagnostics);
+
+    // Step 3: structure against the schema; bad entries are removed. What
+    // is declared is recorded first, so that a resource removed here for a
+    // wrong type still counts as declared for references.
+    let declared = match tree.get_ref() {
+        DeValue::Table(table) => declared_keys(table),
+        _ => BTreeMap::new(),
+    };
+    let schema = schema::schema();
+    let mut checker = Checker::new(&schema, file, syntax_ok);
+    checker.check(&mut tree, &schema, &mut Vec::new());
+    let findings = std::mem::take(&mut checker.findings);
+    for finding in &findings {
+        diagnostics.push(finding.diagnostic.clone());
+    }
+
+    // Step 4: each resource on its own.
+    let mut parsed = read_resources(
+        tree.get_ref(),
+        file,
+        text,
+        &findings,
+        syntax_ok,
+        options,
+        &mut diagnostics,
+    );
+    for (kind, keys) in declared {
+        parsed.declared.entry(kind).or_default().extend(keys);
+    }
+
+    // After a syntax error, keys may be missing only because their line was
+    // unreadable; rules would then report nonsense, so stop here.
+    if !syntax_ok {
+        diagnostics.sort();
+        return Loaded {
+            sources,
+            diagnostics,
+            desired: None,
+            spans,
+        };
+    }
+
+    // Step 5: referenced files and policy documents.
+    let mut spans = spans;
+    read_runtimes(&mut parsed, &base, &schema, &variables, &mut sources, &mut diagnostics);
+    read_policies(
+        &mut parsed,
+        tree.get_ref(),
+        text,
+        &base,
+        &variables,
+        &mut sources,
+        &mut spans,
+        &mut diagnostics,
+    );
+
+    // Step 6: the rules. A value whose variable could not be substituted
+    // holds text the user never wrote, so rule findings on it are dropped:
+    // the variable error already explains the problem.
+    let before_rules = diagnostics.0.len();
+    rules::check(&parsed, &mut diagnostics);
+    let poisoned: Vec<Span> = diagnostics
+        .iter()
+        .filter(|d| d.code == "config.undefined-variable" || d.code == "config.variable-syntax")
+        .filter_map(|d| d.span.clone())
+        .collect();
+    let mut index = 0;
+    diagnostics.0.retain(|diagnostic| {
+        index += 1;
+        index <= before_rules
+            || diagnostic.span.as_ref().is_none_or(|span| {
+                !poisoned.iter().any(|p| {
+                    p.file == span.file
+                        && p.range.start < span.range.end.max(span.range.start + 1)
+                        && span.range.start < p.range.end.max(p.range.start + 1)
+                })
+            })
+    });
+
+    // Step 7: lowering, only for a valid stack.
+    diagnostics.sort();
+    let desired = if diagnostics.has_errors() {
+        None
+    } else {
+        lower::lower(&parsed)
+    };
+    Loaded {
+        sources,
+        diagnostics,
+        desired,
+        spans,
+    }
+}
+
+fn lower_first(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) if !message.starts_with("TOML") => first.to_lowercase().chain(chars).collect(),
+        _ => message.to_string(),
+    }
+}
+
+/// Collects variable values in increasing precedence: `[vars]` defaults,
+/// `--var-file` files in order, `--var` flags, `EMRSTACK_VAR_*`.
+fn collect_variables(
+    root: &DeTable<'_>,
+    file: FileId,
+    options: &LoadOptions,
+    sources: &mut Sources,
+    diagnostics: &mut Diagnostics,
+) -> Variables {
+    let mut variables = Variables::default();
+    let mut declared = BTreeSet::new();
+    for (name, range, value) in vars::declared(root) {
+        if vars::check_name(&name, Some(Span::new(file, range)), diagnostics) {
+            declared.insert(name.clone());
+            variables.set(&name, value, Origin::Default);
+        }
+    }
+    let undeclared = |name: &str, source: &str, span: Option<Span>, diagnostics: &mut Diagnostics| {
+        if !declared.contains(name) {
+            diagnostics.push(
+                Diagnostic::warning(
+                    "config.undeclared-variable",
+                    format!("variable `{name}` is set by {source} but not declared in `[vars]`"),
+                )
+                .at_opt(span)
+                .with_help(format!(
+                    "declare it in `[vars]` with a default (`{name} = \"...\"`), or stop setting it"
+                )),
+            );
+        }
+    };
+    for var_file in &options.var_files {
+        let text = match std::fs::read_to_string(var_file) {
+            Ok(text) => text,
+            Err(error) => {
+                diagnostics.push(Diagnostic::error(
+                    "config.read",
+                    format!("cannot read var file `{}`: {error}", var_file.display()),
+                ));
+                continue;
+            }
+        };
+        let id = sources.add(var_file, text.clone());
+        let (table, errors) = DeTable::parse_recoverable(&text);
+        for error in &errors {
+            diagnostics.push(
+                Diagnostic::error("toml.syntax", lower_first(error.message()))
+                    .at(Span::new(id, error.span().unwrap_or(0..0))),
+            );
+        }
+        for (key, value) in table.get_ref().iter() {
+            let name = key.get_ref().to_string();
+            let key_span = Span::new(id, key.span());
+            let Some(text) = value.get_ref().as_str() else {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "config.wrong-type",
+                        format!(
+                            "variable `{name}` must be a string, found {}",
+                            value.get_ref().type_str()
+                        ),
+                    )
+                    .at(Span::new(id, value.span()))
+                    .with_help("variables are strings; quote the value"),
+                );
+                continue;
+            };
+            if vars::check_name(&name, Some(key_span.clone()), diagnostics) {
+                undeclared(
+                    &name,
+                    &format!("`{}`", var_file.display()),
+                    Some(key_span.clone()),
+                    diagnostics,
+                );
+                variables.set(&name, text.to_string(), Origin::VarFile(key_span));
+            }
+        }
+    }
+    for flag in &options.vars {
+        let Some((name, value)) = flag.split_once('=') else {
+            diagnostics.push(
+                Diagnostic::error(
+                    "config.invalid-var",
+                    format!("`--var {flag}` is not of the form `NAME=VALUE`"),
+                )
+                .with_help(format!("write `--var {flag}=VALUE`")),
+            );
+            continue;
+        };
+        if vars::check_name(name, None, diagnostics) {
+            undeclared(name, "`--var`", None, diagnostics);
+            variables.set(name, value.to_string(), Origin::Flag);
+        }
+    }
+    for (name, value) in &options.env {
+        if vars::check_name(name, None, diagnostics) {
+            undeclared(name, &format!("`{}{name}`", super::ENV_PREFIX), None, diagnostics);
+            variables.set(name, value.clone(), Origin::Environment);
+        }
+    }
+    variables
+}
+
+/// Every resource key per kind, as written.
+fn declared_keys(root: &DeTable<'_>) -> BTreeMap<ResourceKind, BTreeSet<String>> {
+    let mut out: BTreeMap<ResourceKind, BTreeSet<String>> = BTreeMap::new();
+    for kind in ResourceKind::ALL {
+        if let Some(section) = root.get(kind.table()).and_then(|s| s.get_ref().as_table()) {
+            out.entry(kind)
+                .or_default()
+                .extend(section.iter().map(|(key, _)| key.get_ref().to_string()));
+        }
+    }
+    out
+}
+
+fn read<'de, T: Deserialize<'de>>(value: &Spanned<DeValue<'de>>) -> Result<T, toml::de::Error> {
+    T::deserialize(ValueDeserializer::from(value.clone()))
+}
+
+/// Reads `[stack]`, `[tags]` and every resource into its typed form, each on
+/// its own so that one broken resource does not hide the others.
+fn read_resources(
+    root: &DeValue<'_>,
+    file: FileId,
+    text: &str,
+    findings: &[Finding],
+    syntax_ok: bool,
+    options: &LoadOptions,
+    diagnostics: &mut Diagnostics,
+) -> Parsed {
+    let empty = DeTable::new();
+    let table = root.as_table().unwrap_or(&empty);
+    let has_findings = |path: &[&str]| {
+        findings.iter().any(|finding| {
+            path.iter()
+                .enumerate()
+                .all(|(i, part)| matches!(finding.path.get(i), Some(Segment::Key(key)) if key == part))
+        })
+    };
+    // A serde error the structural check did not already explain (for
+    // example an integer too large for its field) is reported as is.
+    let mut report = |error: toml::de::Error, path: &[&str], diagnostics: &mut Diagnostics| {
+        if syntax_ok && !has_findings(path) {
+            diagnostics.push(
+                Diagnostic::error("config.invalid", lower_first(error.message()))
+                    .at(Span::new(file, error.span().unwrap_or(0..0))),
+            );
+        }
+    };
+
+    let stack = match table.get("stack") {
+        Some(value) => match read::<RawStack>(value) {
+            Ok(stack) => Some(stack),
+            Err(error) => {
+                report(error, &["stack"], diagnostics);
+                None
+            }
+        },
+        None => None,
+    };
+    let tags_entry = table.get_key_value("tags");
+    let tags = match tags_entry {
+        Some((_, value)) => read::<SpMap>(value).unwrap_or_default(),
+        None => SpMap::new(),
+    };
+    let tags_span = tags_entry.map(|(key, value)| Span::new(file, resource_range(key, value, text)));
+
+    let mut declared: BTreeMap<ResourceKind, BTreeSet<String>> = BTreeMap::new();
+    fn section<'de, T: Deserialize<'de>>(
+        table: &DeTable<'de>,
+        kind: ResourceKind,
+        file: FileId,
+        text: &str,
+        declared: &mut BTreeMap<ResourceKind, BTreeSet<String>>,
+        report: &mut dyn FnMut(toml::de::Error, &[&str], &mut Diagnostics),
+        diagnostics: &mut Diagnostics,
+    ) -> Vec<Resource<T>> {
+        let mut out = Vec::new();
+        let Some(entries) = table.get(kind.table()).and_then(|s| s.get_ref().as_table()) else {
+            return out;
+        };
+        for (key, value) in entries.iter() {
+            let name = key.get_ref().to_string();
+            let key_span = Span::new(file, key.span());
+            declared.entry(kind).or_default().insert(name.clone());
+            if !is_resource_key(&name) {
+                diagnostics.push(
+                    Diagnostic::error("config.resource-key", format!("`{name}` is not a valid {kind} key"))
+                        .at(key_span.clone())
+                        .with_help("resource keys are 1 to 64 letters, digits, `_` or `-`; they become part of addresses and default names"),
+                );
+            }
+            match read::<T>(value) {
+                Ok(parsed) => out.push(Resource {
+                    key: name,
+                    header: Span::new(file, resource_range(key, value, text)),
+                    value: parsed,
+                }),
+                Err(error) => report(error, &[kind.table(), name.as_str()], diagnostics),
+            }
+        }
+        out
+    }
+    let networks = section(
+        table,
+        ResourceKind::Network,
+        file,
+        text,
+        &mut declared,
+        &mut report,
+        diagnostics,
+    );
+    let configs = section(
+        table,
+        ResourceKind::Config,
+        file,
+        text,
+        &mut declared,
+        &mut report,
+        diagnostics,
+    );
+    let roles = section(
+        table,
+        ResourceKind::Role,
+        file,
+        text,
+        &mut declared,
+        &mut report,
+        diagnostics,
+    );
+    let repositories = section(
+        table,
+        ResourceKind::Repository,
+        file,
+        text,
+        &mut declared,
+        &mut report,
+        diagnostics,
+    );
+    let applications = section(
+        table,
+        ResourceKind::Application,
+        file,
+        text,
+        &mut declared,
+        &mut report,
+        diagnostics,
+    );
+
+    let region = options
+        .region
+        .clone()
+        .or_else(|| stack.as_ref().and_then(|s| s.region.as_ref()).map(|r| r.get().clone()))
+        .filter(|r| is_region(r));
+    Parsed {
+        file,
+        stack,
+        tags,
+        tags_span,
+        networks,
+        configs,
+        roles,
+        repositories,
+        applications,
+        declared,
+        region,
+        runtimes: BTreeMap::new(),
+        policies: BTreeMap::new(),
+    }
+}
+
+/// Reads a file referenced from the stack file, reporting a failure at the
+/// reference. Returns the path as displayed and the text.
+fn read_referenced(
+    base: &Path,
+    reference: &Sp<String>,
+    file: FileId,
+    diagnostics: &mut Diagnostics,
+) -> Option<(PathBuf, String)> {
+    let path = base.join(reference.get());
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some((path, text)),
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::error("config.read", format!("cannot read `{}`: {error}", path.display()))
+                    .at(Span::new(file, reference.range()))
+                    .with_help("paths are relative to the directory of the stack file"),
+            );
+            None
+        }
+    }
+}
+
+fn push_json_errors(errors: Vec<json::JsonError>, file: FileId, diagnostics: &mut Diagnostics) {
+    for error in errors {
+        let mut diagnostic = Diagnostic::error(error.code, error.message).at(Span::new(file, error.range));
+        if let Some(help) = error.help {
+            diagnostic = diagnostic.with_help(help);
+        }
+        diagnostics.push(diagnostic);
+    }
+}
+
+/// Renames the EMR-on-EC2 spelling of classification keys
+/// (`Classification`, `Properties`, `Configurations`) to the language's.
+fn normalize_classification_keys(value: &mut Spanned<DeValue<'_>>) {
+    let DeValue::Array(items) = value.get_mut() else {
+        return;
+    };
+    for item in items.iter_mut() {
+        let DeValue::Table(table) = item.get_mut() else {
+            continue;
+        };
+        for (from, to) in [
+            ("Classification", "classification"),
+            ("Properties", "properties"),
+            ("Configurations", "configurations"),
+        ] {
+            if !table.contains_key(to)
+                && let Some((key, entry)) = table.remove_entry(from)
+            {
+                table.insert(Spanned::new(key.span(), std::borrow::Cow::Owned(to.to_string())), entry);
+            }
+        }
+        if let Some(children) = table.get_mut("configurations") {
+            normalize_classification_keys(children);
+        }
+    }
+}
+
+/// A config bundle or application with its `runtime_file` and `runtime`.
+type RuntimeOwner = (Address, Option<Sp<String>>, Option<Vec<Sp<RawConfiguration>>>);
+
+/// Reads every `runtime_file` and combines it with the inline `runtime` of
+/// the same config bundle or application.
+fn read_runtimes(
+    parsed: &mut Parsed,
+    base: &Path,
+    schema: &serde_json::Value,
+    variables: &Variables,
+    sources: &mut Sources,
+    diagnostics: &mut Diagnostics,
+) {
+    let file = parsed.file;
+    let mut owners: Vec<RuntimeOwner> = Vec::new();
+    for config in &parsed.configs {
+        owners.push((
+            Address::new(ResourceKind::Config, config.key.clone()),
+            config.value.runtime_file.clone(),
+            config.value.runtime.as_ref().map(|r| r.get().clone()),
+        ));
+    }
+    for app in &parsed.applications {
+        owners.push((
+            Address::application(app.key.clone()),
+            app.value.runtime_file.clone(),
+            app.value.runtime.as_ref().map(|r| r.get().clone()),
+        ));
+    }
+    let list_schema = json!({ "type": "array", "items": { "$ref": "#/definitions/Configuration" } });
+    for (address, runtime_file, runtime) in owners {
+        let mut combined = Vec::new();
+        if let Some(reference) = &runtime_file
+            && let Some((path, text)) = read_referenced(base, reference, file, diagnostics)
+        {
+            let id = sources.add(&path, text.clone());
+            let (tree, errors) = json::parse(&text, &|range: Range<usize>| range);
+            push_json_errors(errors, id, diagnostics);
+            if let Some(mut tree) = tree {
+                vars::substitute(&mut tree, variables, id, &text, false, diagnostics);
+                normalize_classification_keys(&mut tree);
+                let mut checker = Checker::new(schema, id, true);
+                let clean = checker.check(&mut tree, &list_schema, &mut Vec::new());
+                let had_findings = !checker.findings.is_empty();
+                for finding in checker.findings {
+                    diagnostics.push(finding.diagnostic);
+                }
+                if clean {
+                    match read::<Vec<Sp<RawConfiguration>>>(&tree) {
+                        Ok(entries) => combined = resolve::classifications(&entries, id, diagnostics),
+                        Err(error) if !had_findings => diagnostics.push(
+                            Diagnostic::error("config.invalid", lower_first(error.message()))
+                                .at(Span::new(id, error.span().unwrap_or(0..0))),
+                        ),
+                        Err(_) => {}
+                    }
+                }
+            }
+        }
+        if let Some(entries) = &runtime {
+            let own = resolve::classifications(entries, file, diagnostics);
+            resolve::merge(&mut combined, &own);
+        }
+        if runtime_file.is_some() || runtime.is_some() {
+            parsed.runtimes.insert(address, combined);
+        }
+    }
+}
+
+/// Reads and checks every inline policy document: a TOML table, a JSON
+/// string or a JSON file, each with positions.
+#[allow(clippy::too_many_arguments)]
+fn read_policies(
+    parsed: &mut Parsed,
+    root: &DeValue<'_>,
+    text: &str,
+    base: &Path,
+    variables: &Variables,
+    sources: &mut Sources,
+    spans: &mut SpanIndex,
+    diagnostics: &mut Diagnostics,
+) {
+    let file = parsed.file;
+    let applications: Vec<String> = parsed
+        .declared_keys(ResourceKind::Application)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let mut documents = BTreeMap::new();
+    for role in &parsed.roles {
+        for (name, policy) in &role.value.policies {
+            let policy_span = Span::new(file, name.range());
+            let tree_value = root
+                .get("roles")
+                .and_then(|r| r.get_ref().get(role.key.as_str()))
+                .and_then(|r| r.get_ref().get("policies"))
+                .and_then(|p| p.get_ref().get(name.get().as_str()))
+                .and_then(|p| p.get_ref().get("document"));
+            let document = match (&policy.get().document, &policy.get().file, tree_value) {
+                (Some(_), Some(file_ref), _) => {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "policy.source",
+                            format!("policy `{}` has both `document` and `file`", name.get()),
+                        )
+                        .at(Span::new(file, file_ref.range()))
+                        .with_help("keep one of them"),
+                    );
+                    None
+                }
+                (None, None, _) => {
+                    diagnostics.push(
+                        Diagnostic::error("policy.source", format!("policy `{}` has no `document` or `file`", name.get()))
+                            .at(policy_span.clone())
+                            .with_help("add `document = { Version = \"2012-10-17\", Statement = [...] }` or `file = \"policies/x.json\"`"),
+                    );
+                    None
+                }
+                (Some(_), None, Some(tree)) => match tree.get_ref() {
+                    DeValue::String(json_text) => {
+                        let map = vars::inner_mapper(text, &tree.span(), json_text);
+                        let (document, errors) = json::parse(json_text, &map);
+                        push_json_errors(errors, file, diagnostics);
+                        document.map(|document| {
+                            rules::policy::check_document(&document, file, &applications, diagnostics);
+                            json::to_json(document.get_ref())
+                        })
+                    }
+                    _ => {
+                        rules::policy::check_document(tree, file, &applications, diagnostics);
+                        Some(json::to_json(tree.get_ref()))
+                    }
+                },
+                (Some(_), None, None) => None,
+                (None, Some(reference), _) => match read_referenced(base, reference, file, diagnostics) {
+                    Some((path, json_text)) => {
+                        let id = sources.add(&path, json_text.clone());
+                        let (document, errors) = json::parse(&json_text, &|range: Range<usize>| range);
+                        push_json_errors(errors, id, diagnostics);
+                        document.map(|mut document| {
+                            vars::substitute(&mut document, variables, id, &json_text, false, diagnostics);
+                            spans.insert_field(
+                                &Address::role(role.key.clone()),
+                                &format!(
+                                    "policies.{}.document",
+                                    super::structure::render_path(&[Segment::Key(name.get().clone())])
+                                ),
+                                Span::new(id, document.span()),
+                            );
+                            rules::policy::check_document(&document, id, &applications, diagnostics);
+                            json::to_json(document.get_ref())
+                        })
+                    }
+                    None => None,
+                },
+            };
+            if let Some(document) = document {
+                documents.insert((role.key.clone(), name.get().clone()), PolicyDocument { document });
+            }
+        }
+    }
+    parsed.policies = documents;
+}

@@ -1,0 +1,205 @@
+//! Monitoring rules: S3 log URI, KMS key ARNs, CloudWatch log group and
+//! stream prefix, log types per worker type and engine (V-MON-02), the
+//! Prometheus URL and engine (V-MON-03), and an application that keeps no logs.
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::{Engine, Feature};
+
+use super::super::pipeline::{Effective, Parsed};
+use super::super::raw::{RawLogTypes, RawMonitoring, SpList, Toggle};
+use super::super::text::{
+    is_kms_key_arn, is_log_group_name, is_log_stream_prefix, is_prometheus_url, is_s3_uri, one_of,
+};
+use super::application::{engine_label, kms_error};
+use super::gate;
+
+/// Log types per worker type (the `log_types` key), and the engine it belongs to.
+pub(crate) const LOG_TYPES: [(&str, Engine, &[&str]); 4] = [
+    ("spark_driver", Engine::Spark, &["stdout", "stderr"]),
+    ("spark_executor", Engine::Spark, &["stdout", "stderr"]),
+    ("hive_driver", Engine::Hive, &["stdout", "stderr", "hive_log", "tez_am"]),
+    ("tez_task", Engine::Hive, &["stdout", "stderr", "system_logs"]),
+];
+
+/// The lists of a `log_types` table, with their key.
+pub(crate) fn log_type_lists(types: &RawLogTypes) -> Vec<(&'static str, &SpList)> {
+    [
+        ("spark_driver", &types.spark_driver),
+        ("spark_executor", &types.spark_executor),
+        ("hive_driver", &types.hive_driver),
+        ("tez_task", &types.tez_task),
+    ]
+    .into_iter()
+    .filter_map(|(key, list)| list.as_ref().map(|list| (key, list)))
+    .collect()
+}
+
+/// Checks every `monitoring` table as written.
+pub(super) fn check_sources(parsed: &Parsed, diagnostics: &mut Diagnostics) {
+    let tables = parsed
+        .configs
+        .iter()
+        .filter_map(|c| c.value.monitoring.as_ref())
+        .chain(parsed.applications.iter().filter_map(|a| a.value.monitoring.as_ref()));
+    for monitoring in tables {
+        check_table(parsed, monitoring.get(), diagnostics);
+    }
+}
+
+fn check_table(parsed: &Parsed, monitoring: &RawMonitoring, diagnostics: &mut Diagnostics) {
+    if let Some(uri) = &monitoring.s3_log_uri
+        && !is_s3_uri(uri.get())
+    {
+        diagnostics.push(
+            Diagnostic::error("monitoring.s3-uri", format!("`{}` is not an S3 URI", uri.get()))
+                .at(parsed.span(uri))
+                .with_help(
+                    "write `s3://<bucket>/<prefix>/`; the bucket must be in the application's account and region",
+                ),
+        );
+    }
+    let mut keys = vec![monitoring.s3_encryption_key_arn.as_ref()];
+    if let Some(persistence) = &monitoring.managed_persistence
+        && let Toggle::Table(table) = persistence.get()
+    {
+        keys.push(table.encryption_key_arn.as_ref());
+    }
+    if let Some(cloudwatch) = &monitoring.cloudwatch
+        && let Toggle::Table(table) = cloudwatch.get()
+    {
+        keys.push(table.encryption_key_arn.as_ref());
+        if let Some(group) = &table.log_group_name
+            && !is_log_group_name(group.get())
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    "monitoring.log-group",
+                    format!("`{}` is not a valid log group name", group.get()),
+                )
+                .at(parsed.span(group))
+                .with_help("log group names are 1 to 512 letters, digits and `. - _ / #`"),
+            );
+        }
+        if let Some(prefix) = &table.log_stream_name_prefix
+            && !is_log_stream_prefix(prefix.get())
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    "monitoring.log-stream-prefix",
+                    format!("`{}` is not a valid log stream prefix", prefix.get()),
+                )
+                .at(parsed.span(prefix))
+                .with_help("log stream prefixes are 1 to 512 characters without `:` or `*`"),
+            );
+        }
+        if let Some(types) = &table.log_types {
+            for (key, list) in log_type_lists(types.get()) {
+                let allowed = LOG_TYPES
+                    .iter()
+                    .find(|(k, ..)| *k == key)
+                    .map(|(_, _, a)| *a)
+                    .unwrap_or(&[]);
+                if list.is_empty() || list.len() > 5 {
+                    diagnostics.push(
+                        Diagnostic::error("monitoring.log-types", format!("`{key}` must list 1 to 5 log types"))
+                            .at(parsed.span(list))
+                            .with_help(format!("choose from {}", one_of(allowed))),
+                    );
+                }
+                for item in list.iter() {
+                    if !allowed.contains(&item.get().to_ascii_lowercase().as_str()) {
+                        diagnostics.push(
+                            Diagnostic::error(
+                                "monitoring.log-type",
+                                format!("`{}` is not a log type of `{key}`", item.get()),
+                            )
+                            .at(parsed.span(item))
+                            .with_help(format!("expected {}", one_of(allowed))),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for key in keys.into_iter().flatten() {
+        if !is_kms_key_arn(key.get()) {
+            kms_error(parsed.span(key), key.get(), diagnostics);
+        }
+    }
+    if let Some(url) = &monitoring.prometheus_remote_write_url
+        && !is_prometheus_url(url.get())
+    {
+        diagnostics.push(
+            Diagnostic::error(
+                "monitoring.prometheus-url",
+                format!("`{}` is not a Prometheus remote-write URL", url.get()),
+            )
+            .at(parsed.span(url))
+            .with_help(
+                "write `https://aps-workspaces.<region>.amazonaws.com/workspaces/<workspace-id>/api/v1/remote_write`",
+            ),
+        );
+    }
+}
+
+/// Checks the merged monitoring of one application.
+pub(super) fn check_application(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diagnostics) {
+    let monitoring = &app.monitoring;
+    if let Some(url) = monitoring.prometheus_remote_write_url {
+        if app.engine == Some(Engine::Hive) {
+            diagnostics.push(engine_label(
+                parsed,
+                app,
+                Diagnostic::error(
+                    "monitoring.prometheus-engine",
+                    format!(
+                        "Prometheus monitoring needs a SPARK application, but `{}` is HIVE",
+                        app.address
+                    ),
+                )
+                .at(parsed.span(url))
+                .with_help("remove `prometheus_remote_write_url` from this application's monitoring"),
+            ));
+        } else {
+            gate(parsed, app, Feature::Prometheus, parsed.span(url), diagnostics);
+        }
+    }
+    if let Some(cloudwatch) = monitoring.cloudwatch
+        && let Some(app_engine) = app.engine
+        && let Toggle::Table(table) = cloudwatch.get()
+        && let Some(types) = &table.log_types
+    {
+        for (key, list) in log_type_lists(types.get()) {
+            let engine = LOG_TYPES.iter().find(|(k, ..)| *k == key).map(|(_, e, _)| *e);
+            if engine.is_some_and(|engine| engine != app_engine) {
+                let keys = match app_engine {
+                    Engine::Spark => "`spark_driver` and `spark_executor`",
+                    Engine::Hive => "`hive_driver` and `tez_task`",
+                };
+                diagnostics.push(
+                    Diagnostic::error(
+                        "monitoring.log-type-worker",
+                        format!(
+                            "`{key}` logs do not exist on {app_engine} applications such as `{}`",
+                            app.address
+                        ),
+                    )
+                    .at(parsed.span(list))
+                    .with_help(format!("{app_engine} applications log {keys}")),
+                );
+            }
+        }
+    }
+    if !monitoring.managed_persistence_enabled() && !monitoring.cloudwatch_enabled() && monitoring.s3_log_uri.is_none()
+    {
+        let at = monitoring
+            .managed_persistence
+            .map(|m| parsed.span(m))
+            .unwrap_or_else(|| app.app.header.clone());
+        diagnostics.push(
+            Diagnostic::warning("monitoring.no-logs", format!("`{}` keeps no logs", app.address))
+                .at(at)
+                .with_help("with managed persistence off and no S3 or CloudWatch destination, job logs and the Spark and Tez UIs are lost; set `s3_log_uri` or enable `cloudwatch`"),
+        );
+    }
+}

@@ -1,0 +1,318 @@
+//! Diagnostics for people (in the manner of rustc and cargo: a header, the
+//! source line with the span underlined, labels, help) and for programs
+//! (JSON). Pure functions to `String` / `serde_json::Value`; deterministic,
+//! so their output can be snapshot-tested.
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use crate::diag::{Diagnostic, Diagnostics, Severity, Sources, Span};
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+const RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[1;33m";
+const BLUE: &str = "\x1b[1;34m";
+const CYAN: &str = "\x1b[1;36m";
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color && !text.is_empty() {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn severity(&self, severity: Severity) -> &'static str {
+        match severity {
+            Severity::Error => RED,
+            Severity::Warning => YELLOW,
+        }
+    }
+}
+
+/// `2 errors, 1 warning` (or `1 error`, `3 warnings`); empty when there is nothing.
+pub fn summary(diagnostics: &Diagnostics) -> String {
+    let errors = diagnostics.error_count();
+    let warnings = diagnostics.warning_count();
+    let plural = |n: usize, noun: &str| {
+        if n == 1 {
+            format!("{n} {noun}")
+        } else {
+            format!("{n} {noun}s")
+        }
+    };
+    match (errors, warnings) {
+        (0, 0) => String::new(),
+        (e, 0) => plural(e, "error"),
+        (0, w) => plural(w, "warning"),
+        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+/// Every diagnostic for a terminal, followed by the summary line. `color`
+/// adds ANSI colours.
+pub fn human(diagnostics: &Diagnostics, sources: &Sources, color: bool) -> String {
+    let style = Style { color };
+    let mut out = String::new();
+    for diagnostic in diagnostics.iter() {
+        render_one(&mut out, diagnostic, sources, &style);
+        out.push('\n');
+    }
+    let summary = summary(diagnostics);
+    if !summary.is_empty() {
+        let code = if diagnostics.has_errors() { RED } else { YELLOW };
+        let _ = writeln!(out, "{}", style.paint(code, &summary));
+    }
+    out
+}
+
+/// One line of a file with the 1-based column range a span covers on it.
+struct Snippet {
+    line: usize,
+    text: String,
+    start: usize,
+    width: usize,
+}
+
+fn snippet(sources: &Sources, span: &Span) -> Snippet {
+    let file = sources.get(span.file);
+    let (line, _) = file.line_column(span.range.start);
+    let line_start = file.text[..span.range.start.min(file.text.len())]
+        .rfind('\n')
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let line_end = file.text[line_start..]
+        .find('\n')
+        .map(|i| line_start + i)
+        .unwrap_or(file.text.len());
+    let raw = &file.text[line_start..line_end];
+    let raw = raw.strip_suffix('\r').unwrap_or(raw);
+    // Tabs become four spaces so the underline lines up.
+    let expand = |s: &str| s.replace('\t', "    ");
+    let start = span.range.start.clamp(line_start, line_start + raw.len());
+    let end = span.range.end.clamp(start, line_start + raw.len());
+    let before = expand(&file.text[line_start..start]).chars().count();
+    let inside = expand(&file.text[start..end]).chars().count();
+    Snippet {
+        line,
+        text: expand(raw),
+        start: before,
+        width: inside.max(1),
+    }
+}
+
+fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &Sources, style: &Style) {
+    let color = style.severity(diagnostic.severity);
+    let _ = writeln!(
+        out,
+        "{}{}",
+        style.paint(color, &format!("{}[{}]", diagnostic.severity, diagnostic.code)),
+        style.paint(BOLD, &format!(": {}", diagnostic.message))
+    );
+    let primary = diagnostic.span.as_ref().map(|span| (span, snippet(sources, span)));
+    let labels: Vec<(&Span, Snippet, &str)> = diagnostic
+        .labels
+        .iter()
+        .map(|label| (&label.span, snippet(sources, &label.span), label.message.as_str()))
+        .collect();
+    let width = primary
+        .iter()
+        .map(|(_, s)| s.line)
+        .chain(labels.iter().map(|(_, s, _)| s.line))
+        .max()
+        .map(|line| line.to_string().len())
+        .unwrap_or(1);
+    let pad = " ".repeat(width);
+    let bar = style.paint(BLUE, "|");
+    if let Some((span, snippet)) = &primary {
+        let (path, line, column) = sources.locate(span);
+        let _ = writeln!(
+            out,
+            "{pad}{} {}:{line}:{column}",
+            style.paint(BLUE, "-->"),
+            path.display()
+        );
+        write_snippet(out, snippet, &pad, width, '^', "", color, style);
+    }
+    for (span, snippet, message) in &labels {
+        let (path, line, column) = sources.locate(span);
+        let same_file = primary.as_ref().is_some_and(|(p, _)| p.file == span.file);
+        if primary.is_none() || !same_file {
+            let _ = writeln!(
+                out,
+                "{pad}{} {}:{line}:{column}",
+                style.paint(BLUE, ":::"),
+                path.display()
+            );
+        }
+        write_snippet(out, snippet, &pad, width, '-', message, BLUE, style);
+    }
+    if primary.is_some() || !labels.is_empty() {
+        let _ = writeln!(out, "{pad} {bar}");
+    }
+    if let Some(help) = &diagnostic.help {
+        let _ = writeln!(out, "{pad} {} {help}", style.paint(CYAN, "= help:"));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_snippet(
+    out: &mut String,
+    snippet: &Snippet,
+    pad: &str,
+    width: usize,
+    mark: char,
+    message: &str,
+    color: &str,
+    style: &Style,
+) {
+    let bar = style.paint(BLUE, "|");
+    let _ = writeln!(out, "{pad} {bar}");
+    let number = format!("{:>width$}", snippet.line);
+    let text = snippet.text.trim_end();
+    if text.is_empty() {
+        let _ = writeln!(out, "{} {bar}", style.paint(BLUE, &number));
+    } else {
+        let _ = writeln!(out, "{} {bar} {text}", style.paint(BLUE, &number));
+    }
+    let underline: String = std::iter::repeat_n(mark, snippet.width).collect();
+    let tail = if message.is_empty() {
+        String::new()
+    } else {
+        format!(" {message}")
+    };
+    let _ = writeln!(
+        out,
+        "{pad} {bar} {}{}",
+        " ".repeat(snippet.start),
+        style.paint(color, &format!("{underline}{tail}"))
+    );
+}
+
+fn position(sources: &Sources, span: Option<&Span>) -> [Value; 5] {
+    match span {
+        Some(span) => {
+            let file = sources.get(span.file);
+            let (line, column) = file.line_column(span.range.start);
+            let (end_line, end_column) = file.line_column(span.range.end);
+            [
+                Value::String(file.path.display().to_string()),
+                json!(line),
+                json!(column),
+                json!(end_line),
+                json!(end_column),
+            ]
+        }
+        None => [Value::Null, Value::Null, Value::Null, Value::Null, Value::Null],
+    }
+}
+
+/// The JSON document of `validate --format json`:
+/// `{"valid": bool, "diagnostics": [{"severity", "code", "message", "file",
+/// "line", "column", "end_line", "end_column", "help", "labels"}]}`.
+/// Lines and columns are 1-based; the end is just past the last character;
+/// position fields are `null` for diagnostics without a position and `help`
+/// is `null` when there is none.
+pub fn json(diagnostics: &Diagnostics, sources: &Sources) -> Value {
+    let items: Vec<Value> = diagnostics
+        .iter()
+        .map(|diagnostic| {
+            let [file, line, column, end_line, end_column] = position(sources, diagnostic.span.as_ref());
+            let labels: Vec<Value> = diagnostic
+                .labels
+                .iter()
+                .map(|label| {
+                    let [file, line, column, end_line, end_column] = position(sources, Some(&label.span));
+                    json!({
+                        "message": label.message,
+                        "file": file,
+                        "line": line,
+                        "column": column,
+                        "end_line": end_line,
+                        "end_column": end_column,
+                    })
+                })
+                .collect();
+            json!({
+                "severity": diagnostic.severity,
+                "code": diagnostic.code,
+                "message": diagnostic.message,
+                "file": file,
+                "line": line,
+                "column": column,
+                "end_line": end_line,
+                "end_column": end_column,
+                "help": diagnostic.help,
+                "labels": labels,
+            })
+        })
+        .collect();
+    json!({
+        "valid": !diagnostics.has_errors(),
+        "diagnostics": items,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::FileId;
+
+    fn sources() -> Sources {
+        let mut sources = Sources::new();
+        sources.add("stack.toml", "[applications.etl]\n\tmemory = \"31 GB\"\n");
+        sources
+    }
+
+    #[test]
+    fn human_output_underlines_the_span_and_prints_labels_and_help() {
+        let diagnostics = Diagnostics(vec![
+            Diagnostic::error("capacity.memory", "too much memory")
+                .at(Span::new(FileId(0), 29..36))
+                .with_label(Span::new(FileId(0), 0..18), "declared here")
+                .with_help("use less"),
+            Diagnostic::warning("config.undeclared-variable", "variable `x` is not declared"),
+        ]);
+        let text = human(&diagnostics, &sources(), false);
+        let expected = "\
+error[capacity.memory]: too much memory
+ --> stack.toml:2:11
+  |
+2 |     memory = \"31 GB\"
+  |              ^^^^^^^
+  |
+1 | [applications.etl]
+  | ------------------ declared here
+  |
+  = help: use less
+
+warning[config.undeclared-variable]: variable `x` is not declared
+
+1 error, 1 warning
+";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn json_output_has_null_positions_and_help_when_absent() {
+        let diagnostics = Diagnostics(vec![Diagnostic::warning("a.b", "m")]);
+        let value = json(&diagnostics, &sources());
+        assert_eq!(value["valid"], true);
+        assert_eq!(value["diagnostics"][0]["file"], Value::Null);
+        assert_eq!(value["diagnostics"][0]["help"], Value::Null);
+    }
+
+    #[test]
+    fn summary_counts() {
+        let one = Diagnostics(vec![Diagnostic::error("a", "b")]);
+        assert_eq!(summary(&one), "1 error");
+        assert_eq!(summary(&Diagnostics::new()), "");
+    }
+}
