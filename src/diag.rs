@@ -67,6 +67,18 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// The resource and field the problem is about, for problems found
+    /// after loading (plan time); the CLI turns it into a span.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
+}
+
+/// A resource address (`application.etl`) and a dotted field path in it
+/// (`image.tag`), naming where a plan-time problem lies in the stack file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    pub address: String,
+    pub path: String,
 }
 
 impl Diagnostic {
@@ -78,6 +90,7 @@ impl Diagnostic {
             span: None,
             labels: Vec::new(),
             help: None,
+            subject: None,
         }
     }
 
@@ -107,6 +120,15 @@ impl Diagnostic {
         self.labels.push(Label {
             span,
             message: message.into(),
+        });
+        self
+    }
+
+    /// Names the resource and field a plan-time problem is about.
+    pub fn about(mut self, address: impl Into<String>, path: impl Into<String>) -> Diagnostic {
+        self.subject = Some(Subject {
+            address: address.into(),
+            path: path.into(),
         });
         self
     }

@@ -16,9 +16,8 @@ use tokio::time::Instant;
 
 use super::{ApplicationRef, CallerIdentity, Cloud, CloudError, ErrorKind};
 use crate::model::{
-    ApplicationField, ApplicationSpec, ApplicationState, ApplicationSummary, AutoStart, AutoStop, JobRun,
-    JobRunState, ObservedApplication, ObservedRepository, ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo,
-    SubnetInfo,
+    ApplicationField, ApplicationSpec, ApplicationState, ApplicationSummary, AutoStart, AutoStop, JobRun, JobRunState,
+    ObservedApplication, ObservedRepository, ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, SubnetInfo,
 };
 
 /// How long the fake's transitional states last.
@@ -366,9 +365,15 @@ fn not_found(operation: &str, what: &str) -> CloudError {
 
 /// Whether an update of `fields` from `current` to `desired` is allowed
 /// while the application is STARTED.
-fn live_update_allowed(current: &ApplicationSpec, desired: &ApplicationSpec, fields: &BTreeSet<ApplicationField>) -> bool {
+fn live_update_allowed(
+    current: &ApplicationSpec,
+    desired: &ApplicationSpec,
+    fields: &BTreeSet<ApplicationField>,
+) -> bool {
     fields.iter().all(|field| match field {
-        ApplicationField::MaximumCapacity | ApplicationField::Image | ApplicationField::WorkerTypeSpecifications => true,
+        ApplicationField::MaximumCapacity | ApplicationField::Image | ApplicationField::WorkerTypeSpecifications => {
+            true
+        }
         ApplicationField::Scheduler => {
             let queue = |spec: &ApplicationSpec| spec.scheduler.as_ref().and_then(|s| s.queue_timeout_minutes);
             current.scheduler.is_some() && desired.scheduler.is_some() && queue(current) == queue(desired)
@@ -395,7 +400,9 @@ fn apply_fields(target: &mut ApplicationSpec, source: &ApplicationSpec, fields: 
             ApplicationField::WorkerTypeSpecifications => {
                 target.worker_type_specifications = source.worker_type_specifications.clone()
             }
-            ApplicationField::RuntimeConfiguration => target.runtime_configuration = source.runtime_configuration.clone(),
+            ApplicationField::RuntimeConfiguration => {
+                target.runtime_configuration = source.runtime_configuration.clone()
+            }
             ApplicationField::Monitoring => target.monitoring = source.monitoring.clone(),
             ApplicationField::Interactive => target.interactive = source.interactive.clone(),
             ApplicationField::Scheduler => target.scheduler = source.scheduler.clone(),
@@ -452,7 +459,11 @@ impl Cloud for FakeCloud {
         Ok(app.observed.clone())
     }
 
-    async fn create_application(&self, spec: &ApplicationSpec, client_token: &str) -> Result<ApplicationRef, CloudError> {
+    async fn create_application(
+        &self,
+        spec: &ApplicationSpec,
+        client_token: &str,
+    ) -> Result<ApplicationRef, CloudError> {
         let _call = self.enter("CreateApplication", &spec.name).await?;
         let request = fingerprint(spec);
         let mut state = self.lock();
@@ -512,8 +523,12 @@ impl Cloud for FakeCloud {
             if previous == &request {
                 return Ok(());
             }
-            return Err(CloudError::new(ErrorKind::Conflict, operation, "client token reused with a different request")
-                .with_code("ConflictException"));
+            return Err(CloudError::new(
+                ErrorKind::Conflict,
+                operation,
+                "client token reused with a different request",
+            )
+            .with_code("ConflictException"));
         }
         let app = state
             .applications
@@ -534,7 +549,9 @@ impl Cloud for FakeCloud {
             other => {
                 return Err(conflict(
                     operation,
-                    format!("application {id} is {other}; it must be in one of the following statuses [CREATED, STOPPED]"),
+                    format!(
+                        "application {id} is {other}; it must be in one of the following statuses [CREATED, STOPPED]"
+                    ),
                 ));
             }
         }
@@ -562,7 +579,10 @@ impl Cloud for FakeCloud {
                 Ok(())
             }
             ApplicationState::Starting | ApplicationState::Started => Ok(()),
-            other => Err(conflict(operation, format!("application {id} is {other} and cannot be started"))),
+            other => Err(conflict(
+                operation,
+                format!("application {id} is {other} and cannot be started"),
+            )),
         }
     }
 
@@ -588,7 +608,10 @@ impl Cloud for FakeCloud {
                 Ok(())
             }
             ApplicationState::Created | ApplicationState::Stopped | ApplicationState::Stopping => Ok(()),
-            other => Err(conflict(operation, format!("application {id} is {other} and cannot be stopped"))),
+            other => Err(conflict(
+                operation,
+                format!("application {id} is {other} and cannot be stopped"),
+            )),
         }
     }
 
@@ -652,7 +675,10 @@ impl Cloud for FakeCloud {
             .find(|job| job.id == job_run_id)
             .ok_or_else(|| not_found(operation, &format!("job run {job_run_id}")))?;
         if !job.state.is_active() {
-            return Err(invalid(operation, format!("job run {job_run_id} is {} and cannot be cancelled", job.state)));
+            return Err(invalid(
+                operation,
+                format!("job run {job_run_id} is {} and cannot be cancelled", job.state),
+            ));
         }
         job.state = JobRunState::Cancelling;
         job.cancelled_at = Some(now + cancel);
@@ -693,7 +719,12 @@ impl Cloud for FakeCloud {
         Ok(state
             .roles
             .values()
-            .filter(|role| role.spec.trust_policy.to_string().contains(crate::model::role::EMR_SERVERLESS_PRINCIPAL))
+            .filter(|role| {
+                role.spec
+                    .trust_policy
+                    .to_string()
+                    .contains(crate::model::role::EMR_SERVERLESS_PRINCIPAL)
+            })
             .map(|role| RoleSummary {
                 name: role.spec.name.clone(),
                 arn: role.arn.clone(),
@@ -705,19 +736,21 @@ impl Cloud for FakeCloud {
 
     async fn get_role(&self, name: &str) -> Result<ObservedRole, CloudError> {
         let _call = self.enter("GetRole", name).await?;
-        self.lock()
-            .roles
-            .get(name)
-            .cloned()
-            .ok_or_else(|| CloudError::not_found("GetRole", format!("role {name} does not exist")).with_code("NoSuchEntity"))
+        self.lock().roles.get(name).cloned().ok_or_else(|| {
+            CloudError::not_found("GetRole", format!("role {name} does not exist")).with_code("NoSuchEntity")
+        })
     }
 
     async fn create_role(&self, spec: &RoleSpec) -> Result<String, CloudError> {
         let _call = self.enter("CreateRole", &spec.name).await?;
         let mut state = self.lock();
         if state.roles.contains_key(&spec.name) {
-            return Err(CloudError::new(ErrorKind::Conflict, "CreateRole", format!("role {} already exists", spec.name))
-                .with_code("EntityAlreadyExists"));
+            return Err(CloudError::new(
+                ErrorKind::Conflict,
+                "CreateRole",
+                format!("role {} already exists", spec.name),
+            )
+            .with_code("EntityAlreadyExists"));
         }
         state.next_id += 1;
         let arn = format!("arn:aws:iam::{}:role{}{}", self.account_id, spec.path, spec.name);
@@ -734,7 +767,12 @@ impl Cloud for FakeCloud {
         Ok(arn)
     }
 
-    async fn update_role(&self, name: &str, description: Option<&str>, max_session_duration: u32) -> Result<(), CloudError> {
+    async fn update_role(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        max_session_duration: u32,
+    ) -> Result<(), CloudError> {
         let _call = self.enter("UpdateRole", name).await?;
         let mut state = self.lock();
         let role = role_mut(&mut state, "UpdateRole", name)?;
@@ -781,7 +819,10 @@ impl Cloud for FakeCloud {
             .remove(policy_name);
         match found {
             Some(_) => Ok(()),
-            None => Err(CloudError::not_found("DeleteRolePolicy", format!("policy {policy_name} not found"))),
+            None => Err(CloudError::not_found(
+                "DeleteRolePolicy",
+                format!("policy {policy_name} not found"),
+            )),
         }
     }
 
@@ -805,7 +846,10 @@ impl Cloud for FakeCloud {
         if removed {
             Ok(())
         } else {
-            Err(CloudError::not_found("DetachRolePolicy", format!("{policy_arn} is not attached")))
+            Err(CloudError::not_found(
+                "DetachRolePolicy",
+                format!("{policy_arn} is not attached"),
+            ))
         }
     }
 
@@ -853,9 +897,10 @@ impl Cloud for FakeCloud {
     async fn set_repository_policy(&self, name: &str, document: &Value) -> Result<(), CloudError> {
         let _call = self.enter("SetRepositoryPolicy", name).await?;
         let mut state = self.lock();
-        let repository = state.repositories.get_mut(name).ok_or_else(|| {
-            CloudError::not_found("SetRepositoryPolicy", format!("repository {name} does not exist"))
-        })?;
+        let repository = state
+            .repositories
+            .get_mut(name)
+            .ok_or_else(|| CloudError::not_found("SetRepositoryPolicy", format!("repository {name} does not exist")))?;
         repository.policy = Some(document.clone());
         Ok(())
     }
@@ -874,7 +919,10 @@ impl Cloud for FakeCloud {
         let _call = self.enter("BatchGetImage", repository).await?;
         let state = self.lock();
         if !state.repositories.contains_key(repository) {
-            return Err(CloudError::not_found("BatchGetImage", format!("repository {repository} does not exist")));
+            return Err(CloudError::not_found(
+                "BatchGetImage",
+                format!("repository {repository} does not exist"),
+            ));
         }
         let known = state.image_digests.get(repository);
         Ok(tags
@@ -900,10 +948,9 @@ impl Cloud for FakeCloud {
 }
 
 fn role_mut<'a>(state: &'a mut State, operation: &str, name: &str) -> Result<&'a mut ObservedRole, CloudError> {
-    state
-        .roles
-        .get_mut(name)
-        .ok_or_else(|| CloudError::not_found(operation, format!("role {name} does not exist")).with_code("NoSuchEntity"))
+    state.roles.get_mut(name).ok_or_else(|| {
+        CloudError::not_found(operation, format!("role {name} does not exist")).with_code("NoSuchEntity")
+    })
 }
 
 #[cfg(test)]
@@ -919,9 +966,15 @@ mod tests {
     async fn create_moves_through_creating_to_created() {
         let cloud = FakeCloud::new();
         let app = cloud.create_application(&spec("a"), "t1").await.unwrap();
-        assert_eq!(cloud.get_application(&app.id).await.unwrap().state, ApplicationState::Creating);
+        assert_eq!(
+            cloud.get_application(&app.id).await.unwrap().state,
+            ApplicationState::Creating
+        );
         tokio::time::sleep(Duration::from_secs(3)).await;
-        assert_eq!(cloud.get_application(&app.id).await.unwrap().state, ApplicationState::Created);
+        assert_eq!(
+            cloud.get_application(&app.id).await.unwrap().state,
+            ApplicationState::Created
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -942,7 +995,10 @@ mod tests {
         let mut desired = spec("a");
         desired.release_label = "emr-7.3.0".to_string();
         let fields = BTreeSet::from([ApplicationField::ReleaseLabel]);
-        let err = cloud.update_application(&app.id, &desired, &fields, "u1").await.unwrap_err();
+        let err = cloud
+            .update_application(&app.id, &desired, &fields, "u1")
+            .await
+            .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Conflict);
         desired.maximum_capacity = Some(MaximumCapacity {
             cpu: 8,
@@ -950,7 +1006,10 @@ mod tests {
             disk_gb: None,
         });
         let fields = BTreeSet::from([ApplicationField::MaximumCapacity]);
-        cloud.update_application(&app.id, &desired, &fields, "u2").await.unwrap();
+        cloud
+            .update_application(&app.id, &desired, &fields, "u2")
+            .await
+            .unwrap();
     }
 
     #[tokio::test(start_paused = true)]
@@ -958,7 +1017,10 @@ mod tests {
         let cloud = FakeCloud::new();
         let app = cloud.insert_application(spec("a"), ApplicationState::Started);
         cloud.add_job(&app.id, Some(Duration::from_secs(10)));
-        assert_eq!(cloud.stop_application(&app.id).await.unwrap_err().kind, ErrorKind::Conflict);
+        assert_eq!(
+            cloud.stop_application(&app.id).await.unwrap_err().kind,
+            ErrorKind::Conflict
+        );
         tokio::time::sleep(Duration::from_secs(11)).await;
         cloud.stop_application(&app.id).await.unwrap();
     }
@@ -967,7 +1029,10 @@ mod tests {
     async fn delete_needs_a_quiescent_application() {
         let cloud = FakeCloud::new();
         let app = cloud.insert_application(spec("a"), ApplicationState::Started);
-        assert_eq!(cloud.delete_application(&app.id).await.unwrap_err().kind, ErrorKind::Conflict);
+        assert_eq!(
+            cloud.delete_application(&app.id).await.unwrap_err().kind,
+            ErrorKind::Conflict
+        );
         cloud.set_application_state(&app.id, ApplicationState::Stopped);
         cloud.delete_application(&app.id).await.unwrap();
         assert!(cloud.list_applications().await.unwrap().is_empty());

@@ -83,9 +83,16 @@ pub trait Cloud: Send + Sync {
 
     /// Job runs of the application that are not finished (SUBMITTED,
     /// PENDING, SCHEDULED, RUNNING, QUEUED, CANCELLING), all pages.
-    fn list_active_job_runs(&self, application_id: &str) -> impl Future<Output = Result<Vec<JobRun>, CloudError>> + Send;
+    fn list_active_job_runs(
+        &self,
+        application_id: &str,
+    ) -> impl Future<Output = Result<Vec<JobRun>, CloudError>> + Send;
 
-    fn cancel_job_run(&self, application_id: &str, job_run_id: &str) -> impl Future<Output = Result<(), CloudError>> + Send;
+    fn cancel_job_run(
+        &self,
+        application_id: &str,
+        job_run_id: &str,
+    ) -> impl Future<Output = Result<(), CloudError>> + Send;
 
     /// Adds or overwrites tags on an application.
     fn tag_application(
@@ -142,7 +149,11 @@ pub trait Cloud: Send + Sync {
 
     fn detach_role_policy(&self, role: &str, policy_arn: &str) -> impl Future<Output = Result<(), CloudError>> + Send;
 
-    fn tag_role(&self, role: &str, tags: &BTreeMap<String, String>) -> impl Future<Output = Result<(), CloudError>> + Send;
+    fn tag_role(
+        &self,
+        role: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> impl Future<Output = Result<(), CloudError>> + Send;
 
     fn untag_role(&self, role: &str, keys: &[String]) -> impl Future<Output = Result<(), CloudError>> + Send;
 
@@ -155,7 +166,11 @@ pub trait Cloud: Send + Sync {
     /// One repository with its policy.
     fn get_repository(&self, name: &str) -> impl Future<Output = Result<ObservedRepository, CloudError>> + Send;
 
-    fn set_repository_policy(&self, name: &str, document: &Value) -> impl Future<Output = Result<(), CloudError>> + Send;
+    fn set_repository_policy(
+        &self,
+        name: &str,
+        document: &Value,
+    ) -> impl Future<Output = Result<(), CloudError>> + Send;
 
     /// Removes the repository policy; succeeds when there is none.
     fn delete_repository_policy(&self, name: &str) -> impl Future<Output = Result<(), CloudError>> + Send;

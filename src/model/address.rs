@@ -67,9 +67,7 @@ impl FromStr for ResourceKind {
             .into_iter()
             .find(|kind| kind.as_str() == s)
             .ok_or_else(|| {
-                format!(
-                    "unknown resource kind `{s}` (expected one of: application, role, repository, network, config)"
-                )
+                format!("unknown resource kind `{s}` (expected one of: application, role, repository, network, config)")
             })
     }
 }
@@ -148,7 +146,13 @@ mod tests {
 
     #[test]
     fn address_round_trips_through_text() {
-        for text in ["application.etl", "role.etl", "repository.spark", "network.private", "config.spark_small"] {
+        for text in [
+            "application.etl",
+            "role.etl",
+            "repository.spark",
+            "network.private",
+            "config.spark_small",
+        ] {
             let address: Address = text.parse().unwrap();
             assert_eq!(address.to_string(), text);
         }

@@ -496,7 +496,10 @@ impl<I> ApplicationSpec<I> {
     }
 
     /// The same spec with its images mapped by `f` (used to resolve images).
-    pub fn map_images<J, E>(self, mut f: impl FnMut(Option<WorkerType>, I) -> Result<J, E>) -> Result<ApplicationSpec<J>, E> {
+    pub fn map_images<J, E>(
+        self,
+        mut f: impl FnMut(Option<WorkerType>, I) -> Result<J, E>,
+    ) -> Result<ApplicationSpec<J>, E> {
         let image = match self.image {
             Some(image) => Some(f(None, image)?),
             None => None,

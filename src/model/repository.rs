@@ -13,11 +13,7 @@ use sha2::{Digest, Sha256};
 use super::role::EMR_SERVERLESS_PRINCIPAL;
 
 /// The ECR actions EMR Serverless needs to pull an image.
-pub const PULL_ACTIONS: [&str; 3] = [
-    "ecr:BatchGetImage",
-    "ecr:DescribeImages",
-    "ecr:GetDownloadUrlForLayer",
-];
+pub const PULL_ACTIONS: [&str; 3] = ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"];
 
 /// A repository as declared in the stack file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,7 +141,10 @@ mod tests {
     fn merge_keeps_foreign_statements_and_replaces_ours() {
         let foreign = json!({"Sid": "Team", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "ecr:*"});
         let current = json!({"Version": "2012-10-17", "Statement": [foreign.clone()]});
-        let ours = pull_statement("dev", &["arn:aws:emr-serverless:us-east-1:111111111111:/applications/abc".to_string()]);
+        let ours = pull_statement(
+            "dev",
+            &["arn:aws:emr-serverless:us-east-1:111111111111:/applications/abc".to_string()],
+        );
         let merged = merge_statement(Some(&current), &statement_sid("dev"), ours.clone()).unwrap();
         assert_eq!(statements(&merged), vec![&foreign, ours.as_ref().unwrap()]);
         let removed = merge_statement(Some(&merged), &statement_sid("dev"), None).unwrap();
@@ -163,6 +162,9 @@ mod tests {
     fn pull_statement_sorts_arns_and_needs_at_least_one() {
         assert_eq!(pull_statement("dev", &[]), None);
         let statement = pull_statement("dev", &["b".to_string(), "a".to_string()]).unwrap();
-        assert_eq!(statement["Condition"]["StringEquals"]["aws:SourceArn"], json!(["a", "b"]));
+        assert_eq!(
+            statement["Condition"]["StringEquals"]["aws:SourceArn"],
+            json!(["a", "b"])
+        );
     }
 }

@@ -70,10 +70,7 @@ pub struct DesiredRole {
 /// empty, to those applications and their job runs with `aws:SourceArn`.
 pub fn trust_policy(account_id: &str, application_arns: &[String]) -> Value {
     let mut condition = serde_json::Map::new();
-    condition.insert(
-        "StringEquals".to_string(),
-        json!({ "aws:SourceAccount": account_id }),
-    );
+    condition.insert("StringEquals".to_string(), json!({ "aws:SourceAccount": account_id }));
     if !application_arns.is_empty() {
         // Job runs carry the ARN of their job run, which sits under the
         // application ARN, so allow both the application and its children.
@@ -82,10 +79,7 @@ pub fn trust_policy(account_id: &str, application_arns: &[String]) -> Value {
             patterns.push(Value::String(arn.clone()));
             patterns.push(Value::String(format!("{arn}/*")));
         }
-        condition.insert(
-            "ArnLike".to_string(),
-            json!({ "aws:SourceArn": patterns }),
-        );
+        condition.insert("ArnLike".to_string(), json!({ "aws:SourceArn": patterns }));
     }
     json!({
         "Version": "2012-10-17",
