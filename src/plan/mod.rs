@@ -1,1 +1,267 @@
-//! The Plan: data, a versioned file format and a fingerprint of what was observed.
+//! The Plan: data, a versioned file format and a fingerprint of what was
+//! observed.
+//!
+//! A plan is the single input of the executor and of every renderer. Saved
+//! to a file (`plan --out`), it carries the resolved Desired, the changes in
+//! address order with their dependencies, and a fingerprint of Actual, so
+//! that `apply PLANFILE` can refuse a plan whose world has moved on, even a
+//! plan made against an empty account.
+
+pub mod secrets;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::diag::Diagnostic;
+use crate::diff::{Action, Change};
+use crate::graph::ChangeGraph;
+use crate::model::{Actual, Desired};
+
+/// The version of the plan file format and of `--format json` output.
+/// Increased on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Whether a plan converges on the stack file or deletes the stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanMode {
+    Apply,
+    Destroy,
+}
+
+/// Counts of changes by action.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub no_op: usize,
+}
+
+impl Summary {
+    pub fn of(changes: &[Change]) -> Summary {
+        let mut summary = Summary::default();
+        for change in changes {
+            match change.action {
+                Action::Create => summary.create += 1,
+                Action::Update => summary.update += 1,
+                Action::Replace => summary.replace += 1,
+                Action::Delete => summary.delete += 1,
+                Action::NoOp => summary.no_op += 1,
+            }
+        }
+        summary
+    }
+
+    /// Whether anything would change.
+    pub fn has_changes(&self) -> bool {
+        self.create + self.update + self.replace + self.delete > 0
+    }
+}
+
+/// A plan: what apply will do, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    /// The emrstack version that made the plan.
+    pub emrstack_version: String,
+    pub stack: String,
+    pub account_id: String,
+    pub region: String,
+    pub mode: PlanMode,
+    /// Every change, including no-ops, in address order, with `depends_on`.
+    pub changes: Vec<Change>,
+    pub summary: Summary,
+    /// Warnings found while planning.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<Diagnostic>,
+    /// SHA-256 of everything observed that the changes were computed from.
+    pub fingerprint: String,
+    /// The stack as planned, so a saved plan can be re-observed and applied
+    /// without guessing.
+    pub desired: Desired,
+}
+
+/// A failure to read or write a plan file.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFileError {
+    #[error("cannot read plan file `{path}`: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("cannot write plan file `{path}`: {source}")]
+    Write { path: String, source: std::io::Error },
+    #[error("`{path}` is not an emrstack plan file: {message}")]
+    Format { path: String, message: String },
+    #[error("`{path}` is a plan of format version {found}; this emrstack reads version {FORMAT_VERSION}")]
+    Version { path: String, found: u64 },
+}
+
+impl Plan {
+    /// A plan from diffed changes, ordered and annotated with their dependencies.
+    pub fn new(
+        desired: &Desired,
+        actual: &Actual,
+        mode: PlanMode,
+        mut changes: Vec<Change>,
+        graph: &ChangeGraph,
+        diagnostics: Vec<Diagnostic>,
+    ) -> Plan {
+        crate::graph::fill_depends_on(&mut changes, graph);
+        Plan {
+            format_version: FORMAT_VERSION,
+            emrstack_version: env!("CARGO_PKG_VERSION").to_string(),
+            stack: desired.stack.name.clone(),
+            account_id: actual.account_id.clone(),
+            region: actual.region.clone(),
+            mode,
+            summary: Summary::of(&changes),
+            changes,
+            diagnostics,
+            fingerprint: fingerprint(actual),
+            desired: desired.clone(),
+        }
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.summary.has_changes()
+    }
+
+    /// The changes that do something.
+    pub fn actionable(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|change| change.action != Action::NoOp)
+    }
+
+    /// Saves the plan with secret-looking values replaced by their hashes
+    /// (see [`secrets`]). The file is created readable by its owner only.
+    pub fn save(&self, path: &Path) -> Result<(), PlanFileError> {
+        let mut redacted = self.clone();
+        secrets::redact_plan(&mut redacted);
+        let text = serde_json::to_string_pretty(&redacted).map_err(|error| PlanFileError::Write {
+            path: path.display().to_string(),
+            source: std::io::Error::other(error),
+        })?;
+        write_private(path, &text).map_err(|source| PlanFileError::Write {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// Loads a saved plan. Secret values are still redacted; restore them
+    /// with [`secrets::restore_plan`] before executing.
+    pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| PlanFileError::Read {
+            path: display.clone(),
+            source,
+        })?;
+        let value: Value = serde_json::from_str(&text).map_err(|error| PlanFileError::Format {
+            path: display.clone(),
+            message: error.to_string(),
+        })?;
+        match value.get("format_version").and_then(Value::as_u64) {
+            Some(version) if version == u64::from(FORMAT_VERSION) => {}
+            Some(found) => return Err(PlanFileError::Version { path: display, found }),
+            None => {
+                return Err(PlanFileError::Format {
+                    path: display,
+                    message: "no `format_version`".to_string(),
+                });
+            }
+        }
+        serde_json::from_value(value).map_err(|error| PlanFileError::Format {
+            path: display,
+            message: error.to_string(),
+        })
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, format!("{text}\n"))
+}
+
+/// The fingerprint of everything a plan's changes depend on.
+///
+/// It covers the account, region, every observed application's identity
+/// and configuration, roles, repository policies, image digests, and the
+/// subnets and security groups. It leaves out what moves on its own without
+/// changing what apply would do: application states (auto-start and
+/// auto-stop), running jobs and free IP counts. The executor re-reads live
+/// state before acting.
+pub fn fingerprint(actual: &Actual) -> String {
+    let applications: Vec<Value> = {
+        let mut apps: Vec<_> = actual.applications.iter().collect();
+        apps.sort_by(|a, b| a.id.cmp(&b.id));
+        apps.iter()
+            .map(|app| serde_json::json!({"id": app.id, "arn": app.arn, "spec": app.spec}))
+            .collect()
+    };
+    let roles: Vec<Value> = {
+        let mut roles: Vec<_> = actual.roles.iter().collect();
+        roles.sort_by(|a, b| a.arn.cmp(&b.arn));
+        roles
+            .iter()
+            .map(|role| {
+                let mut spec = role.spec.clone();
+                spec.trust_policy = crate::diff::policy::canonical(&spec.trust_policy);
+                for document in spec.inline_policies.values_mut() {
+                    *document = crate::diff::policy::canonical(document);
+                }
+                serde_json::json!({"arn": role.arn, "id": role.role_id, "spec": spec})
+            })
+            .collect()
+    };
+    let repositories: Vec<Value> = actual
+        .repositories
+        .values()
+        .map(|repository| {
+            serde_json::json!({
+                "name": repository.name,
+                "uri": repository.uri,
+                "policy": repository.policy.as_ref().map(crate::diff::policy::canonical),
+            })
+        })
+        .collect();
+    let subnets: Vec<Value> = actual
+        .subnets
+        .values()
+        .map(|subnet| serde_json::json!([subnet.id, subnet.vpc_id, subnet.availability_zone_id, subnet.cidr_block]))
+        .collect();
+    let groups: Vec<Value> = actual
+        .security_groups
+        .values()
+        .map(|group| serde_json::json!([group.id, group.vpc_id]))
+        .collect();
+    let view = serde_json::json!({
+        "account": actual.account_id,
+        "region": actual.region,
+        "applications": applications,
+        "roles": roles,
+        "repositories": repositories,
+        "images": actual.image_digests,
+        "subnets": subnets,
+        "security_groups": groups,
+    });
+    let digest = Sha256::digest(view.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests;

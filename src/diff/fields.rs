@@ -1,0 +1,189 @@
+//! Field-level differences between two JSON views of a resource, and the
+//! applied record that tells drift from configuration changes.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// One leaf-level difference: the dotted path and the values on each side
+/// (`Value::Null` for absent).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeafDiff {
+    pub path: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// The differences between `before` and `after` under `path`. Objects are
+/// compared key by key so that a change deep inside a block is reported at
+/// its own path (`initial_capacity.driver.memory`); arrays and scalars are
+/// reported whole.
+pub fn leaf_diffs(path: &str, before: &Value, after: &Value) -> Vec<LeafDiff> {
+    let mut out = Vec::new();
+    collect(path, before, after, &mut out);
+    out
+}
+
+fn collect(path: &str, before: &Value, after: &Value, out: &mut Vec<LeafDiff>) {
+    if before == after {
+        return;
+    }
+    if let (Value::Object(a), Value::Object(b)) = (before, after) {
+        let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            let child = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            collect(
+                &child,
+                a.get(key).unwrap_or(&Value::Null),
+                b.get(key).unwrap_or(&Value::Null),
+                out,
+            );
+        }
+        return;
+    }
+    out.push(LeafDiff {
+        path: path.to_string(),
+        before: before.clone(),
+        after: after.clone(),
+    });
+}
+
+/// A short, stable hash of a value (6 hex digits of SHA-256 of its JSON).
+pub fn short_hash(value: &Value) -> String {
+    let digest = Sha256::digest(value.to_string().as_bytes());
+    digest.iter().take(3).map(|b| format!("{b:02x}")).collect()
+}
+
+fn field_code(field: &str) -> String {
+    let digest = Sha256::digest(field.as_bytes());
+    digest.iter().take(2).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The largest tag value AWS accepts; a record that would not fit is dropped.
+const MAX_RECORD_LEN: usize = 256;
+
+/// The `emrstack:applied` tag value for a set of fields: `code=hash` tokens,
+/// where `code` identifies the field and `hash` its value as applied.
+/// Returns `None` when the record would not fit in a tag value.
+pub fn encode_record(fields: &BTreeMap<String, Value>) -> Option<String> {
+    let tokens: Vec<String> = fields
+        .iter()
+        .map(|(field, value)| format!("{}={}", field_code(field), short_hash(value)))
+        .collect();
+    let record = tokens.join(" ");
+    (record.len() <= MAX_RECORD_LEN).then_some(record)
+}
+
+/// A decoded `emrstack:applied` record.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+    hashes: BTreeMap<String, String>,
+}
+
+impl Record {
+    pub fn decode(text: &str) -> Record {
+        let hashes = text
+            .split_whitespace()
+            .filter_map(|token| token.split_once('='))
+            .map(|(code, hash)| (code.to_string(), hash.to_string()))
+            .collect();
+        Record { hashes }
+    }
+
+    /// The hash recorded for a field when it was last applied.
+    pub fn hash_of(&self, field: &str) -> Option<&str> {
+        self.hashes.get(&field_code(field)).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+}
+
+/// Where a difference comes from, judged by the applied record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The stack file changed since the last apply; AWS did not.
+    Config,
+    /// AWS changed since the last apply; the stack file did not.
+    Drift,
+    /// Both changed.
+    Both,
+    /// No record, so it cannot be told.
+    Unknown,
+}
+
+/// Classifies a differing field by comparing both sides with the record.
+pub fn origin(record: &Record, field: &str, desired: &Value, actual: &Value) -> Origin {
+    match record.hash_of(field) {
+        None => Origin::Unknown,
+        Some(applied) => {
+            let config_changed = short_hash(desired) != applied;
+            let aws_changed = short_hash(actual) != applied;
+            match (config_changed, aws_changed) {
+                (true, false) => Origin::Config,
+                (false, true) => Origin::Drift,
+                (true, true) => Origin::Both,
+                // Both equal the record, so they are equal to each other:
+                // the caller only asks about differing fields.
+                (false, false) => Origin::Unknown,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nested_objects_report_leaf_paths() {
+        let before = json!({"driver": {"cpu": "4 vCPU", "memory": "16 GB"}});
+        let after = json!({"driver": {"cpu": "4 vCPU", "memory": "20 GB"}, "executor": {"cpu": "2 vCPU"}});
+        let diffs = leaf_diffs("initial_capacity", &before, &after);
+        let paths: Vec<&str> = diffs.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            vec!["initial_capacity.driver.memory", "initial_capacity.executor"]
+        );
+        assert_eq!(diffs[1].before, Value::Null);
+    }
+
+    #[test]
+    fn arrays_and_scalars_are_reported_whole() {
+        let diffs = leaf_diffs("network.subnet_ids", &json!(["a"]), &json!(["a", "b"]));
+        assert_eq!(diffs.len(), 1);
+        assert_eq!(diffs[0].path, "network.subnet_ids");
+    }
+
+    #[test]
+    fn record_tells_drift_from_config_changes() {
+        let applied = json!("emr-7.1.0");
+        let fields = BTreeMap::from([("release_label".to_string(), applied.clone())]);
+        let record = Record::decode(&encode_record(&fields).unwrap());
+        let check = |desired: Value, actual: Value, expect| {
+            assert_eq!(origin(&record, "release_label", &desired, &actual), expect);
+        };
+        check(json!("emr-7.2.0"), applied.clone(), Origin::Config);
+        check(applied.clone(), json!("emr-7.2.0"), Origin::Drift);
+        check(json!("emr-7.2.0"), json!("emr-7.3.0"), Origin::Both);
+        assert_eq!(
+            origin(&Record::default(), "release_label", &applied, &json!("x")),
+            Origin::Unknown
+        );
+    }
+
+    #[test]
+    fn oversized_record_is_dropped() {
+        let fields: BTreeMap<String, Value> = (0..40).map(|i| (format!("policies.p{i}"), json!(i))).collect();
+        assert_eq!(encode_record(&fields), None);
+    }
+}

@@ -1,0 +1,428 @@
+//! Normalisation: fills server defaults and removes differences that carry
+//! no meaning, so that equal things compare equal.
+//!
+//! Both Desired and Actual go through the same functions. The defaults are
+//! those of docs/api-semantics.md ("What GetApplication returns").
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{
+    ApplicationField, ApplicationSpec, AutoStart, AutoStop, Configuration, DiskType, ImageConfig, Interactive,
+    Monitoring, Scheduler, WorkerType, tags,
+};
+
+/// The default number of concurrent job runs when the scheduler is enabled.
+pub const DEFAULT_MAX_CONCURRENT_RUNS: u32 = 15;
+/// The default queue timeout in minutes when the scheduler is enabled.
+pub const DEFAULT_QUEUE_TIMEOUT_MINUTES: u32 = 360;
+/// The default ephemeral disk per worker, in GB.
+pub const DEFAULT_WORKER_DISK_GB: u32 = 20;
+
+/// `spec` with every server default filled in and every meaningless
+/// difference (ordering, empty blocks, disabled blocks' details) removed.
+pub fn application(spec: &ApplicationSpec) -> ApplicationSpec {
+    let mut out = spec.clone();
+    out.architecture.get_or_insert_default();
+    out.auto_start.get_or_insert_with(AutoStart::default);
+    let auto_stop = out.auto_stop.get_or_insert_with(AutoStop::default);
+    if !auto_stop.enabled {
+        // The idle timeout of a disabled auto-stop has no effect.
+        auto_stop.idle_timeout_minutes = AutoStop::default().idle_timeout_minutes;
+    }
+    for capacity in out.initial_capacity.values_mut() {
+        capacity.worker.disk_gb.get_or_insert(DEFAULT_WORKER_DISK_GB);
+        capacity.worker.disk_type.get_or_insert(DiskType::Standard);
+    }
+    if let Some(network) = out.network.as_mut() {
+        network.subnet_ids.sort();
+        network.subnet_ids.dedup();
+        network.security_group_ids.sort();
+        network.security_group_ids.dedup();
+        if network.subnet_ids.is_empty() && network.security_group_ids.is_empty() {
+            out.network = None;
+        }
+    }
+    if out.image.as_ref().is_some_and(|image| image.image_uri.is_empty()) {
+        out.image = None;
+    }
+    out.worker_type_specifications
+        .retain(|_, image| !image.image_uri.is_empty());
+    out.runtime_configuration = configurations(&out.runtime_configuration);
+    out.monitoring = monitoring(&out.monitoring);
+    out.interactive = interactive(out.interactive.as_ref());
+    if let Some(scheduler) = out.scheduler.as_mut() {
+        scheduler.max_concurrent_runs.get_or_insert(DEFAULT_MAX_CONCURRENT_RUNS);
+        scheduler
+            .queue_timeout_minutes
+            .get_or_insert(DEFAULT_QUEUE_TIMEOUT_MINUTES);
+    }
+    if out
+        .disk_encryption
+        .as_ref()
+        .is_some_and(|d| d.encryption_key_arn.is_none() && d.encryption_context.is_empty())
+    {
+        out.disk_encryption = None;
+    }
+    if let Some(identity) = out.identity_center.as_mut() {
+        identity.user_background_sessions_enabled.get_or_insert(false);
+        if identity.instance_arn.is_none() {
+            out.identity_center = None;
+        }
+    }
+    if out.job_level_cost_allocation.as_ref().is_some_and(|c| !c.enabled) {
+        out.job_level_cost_allocation = None;
+    }
+    out.tags.remove(tags::APPLIED_TAG);
+    out
+}
+
+/// Runtime configuration with classification order removed (the service
+/// applies classifications by name, so their order carries no meaning).
+fn configurations(list: &[Configuration]) -> Vec<Configuration> {
+    let mut out: Vec<Configuration> = list
+        .iter()
+        .map(|configuration| Configuration {
+            classification: configuration.classification.clone(),
+            properties: configuration.properties.clone(),
+            configurations: configurations(&configuration.configurations),
+        })
+        .collect();
+    out.sort_by(|a, b| a.classification.cmp(&b.classification));
+    out
+}
+
+fn monitoring(monitoring: &Monitoring) -> Monitoring {
+    let mut out = monitoring.clone();
+    if out
+        .s3
+        .as_ref()
+        .is_some_and(|s3| s3.log_uri.is_none() && s3.encryption_key_arn.is_none())
+    {
+        out.s3 = None;
+    }
+    // Managed persistence is on unless turned off; an enabled block without
+    // a key is the default.
+    if out
+        .managed_persistence
+        .as_ref()
+        .is_some_and(|m| m.enabled && m.encryption_key_arn.is_none())
+    {
+        out.managed_persistence = None;
+    }
+    // CloudWatch is off by default; a disabled block's details have no effect.
+    if out.cloudwatch.as_ref().is_some_and(|c| !c.enabled) {
+        out.cloudwatch = None;
+    }
+    if let Some(cloudwatch) = out.cloudwatch.as_mut() {
+        let mut log_types = std::collections::BTreeMap::new();
+        for (worker, types) in &cloudwatch.log_types {
+            let mut types: Vec<String> = types.iter().map(|t| t.to_ascii_uppercase()).collect();
+            types.sort();
+            types.dedup();
+            log_types.insert(worker.to_ascii_uppercase(), types);
+        }
+        cloudwatch.log_types = log_types;
+    }
+    if out.prometheus.as_ref().is_some_and(|p| p.remote_write_url.is_none()) {
+        out.prometheus = None;
+    }
+    out
+}
+
+fn interactive(interactive: Option<&Interactive>) -> Option<Interactive> {
+    let interactive = interactive?;
+    let normalized = Interactive {
+        studio_enabled: Some(interactive.studio_enabled.unwrap_or(false)),
+        livy_endpoint_enabled: Some(interactive.livy_endpoint_enabled.unwrap_or(false)),
+        session_enabled: Some(interactive.session_enabled.unwrap_or(false)),
+    };
+    let all_off = Interactive {
+        studio_enabled: Some(false),
+        livy_endpoint_enabled: Some(false),
+        session_enabled: Some(false),
+    };
+    (normalized != all_off).then_some(normalized)
+}
+
+/// Adjusts a normalised desired spec for fields the stack leaves to the
+/// service: where the stack file is silent, the actual value stands.
+///
+/// - `maximum_capacity`: the API cannot clear it, so an absent block means
+///   "whatever AWS has".
+/// - `application_level_digest_resolution`: its service default depends on
+///   the release, so an absent flag means "whatever AWS has".
+pub fn adopt_unmanaged(desired: &mut ApplicationSpec, actual: &ApplicationSpec) {
+    if desired.maximum_capacity.is_none() {
+        desired.maximum_capacity = actual.maximum_capacity.clone();
+    }
+    let adopt_resolution = |desired: &mut ImageConfig, actual: Option<&ImageConfig>| {
+        if desired.application_level_digest_resolution.is_none() {
+            desired.application_level_digest_resolution =
+                actual.and_then(|image| image.application_level_digest_resolution);
+        }
+    };
+    if let Some(image) = desired.image.as_mut() {
+        adopt_resolution(image, actual.image.as_ref());
+    }
+    for (worker, image) in desired.worker_type_specifications.iter_mut() {
+        adopt_resolution(image, actual.worker_type_specifications.get(worker));
+    }
+}
+
+fn capacity_cpu(cpu: u32) -> Value {
+    Value::String(format!("{cpu} vCPU"))
+}
+
+fn capacity_gb(gb: u32) -> Value {
+    Value::String(format!("{gb} GB"))
+}
+
+fn worker_key(worker: &WorkerType) -> String {
+    worker.as_str().to_string()
+}
+
+fn image_value(image: &ImageConfig) -> Value {
+    let mut map = Map::new();
+    map.insert("uri".to_string(), Value::String(image.image_uri.clone()));
+    if let Some(resolution) = image.application_level_digest_resolution {
+        map.insert(
+            "application_level_digest_resolution".to_string(),
+            Value::Bool(resolution),
+        );
+    }
+    Value::Object(map)
+}
+
+fn configuration_map(list: &[Configuration]) -> Value {
+    let mut map = Map::new();
+    for configuration in list {
+        let mut entry = Map::new();
+        if !configuration.properties.is_empty() {
+            entry.insert("properties".to_string(), json!(configuration.properties));
+        }
+        if !configuration.configurations.is_empty() {
+            entry.insert(
+                "configurations".to_string(),
+                configuration_map(&configuration.configurations),
+            );
+        }
+        let mut key = configuration.classification.clone();
+        let mut n = 2;
+        while map.contains_key(&key) {
+            key = format!("{}#{n}", configuration.classification);
+            n += 1;
+        }
+        map.insert(key, Value::Object(entry));
+    }
+    Value::Object(map)
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> Value {
+    // Serialising plain data structs cannot fail.
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// One field of a normalised spec, in the form plans show it: capacities as
+/// `4 vCPU` and `16 GB`, worker types as in the stack file, runtime
+/// configuration keyed by classification. Absent fields are `null`.
+pub fn field_value(spec: &ApplicationSpec, field: ApplicationField) -> Value {
+    match field {
+        ApplicationField::Name => Value::String(spec.name.clone()),
+        ApplicationField::Engine => Value::String(spec.engine.api_name().to_string()),
+        ApplicationField::ReleaseLabel => Value::String(spec.release_label.clone()),
+        ApplicationField::Architecture => Value::String(spec.architecture.unwrap_or_default().api_name().to_string()),
+        ApplicationField::InitialCapacity => {
+            if spec.initial_capacity.is_empty() {
+                return Value::Null;
+            }
+            let mut map = Map::new();
+            for (worker, capacity) in &spec.initial_capacity {
+                let mut entry = Map::new();
+                entry.insert("worker_count".to_string(), json!(capacity.worker_count));
+                entry.insert("cpu".to_string(), capacity_cpu(capacity.worker.cpu));
+                entry.insert("memory".to_string(), capacity_gb(capacity.worker.memory_gb));
+                if let Some(disk) = capacity.worker.disk_gb {
+                    entry.insert("disk".to_string(), capacity_gb(disk));
+                }
+                if let Some(disk_type) = capacity.worker.disk_type {
+                    entry.insert("disk_type".to_string(), Value::String(disk_type.api_name().to_string()));
+                }
+                map.insert(worker_key(worker), Value::Object(entry));
+            }
+            Value::Object(map)
+        }
+        ApplicationField::MaximumCapacity => match &spec.maximum_capacity {
+            None => Value::Null,
+            Some(max) => {
+                let mut map = Map::new();
+                map.insert("cpu".to_string(), capacity_cpu(max.cpu));
+                map.insert("memory".to_string(), capacity_gb(max.memory_gb));
+                if let Some(disk) = max.disk_gb {
+                    map.insert("disk".to_string(), capacity_gb(disk));
+                }
+                Value::Object(map)
+            }
+        },
+        ApplicationField::AutoStart => spec.auto_start.as_ref().map_or(Value::Null, to_value),
+        ApplicationField::AutoStop => spec.auto_stop.as_ref().map_or(Value::Null, to_value),
+        ApplicationField::Network => spec.network.as_ref().map_or(Value::Null, to_value),
+        ApplicationField::Image => spec.image.as_ref().map_or(Value::Null, image_value),
+        ApplicationField::WorkerTypeSpecifications => {
+            if spec.worker_type_specifications.is_empty() {
+                return Value::Null;
+            }
+            let mut map = Map::new();
+            for (worker, image) in &spec.worker_type_specifications {
+                map.insert(worker_key(worker), json!({ "image": image_value(image) }));
+            }
+            Value::Object(map)
+        }
+        ApplicationField::RuntimeConfiguration => {
+            if spec.runtime_configuration.is_empty() {
+                Value::Null
+            } else {
+                configuration_map(&spec.runtime_configuration)
+            }
+        }
+        ApplicationField::Monitoring => {
+            if spec.monitoring.is_empty() {
+                Value::Null
+            } else {
+                to_value(&spec.monitoring)
+            }
+        }
+        ApplicationField::Interactive => spec.interactive.as_ref().map_or(Value::Null, to_value),
+        ApplicationField::Scheduler => spec.scheduler.as_ref().map_or(Value::Null, to_value),
+        ApplicationField::DiskEncryption => spec.disk_encryption.as_ref().map_or(Value::Null, to_value),
+        ApplicationField::IdentityCenter => spec.identity_center.as_ref().map_or(Value::Null, to_value),
+        ApplicationField::JobLevelCostAllocation => {
+            spec.job_level_cost_allocation.as_ref().map_or(Value::Null, to_value)
+        }
+        ApplicationField::Tags => {
+            let visible: Map<String, Value> = spec
+                .tags
+                .iter()
+                .filter(|(key, _)| key.as_str() != tags::APPLIED_TAG)
+                .map(|(key, value)| (key.clone(), Value::String(value.clone())))
+                .collect();
+            if visible.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(visible)
+            }
+        }
+    }
+}
+
+/// Whether a scheduler change touches only `max_concurrent_runs`, the one
+/// scheduler member the service lets a STARTED application change.
+pub fn scheduler_change_is_live(before: Option<&Scheduler>, after: Option<&Scheduler>) -> bool {
+    match (before, after) {
+        (Some(before), Some(after)) => before.queue_timeout_minutes == after.queue_timeout_minutes,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        CloudWatchLogging, Engine, InitialCapacity, ManagedPersistence, NetworkConfiguration, WorkerResources,
+    };
+
+    fn base() -> ApplicationSpec {
+        ApplicationSpec::new("a", Engine::Spark, "emr-7.2.0")
+    }
+
+    #[test]
+    fn omitted_fields_equal_their_server_defaults() {
+        let mut explicit = base();
+        explicit.architecture = Some(crate::model::Architecture::X86_64);
+        explicit.auto_start = Some(AutoStart { enabled: true });
+        explicit.auto_stop = Some(AutoStop {
+            enabled: true,
+            idle_timeout_minutes: 15,
+        });
+        explicit.monitoring.managed_persistence = Some(ManagedPersistence {
+            enabled: true,
+            encryption_key_arn: None,
+        });
+        explicit.monitoring.cloudwatch = Some(CloudWatchLogging {
+            enabled: false,
+            log_group_name: Some("/ignored".to_string()),
+            ..CloudWatchLogging::default()
+        });
+        explicit.scheduler = Some(Scheduler {
+            max_concurrent_runs: Some(15),
+            queue_timeout_minutes: Some(360),
+        });
+        let mut implicit = base();
+        implicit.scheduler = Some(Scheduler::default());
+        assert_eq!(application(&explicit), application(&implicit));
+    }
+
+    #[test]
+    fn worker_disk_defaults_to_20_gb_standard() {
+        let worker = |disk_gb, disk_type| InitialCapacity {
+            worker_count: 1,
+            worker: WorkerResources {
+                cpu: 4,
+                memory_gb: 16,
+                disk_gb,
+                disk_type,
+            },
+        };
+        let mut a = base();
+        a.initial_capacity.insert(WorkerType::Driver, worker(None, None));
+        let mut b = base();
+        b.initial_capacity
+            .insert(WorkerType::Driver, worker(Some(20), Some(DiskType::Standard)));
+        assert_eq!(application(&a), application(&b));
+    }
+
+    #[test]
+    fn network_and_classification_order_carry_no_meaning() {
+        let mut a = base();
+        a.network = Some(NetworkConfiguration {
+            subnet_ids: vec!["subnet-b".into(), "subnet-a".into()],
+            security_group_ids: vec!["sg-1".into()],
+        });
+        a.runtime_configuration = vec![
+            Configuration {
+                classification: "spark-defaults".into(),
+                properties: [("x".to_string(), "1".to_string())].into(),
+                configurations: vec![],
+            },
+            Configuration {
+                classification: "hive-site".into(),
+                properties: Default::default(),
+                configurations: vec![],
+            },
+        ];
+        let mut b = a.clone();
+        b.network.as_mut().unwrap().subnet_ids.reverse();
+        b.runtime_configuration.reverse();
+        assert_eq!(application(&a), application(&b));
+    }
+
+    #[test]
+    fn field_values_show_capacity_units() {
+        let mut spec = base();
+        spec.initial_capacity.insert(
+            WorkerType::Executor,
+            InitialCapacity {
+                worker_count: 2,
+                worker: WorkerResources {
+                    cpu: 4,
+                    memory_gb: 16,
+                    disk_gb: Some(20),
+                    disk_type: None,
+                },
+            },
+        );
+        assert_eq!(
+            field_value(&spec, ApplicationField::InitialCapacity),
+            json!({"executor": {"worker_count": 2, "cpu": "4 vCPU", "memory": "16 GB", "disk": "20 GB"}})
+        );
+    }
+}

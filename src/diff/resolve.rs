@@ -1,0 +1,362 @@
+//! Matching declared resources with observed ones and resolving what the
+//! stack file leaves symbolic: repository images become URIs (pinned to a
+//! digest), application keys become ARNs (or placeholders for ARNs known
+//! only after apply), and ownership tags are added.
+
+use std::collections::BTreeMap;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::{
+    Actual, Address, ApplicationSpec, Desired, DesiredImage, ImageConfig, ImageSource, ObservedApplication,
+    ObservedRole, ResourceKind, RoleSpec, reference, tags,
+};
+
+use super::Mode;
+
+/// An application key's declared spec and the observed applications that
+/// carry its address.
+#[derive(Clone, Debug)]
+pub struct ApplicationSlot<'a> {
+    pub key: String,
+    /// The resolved desired spec with ownership tags; `None` when the key is
+    /// not declared (or in destroy mode) or could not be resolved.
+    pub desired: Option<ApplicationSpec>,
+    /// Whether the key is declared (even if resolving it failed).
+    pub declared: bool,
+    pub prevent_destroy: bool,
+    /// The observed application the desired one is compared with.
+    pub primary: Option<&'a ObservedApplication>,
+    /// Further applications owned under the same address.
+    pub duplicates: Vec<&'a ObservedApplication>,
+}
+
+/// A role key's declared spec and the observed roles that carry its address.
+#[derive(Clone, Debug)]
+pub struct RoleSlot<'a> {
+    pub key: String,
+    pub desired: Option<RoleSpec>,
+    pub declared: bool,
+    pub prevent_destroy: bool,
+    pub primary: Option<&'a ObservedRole>,
+    pub duplicates: Vec<&'a ObservedRole>,
+}
+
+/// Everything `diff` needs after resolution.
+#[derive(Clone, Debug)]
+pub struct Resolved<'a> {
+    pub desired: &'a Desired,
+    pub actual: &'a Actual,
+    pub mode: Mode,
+    pub applications: BTreeMap<String, ApplicationSlot<'a>>,
+    pub roles: BTreeMap<String, RoleSlot<'a>>,
+    /// Application key -> ARN, for applications that exist and keep their ARN.
+    pub known_arns: BTreeMap<String, String>,
+}
+
+impl Resolved<'_> {
+    pub fn stack(&self) -> &str {
+        &self.desired.stack.name
+    }
+
+    /// The ARN of an application, or its placeholder when it is known only after apply.
+    pub fn arn_or_placeholder(&self, key: &str) -> String {
+        self.known_arns
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| reference::application_arn_placeholder(key))
+    }
+}
+
+/// The ownership tags of a resource at `address` in `stack`.
+pub fn ownership_tags(stack: &str, address: &Address) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (tags::STACK_TAG.to_string(), stack.to_string()),
+        (tags::ADDRESS_TAG.to_string(), address.to_string()),
+    ])
+}
+
+pub fn resolve<'a>(
+    desired: &'a Desired,
+    actual: &'a Actual,
+    mode: Mode,
+    diagnostics: &mut Diagnostics,
+) -> Resolved<'a> {
+    let stack = desired.stack.name.as_str();
+    let applications = application_slots(desired, actual, mode, diagnostics);
+    let mut known_arns = BTreeMap::new();
+    for (key, slot) in &applications {
+        if let (Some(primary), Some(wanted)) = (slot.primary, slot.desired.as_ref())
+            && primary.spec.name == wanted.name
+            && primary.spec.engine == wanted.engine
+        {
+            known_arns.insert(key.clone(), primary.arn.clone());
+        }
+    }
+    let mut resolved = Resolved {
+        desired,
+        actual,
+        mode,
+        applications,
+        roles: BTreeMap::new(),
+        known_arns,
+    };
+    resolved.roles = role_slots(&resolved, diagnostics);
+    let _ = stack;
+    resolved
+}
+
+/// Orders candidates so the one to keep comes first: the one matching the
+/// desired name and engine, then a running one, then the smallest ID.
+fn pick_primary(candidates: &mut [&ObservedApplication], wanted: Option<&ApplicationSpec>) {
+    candidates.sort_by_key(|app| {
+        let matches = wanted.is_some_and(|w| app.spec.name == w.name && app.spec.engine == w.engine);
+        (
+            !matches,
+            app.state != crate::model::ApplicationState::Started,
+            app.id.clone(),
+        )
+    });
+}
+
+fn application_slots<'a>(
+    desired: &'a Desired,
+    actual: &'a Actual,
+    mode: Mode,
+    diagnostics: &mut Diagnostics,
+) -> BTreeMap<String, ApplicationSlot<'a>> {
+    let stack = desired.stack.name.as_str();
+    let mut owned: BTreeMap<String, Vec<&ObservedApplication>> = BTreeMap::new();
+    for app in &actual.applications {
+        if let Some(address) = app.owner().address_in(stack)
+            && address.kind == ResourceKind::Application
+        {
+            owned.entry(address.name.clone()).or_default().push(app);
+        }
+    }
+    let mut slots = BTreeMap::new();
+    let declared = if mode == Mode::Apply {
+        desired.applications.iter().collect()
+    } else {
+        Vec::new()
+    };
+    for (key, declaration) in declared {
+        let address = Address::application(key);
+        let resolved = resolve_images(declaration.spec.clone(), key, desired, actual, diagnostics).map(|mut spec| {
+            spec.tags.extend(ownership_tags(stack, &address));
+            spec
+        });
+        let mut candidates = owned.remove(key).unwrap_or_default();
+        pick_primary(&mut candidates, resolved.as_ref());
+        if candidates.is_empty() {
+            let name = &declaration.spec.name;
+            for foreign in actual.applications.iter().filter(|app| &app.spec.name == name) {
+                if foreign.owner().address_in(stack).is_none() {
+                    diagnostics.push(conflict(&address, "application", name, &foreign.id, &foreign.owner()));
+                }
+            }
+        }
+        let mut candidates = candidates.into_iter();
+        slots.insert(
+            key.clone(),
+            ApplicationSlot {
+                key: key.clone(),
+                desired: resolved,
+                declared: true,
+                prevent_destroy: declaration.prevent_destroy,
+                primary: candidates.next(),
+                duplicates: candidates.collect(),
+            },
+        );
+    }
+    for (key, mut candidates) in owned {
+        pick_primary(&mut candidates, None);
+        let prevent_destroy = desired.applications.get(&key).is_some_and(|d| d.prevent_destroy);
+        let mut candidates = candidates.into_iter();
+        slots.insert(
+            key.clone(),
+            ApplicationSlot {
+                key,
+                desired: None,
+                declared: false,
+                prevent_destroy,
+                primary: candidates.next(),
+                duplicates: candidates.collect(),
+            },
+        );
+    }
+    slots
+}
+
+fn conflict(address: &Address, kind: &str, name: &str, id: &str, owner: &crate::model::Owner) -> Diagnostic {
+    let owner_text = match owner {
+        crate::model::Owner::Stack { stack, .. } => format!("owned by stack `{stack}`"),
+        crate::model::Owner::Unmanaged => "not managed by emrstack".to_string(),
+    };
+    Diagnostic::error(
+        "plan.conflict",
+        format!("{kind} `{name}` ({id}) already exists and is {owner_text}; `{address}` would not take it over"),
+    )
+    .with_help(format!(
+        "run `emrstack import {address} {id}` to adopt it, or give `{address}` another name"
+    ))
+    .about(address.to_string(), "name")
+}
+
+/// The desired spec with repository images resolved to URIs.
+fn resolve_images(
+    spec: ApplicationSpec<DesiredImage>,
+    key: &str,
+    desired: &Desired,
+    actual: &Actual,
+    diagnostics: &mut Diagnostics,
+) -> Option<ApplicationSpec> {
+    let address = Address::application(key);
+    let mut failed = false;
+    let resolved = spec.map_images(|worker, image| -> Result<ImageConfig, ()> {
+        let path = match worker {
+            None => "image".to_string(),
+            Some(worker) => format!("worker_type_specifications.{worker}.image"),
+        };
+        let uri = match &image.source {
+            ImageSource::Uri { uri } => uri.clone(),
+            ImageSource::Repository {
+                repository,
+                tag,
+                pin_digest,
+            } => {
+                let Some(declared) = desired.repositories.get(repository) else {
+                    // Validation reports undeclared repositories; nothing to resolve.
+                    failed = true;
+                    return Err(());
+                };
+                let Some(observed) = actual.repositories.get(&declared.name) else {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "image.repository-not-found",
+                            format!("ECR repository `{}` does not exist", declared.name),
+                        )
+                        .with_help("emrstack manages the policy of an existing repository; create it first")
+                        .about(address.to_string(), format!("{path}.repository")),
+                    );
+                    failed = true;
+                    return Err(());
+                };
+                let digest = actual.image_digests.get(&declared.name).and_then(|tags| tags.get(tag));
+                match (digest, pin_digest) {
+                    (Some(digest), true) => format!("{}@{digest}", observed.uri),
+                    (Some(_), false) => format!("{}:{tag}", observed.uri),
+                    (None, _) => {
+                        diagnostics.push(
+                            Diagnostic::error(
+                                "image.tag-not-found",
+                                format!("image tag `{tag}` does not exist in ECR repository `{}`", declared.name),
+                            )
+                            .with_help("push the image first, or fix the tag")
+                            .about(address.to_string(), format!("{path}.tag")),
+                        );
+                        failed = true;
+                        return Err(());
+                    }
+                }
+            }
+        };
+        Ok(ImageConfig {
+            image_uri: uri,
+            application_level_digest_resolution: image.application_level_digest_resolution,
+        })
+    });
+    match resolved {
+        Ok(spec) if !failed => Some(spec),
+        _ => None,
+    }
+}
+
+fn role_slots<'a>(resolved: &Resolved<'a>, diagnostics: &mut Diagnostics) -> BTreeMap<String, RoleSlot<'a>> {
+    let desired = resolved.desired;
+    let actual = resolved.actual;
+    let stack = desired.stack.name.as_str();
+    let mut owned: BTreeMap<String, Vec<&ObservedRole>> = BTreeMap::new();
+    for role in &actual.roles {
+        if let Some(address) = role.owner().address_in(stack)
+            && address.kind == ResourceKind::Role
+        {
+            owned.entry(address.name.clone()).or_default().push(role);
+        }
+    }
+    let mut slots = BTreeMap::new();
+    let declared: Vec<_> = if resolved.mode == Mode::Apply {
+        desired.roles.iter().collect()
+    } else {
+        Vec::new()
+    };
+    for (key, declaration) in declared {
+        let address = Address::role(key);
+        let arns: Vec<String> = declaration
+            .trust_applications
+            .iter()
+            .map(|app| resolved.arn_or_placeholder(app))
+            .collect();
+        let inline_policies = declaration
+            .inline_policies
+            .iter()
+            .map(|(name, document)| (name.clone(), reference::substitute(document, &resolved.known_arns)))
+            .collect();
+        let mut role_tags = desired.stack.tags.clone();
+        role_tags.extend(declaration.tags.clone());
+        role_tags.extend(ownership_tags(stack, &address));
+        let spec = RoleSpec {
+            name: declaration.name.clone(),
+            path: declaration.path.clone(),
+            description: declaration.description.clone(),
+            max_session_duration: declaration.max_session_duration,
+            permissions_boundary: declaration.permissions_boundary.clone(),
+            trust_policy: crate::model::role::trust_policy(&actual.account_id, &arns),
+            inline_policies,
+            managed_policy_arns: declaration.managed_policy_arns.clone(),
+            tags: role_tags,
+        };
+        let mut candidates = owned.remove(key).unwrap_or_default();
+        candidates.sort_by_key(|role| {
+            (
+                role.spec.name != spec.name || role.spec.path != spec.path,
+                role.role_id.clone(),
+            )
+        });
+        if candidates.is_empty() {
+            for foreign in actual.roles.iter().filter(|role| role.spec.name == spec.name) {
+                if foreign.owner().address_in(stack).is_none() {
+                    diagnostics.push(conflict(&address, "role", &spec.name, &spec.name, &foreign.owner()));
+                }
+            }
+        }
+        let mut candidates = candidates.into_iter();
+        slots.insert(
+            key.clone(),
+            RoleSlot {
+                key: key.clone(),
+                desired: Some(spec),
+                declared: true,
+                prevent_destroy: declaration.prevent_destroy,
+                primary: candidates.next(),
+                duplicates: candidates.collect(),
+            },
+        );
+    }
+    for (key, mut candidates) in owned {
+        candidates.sort_by_key(|role| role.role_id.clone());
+        let prevent_destroy = desired.roles.get(&key).is_some_and(|d| d.prevent_destroy);
+        let mut candidates = candidates.into_iter();
+        slots.insert(
+            key.clone(),
+            RoleSlot {
+                key,
+                desired: None,
+                declared: false,
+                prevent_destroy,
+                primary: candidates.next(),
+                duplicates: candidates.collect(),
+            },
+        );
+    }
+    slots
+}

@@ -1,0 +1,293 @@
+//! Role changes: IAM job runtime roles with their trust policy, inline and
+//! managed policies and tags.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::fields::{Origin, Record, encode_record, leaf_diffs, origin};
+use super::policy::canonical;
+use super::resolve::{Resolved, RoleSlot};
+use super::{Action, Change, FieldChange, Mode, Reason, RoleTarget, Step, Target};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::{Address, ObservedRole, RoleSpec, reference, tags};
+
+/// The fields of a role as plans show them and as `emrstack:applied`
+/// records them: policy documents in canonical form.
+pub fn role_fields(spec: &RoleSpec) -> BTreeMap<String, Value> {
+    let mut fields = BTreeMap::new();
+    fields.insert("name".to_string(), json!(spec.name));
+    fields.insert("path".to_string(), json!(spec.path));
+    fields.insert("description".to_string(), json!(spec.description));
+    fields.insert("max_session_duration".to_string(), json!(spec.max_session_duration));
+    fields.insert("permissions_boundary".to_string(), json!(spec.permissions_boundary));
+    fields.insert("trust_policy".to_string(), canonical(&spec.trust_policy));
+    fields.insert("managed_policy_arns".to_string(), json!(spec.managed_policy_arns));
+    for (name, document) in &spec.inline_policies {
+        fields.insert(format!("policies.{name}"), canonical(document));
+    }
+    let visible: BTreeMap<&String, &String> = spec
+        .tags
+        .iter()
+        .filter(|(key, _)| key.as_str() != tags::APPLIED_TAG)
+        .collect();
+    fields.insert("tags".to_string(), json!(visible));
+    fields
+}
+
+/// The `emrstack:applied` value for a role as it will be applied (policy
+/// documents must have their placeholders substituted).
+pub fn applied_record(spec: &RoleSpec) -> Option<String> {
+    let mut fields = role_fields(spec);
+    fields.remove("name");
+    fields.remove("path");
+    encode_record(&fields)
+}
+
+/// The human names of the IAM calls an update makes, in order.
+fn update_parts(fields: &[String]) -> Vec<String> {
+    fields
+        .iter()
+        .map(|field| match field.as_str() {
+            "description" | "max_session_duration" => "role settings".to_string(),
+            "trust_policy" => "trust policy".to_string(),
+            "permissions_boundary" => "permissions boundary".to_string(),
+            "managed_policy_arns" => "managed policy attachments".to_string(),
+            "tags" => "tags".to_string(),
+            other => match other.strip_prefix("policies.") {
+                Some(name) => format!("inline policy `{name}`"),
+                None => other.to_string(),
+            },
+        })
+        .fold(Vec::new(), |mut parts, part| {
+            if !parts.contains(&part) {
+                parts.push(part);
+            }
+            parts
+        })
+}
+
+pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Change> {
+    let mut out = Vec::new();
+    for slot in resolved.roles.values() {
+        let address = Address::role(&slot.key);
+        match (&slot.desired, slot.primary) {
+            (Some(desired), None) => out.push(create(&address, slot, desired)),
+            (Some(desired), Some(primary)) => {
+                out.push(compare(resolved, &address, slot, desired, primary, diagnostics))
+            }
+            (None, Some(primary)) => {
+                let reason = if resolved.mode == Mode::Destroy {
+                    Reason::Destroy
+                } else {
+                    Reason::RemovedFromStack
+                };
+                if slot.prevent_destroy && slot.declared {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "plan.prevent-destroy",
+                            format!("the plan would delete `{address}`, which has `prevent_destroy = true`"),
+                        )
+                        .about(address.to_string(), "prevent_destroy"),
+                    );
+                }
+                out.push(delete(&address, slot, primary, reason));
+            }
+            (None, None) => {}
+        }
+        for duplicate in &slot.duplicates {
+            let mut change = delete(&address, slot, duplicate, Reason::Duplicate);
+            change.notes.push(format!(
+                "role `{}` carries the same ownership tags",
+                duplicate.spec.name
+            ));
+            out.push(change);
+        }
+    }
+    out
+}
+
+fn field_change(path: String, before: Value, after: Value, forces_replacement: bool, drift: bool) -> FieldChange {
+    let after_unknown = contains_placeholder(&after);
+    FieldChange {
+        path,
+        before,
+        after,
+        after_unknown,
+        forces_replacement,
+        live: false,
+        drift,
+    }
+}
+
+fn contains_placeholder(value: &Value) -> bool {
+    !reference::placeholders_in(value).is_empty()
+}
+
+fn create(address: &Address, slot: &RoleSlot<'_>, desired: &RoleSpec) -> Change {
+    let fields = role_fields(desired)
+        .into_iter()
+        .filter(|(_, value)| !value.is_null())
+        .flat_map(|(path, value)| leaf_diffs(&path, &Value::Null, &value))
+        .map(|leaf| field_change(leaf.path, leaf.before, leaf.after, false, false))
+        .collect();
+    Change {
+        address: address.clone(),
+        action: Action::Create,
+        reason: Reason::Missing,
+        fields,
+        steps: vec![Step::Create],
+        depends_on: Vec::new(),
+        notes: Vec::new(),
+        target: Target::Role(Box::new(RoleTarget {
+            key: slot.key.clone(),
+            current: None,
+            desired: Some(desired.clone()),
+        })),
+    }
+}
+
+fn delete(address: &Address, slot: &RoleSlot<'_>, role: &ObservedRole, reason: Reason) -> Change {
+    let fields = role_fields(&role.spec)
+        .into_iter()
+        .filter(|(_, value)| !value.is_null())
+        .flat_map(|(path, value)| leaf_diffs(&path, &value, &Value::Null))
+        .map(|leaf| field_change(leaf.path, leaf.before, leaf.after, false, false))
+        .collect();
+    Change {
+        address: address.clone(),
+        action: Action::Delete,
+        reason,
+        fields,
+        steps: vec![Step::Delete],
+        depends_on: Vec::new(),
+        notes: vec![format!("role `{}`", role.spec.name)],
+        target: Target::Role(Box::new(RoleTarget {
+            key: slot.key.clone(),
+            current: Some(role.clone()),
+            desired: None,
+        })),
+    }
+}
+
+fn compare(
+    resolved: &Resolved<'_>,
+    address: &Address,
+    slot: &RoleSlot<'_>,
+    desired: &RoleSpec,
+    primary: &ObservedRole,
+    diagnostics: &mut Diagnostics,
+) -> Change {
+    let before_fields = role_fields(&primary.spec);
+    let after_fields = role_fields(desired);
+    let record = primary
+        .spec
+        .tags
+        .get(tags::APPLIED_TAG)
+        .map(|text| Record::decode(text))
+        .unwrap_or_default();
+    let replace = desired.name != primary.spec.name || desired.path != primary.spec.path;
+    let mut keys: Vec<&String> = before_fields.keys().chain(after_fields.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut fields = Vec::new();
+    let mut origins = Vec::new();
+    let mut changed = Vec::new();
+    for key in keys {
+        let before = before_fields.get(key).cloned().unwrap_or(Value::Null);
+        let after = after_fields.get(key).cloned().unwrap_or(Value::Null);
+        if before == after {
+            continue;
+        }
+        let field_origin = if contains_placeholder(&after) {
+            Origin::Config
+        } else {
+            origin(&record, key, &after, &before)
+        };
+        origins.push(field_origin);
+        changed.push(key.clone());
+        let forces = key == "name" || key == "path";
+        for leaf in leaf_diffs(key, &before, &after) {
+            fields.push(field_change(
+                leaf.path,
+                leaf.before,
+                leaf.after,
+                forces,
+                matches!(field_origin, Origin::Drift | Origin::Both),
+            ));
+        }
+    }
+    let target = RoleTarget {
+        key: slot.key.clone(),
+        current: Some(primary.clone()),
+        desired: Some(desired.clone()),
+    };
+    if replace {
+        if slot.prevent_destroy {
+            diagnostics.push(
+                Diagnostic::error(
+                    "plan.prevent-destroy",
+                    format!("the plan would replace `{address}`, which has `prevent_destroy = true`"),
+                )
+                .about(address.to_string(), "prevent_destroy"),
+            );
+        }
+        return Change {
+            address: address.clone(),
+            action: Action::Replace,
+            reason: Reason::ReplaceFields,
+            fields,
+            steps: vec![Step::CreateReplacement, Step::DeleteReplaced],
+            depends_on: Vec::new(),
+            notes: vec![format!("replaces role `{}`", primary.spec.name)],
+            target: Target::Role(Box::new(target)),
+        };
+    }
+    let expected_record = applied_record(desired);
+    let record_stale =
+        !fields.iter().any(|f| f.after_unknown) && primary.spec.tags.get(tags::APPLIED_TAG) != expected_record.as_ref();
+    if fields.is_empty() && !record_stale {
+        return Change {
+            address: address.clone(),
+            action: Action::NoOp,
+            reason: Reason::UpToDate,
+            fields,
+            steps: Vec::new(),
+            depends_on: Vec::new(),
+            notes: Vec::new(),
+            target: Target::Role(Box::new(target)),
+        };
+    }
+    let replaced_reference = fields.iter().all(|f| f.after_unknown)
+        && fields.iter().any(|f| {
+            reference::placeholders_in(&f.after).iter().any(|app| {
+                resolved
+                    .applications
+                    .get(app)
+                    .is_some_and(|slot| slot.primary.is_some())
+            })
+        });
+    let reason = if replaced_reference && !fields.is_empty() {
+        Reason::ReferenceReplaced
+    } else {
+        super::application::reason_from(&origins)
+    };
+    let mut parts = update_parts(&changed);
+    if parts.is_empty() {
+        parts.push("tags".to_string());
+    }
+    Change {
+        address: address.clone(),
+        action: Action::Update,
+        reason,
+        fields,
+        steps: vec![Step::UpdateRole { parts }],
+        depends_on: Vec::new(),
+        notes: if record_stale && changed.is_empty() {
+            vec!["only the applied record tag is refreshed".to_string()]
+        } else {
+            Vec::new()
+        },
+        target: Target::Role(Box::new(target)),
+    }
+}

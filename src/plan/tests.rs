@@ -1,0 +1,1 @@
+//! Tests of the plan, its file format and its fingerprint.
