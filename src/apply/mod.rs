@@ -1,1 +1,311 @@
-//! The executor: walks a plan's graph with bounded parallelism, waits for EMR Serverless states, retries what AWS asks to be retried, and reports events.
+//! The executor: walks a plan's graph with bounded parallelism, waits for
+//! EMR Serverless states, retries what AWS asks to be retried, and reports
+//! events.
+//!
+//! The executor trusts the plan for *what* to change and AWS for *how*: each
+//! change re-reads its resource before acting (an application may have
+//! auto-started or auto-stopped since the plan, a role may have been
+//! half-created by an interrupted run), so re-running after a crash or a
+//! timeout converges. A failed change marks everything that depends on it as
+//! skipped; independent changes go on.
+
+mod application;
+mod events;
+mod repository;
+mod retry;
+mod role;
+mod token;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use petgraph::graph::NodeIndex;
+
+pub use events::{Event, NodeOutcome, Observer, Outcome, SilentObserver};
+pub use retry::RetryPolicy;
+
+use crate::cloud::{Cloud, CloudError};
+use crate::diff::{Action, Target};
+use crate::graph::{ChangeGraph, Node, Phase};
+use crate::plan::Plan;
+
+/// What to do with unfinished job runs before stopping or deleting an application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnRunning {
+    /// Refuse, naming the job runs.
+    Fail,
+    /// Wait for them to finish, up to `job_timeout`.
+    Wait,
+    /// Cancel them and wait until they are cancelled.
+    Cancel,
+}
+
+/// How the executor runs.
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    /// The most changes in progress at once, at least 1.
+    pub parallelism: usize,
+    pub on_running: OnRunning,
+    /// How long `OnRunning::Wait` and `OnRunning::Cancel` wait for job runs.
+    pub job_timeout: Duration,
+    /// How long to wait for an application to leave CREATING, STARTING or STOPPING.
+    pub state_timeout: Duration,
+    /// How long to keep retrying errors of IAM eventual consistency.
+    pub propagation_timeout: Duration,
+    /// The first interval between polls of an application's state; it
+    /// doubles up to `max_poll_interval`.
+    pub poll_interval: Duration,
+    pub max_poll_interval: Duration,
+    /// Retries of throttling and transient errors on top of the SDK's own.
+    pub retry: RetryPolicy,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            parallelism: 10,
+            on_running: OnRunning::Fail,
+            job_timeout: Duration::from_secs(3600),
+            state_timeout: Duration::from_secs(1800),
+            propagation_timeout: Duration::from_secs(120),
+            poll_interval: Duration::from_secs(2),
+            max_poll_interval: Duration::from_secs(15),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// What an apply did.
+#[derive(Clone, Debug, Default)]
+pub struct ApplyReport {
+    /// One entry per graph node, in the order they finished.
+    pub outcomes: Vec<NodeOutcome>,
+}
+
+impl ApplyReport {
+    pub fn applied(&self) -> usize {
+        self.count(|outcome| matches!(outcome, Outcome::Applied))
+    }
+
+    pub fn failed(&self) -> usize {
+        self.count(|outcome| matches!(outcome, Outcome::Failed(_)))
+    }
+
+    pub fn skipped(&self) -> usize {
+        self.count(|outcome| matches!(outcome, Outcome::Skipped(_)))
+    }
+
+    fn count(&self, predicate: impl Fn(&Outcome) -> bool) -> usize {
+        self.outcomes.iter().filter(|node| predicate(&node.outcome)).count()
+    }
+
+    pub fn is_success(&self) -> bool {
+        self.failed() == 0 && self.skipped() == 0
+    }
+}
+
+/// State shared by the changes of one apply.
+pub(crate) struct Context<'a, C> {
+    pub cloud: &'a C,
+    pub plan: &'a Plan,
+    pub options: &'a ApplyOptions,
+    pub observer: &'a dyn Observer,
+    /// Application key -> ARN, for substituting placeholders: seeded with
+    /// the ARNs the plan knows, completed as applications are created.
+    pub arns: Mutex<BTreeMap<String, String>>,
+}
+
+impl<C> Context<'_, C> {
+    pub fn arns(&self) -> BTreeMap<String, String> {
+        self.arns.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    pub fn record_arn(&self, key: &str, arn: &str) {
+        self.arns
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(key.to_string(), arn.to_string());
+    }
+
+    pub fn emit(&self, event: Event) {
+        self.observer.event(&event);
+    }
+}
+
+/// A change failed; the message says why, for people.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ChangeError {
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+    /// Unfinished job runs under `--on-running fail`, or still running after
+    /// the job timeout.
+    #[error("{0}")]
+    RunningJobs(String),
+    /// An application did not reach the expected state in time.
+    #[error("{0}")]
+    Timeout(String),
+    /// AWS holds something the plan did not expect (a conflict that the
+    /// executor will not resolve by itself).
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+/// The ARNs a plan already knows, by application key.
+fn known_arns(plan: &Plan) -> BTreeMap<String, String> {
+    let mut arns = BTreeMap::new();
+    for change in &plan.changes {
+        if let Target::Application(app) = &change.target
+            && let Some(current) = &app.current
+            && matches!(change.action, Action::Update | Action::NoOp)
+        {
+            arns.insert(app.key.clone(), current.arn.clone());
+        }
+    }
+    arns
+}
+
+/// Executes a plan. Never panics on AWS errors: every failure is an outcome.
+pub async fn execute<C: Cloud>(cloud: &C, plan: &Plan, options: &ApplyOptions, observer: &dyn Observer) -> ApplyReport {
+    let graph = match crate::graph::build(&plan.changes) {
+        Ok(graph) => graph,
+        Err(diagnostic) => {
+            // The planner already refused cyclic plans; a cyclic saved plan
+            // is refused here without doing anything.
+            return ApplyReport {
+                outcomes: vec![NodeOutcome {
+                    address: None,
+                    phase: Phase::Main,
+                    outcome: Outcome::Failed(diagnostic.message.clone()),
+                }],
+            };
+        }
+    };
+    let context = Context {
+        cloud,
+        plan,
+        options,
+        observer,
+        arns: Mutex::new(known_arns(plan)),
+    };
+    walk(&context, &graph).await
+}
+
+async fn walk<C: Cloud>(context: &Context<'_, C>, graph: &ChangeGraph) -> ApplyReport {
+    let parallelism = context.options.parallelism.max(1);
+    let mut waiting: HashMap<NodeIndex, usize> = graph
+        .order
+        .iter()
+        .map(|&node| (node, graph.dependencies(node).len()))
+        .collect();
+    // Ready nodes in topological order, so runs are deterministic.
+    let mut ready: Vec<NodeIndex> = graph.order.iter().copied().filter(|node| waiting[node] == 0).collect();
+    let mut blocked: HashMap<NodeIndex, String> = HashMap::new();
+    let mut running = FuturesUnordered::new();
+    let mut report = ApplyReport::default();
+
+    loop {
+        while running.len() < parallelism && !ready.is_empty() {
+            let node = ready.remove(0);
+            if let Some(reason) = blocked.remove(&node) {
+                finish_skipped(context, graph, node, reason, &mut waiting, &mut ready, &mut blocked, &mut report);
+                continue;
+            }
+            running.push(async move {
+                let result = run_node(context, graph.node(node)).await;
+                (node, result)
+            });
+        }
+        let Some((node, result)) = running.next().await else {
+            if ready.is_empty() {
+                break;
+            }
+            continue;
+        };
+        let address = context.plan.changes[graph.node(node).change].address.clone();
+        let phase = graph.node(node).phase;
+        let outcome = match result {
+            Ok(()) => Outcome::Applied,
+            Err(error) => Outcome::Failed(error.to_string()),
+        };
+        context.emit(Event::Finished {
+            address: address.clone(),
+            phase,
+            outcome: outcome.clone(),
+        });
+        let failed = matches!(outcome, Outcome::Failed(_));
+        report.outcomes.push(NodeOutcome {
+            address: Some(address.clone()),
+            phase,
+            outcome,
+        });
+        for dependent in graph.dependents(node) {
+            if failed {
+                blocked
+                    .entry(dependent)
+                    .or_insert_with(|| format!("`{address}` failed"));
+            }
+            release(dependent, &mut waiting, &mut ready);
+        }
+    }
+    report
+}
+
+/// Counts one finished dependency of `node`, queueing it when none is left.
+fn release(node: NodeIndex, waiting: &mut HashMap<NodeIndex, usize>, ready: &mut Vec<NodeIndex>) {
+    if let Some(count) = waiting.get_mut(&node) {
+        *count -= 1;
+        if *count == 0 {
+            ready.push(node);
+        }
+    }
+}
+
+/// Marks a node skipped and passes the skip on to its dependents.
+#[allow(clippy::too_many_arguments)]
+fn finish_skipped<C>(
+    context: &Context<'_, C>,
+    graph: &ChangeGraph,
+    node: NodeIndex,
+    reason: String,
+    waiting: &mut HashMap<NodeIndex, usize>,
+    ready: &mut Vec<NodeIndex>,
+    blocked: &mut HashMap<NodeIndex, String>,
+    report: &mut ApplyReport,
+) {
+    let change = &context.plan.changes[graph.node(node).change];
+    let phase = graph.node(node).phase;
+    let outcome = Outcome::Skipped(reason.clone());
+    context.emit(Event::Finished {
+        address: change.address.clone(),
+        phase,
+        outcome: outcome.clone(),
+    });
+    report.outcomes.push(NodeOutcome {
+        address: Some(change.address.clone()),
+        phase,
+        outcome,
+    });
+    for dependent in graph.dependents(node) {
+        blocked.entry(dependent).or_insert_with(|| reason.clone());
+        release(dependent, waiting, ready);
+    }
+}
+
+async fn run_node<C: Cloud>(context: &Context<'_, C>, node: Node) -> Result<(), ChangeError> {
+    let change = &context.plan.changes[node.change];
+    context.emit(Event::Started {
+        address: change.address.clone(),
+        action: change.action,
+        phase: node.phase,
+    });
+    match &change.target {
+        Target::Application(target) => application::run(context, change, target, node.phase).await,
+        Target::Role(target) => role::run(context, change, target, node.phase).await,
+        Target::Repository(target) => repository::run(context, change, target).await,
+    }
+}
+
+#[cfg(test)]
+mod tests;

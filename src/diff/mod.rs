@@ -21,7 +21,9 @@ use crate::model::{
     Actual, Address, ApplicationField, ApplicationSpec, ApplicationState, Desired, JobRun, ObservedRole, RoleSpec,
 };
 
+pub use application::applied_record as application_record;
 pub use resolve::Resolved;
+pub use role::applied_record as role_record;
 
 /// What a change does to a resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
