@@ -5,12 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::fields::{Origin, Record, encode_record, leaf_diffs, origin};
+use super::fields::{Origin, Record, encode_record, leaf_diffs, origin, short_hash};
 use super::normalize::{self, field_value, scheduler_change_is_live};
 use super::resolve::{ApplicationSlot, Resolved};
 use super::{Action, ApplicationTarget, Change, CurrentApplication, FieldChange, Mode, Reason, Step, Target};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::{Address, ApplicationField, ApplicationSpec, ApplicationState, ObservedApplication, tags};
+use crate::model::{Address, ApplicationField, ApplicationSpec, ApplicationState, JobRun, ObservedApplication, tags};
 
 /// The fields recorded in `emrstack:applied` and compared for updates.
 const COMPARED_FIELDS: [ApplicationField; 17] = [
@@ -71,6 +71,7 @@ pub fn update_steps(
     update_fields: &[String],
     needs_stop: bool,
     tags_change: bool,
+    running_jobs: usize,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
     if state.is_transitional() {
@@ -79,7 +80,7 @@ pub fn update_steps(
     if !update_fields.is_empty() {
         let running = matches!(state, ApplicationState::Started | ApplicationState::Starting);
         if needs_stop && running {
-            steps.push(Step::Stop { running_jobs: 0 });
+            steps.push(Step::Stop { running_jobs });
         }
         steps.push(Step::Update {
             fields: update_fields.to_vec(),
@@ -95,7 +96,7 @@ pub fn update_steps(
 }
 
 /// The steps that take an application out of service and delete it.
-pub fn delete_steps(state: ApplicationState) -> Vec<Step> {
+pub fn delete_steps(state: ApplicationState, running_jobs: usize) -> Vec<Step> {
     let mut steps = Vec::new();
     if state.is_transitional() {
         steps.push(Step::Wait { state });
@@ -104,7 +105,7 @@ pub fn delete_steps(state: ApplicationState) -> Vec<Step> {
         state,
         ApplicationState::Started | ApplicationState::Starting | ApplicationState::Stopping
     ) {
-        steps.push(Step::Stop { running_jobs: 0 });
+        steps.push(Step::Stop { running_jobs });
     }
     steps.push(Step::Delete);
     steps
@@ -144,6 +145,17 @@ fn removal_fields(spec: &ApplicationSpec) -> Vec<FieldChange> {
         .collect()
 }
 
+/// The unfinished job runs observed for an application (observe lists them
+/// only for applications a plan may stop).
+fn jobs_of<'a>(resolved: &'a Resolved<'_>, app: &ObservedApplication) -> &'a [JobRun] {
+    resolved.actual.active_jobs.get(&app.id).map_or(&[], Vec::as_slice)
+}
+
+/// Whether `steps` stop the application, so its running jobs matter.
+fn stops(steps: &[Step]) -> bool {
+    steps.iter().any(|step| matches!(step, Step::Stop { .. }))
+}
+
 pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Change> {
     let mut out = Vec::new();
     for slot in resolved.applications.values() {
@@ -151,7 +163,14 @@ pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Ch
         match (&slot.desired, slot.primary) {
             (Some(desired), None) => out.push(create(&address, slot, desired)),
             (Some(desired), Some(primary)) => {
-                out.push(compare(&address, slot, desired, primary, diagnostics));
+                out.push(compare(
+                    &address,
+                    slot,
+                    desired,
+                    primary,
+                    jobs_of(resolved, primary),
+                    diagnostics,
+                ));
             }
             (None, Some(primary)) if !slot.declared || resolved.mode == Mode::Destroy => {
                 let reason = if resolved.mode == Mode::Destroy {
@@ -162,13 +181,19 @@ pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Ch
                 if slot.prevent_destroy {
                     diagnostics.push(prevent_destroy(&address, "delete"));
                 }
-                out.push(delete(&address, &slot.key, primary, reason));
+                out.push(delete(&address, &slot.key, primary, jobs_of(resolved, primary), reason));
             }
             // Declared but not resolvable: the resolver reported why.
             _ => {}
         }
         for duplicate in &slot.duplicates {
-            let mut change = delete(&address, &slot.key, duplicate, Reason::Duplicate);
+            let mut change = delete(
+                &address,
+                &slot.key,
+                duplicate,
+                jobs_of(resolved, duplicate),
+                Reason::Duplicate,
+            );
             change.notes.push(format!(
                 "application {} carries the same ownership tags; keeping {}",
                 duplicate.id,
@@ -180,7 +205,8 @@ pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Ch
     out
 }
 
-fn prevent_destroy(address: &Address, action: &str) -> Diagnostic {
+/// The error for a plan that would delete or replace a protected resource.
+pub(super) fn prevent_destroy(address: &Address, action: &str) -> Diagnostic {
     Diagnostic::error(
         "plan.prevent-destroy",
         format!("the plan would {action} `{address}`, which has `prevent_destroy = true`"),
@@ -209,13 +235,15 @@ fn create(address: &Address, slot: &ApplicationSlot<'_>, desired: &ApplicationSp
     }
 }
 
-fn delete(address: &Address, key: &str, app: &ObservedApplication, reason: Reason) -> Change {
+fn delete(address: &Address, key: &str, app: &ObservedApplication, jobs: &[JobRun], reason: Reason) -> Change {
+    let steps = delete_steps(app.state, jobs.len());
+    let running_jobs = if stops(&steps) { jobs.to_vec() } else { Vec::new() };
     Change {
         address: address.clone(),
         action: Action::Delete,
         reason,
         fields: removal_fields(&app.spec),
-        steps: delete_steps(app.state),
+        steps,
         depends_on: Vec::new(),
         notes: vec![format!("{} is {}", app.id, app.state)],
         target: Target::Application(Box::new(ApplicationTarget {
@@ -227,7 +255,7 @@ fn delete(address: &Address, key: &str, app: &ObservedApplication, reason: Reaso
                 app.state,
                 ApplicationState::Started | ApplicationState::Starting | ApplicationState::Stopping
             ),
-            running_jobs: Vec::new(),
+            running_jobs,
         })),
     }
 }
@@ -247,6 +275,7 @@ fn compare(
     slot: &ApplicationSlot<'_>,
     desired: &ApplicationSpec,
     primary: &ObservedApplication,
+    jobs: &[JobRun],
     diagnostics: &mut Diagnostics,
 ) -> Change {
     let actual = normalize::application(&primary.spec);
@@ -258,6 +287,40 @@ fn compare(
         .get(tags::APPLIED_TAG)
         .map(|text| Record::decode(text))
         .unwrap_or_default();
+
+    // Origins are judged against the record, which hashes what the stack
+    // itself set: compare it with the stack's values before adoption, and
+    // with AWS's values without what the stack leaves to the service. A
+    // maximum capacity the record saw unset was the service's, whatever it is.
+    let recorded_maximum = record.hash_of(ApplicationField::MaximumCapacity.as_str());
+    let stated = normalize::application(desired);
+    let mut observed_stated = actual.clone();
+    normalize::drop_unmanaged(&mut observed_stated, &stated);
+    if recorded_maximum == Some(short_hash(&Value::Null).as_str()) {
+        observed_stated.maximum_capacity = None;
+    }
+
+    // The API cannot clear `maximumCapacity` (docs/api-semantics.md): when
+    // the record shows the stack set one and the stack no longer does, AWS
+    // keeps it, which the user should hear about once (the refreshed record
+    // then says the stack leaves it to the service).
+    if desired.maximum_capacity.is_none()
+        && let Some(kept) = &actual.maximum_capacity
+        && recorded_maximum.is_some_and(|hash| hash != short_hash(&Value::Null))
+    {
+        diagnostics.push(
+            Diagnostic::warning(
+                "plan.maximum-capacity-kept",
+                format!(
+                    "`maximum_capacity` was removed from `{address}`, but EMR Serverless cannot clear it: \
+                     the application keeps {} vCPU and {} GB",
+                    kept.cpu, kept.memory_gb
+                ),
+            )
+            .with_help("set `maximum_capacity` to the limit the application should have")
+            .about(address.to_string(), ApplicationField::MaximumCapacity.as_str()),
+        );
+    }
 
     let replace = wanted.name != actual.name || wanted.engine != actual.engine;
     let mut fields = Vec::new();
@@ -271,7 +334,12 @@ fn compare(
         if before == after {
             continue;
         }
-        let field_origin = origin(&record, field.as_str(), &after, &before);
+        let field_origin = origin(
+            &record,
+            field.as_str(),
+            &field_value(&stated, field),
+            &field_value(&observed_stated, field),
+        );
         origins.push(field_origin);
         let live = !replace && is_live(field, &actual, &wanted);
         for leaf in leaf_diffs(field.as_str(), &before, &after) {
@@ -298,13 +366,13 @@ fn compare(
     let expected_record = applied_record(desired);
     let record_stale = primary.spec.tags.get(tags::APPLIED_TAG) != expected_record.as_ref();
 
-    let target = |update_fields: BTreeSet<ApplicationField>, needs_stop: bool| ApplicationTarget {
+    let target = |update_fields: BTreeSet<ApplicationField>, needs_stop: bool, steps: &[Step]| ApplicationTarget {
         key: slot.key.clone(),
         current: Some(current(primary)),
         desired: Some(with_record(desired)),
         update_fields,
         needs_stop,
-        running_jobs: Vec::new(),
+        running_jobs: if stops(steps) { jobs.to_vec() } else { Vec::new() },
     };
 
     if replace {
@@ -312,19 +380,23 @@ fn compare(
             diagnostics.push(prevent_destroy(address, "replace"));
         }
         let mut steps = vec![Step::CreateReplacement];
-        steps.extend(delete_steps(primary.state).into_iter().map(|step| match step {
-            Step::Delete => Step::DeleteReplaced,
-            other => other,
-        }));
+        steps.extend(
+            delete_steps(primary.state, jobs.len())
+                .into_iter()
+                .map(|step| match step {
+                    Step::Delete => Step::DeleteReplaced,
+                    other => other,
+                }),
+        );
         return Change {
             address: address.clone(),
             action: Action::Replace,
             reason: Reason::ReplaceFields,
             fields,
-            steps,
             depends_on: Vec::new(),
             notes: vec![format!("replaces {} ({})", primary.id, primary.state)],
-            target: Target::Application(Box::new(target(BTreeSet::new(), false))),
+            target: Target::Application(Box::new(target(BTreeSet::new(), false, &steps))),
+            steps,
         };
     }
 
@@ -337,13 +409,19 @@ fn compare(
             steps: Vec::new(),
             depends_on: Vec::new(),
             notes: Vec::new(),
-            target: Target::Application(Box::new(target(BTreeSet::new(), false))),
+            target: Target::Application(Box::new(target(BTreeSet::new(), false, &[]))),
         };
     }
 
     let reason = reason_from(&origins);
     let field_names: Vec<String> = update_fields.iter().map(|f| f.as_str().to_string()).collect();
-    let steps = update_steps(primary.state, &field_names, needs_stop, tags_change || record_stale);
+    let steps = update_steps(
+        primary.state,
+        &field_names,
+        needs_stop,
+        tags_change || record_stale,
+        jobs.len(),
+    );
     let mut notes = Vec::new();
     if needs_stop && matches!(primary.state, ApplicationState::Started | ApplicationState::Starting) {
         notes.push(format!(
@@ -364,10 +442,10 @@ fn compare(
         action: Action::Update,
         reason,
         fields,
-        steps,
         depends_on: Vec::new(),
         notes,
-        target: Target::Application(Box::new(target(update_fields, needs_stop))),
+        target: Target::Application(Box::new(target(update_fields, needs_stop, &steps))),
+        steps,
     }
 }
 

@@ -9,6 +9,8 @@ pub mod policy;
 mod repository;
 mod resolve;
 mod role;
+#[cfg(test)]
+pub(crate) mod tests;
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -73,8 +73,16 @@ pub fn application(spec: &ApplicationSpec) -> ApplicationSpec {
         out.job_level_cost_allocation = None;
     }
     out.tags.remove(tags::APPLIED_TAG);
+    // AWS reserves the `aws:` prefix (docs/api-semantics.md, "Tags"): such
+    // tags are set by AWS services (CloudFormation, for one) and cannot be
+    // removed by anyone else, so they are never a difference.
+    out.tags
+        .retain(|key, _| !key.to_ascii_lowercase().starts_with(AWS_TAG_PREFIX));
     out
 }
+
+/// The tag key prefix AWS reserves for itself, in any case.
+pub const AWS_TAG_PREFIX: &str = "aws:";
 
 /// Runtime configuration with classification order removed (the service
 /// applies classifications by name, so their order carries no meaning).
@@ -166,6 +174,28 @@ pub fn adopt_unmanaged(desired: &mut ApplicationSpec, actual: &ApplicationSpec) 
     }
     for (worker, image) in desired.worker_type_specifications.iter_mut() {
         adopt_resolution(image, actual.worker_type_specifications.get(worker));
+    }
+}
+
+/// The inverse view of [`adopt_unmanaged`]: `actual` without the parts that
+/// `desired` leaves to the service. The applied record hashes the stack's own
+/// values, so drift is judged on this view; otherwise a value the service
+/// chose (a digest resolution filled in from the release) would look like a
+/// change made outside emrstack.
+pub fn drop_unmanaged(actual: &mut ApplicationSpec, desired: &ApplicationSpec) {
+    if desired.maximum_capacity.is_none() {
+        actual.maximum_capacity = None;
+    }
+    let drop_resolution = |actual: &mut ImageConfig, desired: Option<&ImageConfig>| {
+        if desired.is_none_or(|image| image.application_level_digest_resolution.is_none()) {
+            actual.application_level_digest_resolution = None;
+        }
+    };
+    if let Some(image) = actual.image.as_mut() {
+        drop_resolution(image, desired.image.as_ref());
+    }
+    for (worker, image) in actual.worker_type_specifications.iter_mut() {
+        drop_resolution(image, desired.worker_type_specifications.get(worker));
     }
 }
 

@@ -21,11 +21,13 @@ pub fn canonical(document: &Value) -> Value {
     let mut out = Map::new();
     for (key, value) in map {
         if key == "Statement" {
-            let statements: Vec<Value> = match value {
-                Value::Array(list) => list.iter().map(canonical_statement).collect(),
-                single => vec![canonical_statement(single)],
+            // Keys are sorted inside each statement before statements are
+            // ordered by their text: with `preserve_order`, the text of a
+            // statement otherwise depends on the key order it was written in.
+            let mut statements: Vec<Value> = match value {
+                Value::Array(list) => list.iter().map(|s| sort_keys(canonical_statement(s))).collect(),
+                single => vec![sort_keys(canonical_statement(single))],
             };
-            let mut statements = statements;
             statements.sort_by_key(|statement| statement.to_string());
             out.insert(key.clone(), Value::Array(statements));
         } else {
@@ -125,7 +127,7 @@ fn canonical_condition(value: &Value) -> Value {
             Value::Object(keys) => {
                 let mut inner = Map::new();
                 for (key, values) in keys {
-                    inner.insert(key.clone(), string_set(values));
+                    inner.insert(key.clone(), string_set(&condition_strings(values)));
                 }
                 Value::Object(inner)
             }
@@ -134,6 +136,20 @@ fn canonical_condition(value: &Value) -> Value {
         out.insert(operator.clone(), canonical_keys);
     }
     Value::Object(out)
+}
+
+/// Condition values with booleans and numbers as the strings IAM reads them
+/// as (`false` is `"false"`, `10` is `"10"`), as awspolicyequivalence does.
+fn condition_strings(values: &Value) -> Value {
+    let as_string = |value: &Value| match value {
+        Value::Bool(flag) => Value::String(flag.to_string()),
+        Value::Number(number) => Value::String(number.to_string()),
+        other => other.clone(),
+    };
+    match values {
+        Value::Array(list) => Value::Array(list.iter().map(as_string).collect()),
+        single => as_string(single),
+    }
 }
 
 /// `value` with every object's keys in sorted order, for stable output.

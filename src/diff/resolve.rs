@@ -125,8 +125,16 @@ fn application_slots<'a>(
     diagnostics: &mut Diagnostics,
 ) -> BTreeMap<String, ApplicationSlot<'a>> {
     let stack = desired.stack.name.as_str();
+    // A TERMINATED application (deleted since it was listed) is gone: it
+    // accepts neither updates nor deletion, and its name is free.
+    let live = || {
+        actual
+            .applications
+            .iter()
+            .filter(|app| app.state != crate::model::ApplicationState::Terminated)
+    };
     let mut owned: BTreeMap<String, Vec<&ObservedApplication>> = BTreeMap::new();
-    for app in &actual.applications {
+    for app in live() {
         if let Some(address) = app.owner().address_in(stack)
             && address.kind == ResourceKind::Application
         {
@@ -149,7 +157,7 @@ fn application_slots<'a>(
         pick_primary(&mut candidates, resolved.as_ref());
         if candidates.is_empty() {
             let name = &declaration.spec.name;
-            for foreign in actual.applications.iter().filter(|app| &app.spec.name == name) {
+            for foreign in live().filter(|app| &app.spec.name == name) {
                 if foreign.owner().address_in(stack).is_none() {
                     diagnostics.push(conflict(&address, "application", name, &foreign.id, &foreign.owner()));
                 }
@@ -212,7 +220,14 @@ fn resolve_images(
 ) -> Option<ApplicationSpec> {
     let address = Address::application(key);
     let mut failed = false;
-    let resolved = spec.map_images(|worker, image| -> Result<ImageConfig, ()> {
+    // Every image is resolved, even after one failed, so that each missing
+    // repository or tag is reported; a failed image resolves to a blank URI
+    // and the spec is dropped at the end.
+    let unresolved = |image: &DesiredImage| ImageConfig {
+        image_uri: String::new(),
+        application_level_digest_resolution: image.application_level_digest_resolution,
+    };
+    let resolved = spec.map_images(|worker, image| -> Result<ImageConfig, std::convert::Infallible> {
         let path = match worker {
             None => "image".to_string(),
             Some(worker) => format!("worker_type_specifications.{worker}.image"),
@@ -227,7 +242,7 @@ fn resolve_images(
                 let Some(declared) = desired.repositories.get(repository) else {
                     // Validation reports undeclared repositories; nothing to resolve.
                     failed = true;
-                    return Err(());
+                    return Ok(unresolved(&image));
                 };
                 let Some(observed) = actual.repositories.get(&declared.name) else {
                     diagnostics.push(
@@ -239,7 +254,7 @@ fn resolve_images(
                         .about(address.to_string(), format!("{path}.repository")),
                     );
                     failed = true;
-                    return Err(());
+                    return Ok(unresolved(&image));
                 };
                 let digest = actual.image_digests.get(&declared.name).and_then(|tags| tags.get(tag));
                 match (digest, pin_digest) {
@@ -255,7 +270,7 @@ fn resolve_images(
                             .about(address.to_string(), format!("{path}.tag")),
                         );
                         failed = true;
-                        return Err(());
+                        return Ok(unresolved(&image));
                     }
                 }
             }
@@ -316,6 +331,16 @@ fn role_slots<'a>(resolved: &Resolved<'a>, diagnostics: &mut Diagnostics) -> BTr
             tags: role_tags,
         };
         let mut candidates = owned.remove(key).unwrap_or_default();
+        if candidates.is_empty() {
+            // IAM role names are unique in an account: a role the stack owns
+            // under a key it no longer declares, with this key's name, is
+            // this key's role after a rename. Creating it again would fail.
+            for (old_key, roles) in owned.iter_mut() {
+                if !desired.roles.contains_key(old_key) {
+                    candidates.extend(roles.extract_if(.., |role| role.spec.name == spec.name));
+                }
+            }
+        }
         candidates.sort_by_key(|role| {
             (
                 role.spec.name != spec.name || role.spec.path != spec.path,

@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::application::prevent_destroy;
 use super::fields::{Origin, Record, encode_record, leaf_diffs, origin};
 use super::policy::canonical;
 use super::resolve::{Resolved, RoleSlot};
 use super::{Action, Change, FieldChange, Mode, Reason, RoleTarget, Step, Target};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::Diagnostics;
 use crate::model::{Address, ObservedRole, RoleSpec, reference, tags};
 
 /// The fields of a role as plans show them and as `emrstack:applied`
@@ -82,14 +83,10 @@ pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Ch
                 } else {
                     Reason::RemovedFromStack
                 };
-                if slot.prevent_destroy && slot.declared {
-                    diagnostics.push(
-                        Diagnostic::error(
-                            "plan.prevent-destroy",
-                            format!("the plan would delete `{address}`, which has `prevent_destroy = true`"),
-                        )
-                        .about(address.to_string(), "prevent_destroy"),
-                    );
+                // Only `emrstack destroy` gets here with a role the stack
+                // still declares (and so with `prevent_destroy` set).
+                if slot.prevent_destroy {
+                    diagnostics.push(prevent_destroy(&address, "delete"));
                 }
                 out.push(delete(&address, slot, primary, reason));
             }
@@ -224,13 +221,7 @@ fn compare(
     };
     if replace {
         if slot.prevent_destroy {
-            diagnostics.push(
-                Diagnostic::error(
-                    "plan.prevent-destroy",
-                    format!("the plan would replace `{address}`, which has `prevent_destroy = true`"),
-                )
-                .about(address.to_string(), "prevent_destroy"),
-            );
+            diagnostics.push(prevent_destroy(address, "replace"));
         }
         return Change {
             address: address.clone(),

@@ -76,21 +76,7 @@ fn scrub_value(value: &Value, replacement: &dyn Fn(&str) -> String) -> Value {
             map.iter()
                 .map(|(key, item)| {
                     let item = if key == "properties" {
-                        match item {
-                            Value::Object(properties) => Value::Object(
-                                properties
-                                    .iter()
-                                    .map(|(name, property)| {
-                                        let hidden = match property.as_str() {
-                                            Some(text) if must_hide(name, text) => Value::String(replacement(text)),
-                                            _ => scrub_value(property, replacement),
-                                        };
-                                        (name.clone(), hidden)
-                                    })
-                                    .collect(),
-                            ),
-                            other => scrub_value(other, replacement),
-                        }
+                        scrub_properties(item, replacement)
                     } else {
                         scrub_value(item, replacement)
                     };
@@ -103,6 +89,25 @@ fn scrub_value(value: &Value, replacement: &dyn Fn(&str) -> String) -> Value {
     }
 }
 
+/// A `properties` map with every secret-looking entry replaced.
+fn scrub_properties(value: &Value, replacement: &dyn Fn(&str) -> String) -> Value {
+    match value {
+        Value::Object(properties) => Value::Object(
+            properties
+                .iter()
+                .map(|(name, property)| {
+                    let hidden = match property.as_str() {
+                        Some(text) if must_hide(name, text) => Value::String(replacement(text)),
+                        _ => scrub_value(property, replacement),
+                    };
+                    (name.clone(), hidden)
+                })
+                .collect(),
+        ),
+        other => scrub_value(other, replacement),
+    }
+}
+
 /// The property key a field path ends in, if the path is inside a
 /// `properties` map (`runtime_configuration.spark-defaults.properties.<key>`).
 fn property_key_of(path: &str) -> Option<&str> {
@@ -111,8 +116,13 @@ fn property_key_of(path: &str) -> Option<&str> {
 
 fn scrub_field(field: &FieldChange, replacement: &dyn Fn(&str) -> String) -> FieldChange {
     let mut out = field.clone();
+    // A leaf is one property (`...properties.<key>`), a whole `properties`
+    // map (when a classification gains its first properties), or a larger
+    // block holding `properties` maps.
+    let whole_map = field.path == "properties" || field.path.ends_with(".properties");
     let scrub_leaf = |value: &Value| match (property_key_of(&field.path), value.as_str()) {
         (Some(key), Some(text)) if must_hide(key, text) => Value::String(replacement(text)),
+        _ if whole_map => scrub_properties(value, replacement),
         _ => scrub_value(value, replacement),
     };
     out.before = scrub_leaf(&field.before);
