@@ -45,7 +45,11 @@ fn missing_desired(address: &Address) -> ChangeError {
     ChangeError::Unexpected(format!("the plan has no desired configuration for `{address}`"))
 }
 
-async fn create<C: Cloud>(context: &Context<'_, C>, address: &Address, target: &ApplicationTarget) -> Result<(), ChangeError> {
+async fn create<C: Cloud>(
+    context: &Context<'_, C>,
+    address: &Address,
+    target: &ApplicationTarget,
+) -> Result<(), ChangeError> {
     let spec = target.desired.as_ref().ok_or_else(|| missing_desired(address))?;
     let token = client_token(&[
         &context.plan.stack,
@@ -58,9 +62,13 @@ async fn create<C: Cloud>(context: &Context<'_, C>, address: &Address, target: &
         address: address.clone(),
         text: format!("creating application `{}`", spec.name),
     });
-    let created = retry(context, address, "CreateApplication", |_| false, || {
-        context.cloud.create_application(spec, &token)
-    })
+    let created = retry(
+        context,
+        address,
+        "CreateApplication",
+        |_| false,
+        || context.cloud.create_application(spec, &token),
+    )
     .await?;
     context.record_arn(&target.key, &created.arn);
     let app = settle(context, address, &created.id).await?;
@@ -75,8 +83,19 @@ async fn create<C: Cloud>(context: &Context<'_, C>, address: &Address, target: &
 }
 
 /// Reads an application; a missing one is an error naming the address.
-async fn fetch<C: Cloud>(context: &Context<'_, C>, address: &Address, id: &str) -> Result<ObservedApplication, ChangeError> {
-    let app = retry(context, address, "GetApplication", |_| false, || context.cloud.get_application(id)).await;
+async fn fetch<C: Cloud>(
+    context: &Context<'_, C>,
+    address: &Address,
+    id: &str,
+) -> Result<ObservedApplication, ChangeError> {
+    let app = retry(
+        context,
+        address,
+        "GetApplication",
+        |_| false,
+        || context.cloud.get_application(id),
+    )
+    .await;
     match app {
         Ok(app) if app.state != ApplicationState::Terminated => Ok(app),
         Ok(_) => Err(ChangeError::Unexpected(format!(
@@ -101,7 +120,14 @@ async fn wait_for<C: Cloud>(
     let started = Instant::now();
     let mut interval = context.options.poll_interval;
     loop {
-        let app = retry(context, address, "GetApplication", |_| false, || context.cloud.get_application(id)).await?;
+        let app = retry(
+            context,
+            address,
+            "GetApplication",
+            |_| false,
+            || context.cloud.get_application(id),
+        )
+        .await?;
         if done(app.state) {
             return Ok(app);
         }
@@ -130,7 +156,11 @@ async fn wait_for<C: Cloud>(
 }
 
 /// Waits until the application is out of CREATING, STARTING and STOPPING.
-async fn settle<C: Cloud>(context: &Context<'_, C>, address: &Address, id: &str) -> Result<ObservedApplication, ChangeError> {
+async fn settle<C: Cloud>(
+    context: &Context<'_, C>,
+    address: &Address,
+    id: &str,
+) -> Result<ObservedApplication, ChangeError> {
     wait_for(context, address, id, "settled", |state| !state.is_transitional()).await
 }
 
@@ -206,14 +236,26 @@ async fn clear_jobs<C: Cloud>(context: &Context<'_, C>, address: &Address, id: &
 }
 
 /// Stops a STARTED (or STARTING) application and waits until it is STOPPED.
-async fn stop<C: Cloud>(context: &Context<'_, C>, address: &Address, id: &str) -> Result<ObservedApplication, ChangeError> {
+async fn stop<C: Cloud>(
+    context: &Context<'_, C>,
+    address: &Address,
+    id: &str,
+) -> Result<ObservedApplication, ChangeError> {
     for attempt in 1..=STATE_RACE_ATTEMPTS {
         clear_jobs(context, address, id).await?;
         context.emit(Event::Step {
             address: address.clone(),
             text: format!("stopping {id}"),
         });
-        match retry(context, address, "StopApplication", |_| false, || context.cloud.stop_application(id)).await {
+        match retry(
+            context,
+            address,
+            "StopApplication",
+            |_| false,
+            || context.cloud.stop_application(id),
+        )
+        .await
+        {
             Ok(()) => break,
             // A job was submitted between the check and the stop.
             Err(error) if error.kind == ErrorKind::Conflict && attempt < STATE_RACE_ATTEMPTS => continue,
@@ -231,8 +273,18 @@ async fn start<C: Cloud>(context: &Context<'_, C>, address: &Address, id: &str) 
         address: address.clone(),
         text: format!("starting {id} again"),
     });
-    retry(context, address, "StartApplication", |_| false, || context.cloud.start_application(id)).await?;
-    wait_for(context, address, id, "STARTED", |state| state == ApplicationState::Started).await?;
+    retry(
+        context,
+        address,
+        "StartApplication",
+        |_| false,
+        || context.cloud.start_application(id),
+    )
+    .await?;
+    wait_for(context, address, id, "STARTED", |state| {
+        state == ApplicationState::Started
+    })
+    .await?;
     Ok(())
 }
 
@@ -268,13 +320,21 @@ async fn send_update<C: Cloud>(
         app.state.api_name(),
         &context.plan.fingerprint,
     ]);
-    retry(context, address, "UpdateApplication", |_| false, || {
-        context.cloud.update_application(&app.id, spec, fields, &token)
-    })
+    retry(
+        context,
+        address,
+        "UpdateApplication",
+        |_| false,
+        || context.cloud.update_application(&app.id, spec, fields, &token),
+    )
     .await
 }
 
-async fn update<C: Cloud>(context: &Context<'_, C>, address: &Address, target: &ApplicationTarget) -> Result<(), ChangeError> {
+async fn update<C: Cloud>(
+    context: &Context<'_, C>,
+    address: &Address,
+    target: &ApplicationTarget,
+) -> Result<(), ChangeError> {
     let desired = target.desired.as_ref().ok_or_else(|| missing_desired(address))?;
     let id = target
         .current
@@ -338,17 +398,31 @@ async fn apply_tags<C: Cloud>(
         .filter(|(key, value)| app.spec.tags.get(*key) != Some(*value))
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
-    let to_remove: Vec<String> = app.spec.tags.keys().filter(|key| !desired.contains_key(*key)).cloned().collect();
+    let to_remove: Vec<String> = app
+        .spec
+        .tags
+        .keys()
+        .filter(|key| !desired.contains_key(*key))
+        .cloned()
+        .collect();
     if !to_remove.is_empty() {
-        retry(context, address, "UntagResource", |_| false, || {
-            context.cloud.untag_application(&app.arn, &to_remove)
-        })
+        retry(
+            context,
+            address,
+            "UntagResource",
+            |_| false,
+            || context.cloud.untag_application(&app.arn, &to_remove),
+        )
         .await?;
     }
     if !to_set.is_empty() {
-        retry(context, address, "TagResource", |_| false, || {
-            context.cloud.tag_application(&app.arn, &to_set)
-        })
+        retry(
+            context,
+            address,
+            "TagResource",
+            |_| false,
+            || context.cloud.tag_application(&app.arn, &to_set),
+        )
         .await?;
     }
     Ok(())
@@ -372,7 +446,15 @@ async fn delete<C: Cloud>(context: &Context<'_, C>, address: &Address, id: &str)
             address: address.clone(),
             text: format!("deleting {id}"),
         });
-        match retry(context, address, "DeleteApplication", |_| false, || context.cloud.delete_application(id)).await {
+        match retry(
+            context,
+            address,
+            "DeleteApplication",
+            |_| false,
+            || context.cloud.delete_application(id),
+        )
+        .await
+        {
             Ok(()) => break,
             Err(error) if error.is_not_found() => return Ok(()),
             // Started again by a job between the stop and the delete.
@@ -380,7 +462,10 @@ async fn delete<C: Cloud>(context: &Context<'_, C>, address: &Address, id: &str)
             Err(error) => return Err(error.into()),
         }
     }
-    let gone = wait_for(context, address, id, "deleted", |state| state == ApplicationState::Terminated).await;
+    let gone = wait_for(context, address, id, "deleted", |state| {
+        state == ApplicationState::Terminated
+    })
+    .await;
     match gone {
         Ok(_) => Ok(()),
         Err(ChangeError::Cloud(error)) if error.is_not_found() => Ok(()),

@@ -29,7 +29,11 @@ pub struct NodeOutcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// A change (or a replacement's cleanup) began.
-    Started { address: Address, action: Action, phase: Phase },
+    Started {
+        address: Address,
+        action: Action,
+        phase: Phase,
+    },
     /// A step began (`stopping`, `updating release_label`).
     Step { address: Address, text: String },
     /// Still waiting for an application to settle.

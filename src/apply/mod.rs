@@ -119,7 +119,10 @@ pub(crate) struct Context<'a, C> {
 
 impl<C> Context<'_, C> {
     pub fn arns(&self) -> BTreeMap<String, String> {
-        self.arns.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.arns
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     pub fn record_arn(&self, key: &str, arn: &str) {
@@ -209,7 +212,16 @@ async fn walk<C: Cloud>(context: &Context<'_, C>, graph: &ChangeGraph) -> ApplyR
         while running.len() < parallelism && !ready.is_empty() {
             let node = ready.remove(0);
             if let Some(reason) = blocked.remove(&node) {
-                finish_skipped(context, graph, node, reason, &mut waiting, &mut ready, &mut blocked, &mut report);
+                finish_skipped(
+                    context,
+                    graph,
+                    node,
+                    reason,
+                    &mut waiting,
+                    &mut ready,
+                    &mut blocked,
+                    &mut report,
+                );
                 continue;
             }
             running.push(async move {

@@ -19,16 +19,23 @@ pub(crate) async fn run<C: Cloud>(
         .statement
         .as_ref()
         .map(|statement| reference::substitute(statement, &context.arns()));
-    if let Some(missing) = statement.as_ref().and_then(|s| reference::placeholders_in(s).into_iter().next()) {
+    if let Some(missing) = statement
+        .as_ref()
+        .and_then(|s| reference::placeholders_in(s).into_iter().next())
+    {
         return Err(ChangeError::Unexpected(format!(
             "the ARN of `application.{missing}` is not known: its change did not run"
         )));
     }
     // Read the policy again: someone may have added statements since the
     // plan, and those must survive.
-    let current = retry(context, address, "GetRepositoryPolicy", |_| false, || {
-        cloud.get_repository(&target.name)
-    })
+    let current = retry(
+        context,
+        address,
+        "GetRepositoryPolicy",
+        |_| false,
+        || cloud.get_repository(&target.name),
+    )
     .await?;
     let merged = repository::merge_statement(current.policy.as_ref(), &target.sid, statement);
     match (merged, &current.policy) {
@@ -38,9 +45,13 @@ pub(crate) async fn run<C: Cloud>(
                 address: address.clone(),
                 text: format!("setting the policy of `{}`", target.name),
             });
-            retry(context, address, "SetRepositoryPolicy", |_| false, || {
-                cloud.set_repository_policy(&target.name, &policy)
-            })
+            retry(
+                context,
+                address,
+                "SetRepositoryPolicy",
+                |_| false,
+                || cloud.set_repository_policy(&target.name, &policy),
+            )
             .await?;
             Ok(())
         }
@@ -49,9 +60,13 @@ pub(crate) async fn run<C: Cloud>(
                 address: address.clone(),
                 text: format!("deleting the policy of `{}` (no statement is left)", target.name),
             });
-            retry(context, address, "DeleteRepositoryPolicy", |_| false, || {
-                cloud.delete_repository_policy(&target.name)
-            })
+            retry(
+                context,
+                address,
+                "DeleteRepositoryPolicy",
+                |_| false,
+                || cloud.delete_repository_policy(&target.name),
+            )
             .await?;
             Ok(())
         }

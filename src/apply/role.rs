@@ -95,7 +95,14 @@ async fn create<C: Cloud>(context: &Context<'_, C>, address: &Address, desired: 
     first.tags.remove(tags::APPLIED_TAG);
     first.inline_policies.clear();
     first.managed_policy_arns.clear();
-    let created = retry(context, address, "CreateRole", |_| false, || context.cloud.create_role(&first)).await;
+    let created = retry(
+        context,
+        address,
+        "CreateRole",
+        |_| false,
+        || context.cloud.create_role(&first),
+    )
+    .await;
     match created {
         Ok(_) => {}
         Err(error) if error.kind == ErrorKind::Conflict => {
@@ -153,7 +160,10 @@ async fn converge<C: Cloud>(
         .await?;
     }
     for (policy, document) in &desired.inline_policies {
-        let same = have.inline_policies.get(policy).is_some_and(|old| equivalent(old, document));
+        let same = have
+            .inline_policies
+            .get(policy)
+            .is_some_and(|old| equivalent(old, document));
         if !same {
             context.emit(Event::Step {
                 address: address.clone(),
@@ -167,7 +177,15 @@ async fn converge<C: Cloud>(
     }
     for policy in have.inline_policies.keys() {
         if !desired.inline_policies.contains_key(policy) {
-            match retry(context, address, "DeleteRolePolicy", |_| false, || cloud.delete_role_policy(name, policy)).await {
+            match retry(
+                context,
+                address,
+                "DeleteRolePolicy",
+                |_| false,
+                || cloud.delete_role_policy(name, policy),
+            )
+            .await
+            {
                 Ok(()) => {}
                 Err(error) if error.is_not_found() => {}
                 Err(error) => return Err(error.into()),
@@ -175,10 +193,21 @@ async fn converge<C: Cloud>(
         }
     }
     for arn in desired.managed_policy_arns.difference(&have.managed_policy_arns) {
-        retry(context, address, "AttachRolePolicy", fresh_role, || cloud.attach_role_policy(name, arn)).await?;
+        retry(context, address, "AttachRolePolicy", fresh_role, || {
+            cloud.attach_role_policy(name, arn)
+        })
+        .await?;
     }
     for arn in have.managed_policy_arns.difference(&desired.managed_policy_arns) {
-        match retry(context, address, "DetachRolePolicy", |_| false, || cloud.detach_role_policy(name, arn)).await {
+        match retry(
+            context,
+            address,
+            "DetachRolePolicy",
+            |_| false,
+            || cloud.detach_role_policy(name, arn),
+        )
+        .await
+        {
             Ok(()) => {}
             Err(error) if error.is_not_found() => {}
             Err(error) => return Err(error.into()),
@@ -189,16 +218,27 @@ async fn converge<C: Cloud>(
     if let Some(record) = crate::diff::role_record(desired) {
         wanted_tags.insert(tags::APPLIED_TAG.to_string(), record);
     }
-    let to_remove: Vec<String> = have.tags.keys().filter(|key| !wanted_tags.contains_key(*key)).cloned().collect();
+    let to_remove: Vec<String> = have
+        .tags
+        .keys()
+        .filter(|key| !wanted_tags.contains_key(*key))
+        .cloned()
+        .collect();
     if !to_remove.is_empty() {
-        retry(context, address, "UntagRole", fresh_role, || cloud.untag_role(name, &to_remove)).await?;
+        retry(context, address, "UntagRole", fresh_role, || {
+            cloud.untag_role(name, &to_remove)
+        })
+        .await?;
     }
     let to_set: BTreeMap<String, String> = wanted_tags
         .into_iter()
         .filter(|(key, value)| have.tags.get(key) != Some(value))
         .collect();
     if !to_set.is_empty() {
-        retry(context, address, "TagRole", fresh_role, || cloud.tag_role(name, &to_set)).await?;
+        retry(context, address, "TagRole", fresh_role, || {
+            cloud.tag_role(name, &to_set)
+        })
+        .await?;
     }
     Ok(())
 }
@@ -216,14 +256,30 @@ async fn delete<C: Cloud>(context: &Context<'_, C>, address: &Address, name: &st
     });
     // IAM refuses to delete a role that still has policies.
     for policy in current.spec.inline_policies.keys() {
-        match retry(context, address, "DeleteRolePolicy", |_| false, || cloud.delete_role_policy(name, policy)).await {
+        match retry(
+            context,
+            address,
+            "DeleteRolePolicy",
+            |_| false,
+            || cloud.delete_role_policy(name, policy),
+        )
+        .await
+        {
             Ok(()) => {}
             Err(error) if error.is_not_found() => {}
             Err(error) => return Err(error.into()),
         }
     }
     for arn in &current.spec.managed_policy_arns {
-        match retry(context, address, "DetachRolePolicy", |_| false, || cloud.detach_role_policy(name, arn)).await {
+        match retry(
+            context,
+            address,
+            "DetachRolePolicy",
+            |_| false,
+            || cloud.detach_role_policy(name, arn),
+        )
+        .await
+        {
             Ok(()) => {}
             Err(error) if error.is_not_found() => {}
             Err(error) => return Err(error.into()),

@@ -1,0 +1,456 @@
+//! Executor tests on the in-memory fake: ordering, the parallelism cap,
+//! failures skipping only their dependents, the EMR Serverless lifecycle
+//! (live updates, stop/update/start, running jobs, stop before delete),
+//! replacement cascades, idempotent re-runs and convergence.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::*;
+use crate::cloud::ErrorKind;
+use crate::cloud::fake::{FakeCloud, FakeTimings};
+use crate::diff::{Mode, diff};
+use crate::model::{
+    ApplicationSpec, ApplicationState, Desired, DesiredApplication, DesiredImage, DesiredRepository, DesiredRole,
+    Engine, MaximumCapacity, ResourceKind,
+};
+use crate::observe::{ObserveOptions, observe};
+use crate::plan::{Plan, PlanMode};
+
+fn options() -> ApplyOptions {
+    ApplyOptions {
+        poll_interval: Duration::from_secs(1),
+        max_poll_interval: Duration::from_secs(5),
+        retry: RetryPolicy {
+            attempts: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+        },
+        ..ApplyOptions::default()
+    }
+}
+
+fn application(name: &str) -> DesiredApplication {
+    DesiredApplication {
+        spec: ApplicationSpec::<DesiredImage>::new(name, Engine::Spark, "emr-7.2.0"),
+        network: None,
+        prevent_destroy: false,
+    }
+}
+
+fn role(name: &str, trust: &[&str]) -> DesiredRole {
+    DesiredRole {
+        name: name.to_string(),
+        path: "/".to_string(),
+        description: None,
+        max_session_duration: 3600,
+        permissions_boundary: None,
+        inline_policies: BTreeMap::from([(
+            "s3".to_string(),
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}),
+        )]),
+        managed_policy_arns: Default::default(),
+        trust_applications: trust.iter().map(|s| s.to_string()).collect(),
+        tags: BTreeMap::new(),
+        prevent_destroy: false,
+    }
+}
+
+async fn plan(cloud: &FakeCloud, desired: &Desired, mode: Mode) -> Plan {
+    let observation = observe(cloud, desired, &ObserveOptions::default()).await.unwrap();
+    let mut actual = observation.actual;
+    let stopping: Vec<String> = actual.applications.iter().map(|a| a.id.clone()).collect();
+    actual.active_jobs = crate::observe::active_jobs(cloud, &stopping, &ObserveOptions::default())
+        .await
+        .unwrap();
+    let output = diff(desired, &actual, mode);
+    assert!(!output.diagnostics.has_errors(), "{:?}", output.diagnostics);
+    let graph = crate::graph::build(&output.changes).unwrap();
+    let plan_mode = match mode {
+        Mode::Apply => PlanMode::Apply,
+        Mode::Destroy => PlanMode::Destroy,
+    };
+    Plan::new(desired, &actual, plan_mode, output.changes, &graph, Vec::new())
+}
+
+/// Applies until the plan is empty (at most `rounds` times), asserting each apply succeeds.
+async fn converge(cloud: &FakeCloud, desired: &Desired, options: &ApplyOptions) {
+    let first = plan(cloud, desired, Mode::Apply).await;
+    let report = execute(cloud, &first, options, &SilentObserver).await;
+    assert!(report.is_success(), "{:?}", report.outcomes);
+    let again = plan(cloud, desired, Mode::Apply).await;
+    let pending: Vec<String> = again
+        .actionable()
+        .map(|c| format!("{} {} {:?}", c.address, c.action, c.fields))
+        .collect();
+    assert!(pending.is_empty(), "not converged: {pending:#?}");
+}
+
+fn stack_with_apps(n: usize) -> Desired {
+    let mut desired = Desired::empty("dev");
+    for i in 0..n {
+        desired
+            .applications
+            .insert(format!("a{i:02}"), application(&format!("dev-a{i:02}")));
+    }
+    desired
+}
+
+#[derive(Default)]
+struct Recorder {
+    events: Mutex<Vec<Event>>,
+}
+
+impl Observer for Recorder {
+    fn event(&self, event: &Event) {
+        self.events.lock().unwrap().push(event.clone());
+    }
+}
+
+impl Recorder {
+    fn started(&self) -> Vec<String> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|event| match event {
+                Event::Started { address, phase, .. } => Some(format!("{address} {phase:?}")),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn creates_everything_and_a_second_plan_is_empty() {
+    let cloud = FakeCloud::new();
+    let mut desired = stack_with_apps(2);
+    desired.roles.insert("etl".to_string(), role("dev-etl", &["a00"]));
+    converge(&cloud, &desired, &options()).await;
+    assert_eq!(cloud.applications().len(), 2);
+    let roles = cloud.roles();
+    assert_eq!(roles.len(), 1);
+    let trust = roles[0].spec.trust_policy.to_string();
+    let apps = cloud.applications();
+    let arn = &apps.iter().find(|a| a.spec.name == "dev-a00").unwrap().arn;
+    assert!(trust.contains(arn.as_str()), "{trust}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn never_more_changes_in_flight_than_the_parallelism() {
+    let cloud = FakeCloud::new();
+    let desired = stack_with_apps(20);
+    let plan = plan(&cloud, &desired, Mode::Apply).await;
+    cloud.reset_counters();
+    let options = ApplyOptions {
+        parallelism: 3,
+        ..options()
+    };
+    let report = execute(&cloud, &plan, &options, &SilentObserver).await;
+    assert_eq!(report.applied(), 20);
+    assert_eq!(cloud.peak_in_flight(), 3);
+    let one = ApplyOptions {
+        parallelism: 1,
+        ..options.clone()
+    };
+    let cloud = FakeCloud::new();
+    let plan = super::tests::plan(&cloud, &desired, Mode::Apply).await;
+    cloud.reset_counters();
+    execute(&cloud, &plan, &one, &SilentObserver).await;
+    assert_eq!(cloud.peak_in_flight(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn parallelism_shortens_the_wall_time() {
+    let desired = stack_with_apps(10);
+    let mut elapsed = Vec::new();
+    for parallelism in [1, 10] {
+        let cloud = FakeCloud::new();
+        let plan = plan(&cloud, &desired, Mode::Apply).await;
+        let started = tokio::time::Instant::now();
+        let options = ApplyOptions {
+            parallelism,
+            ..options()
+        };
+        assert!(execute(&cloud, &plan, &options, &SilentObserver).await.is_success());
+        elapsed.push(started.elapsed());
+    }
+    // Each create waits about 2 s for CREATED; ten in a row take ten times as long.
+    assert!(elapsed[0] >= elapsed[1] * 5, "{elapsed:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_change_skips_only_its_dependents() {
+    let cloud = FakeCloud::new();
+    let mut desired = stack_with_apps(2);
+    desired.roles.insert("etl".to_string(), role("dev-etl", &["a00"]));
+    desired.roles.insert("other".to_string(), role("dev-other", &[]));
+    let plan = plan(&cloud, &desired, Mode::Apply).await;
+    cloud.fail("CreateApplication", Some("dev-a00"), ErrorKind::Invalid, 10);
+    let recorder = Recorder::default();
+    let report = execute(&cloud, &plan, &options(), &recorder).await;
+    let outcome = |address: &str| {
+        report
+            .outcomes
+            .iter()
+            .find(|o| o.address.as_ref().map(|a| a.to_string()).as_deref() == Some(address))
+            .map(|o| o.outcome.clone())
+            .unwrap()
+    };
+    assert!(matches!(outcome("application.a00"), Outcome::Failed(_)));
+    assert!(matches!(outcome("role.etl"), Outcome::Skipped(ref why) if why.contains("application.a00")));
+    assert_eq!(outcome("application.a01"), Outcome::Applied);
+    assert_eq!(outcome("role.other"), Outcome::Applied);
+    assert_eq!((report.applied(), report.failed(), report.skipped()), (2, 1, 1));
+    assert!(!recorder.started().iter().any(|s| s.starts_with("role.etl")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn release_label_change_on_a_started_application_stops_updates_and_restarts_it() {
+    let cloud = FakeCloud::new();
+    let mut desired = stack_with_apps(1);
+    converge(&cloud, &desired, &options()).await;
+    let id = cloud.applications()[0].id.clone();
+    cloud.set_application_state(&id, ApplicationState::Started);
+    desired.applications.get_mut("a00").unwrap().spec.release_label = "emr-7.3.0".to_string();
+    cloud.reset_counters();
+    converge(&cloud, &desired, &options()).await;
+    let app = &cloud.applications()[0];
+    assert_eq!(app.spec.release_label, "emr-7.3.0");
+    assert_eq!(app.state, ApplicationState::Started);
+    assert_eq!(cloud.call_count("StopApplication"), 1);
+    assert_eq!(cloud.call_count("StartApplication"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn live_changes_do_not_stop_a_started_application() {
+    let cloud = FakeCloud::new();
+    let mut desired = stack_with_apps(1);
+    converge(&cloud, &desired, &options()).await;
+    let id = cloud.applications()[0].id.clone();
+    cloud.set_application_state(&id, ApplicationState::Started);
+    desired.applications.get_mut("a00").unwrap().spec.maximum_capacity = Some(MaximumCapacity {
+        cpu: 100,
+        memory_gb: 400,
+        disk_gb: None,
+    });
+    cloud.reset_counters();
+    converge(&cloud, &desired, &options()).await;
+    assert_eq!(cloud.call_count("StopApplication"), 0);
+    assert_eq!(cloud.applications()[0].state, ApplicationState::Started);
+}
+
+async fn started_app_with_job(runs_for: Option<Duration>) -> (FakeCloud, Desired, String, String) {
+    let cloud = FakeCloud::new();
+    let mut desired = stack_with_apps(1);
+    converge(&cloud, &desired, &options()).await;
+    let id = cloud.applications()[0].id.clone();
+    cloud.set_application_state(&id, ApplicationState::Started);
+    let job = cloud.add_job(&id, runs_for);
+    desired.applications.get_mut("a00").unwrap().spec.release_label = "emr-7.3.0".to_string();
+    (cloud, desired, id, job)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_running_job_fails_the_stop_by_default_naming_the_job() {
+    let (cloud, desired, _, job) = started_app_with_job(None).await;
+    let plan = plan(&cloud, &desired, Mode::Apply).await;
+    let report = execute(&cloud, &plan, &options(), &SilentObserver).await;
+    let Outcome::Failed(message) = &report.outcomes[0].outcome else {
+        panic!("{:?}", report.outcomes)
+    };
+    assert!(message.contains(&job), "{message}");
+    assert!(message.contains("--on-running"), "{message}");
+    assert_eq!(cloud.call_count("StopApplication"), 0);
+    assert_eq!(cloud.applications()[0].spec.release_label, "emr-7.2.0");
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_running_wait_waits_for_the_job_to_finish() {
+    let (cloud, desired, _, _) = started_app_with_job(Some(Duration::from_secs(120))).await;
+    let options = ApplyOptions {
+        on_running: OnRunning::Wait,
+        ..options()
+    };
+    let started = tokio::time::Instant::now();
+    converge(&cloud, &desired, &options).await;
+    assert!(started.elapsed() >= Duration::from_secs(120));
+    assert_eq!(cloud.call_count("CancelJobRun"), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_running_wait_gives_up_after_the_job_timeout() {
+    let (cloud, desired, _, _) = started_app_with_job(None).await;
+    let options = ApplyOptions {
+        on_running: OnRunning::Wait,
+        job_timeout: Duration::from_secs(60),
+        ..options()
+    };
+    let plan = plan(&cloud, &desired, Mode::Apply).await;
+    let report = execute(&cloud, &plan, &options, &SilentObserver).await;
+    assert!(matches!(&report.outcomes[0].outcome, Outcome::Failed(m) if m.contains("still has 1")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_running_cancel_cancels_the_job_then_updates() {
+    let (cloud, desired, _, job) = started_app_with_job(None).await;
+    let options = ApplyOptions {
+        on_running: OnRunning::Cancel,
+        ..options()
+    };
+    converge(&cloud, &desired, &options).await;
+    assert_eq!(cloud.call_count("CancelJobRun"), 1);
+    assert!(
+        cloud
+            .calls()
+            .iter()
+            .any(|(op, subject)| op == "CancelJobRun" && subject == &job)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn replacement_rewrites_the_trust_policy_and_repository_then_deletes_the_old_application() {
+    let cloud = FakeCloud::new();
+    cloud.insert_repository("analytics/spark", None);
+    let mut desired = stack_with_apps(1);
+    desired.roles.insert("etl".to_string(), role("dev-etl", &["a00"]));
+    desired.repositories.insert(
+        "spark".to_string(),
+        DesiredRepository {
+            name: "analytics/spark".to_string(),
+            applications: vec!["a00".to_string()],
+        },
+    );
+    converge(&cloud, &desired, &options()).await;
+    let old = cloud.applications()[0].clone();
+    cloud.set_application_state(&old.id, ApplicationState::Started);
+    desired.applications.get_mut("a00").unwrap().spec.name = "dev-a00-v2".to_string();
+    let plan = plan(&cloud, &desired, Mode::Apply).await;
+    let recorder = Recorder::default();
+    let report = execute(&cloud, &plan, &options(), &recorder).await;
+    assert!(report.is_success(), "{:?}", report.outcomes);
+    let started = recorder.started();
+    let position = |what: &str| started.iter().position(|s| s == what).unwrap();
+    assert!(position("application.a00 Main") < position("role.etl Main"));
+    assert!(position("role.etl Main") < position("application.a00 Cleanup"));
+    assert!(position("repository.spark Main") < position("application.a00 Cleanup"));
+    let apps = cloud.applications();
+    let new = apps.iter().find(|a| a.spec.name == "dev-a00-v2").unwrap();
+    assert_eq!(
+        apps.iter().find(|a| a.id == old.id).unwrap().state,
+        ApplicationState::Terminated
+    );
+    let trust = cloud.roles()[0].spec.trust_policy.to_string();
+    assert!(trust.contains(&new.arn) && !trust.contains(&old.arn), "{trust}");
+    let policy = cloud.repository("analytics/spark").unwrap().policy.unwrap().to_string();
+    assert!(policy.contains(&new.arn) && !policy.contains(&old.arn), "{policy}");
+    converge(&cloud, &desired, &options()).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn rerunning_a_plan_after_an_interruption_creates_nothing_twice() {
+    let cloud = FakeCloud::new();
+    let desired = stack_with_apps(3);
+    let plan = plan(&cloud, &desired, Mode::Apply).await;
+    // The first run dies after one create is sent: the answer is lost, so
+    // the same plan is applied again.
+    cloud.fail("GetApplication", None, ErrorKind::Other, 1);
+    let first = execute(&cloud, &plan, &options(), &SilentObserver).await;
+    assert_eq!(first.failed(), 1);
+    let second = execute(&cloud, &plan, &options(), &SilentObserver).await;
+    assert!(second.is_success(), "{:?}", second.outcomes);
+    assert_eq!(cloud.applications().len(), 3);
+    converge(&cloud, &desired, &options()).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttling_is_retried_and_still_converges() {
+    let cloud = FakeCloud::new();
+    let mut desired = stack_with_apps(2);
+    desired.roles.insert("etl".to_string(), role("dev-etl", &["a00"]));
+    cloud.fail("CreateApplication", None, ErrorKind::Throttled, 2);
+    cloud.fail("PutRolePolicy", None, ErrorKind::Transient, 1);
+    converge(&cloud, &desired, &options()).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_new_role_not_yet_visible_is_retried_within_the_propagation_window() {
+    let cloud = FakeCloud::new();
+    let mut desired = Desired::empty("dev");
+    desired.roles.insert("etl".to_string(), role("dev-etl", &[]));
+    cloud.fail("PutRolePolicy", None, ErrorKind::NotFound, 3);
+    converge(&cloud, &desired, &options()).await;
+    let short = ApplyOptions {
+        propagation_timeout: Duration::from_millis(1),
+        ..options()
+    };
+    let cloud = FakeCloud::new();
+    cloud.fail("PutRolePolicy", None, ErrorKind::NotFound, 100);
+    let plan = plan(&cloud, &desired, Mode::Apply).await;
+    assert_eq!(execute(&cloud, &plan, &short, &SilentObserver).await.failed(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn destroy_stops_and_deletes_in_reverse_order_and_leaves_foreign_statements() {
+    let cloud = FakeCloud::new();
+    let foreign = json!({"Sid": "Team", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "ecr:*"});
+    cloud.insert_repository(
+        "analytics/spark",
+        Some(json!({"Version": "2012-10-17", "Statement": [foreign.clone()]})),
+    );
+    let mut desired = stack_with_apps(2);
+    desired.roles.insert("etl".to_string(), role("dev-etl", &["a00"]));
+    desired.repositories.insert(
+        "spark".to_string(),
+        DesiredRepository {
+            name: "analytics/spark".to_string(),
+            applications: vec!["a00".to_string(), "a01".to_string()],
+        },
+    );
+    converge(&cloud, &desired, &options()).await;
+    for app in cloud.applications() {
+        cloud.set_application_state(&app.id, ApplicationState::Started);
+    }
+    let plan = plan(&cloud, &desired, Mode::Destroy).await;
+    let recorder = Recorder::default();
+    let report = execute(&cloud, &plan, &options(), &recorder).await;
+    assert!(report.is_success(), "{:?}", report.outcomes);
+    let started = recorder.started();
+    let position = |what: &str| started.iter().position(|s| s == what).unwrap();
+    assert!(position("role.etl Main") < position("application.a00 Main"));
+    assert!(position("repository.spark Main") < position("application.a00 Main"));
+    assert!(
+        cloud
+            .applications()
+            .iter()
+            .all(|a| a.state == ApplicationState::Terminated)
+    );
+    assert!(cloud.roles().is_empty());
+    assert_eq!(
+        cloud.repository("analytics/spark").unwrap().policy,
+        Some(json!({"Version": "2012-10-17", "Statement": [foreign]}))
+    );
+    let after = super::tests::plan(&cloud, &desired, Mode::Destroy).await;
+    assert!(!after.has_changes());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_application_removed_from_the_stack_is_stopped_and_deleted() {
+    let cloud = FakeCloud::with_timings(FakeTimings::default());
+    let mut desired = stack_with_apps(2);
+    converge(&cloud, &desired, &options()).await;
+    let gone = cloud
+        .applications()
+        .into_iter()
+        .find(|a| a.spec.name == "dev-a01")
+        .unwrap();
+    cloud.set_application_state(&gone.id, ApplicationState::Started);
+    desired.applications.remove("a01");
+    converge(&cloud, &desired, &options()).await;
+    let states: Vec<ApplicationState> = cloud.applications().iter().map(|a| a.state).collect();
+    assert_eq!(states.iter().filter(|s| **s == ApplicationState::Terminated).count(), 1);
+    let _ = ResourceKind::Application;
+}

@@ -5,12 +5,14 @@
 mod args;
 mod commands;
 mod output;
+mod progress;
+mod session;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, GlobalArgs, OutputFormat, StackArgs};
+pub use args::{Cli, Command, ExecuteArgs, GlobalArgs, OnRunning, OutputFormat, ReadArgs, StackArgs};
 
 /// Exit code for success (and, with `--detailed-exitcode`, "no changes").
 pub const EXIT_OK: u8 = 0;

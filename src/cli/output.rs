@@ -7,7 +7,6 @@ use super::args::GlobalArgs;
 
 /// Prints to stdout and stderr with the run's colour and verbosity settings.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // Colour on stdout and verbosity are used by plan and apply.
 pub struct Printer {
     /// Colour on stdout.
     pub color_stdout: bool,

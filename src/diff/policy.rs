@@ -42,6 +42,11 @@ pub fn equivalent(a: &Value, b: &Value) -> bool {
     canonical(a) == canonical(b)
 }
 
+/// The canonical form of one statement (see [`canonical`]).
+pub fn canonical_statement_of(statement: &Value) -> Value {
+    sort_keys(canonical_statement(statement))
+}
+
 fn canonical_statement(statement: &Value) -> Value {
     let Value::Object(map) = statement else {
         return statement.clone();

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::fields::leaf_diffs;
-use super::policy::canonical;
+use super::policy::canonical_statement_of as canonical;
 use super::resolve::Resolved;
 use super::{Action, Change, FieldChange, Mode, Reason, RepositoryTarget, Step, Target};
 use crate::diag::{Diagnostic, Diagnostics};

@@ -82,7 +82,11 @@ fn absent_if_not_found<T>(result: Result<T, CloudError>) -> Result<Option<T>, Cl
 ///
 /// Returns early, with only a diagnostic, when `stack.account_id` is set and
 /// the credentials belong to another account: nothing else is read.
-pub async fn observe<C: Cloud>(cloud: &C, desired: &Desired, options: &ObserveOptions) -> Result<Observation, CloudError> {
+pub async fn observe<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    options: &ObserveOptions,
+) -> Result<Observation, CloudError> {
     let gate = Gate::new(options.parallelism);
     let parallelism = options.parallelism.max(1);
     let identity = gate.call(cloud.caller_identity()).await?;
@@ -119,7 +123,10 @@ pub async fn observe<C: Cloud>(cloud: &C, desired: &Desired, options: &ObserveOp
     actual.roles = roles?;
     let (subnets, security_groups) = networks?;
     actual.subnets = subnets.into_iter().map(|subnet| (subnet.id.clone(), subnet)).collect();
-    actual.security_groups = security_groups.into_iter().map(|group| (group.id.clone(), group)).collect();
+    actual.security_groups = security_groups
+        .into_iter()
+        .map(|group| (group.id.clone(), group))
+        .collect();
     let (repositories, image_digests) = repositories?;
     actual.repositories = repositories;
     actual.image_digests = image_digests;
@@ -169,7 +176,11 @@ async fn applications<C: Cloud>(
     parallelism: usize,
 ) -> Result<Vec<ObservedApplication>, CloudError> {
     let summaries = gate.call(cloud.list_applications()).await?;
-    let declared_names: BTreeSet<&str> = desired.applications.values().map(|app| app.spec.name.as_str()).collect();
+    let declared_names: BTreeSet<&str> = desired
+        .applications
+        .values()
+        .map(|app| app.spec.name.as_str())
+        .collect();
     let stack = desired.stack.name.as_str();
     let fetched: Vec<Option<ObservedApplication>> = stream::iter(summaries)
         .map(|summary| async move { absent_if_not_found(gate.call(cloud.get_application(&summary.id)).await) })
@@ -287,7 +298,10 @@ async fn declared_repositories<C: Cloud>(
         .repositories
         .iter()
         .map(|(key, repository)| {
-            let wanted = tags.get(key.as_str()).map(|t| t.iter().cloned().collect()).unwrap_or_default();
+            let wanted = tags
+                .get(key.as_str())
+                .map(|t| t.iter().cloned().collect())
+                .unwrap_or_default();
             (repository.name.clone(), wanted)
         })
         .collect();

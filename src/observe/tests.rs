@@ -58,14 +58,25 @@ fn role(name: &str, tags: BTreeMap<String, String>) -> ObservedRole {
 #[tokio::test(start_paused = true)]
 async fn keeps_owned_and_same_named_applications_only() {
     let cloud = FakeCloud::new();
-    let owned = cloud.insert_application(app("dev-etl", owned_tags("dev", "application.etl")), ApplicationState::Created);
-    let removed = cloud.insert_application(app("dev-old", owned_tags("dev", "application.old")), ApplicationState::Stopped);
+    let owned = cloud.insert_application(
+        app("dev-etl", owned_tags("dev", "application.etl")),
+        ApplicationState::Created,
+    );
+    let removed = cloud.insert_application(
+        app("dev-old", owned_tags("dev", "application.old")),
+        ApplicationState::Stopped,
+    );
     let foreign = cloud.insert_application(app("dev-adhoc", BTreeMap::new()), ApplicationState::Created);
     cloud.insert_application(app("unrelated", BTreeMap::new()), ApplicationState::Created);
-    cloud.insert_application(app("other", owned_tags("prod", "application.etl")), ApplicationState::Created);
+    cloud.insert_application(
+        app("other", owned_tags("prod", "application.etl")),
+        ApplicationState::Created,
+    );
     let desired = {
         let mut desired = desired_with_app("etl", "dev-etl");
-        desired.applications.extend(desired_with_app("adhoc", "dev-adhoc").applications);
+        desired
+            .applications
+            .extend(desired_with_app("adhoc", "dev-adhoc").applications);
         desired
     };
     let observation = observe(&cloud, &desired, &ObserveOptions::default()).await.unwrap();
@@ -80,7 +91,10 @@ async fn keeps_owned_and_same_named_applications_only() {
 #[tokio::test(start_paused = true)]
 async fn terminated_applications_are_absent() {
     let cloud = FakeCloud::new();
-    let gone = cloud.insert_application(app("dev-etl", owned_tags("dev", "application.etl")), ApplicationState::Stopped);
+    let gone = cloud.insert_application(
+        app("dev-etl", owned_tags("dev", "application.etl")),
+        ApplicationState::Stopped,
+    );
     cloud.delete_application(&gone.id).await.unwrap();
     let observation = observe(&cloud, &desired_with_app("etl", "dev-etl"), &ObserveOptions::default())
         .await
@@ -103,7 +117,10 @@ async fn wrong_account_stops_before_reading_anything_else() {
 async fn calls_in_flight_never_exceed_the_parallelism() {
     let cloud = FakeCloud::new();
     for i in 0..40 {
-        cloud.insert_application(app(&format!("a{i}"), owned_tags("dev", &format!("application.a{i}"))), ApplicationState::Created);
+        cloud.insert_application(
+            app(&format!("a{i}"), owned_tags("dev", &format!("application.a{i}"))),
+            ApplicationState::Created,
+        );
     }
     let options = ObserveOptions { parallelism: 4 };
     observe(&cloud, &Desired::empty("dev"), &options).await.unwrap();
@@ -119,7 +136,10 @@ async fn call_count_is_one_get_per_application_and_role_plus_the_lists() {
     let cloud = FakeCloud::new();
     let mut desired = Desired::empty("dev");
     for i in 0..7 {
-        cloud.insert_application(app(&format!("a{i}"), owned_tags("dev", &format!("application.a{i}"))), ApplicationState::Created);
+        cloud.insert_application(
+            app(&format!("a{i}"), owned_tags("dev", &format!("application.a{i}"))),
+            ApplicationState::Created,
+        );
     }
     for i in 0..3 {
         let name = format!("dev-r{i}");
@@ -155,7 +175,9 @@ async fn undeclared_roles_are_kept_only_when_owned() {
     cloud.insert_role(role("dev-gone", owned_tags("dev", "role.gone")));
     cloud.insert_role(role("someone-elses", BTreeMap::new()));
     cloud.insert_role(role("prod-etl", owned_tags("prod", "role.etl")));
-    let observation = observe(&cloud, &Desired::empty("dev"), &ObserveOptions::default()).await.unwrap();
+    let observation = observe(&cloud, &Desired::empty("dev"), &ObserveOptions::default())
+        .await
+        .unwrap();
     let names: Vec<&str> = observation.actual.roles.iter().map(|r| r.spec.name.as_str()).collect();
     assert_eq!(names, vec!["dev-gone"]);
 }
@@ -163,7 +185,10 @@ async fn undeclared_roles_are_kept_only_when_owned() {
 #[tokio::test(start_paused = true)]
 async fn repositories_are_read_with_the_digests_of_the_tags_in_use() {
     let cloud = FakeCloud::new();
-    cloud.insert_repository("analytics/spark", Some(json!({"Version": "2012-10-17", "Statement": []})));
+    cloud.insert_repository(
+        "analytics/spark",
+        Some(json!({"Version": "2012-10-17", "Statement": []})),
+    );
     cloud.insert_image("analytics/spark", "v1", "sha256:aaaa");
     cloud.insert_image("analytics/spark", "v2", "sha256:bbbb");
     let mut desired = desired_with_app("etl", "dev-etl");
@@ -200,7 +225,9 @@ async fn repositories_of_owned_images_are_found_after_they_leave_the_stack() {
         application_level_digest_resolution: None,
     });
     cloud.insert_application(spec, ApplicationState::Created);
-    let observation = observe(&cloud, &Desired::empty("dev"), &ObserveOptions::default()).await.unwrap();
+    let observation = observe(&cloud, &Desired::empty("dev"), &ObserveOptions::default())
+        .await
+        .unwrap();
     assert!(observation.actual.repositories.contains_key("analytics/spark"));
 }
 
@@ -210,10 +237,17 @@ async fn active_jobs_lists_only_unfinished_runs() {
     let running = cloud.insert_application(app("a", BTreeMap::new()), ApplicationState::Started);
     let idle = cloud.insert_application(app("b", BTreeMap::new()), ApplicationState::Started);
     let job = cloud.add_job(&running.id, None);
-    let jobs = active_jobs(&cloud, &[running.id.clone(), idle.id.clone()], &ObserveOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(jobs[&running.id].iter().map(|j| j.id.clone()).collect::<Vec<_>>(), vec![job]);
+    let jobs = active_jobs(
+        &cloud,
+        &[running.id.clone(), idle.id.clone()],
+        &ObserveOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        jobs[&running.id].iter().map(|j| j.id.clone()).collect::<Vec<_>>(),
+        vec![job]
+    );
     assert!(jobs[&idle.id].is_empty());
     let _ = Address::application("a");
 }

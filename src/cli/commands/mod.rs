@@ -1,28 +1,57 @@
 //! One function per subcommand. Each returns the process exit code.
 
+mod apply;
+mod inspect;
+mod plan;
 mod schema;
 mod validate;
 
-use super::EXIT_ERROR;
+pub(crate) use validate::load_options;
+
 use super::args::{Cli, Command};
 use super::output::Printer;
+use crate::diff::Mode;
 
 /// Dispatches to the subcommand and returns its exit code.
 pub fn run(cli: Cli) -> u8 {
     let printer = Printer::new(&cli.global);
     match cli.command {
         Command::Validate { stack, format } => validate::run(&printer, &cli.global, &stack, format),
-        Command::Plan { .. } => not_built(&printer, "plan"),
-        Command::Apply { .. } => not_built(&printer, "apply"),
-        Command::Destroy { .. } => not_built(&printer, "destroy"),
-        Command::Show { .. } => not_built(&printer, "show"),
-        Command::Output { .. } => not_built(&printer, "output"),
-        Command::Import { .. } => not_built(&printer, "import"),
+        Command::Plan {
+            stack,
+            read,
+            format,
+            out,
+            detailed_exitcode,
+        } => plan::run(
+            &printer,
+            &cli.global,
+            &stack,
+            &read,
+            format,
+            out.as_ref(),
+            detailed_exitcode,
+        ),
+        Command::Apply {
+            stack,
+            read,
+            execute,
+            plan_file,
+        } => apply::run(
+            &printer,
+            &cli.global,
+            &stack,
+            &read,
+            &execute,
+            plan_file.as_deref(),
+            Mode::Apply,
+        ),
+        Command::Destroy { stack, read, execute } => {
+            apply::run(&printer, &cli.global, &stack, &read, &execute, None, Mode::Destroy)
+        }
+        Command::Show { plan_file, format } => inspect::show(&printer, &plan_file, format),
+        Command::Output { stack, read, format } => inspect::output(&printer, &cli.global, &stack, &read, format),
+        Command::Import { stack, address, id } => inspect::import(&printer, &cli.global, &stack, &address, &id),
         Command::Schema => schema::run(&printer),
     }
-}
-
-fn not_built(printer: &Printer, command: &str) -> u8 {
-    printer.error(&format!("`emrstack {command}` is not built yet"));
-    EXIT_ERROR
 }

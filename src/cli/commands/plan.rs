@@ -1,0 +1,82 @@
+//! `emrstack plan`: read AWS, compare with the stack, show what apply would
+//! change, and optionally save the plan.
+
+use std::path::PathBuf;
+
+use crate::diff::Mode;
+use crate::plan::Plan;
+use crate::render;
+
+use super::super::args::{GlobalArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::output::Printer;
+use super::super::session::{self, Stack};
+use super::super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
+
+/// The rendering of a plan in the chosen format.
+pub fn rendered(plan: &Plan, format: OutputFormat, color: bool) -> String {
+    match format {
+        OutputFormat::Human => render::plan::human(plan, &render::plan::HumanOptions { color }),
+        OutputFormat::Json => render::json::plan(plan),
+        OutputFormat::Markdown => render::markdown::plan(plan),
+    }
+}
+
+/// Runs `plan` and returns the exit code.
+pub fn run(
+    printer: &Printer,
+    global: &GlobalArgs,
+    stack: &StackArgs,
+    read: &ReadArgs,
+    format: OutputFormat,
+    out: Option<&PathBuf>,
+    detailed_exitcode: bool,
+) -> u8 {
+    let Some(Stack {
+        desired,
+        sources,
+        spans,
+    }) = session::load_stack(printer, global, stack)
+    else {
+        return EXIT_ERROR;
+    };
+    let result = session::block_on(async {
+        let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
+        session::make_plan(&cloud, &desired, Mode::Apply, read.parallelism).await
+    });
+    let mut planned = match result {
+        Ok(Ok(planned)) => planned,
+        Ok(Err(error)) => {
+            printer.error(&session::cloud_failure(&error));
+            return EXIT_ERROR;
+        }
+        Err(error) => {
+            printer.error(&format!("cannot start the async runtime: {error}"));
+            return EXIT_ERROR;
+        }
+    };
+    session::place(&mut planned.diagnostics, &spans);
+    session::print_diagnostics(printer, &planned.diagnostics, &sources);
+    let Some(plan) = planned.plan else {
+        return EXIT_ERROR;
+    };
+    printer.data(&rendered(&plan, format, printer.color_stdout));
+    if planned.diagnostics.has_errors() {
+        printer.error("the plan has errors; fix them before applying");
+        return EXIT_ERROR;
+    }
+    if let Some(path) = out {
+        if let Err(error) = plan.save(path) {
+            printer.error(&error.to_string());
+            return EXIT_ERROR;
+        }
+        printer.message(&format!(
+            "Saved the plan to {}. Apply exactly this plan with: emrstack apply {}",
+            path.display(),
+            path.display()
+        ));
+    }
+    match (detailed_exitcode, plan.has_changes()) {
+        (true, true) => EXIT_CHANGES,
+        _ => EXIT_OK,
+    }
+}

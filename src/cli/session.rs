@@ -1,0 +1,276 @@
+//! What the commands that talk to AWS share: loading the stack, connecting,
+//! running the planning pipeline, and printing diagnostics with positions.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::apply::{ApplyOptions, OnRunning, RetryPolicy};
+use crate::aws::{AwsCloud, AwsSettings};
+use crate::cloud::{Cloud, CloudError};
+use crate::config::{self, Loaded, SpanIndex};
+use crate::diag::{Diagnostic, Diagnostics, Sources};
+use crate::diff::{self, Mode, Target};
+use crate::model::{Address, ApplicationState, Desired};
+use crate::observe::{self, ObserveOptions};
+use crate::plan::{Plan, PlanMode};
+use crate::render::diagnostics;
+
+use super::args::{ExecuteArgs, GlobalArgs, OnRunning as OnRunningArg, StackArgs};
+use super::commands::load_options;
+use super::output::Printer;
+
+/// A loaded, valid stack with what is needed to point into its files.
+pub struct Stack {
+    pub desired: Desired,
+    pub sources: Sources,
+    pub spans: SpanIndex,
+}
+
+/// Loads the stack and prints its diagnostics; `None` when it has errors.
+pub fn load_stack(printer: &Printer, global: &GlobalArgs, stack: &StackArgs) -> Option<Stack> {
+    let Loaded {
+        sources,
+        diagnostics,
+        desired,
+        spans,
+    } = config::load(&load_options(global, stack));
+    print_diagnostics(printer, &diagnostics, &sources);
+    let desired = desired?;
+    Some(Stack {
+        desired,
+        sources,
+        spans,
+    })
+}
+
+/// Prints diagnostics to stderr (nothing when there are none).
+pub fn print_diagnostics(printer: &Printer, list: &Diagnostics, sources: &Sources) {
+    if list.is_empty() {
+        return;
+    }
+    let text = diagnostics::human(list, sources, printer.color_stderr);
+    printer.message(&text);
+}
+
+/// Gives plan-time diagnostics the position of the field they are about.
+pub fn place(list: &mut Diagnostics, spans: &SpanIndex) {
+    for diagnostic in &mut list.0 {
+        if diagnostic.span.is_some() {
+            continue;
+        }
+        let Some(subject) = &diagnostic.subject else {
+            continue;
+        };
+        let Ok(address) = subject.address.parse::<Address>() else {
+            continue;
+        };
+        diagnostic.span = spans.field(&address, &subject.path);
+    }
+    list.sort();
+}
+
+/// Reads a millisecond duration from the environment.
+fn env_millis(name: &str, default: Duration) -> Duration {
+    std::env::var(name)
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(default)
+}
+
+/// Connects to AWS (or the endpoint given), in the region from `--region`,
+/// the stack file, or the AWS configuration, in that order.
+pub async fn connect(
+    printer: &Printer,
+    global: &GlobalArgs,
+    stack_region: Option<&str>,
+) -> Result<AwsCloud, CloudError> {
+    let (mut settings, problems) = AwsSettings::from_env_reporting();
+    for problem in problems {
+        printer.message(&format!("warning: {problem}"));
+    }
+    settings.region = global.region.clone().or_else(|| stack_region.map(str::to_string));
+    settings.profile = global.profile.clone();
+    settings.endpoint_url = global.endpoint_url.clone();
+    if printer.verbose >= 2 {
+        let printer = printer.clone();
+        settings.on_call = Some(Arc::new(move |call: &crate::aws::CallEvent<'_>| {
+            let outcome = match call.error {
+                None => "ok".to_string(),
+                Some(error) => error.to_string(),
+            };
+            printer.message(&format!(
+                "aws: {} {} {}ms: {outcome}",
+                call.service.as_str(),
+                call.operation,
+                call.elapsed.as_millis()
+            ));
+        }));
+    }
+    AwsCloud::connect(settings).await
+}
+
+/// The executor's options from the command line (and, for test and tuning,
+/// `EMRSTACK_POLL_INTERVAL_MS`, `EMRSTACK_MAX_POLL_INTERVAL_MS` and
+/// `EMRSTACK_RETRY_BACKOFF_MS`).
+pub fn apply_options(parallelism: u32, execute: &ExecuteArgs) -> ApplyOptions {
+    let defaults = ApplyOptions::default();
+    ApplyOptions {
+        parallelism: parallelism as usize,
+        on_running: match execute.on_running {
+            OnRunningArg::Fail => OnRunning::Fail,
+            OnRunningArg::Wait => OnRunning::Wait,
+            OnRunningArg::Cancel => OnRunning::Cancel,
+        },
+        job_timeout: Duration::from_secs(execute.job_timeout),
+        state_timeout: Duration::from_secs(execute.state_timeout),
+        propagation_timeout: Duration::from_secs(execute.propagation_timeout),
+        poll_interval: env_millis("EMRSTACK_POLL_INTERVAL_MS", defaults.poll_interval),
+        max_poll_interval: env_millis("EMRSTACK_MAX_POLL_INTERVAL_MS", defaults.max_poll_interval),
+        retry: RetryPolicy {
+            initial_backoff: env_millis("EMRSTACK_RETRY_BACKOFF_MS", defaults.retry.initial_backoff),
+            ..defaults.retry
+        },
+    }
+}
+
+/// A plan (when one could be made) and every problem found on the way.
+pub struct Planned {
+    pub plan: Option<Plan>,
+    pub diagnostics: Diagnostics,
+}
+
+/// Applications a plan would stop: their running jobs are worth showing.
+fn stopping(output: &diff::DiffOutput) -> Vec<String> {
+    output
+        .changes
+        .iter()
+        .filter_map(|change| match &change.target {
+            Target::Application(app) if app.needs_stop => app.current.as_ref(),
+            _ => None,
+        })
+        .filter(|current| matches!(current.state, ApplicationState::Started | ApplicationState::Starting))
+        .map(|current| current.id.clone())
+        .collect()
+}
+
+/// Observe, diff, count the jobs of applications that must stop, build the
+/// graph, make the plan.
+pub async fn make_plan<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    mode: Mode,
+    parallelism: u32,
+) -> Result<Planned, CloudError> {
+    let options = ObserveOptions {
+        parallelism: parallelism as usize,
+    };
+    let observation = observe::observe(cloud, desired, &options).await?;
+    let mut diagnostics = observation.diagnostics;
+    if diagnostics.has_errors() {
+        return Ok(Planned {
+            plan: None,
+            diagnostics,
+        });
+    }
+    let mut actual = observation.actual;
+    let first = diff::diff(desired, &actual, mode);
+    let ids = stopping(&first);
+    if !ids.is_empty() {
+        actual.active_jobs = observe::active_jobs(cloud, &ids, &options).await?;
+    }
+    let output = diff::diff(desired, &actual, mode);
+    diagnostics.extend(output.diagnostics);
+    let graph = match crate::graph::build(&output.changes) {
+        Ok(graph) => graph,
+        Err(cycle) => {
+            diagnostics.push(*cycle);
+            return Ok(Planned {
+                plan: None,
+                diagnostics,
+            });
+        }
+    };
+    let warnings: Vec<Diagnostic> = diagnostics.iter().filter(|d| !d.is_error()).cloned().collect();
+    let plan_mode = match mode {
+        Mode::Apply => PlanMode::Apply,
+        Mode::Destroy => PlanMode::Destroy,
+    };
+    let plan = Plan::new(desired, &actual, plan_mode, output.changes, &graph, warnings);
+    Ok(Planned {
+        plan: Some(plan),
+        diagnostics,
+    })
+}
+
+/// Runs a future on a new multi-threaded runtime.
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, std::io::Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    Ok(runtime.block_on(future))
+}
+
+/// A one-line message for a failed AWS call, with advice for the common ones.
+pub fn cloud_failure(error: &CloudError) -> String {
+    let advice = match error.kind {
+        crate::cloud::ErrorKind::AccessDenied => "; check the credentials' permissions (see docs/aws.md)",
+        crate::cloud::ErrorKind::Throttled => {
+            "; AWS kept throttling after every retry, try again or lower --parallelism"
+        }
+        crate::cloud::ErrorKind::Transient => "; AWS failed after every retry, try again",
+        _ => "",
+    };
+    format!("{error}{advice}")
+}
+
+/// Application and role identifiers by key, for `output`.
+pub fn identifiers(actual: &crate::model::Actual, desired: &Desired) -> BTreeMap<String, serde_json::Value> {
+    let stack = desired.stack.name.as_str();
+    let mut applications = serde_json::Map::new();
+    for key in desired.applications.keys() {
+        let address = Address::application(key);
+        let found = actual
+            .applications
+            .iter()
+            .find(|app| app.owner().address_in(stack) == Some(&address));
+        applications.insert(
+            key.clone(),
+            match found {
+                Some(app) => serde_json::json!({
+                    "id": app.id, "arn": app.arn, "name": app.spec.name, "state": app.state.api_name(),
+                }),
+                None => serde_json::Value::Null,
+            },
+        );
+    }
+    let mut roles = serde_json::Map::new();
+    for (key, role) in &desired.roles {
+        let address = Address::role(key);
+        let found = actual
+            .roles
+            .iter()
+            .find(|observed| observed.owner().address_in(stack) == Some(&address));
+        roles.insert(
+            key.clone(),
+            match found {
+                Some(observed) => serde_json::json!({"name": observed.spec.name, "arn": observed.arn}),
+                None => serde_json::json!({"name": role.name, "arn": null}),
+            },
+        );
+    }
+    let mut repositories = serde_json::Map::new();
+    for (key, repository) in &desired.repositories {
+        repositories.insert(
+            key.clone(),
+            match actual.repositories.get(&repository.name) {
+                Some(found) => serde_json::json!({"name": found.name, "uri": found.uri, "arn": found.arn}),
+                None => serde_json::json!({"name": repository.name, "uri": null, "arn": null}),
+            },
+        );
+    }
+    BTreeMap::from([
+        ("applications".to_string(), serde_json::Value::Object(applications)),
+        ("roles".to_string(), serde_json::Value::Object(roles)),
+        ("repositories".to_string(), serde_json::Value::Object(repositories)),
+    ])
+}
