@@ -1,2 +1,4 @@
+pub mod cli;
 pub mod cloud;
 pub mod emulator;
+pub mod fixtures;
