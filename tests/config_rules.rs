@@ -750,6 +750,18 @@ fn policy_placeholder_must_name_a_declared_application_arn() {
 }
 
 #[test]
+fn reference_placeholder_outside_policy_is_an_error() {
+    let input = spark(
+        "runtime = [{ classification = \"spark-defaults\", properties = { \"x.arn\" = \"${application.a.arn}\" } }]\n",
+    );
+    expect(
+        &input,
+        "reference.placeholder-outside-policy",
+        "\"${application.a.arn}\"",
+    );
+}
+
+#[test]
 fn policy_file_positions_point_into_the_file() {
     let project = Project::new();
     project.file(

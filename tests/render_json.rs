@@ -69,7 +69,7 @@ const TOP: [&str; 12] = [
     "diagnostics",
 ];
 const SUMMARY: [&str; 5] = ["create", "update", "replace", "delete", "no_op"];
-const CHANGE: [&str; 9] = [
+const CHANGE: [&str; 10] = [
     "address",
     "action",
     "reason",
@@ -77,6 +77,7 @@ const CHANGE: [&str; 9] = [
     "fields",
     "steps",
     "depends_on",
+    "cleanup_after",
     "notes",
     "application",
 ];
@@ -261,7 +262,7 @@ fn unknown_arns_keep_their_placeholder_and_are_flagged() {
         .find(|change| change["address"] == "repository.spark")
         .expect("repository change");
     let field = &repository["fields"][0];
-    assert_eq!(field["after"], "${application.etl.arn}");
+    assert_eq!(field["after"], serde_json::json!(["${application.etl.arn}"]));
     assert_eq!(field["after_unknown"], true);
 }
 

@@ -398,11 +398,12 @@ async fn apply_tags<C: Cloud>(
         .filter(|(key, value)| app.spec.tags.get(*key) != Some(*value))
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
+    // Tags under the reserved `aws:` prefix belong to AWS and cannot be removed.
     let to_remove: Vec<String> = app
         .spec
         .tags
         .keys()
-        .filter(|key| !desired.contains_key(*key))
+        .filter(|key| !desired.contains_key(*key) && !key.to_ascii_lowercase().starts_with("aws:"))
         .cloned()
         .collect();
     if !to_remove.is_empty() {

@@ -20,10 +20,20 @@ pub(crate) async fn run<C: Cloud>(
 ) -> Result<(), ChangeError> {
     let address = &change.address;
     match (change.action, phase) {
-        (Action::Create, _) | (Action::Replace, Phase::Main) => {
+        (Action::Create, _) => {
             let desired = resolved(context, address, target)?;
             create(context, address, &desired).await
         }
+        (Action::Replace, Phase::Main) => {
+            let desired = resolved(context, address, target)?;
+            if target.delete_first
+                && let Some(current) = &target.current
+            {
+                delete(context, address, &current.spec.name).await?;
+            }
+            create(context, address, &desired).await
+        }
+        (Action::Replace, Phase::Cleanup) if target.delete_first => Ok(()),
         (Action::Update, _) => {
             let desired = resolved(context, address, target)?;
             let current = get(context, address, &desired.name, false).await?;

@@ -213,6 +213,7 @@ pub(crate) fn run(path: &Path, text: &str, options: &LoadOptions) -> Loaded {
         _ => Variables::default(),
     };
     vars::substitute(&mut tree, &variables, file, text, true, &mut diagnostics);
+    misplaced_placeholders(&tree, &mut Vec::new(), file, &mut diagnostics);
 
     // Step 3: structure against the schema; bad entries are removed. What
     // is declared is recorded first, so that a resource removed here for a
@@ -808,4 +809,48 @@ fn read_policies(
         }
     }
     parsed.policies = documents;
+}
+
+/// Reports `${application.<key>.arn}` outside inline policy documents:
+/// only there does the planner resolve it; anywhere else it would reach AWS
+/// as literal text.
+fn misplaced_placeholders(
+    value: &Spanned<DeValue<'_>>,
+    path: &mut Vec<String>,
+    file: FileId,
+    diagnostics: &mut Diagnostics,
+) {
+    let in_policy = path.len() >= 5 && path[0] == "roles" && path[2] == "policies" && path[4] == "document";
+    if in_policy {
+        return;
+    }
+    match value.get_ref() {
+        DeValue::String(text) if text.contains("${application.") => {
+            diagnostics.push(
+                Diagnostic::error(
+                    "reference.placeholder-outside-policy",
+                    "`${application.<key>.arn}` is only resolved inside a role's inline policy `document`",
+                )
+                .at(Span::new(file, value.span()))
+                .with_help(
+                    "write the ARN in a role policy, or use `trust_applications` / `applications` to grant access",
+                ),
+            );
+        }
+        DeValue::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                path.push(index.to_string());
+                misplaced_placeholders(item, path, file, diagnostics);
+                path.pop();
+            }
+        }
+        DeValue::Table(table) => {
+            for (key, item) in table.iter() {
+                path.push(key.get_ref().to_string());
+                misplaced_placeholders(item, path, file, diagnostics);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
 }

@@ -186,6 +186,28 @@ pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Ch
             // Declared but not resolvable: the resolver reported why.
             _ => {}
         }
+        if slot.prevent_destroy && !slot.duplicates.is_empty() {
+            // Which of two protected applications the user means is not ours
+            // to guess: refuse, and name them.
+            let ids: Vec<&str> = slot
+                .primary
+                .iter()
+                .chain(slot.duplicates.iter())
+                .map(|app| app.id.as_str())
+                .collect();
+            diagnostics.push(
+                Diagnostic::error(
+                    "plan.duplicate-protected",
+                    format!(
+                        "applications {} all carry the ownership tags of `{address}`, which has `prevent_destroy = true`",
+                        ids.join(", ")
+                    ),
+                )
+                .with_help("delete the ones that should not be there, or remove their `emrstack:` tags")
+                .about(address.to_string(), "prevent_destroy"),
+            );
+            continue;
+        }
         for duplicate in &slot.duplicates {
             let mut change = delete(
                 &address,
@@ -223,6 +245,7 @@ fn create(address: &Address, slot: &ApplicationSlot<'_>, desired: &ApplicationSp
         fields: all_fields(desired),
         steps: vec![Step::Create],
         depends_on: Vec::new(),
+        cleanup_after: Vec::new(),
         notes: Vec::new(),
         target: Target::Application(Box::new(ApplicationTarget {
             key: slot.key.clone(),
@@ -245,6 +268,7 @@ fn delete(address: &Address, key: &str, app: &ObservedApplication, jobs: &[JobRu
         fields: removal_fields(&app.spec),
         steps,
         depends_on: Vec::new(),
+        cleanup_after: Vec::new(),
         notes: vec![format!("{} is {}", app.id, app.state)],
         target: Target::Application(Box::new(ApplicationTarget {
             key: key.to_string(),
@@ -394,6 +418,7 @@ fn compare(
             reason: Reason::ReplaceFields,
             fields,
             depends_on: Vec::new(),
+            cleanup_after: Vec::new(),
             notes: vec![format!("replaces {} ({})", primary.id, primary.state)],
             target: Target::Application(Box::new(target(BTreeSet::new(), false, &steps))),
             steps,
@@ -408,6 +433,7 @@ fn compare(
             fields,
             steps: Vec::new(),
             depends_on: Vec::new(),
+            cleanup_after: Vec::new(),
             notes: Vec::new(),
             target: Target::Application(Box::new(target(BTreeSet::new(), false, &[]))),
         };
@@ -443,6 +469,7 @@ fn compare(
         reason,
         fields,
         depends_on: Vec::new(),
+        cleanup_after: Vec::new(),
         notes,
         target: Target::Application(Box::new(target(update_fields, needs_stop, &steps))),
         steps,

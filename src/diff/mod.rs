@@ -227,6 +227,11 @@ pub struct RoleTarget {
     /// The desired spec; its policy documents may hold ARN placeholders.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired: Option<RoleSpec>,
+    /// For a replacement that keeps the role name (a path change): IAM role
+    /// names are unique, so the old role is deleted before the new one is
+    /// created, in the main phase.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_first: bool,
 }
 
 /// What the executor needs to carry out a repository policy change.
@@ -266,6 +271,10 @@ pub struct Change {
     /// Addresses whose changes must finish first (filled by `graph`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<Address>,
+    /// For a replacement: addresses whose changes must finish before the old
+    /// resource is deleted (every reference moves off it first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cleanup_after: Vec<Address>,
     /// Remarks for people (running jobs, waits, warnings about the change).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,

@@ -111,6 +111,7 @@ fn compare(
             fields: Vec::new(),
             steps: Vec::new(),
             depends_on: Vec::new(),
+            cleanup_after: Vec::new(),
             notes: Vec::new(),
             target,
         });
@@ -171,6 +172,7 @@ fn compare(
         fields,
         steps,
         depends_on: Vec::new(),
+        cleanup_after: Vec::new(),
         notes,
         target,
     })

@@ -117,6 +117,16 @@ fn field_change(path: String, before: Value, after: Value, forces_replacement: b
     }
 }
 
+/// Nothing worth a line in a create or a delete: null, `[]`, `{}`.
+fn is_empty_value(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        _ => false,
+    }
+}
+
 fn contains_placeholder(value: &Value) -> bool {
     !reference::placeholders_in(value).is_empty()
 }
@@ -124,7 +134,7 @@ fn contains_placeholder(value: &Value) -> bool {
 fn create(address: &Address, slot: &RoleSlot<'_>, desired: &RoleSpec) -> Change {
     let fields = role_fields(desired)
         .into_iter()
-        .filter(|(_, value)| !value.is_null())
+        .filter(|(_, value)| !is_empty_value(value))
         .flat_map(|(path, value)| leaf_diffs(&path, &Value::Null, &value))
         .map(|leaf| field_change(leaf.path, leaf.before, leaf.after, false, false))
         .collect();
@@ -135,11 +145,13 @@ fn create(address: &Address, slot: &RoleSlot<'_>, desired: &RoleSpec) -> Change 
         fields,
         steps: vec![Step::Create],
         depends_on: Vec::new(),
+        cleanup_after: Vec::new(),
         notes: Vec::new(),
         target: Target::Role(Box::new(RoleTarget {
             key: slot.key.clone(),
             current: None,
             desired: Some(desired.clone()),
+            delete_first: false,
         })),
     }
 }
@@ -147,7 +159,7 @@ fn create(address: &Address, slot: &RoleSlot<'_>, desired: &RoleSpec) -> Change 
 fn delete(address: &Address, slot: &RoleSlot<'_>, role: &ObservedRole, reason: Reason) -> Change {
     let fields = role_fields(&role.spec)
         .into_iter()
-        .filter(|(_, value)| !value.is_null())
+        .filter(|(_, value)| !is_empty_value(value))
         .flat_map(|(path, value)| leaf_diffs(&path, &value, &Value::Null))
         .map(|leaf| field_change(leaf.path, leaf.before, leaf.after, false, false))
         .collect();
@@ -158,11 +170,13 @@ fn delete(address: &Address, slot: &RoleSlot<'_>, role: &ObservedRole, reason: R
         fields,
         steps: vec![Step::Delete],
         depends_on: Vec::new(),
+        cleanup_after: Vec::new(),
         notes: vec![format!("role `{}`", role.spec.name)],
         target: Target::Role(Box::new(RoleTarget {
             key: slot.key.clone(),
             current: Some(role.clone()),
             desired: None,
+            delete_first: false,
         })),
     }
 }
@@ -214,10 +228,14 @@ fn compare(
             ));
         }
     }
+    // A path change keeps the name, and IAM role names are unique: the old
+    // role must go before the new one can be created.
+    let delete_first = replace && desired.name == primary.spec.name;
     let target = RoleTarget {
         key: slot.key.clone(),
         current: Some(primary.clone()),
         desired: Some(desired.clone()),
+        delete_first,
     };
     if replace {
         if slot.prevent_destroy {
@@ -228,9 +246,21 @@ fn compare(
             action: Action::Replace,
             reason: Reason::ReplaceFields,
             fields,
-            steps: vec![Step::CreateReplacement, Step::DeleteReplaced],
+            steps: if delete_first {
+                vec![Step::DeleteReplaced, Step::CreateReplacement]
+            } else {
+                vec![Step::CreateReplacement, Step::DeleteReplaced]
+            },
             depends_on: Vec::new(),
-            notes: vec![format!("replaces role `{}`", primary.spec.name)],
+            cleanup_after: Vec::new(),
+            notes: vec![if delete_first {
+                format!(
+                    "role `{}` moves to path `{}`: IAM names are unique, so it is deleted first",
+                    primary.spec.name, desired.path
+                )
+            } else {
+                format!("replaces role `{}`", primary.spec.name)
+            }],
             target: Target::Role(Box::new(target)),
         };
     }
@@ -245,6 +275,7 @@ fn compare(
             fields,
             steps: Vec::new(),
             depends_on: Vec::new(),
+            cleanup_after: Vec::new(),
             notes: Vec::new(),
             target: Target::Role(Box::new(target)),
         };
@@ -274,6 +305,7 @@ fn compare(
         fields,
         steps: vec![Step::UpdateRole { parts }],
         depends_on: Vec::new(),
+        cleanup_after: Vec::new(),
         notes: if record_stale && changed.is_empty() {
             vec!["only the applied record tag is refreshed".to_string()]
         } else {

@@ -281,22 +281,30 @@ fn cycle_diagnostic(graph: &DiGraph<Node, ()>, changes: &[Change]) -> Diagnostic
     .with_help("break the cycle, for example by not naming an application's ARN in a policy it needs")
 }
 
-/// Fills each change's `depends_on` with the addresses of the changes whose
-/// nodes precede its nodes.
+/// Fills each change's `depends_on` (what its main phase waits for) and
+/// `cleanup_after` (what a replacement's deletion of the old resource waits
+/// for) with the addresses of the changes whose nodes come first.
 pub fn fill_depends_on(changes: &mut [Change], graph: &ChangeGraph) {
-    let mut depends: Vec<BTreeSet<Address>> = vec![BTreeSet::new(); changes.len()];
+    let mut main: Vec<BTreeSet<Address>> = vec![BTreeSet::new(); changes.len()];
+    let mut cleanup: Vec<BTreeSet<Address>> = vec![BTreeSet::new(); changes.len()];
     for edge in graph.graph.edge_indices() {
         let Some((from, to)) = graph.graph.edge_endpoints(edge) else {
             continue;
         };
-        let from = graph.graph[from].change;
-        let to = graph.graph[to].change;
-        if from != to {
-            depends[to].insert(changes[from].address.clone());
+        let from = graph.graph[from];
+        let to = graph.graph[to];
+        if from.change == to.change {
+            continue;
         }
+        let address = changes[from.change].address.clone();
+        match to.phase {
+            Phase::Main => main[to.change].insert(address),
+            Phase::Cleanup => cleanup[to.change].insert(address),
+        };
     }
-    for (change, depends) in changes.iter_mut().zip(depends) {
-        change.depends_on = depends.into_iter().collect();
+    for ((change, main), cleanup) in changes.iter_mut().zip(main).zip(cleanup) {
+        change.depends_on = main.into_iter().collect();
+        change.cleanup_after = cleanup.into_iter().collect();
     }
 }
 

@@ -122,6 +122,7 @@ fn change(change: &Change) -> Value {
         "fields": change.fields.iter().map(field).collect::<Vec<_>>(),
         "steps": change.steps.iter().map(step).collect::<Vec<_>>(),
         "depends_on": change.depends_on.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "cleanup_after": change.cleanup_after.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "notes": change.notes,
         "application": application(change),
     })

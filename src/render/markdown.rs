@@ -14,7 +14,7 @@ use crate::model::ApplicationState;
 use crate::plan::secrets;
 use crate::plan::{Plan, PlanMode};
 
-use super::plan::{after_text, change_lines, comments, no_changes_line, stops_application, summary_line, verb};
+use super::plan::{after_texts, change_lines, comments, no_changes_line, stops_application, summary_line, verb};
 use super::value::{self, Line};
 
 /// A table cell: pipes escaped, line breaks flattened.
@@ -111,9 +111,7 @@ fn short_notes(change: &Change) -> String {
     if change.fields.iter().any(|field| field.after_unknown) {
         notes.push("ARN known after apply".to_string());
     }
-    if !change.depends_on.is_empty() {
-        notes.push(after_text(change, |address| code(&address.to_string())));
-    }
+    notes.extend(after_texts(change, |address| code(&address.to_string())));
     notes.join("; ")
 }
 

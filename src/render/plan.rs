@@ -162,16 +162,20 @@ pub(crate) fn running_jobs_text(change: &Change) -> Option<String> {
     Some(format!("unfinished job runs: {}", runs.join(", ")))
 }
 
-/// What a change waits for: `after role.etl`. For a replacement it is the
-/// deletion of the old resource that waits (for every reference to move
-/// off it); `graph` adds no edges into the creation of the new one.
-pub(crate) fn after_text(change: &Change, name: impl Fn(&crate::model::Address) -> String) -> String {
-    let names: Vec<String> = change.depends_on.iter().map(name).collect();
-    if change.action == Action::Replace {
-        format!("the old one is deleted after {}", names.join(", "))
-    } else {
-        format!("after {}", names.join(", "))
+/// What a change waits for: `after role.etl`, and for a replacement what
+/// the deletion of the old resource waits for (every reference to move off
+/// it): `the old one is deleted after role.etl`. Empty when nothing.
+pub(crate) fn after_texts(change: &Change, name: impl Fn(&crate::model::Address) -> String) -> Vec<String> {
+    let mut out = Vec::new();
+    if !change.depends_on.is_empty() {
+        let names: Vec<String> = change.depends_on.iter().map(&name).collect();
+        out.push(format!("after {}", names.join(", ")));
     }
+    if !change.cleanup_after.is_empty() {
+        let names: Vec<String> = change.cleanup_after.iter().map(&name).collect();
+        out.push(format!("the old one is deleted after {}", names.join(", ")));
+    }
+    out
 }
 
 /// The comment lines over a change's block, without `# `: what happens and
@@ -185,9 +189,7 @@ pub(crate) fn comments(change: &Change) -> Vec<String> {
     )];
     out.extend(change.notes.iter().cloned());
     out.extend(running_jobs_text(change));
-    if !change.depends_on.is_empty() {
-        out.push(after_text(change, |address| address.to_string()));
-    }
+    out.extend(after_texts(change, |address| address.to_string()));
     if steps_worth_showing(change) {
         out.push(format!("steps: {}", steps_text(change)));
     }
@@ -335,6 +337,7 @@ mod tests {
             fields,
             steps,
             depends_on: Vec::new(),
+            cleanup_after: Vec::new(),
             notes: Vec::new(),
             target: Target::Application(Box::new(ApplicationTarget {
                 key: "etl".to_string(),
