@@ -153,6 +153,12 @@ pub(crate) fn classify_emr(facts: &ErrorFacts) -> ErrorKind {
         "ConflictException" => ErrorKind::Conflict,
         "ValidationException" if is_state_conflict(&facts.message) => ErrorKind::Conflict,
         "ValidationException" if is_role_propagation(&facts.message) => ErrorKind::Propagation,
+        "ValidationException" | "AccessDeniedException" if is_missing_slr_permission(&facts.message) => {
+            ErrorKind::AccessDenied
+        }
+        "ValidationException" | "InternalServerException" if is_slr_in_progress(&facts.message) => {
+            ErrorKind::Propagation
+        }
         "ValidationException" | "ServiceQuotaExceededException" => ErrorKind::Invalid,
         "InternalServerException" => ErrorKind::Transient,
         _ => classify_common(facts),
@@ -330,6 +336,22 @@ pub(crate) fn is_role_propagation(message: &str) -> bool {
         .any(|phrase| lower.contains(phrase))
 }
 
+/// Whether the caller may not create the EMR Serverless service-linked role,
+/// which the first `CreateApplication` of an account does: a permission to
+/// grant, not something to wait for.
+pub(crate) fn is_missing_slr_permission(message: &str) -> bool {
+    contains(message, "iam:createservicelinkedrole")
+}
+
+/// Whether an error says the service-linked role the first application of
+/// an account needs is being created (or not visible yet): the service
+/// creates it by itself, so retrying within the propagation window helps.
+pub(crate) fn is_slr_in_progress(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    (lower.contains("service-linked role") || lower.contains("service linked role") || lower.contains("servicelinkedrole"))
+        && !lower.contains("not authorized")
+}
+
 fn contains(message: &str, lowercase_phrase: &str) -> bool {
     message.to_ascii_lowercase().contains(lowercase_phrase)
 }
@@ -419,6 +441,18 @@ mod tests {
                     "Release label emr-1.0.0 is not supported",
                     400,
                     Invalid,
+                ),
+                (
+                    "ValidationException",
+                    "The service-linked role AWSServiceRoleForAmazonEMRServerless is being created. Try again later.",
+                    400,
+                    Propagation,
+                ),
+                (
+                    "AccessDeniedException",
+                    "User: arn:aws:iam::1:user/ci is not authorized to perform: iam:CreateServiceLinkedRole on resource: arn:aws:iam::1:role/aws-service-role/ops.emr-serverless.amazonaws.com/AWSServiceRoleForAmazonEMRServerless",
+                    400,
+                    AccessDenied,
                 ),
                 (
                     "ServiceQuotaExceededException",
