@@ -187,19 +187,7 @@ async fn converge<C: Cloud>(
     }
     for policy in have.inline_policies.keys() {
         if !desired.inline_policies.contains_key(policy) {
-            match retry(
-                context,
-                address,
-                "DeleteRolePolicy",
-                |_| false,
-                || cloud.delete_role_policy(name, policy),
-            )
-            .await
-            {
-                Ok(()) => {}
-                Err(error) if error.is_not_found() => {}
-                Err(error) => return Err(error.into()),
-            }
+            remove_inline_policy(context, address, name, policy).await?;
         }
     }
     for arn in desired.managed_policy_arns.difference(&have.managed_policy_arns) {
@@ -209,19 +197,7 @@ async fn converge<C: Cloud>(
         .await?;
     }
     for arn in have.managed_policy_arns.difference(&desired.managed_policy_arns) {
-        match retry(
-            context,
-            address,
-            "DetachRolePolicy",
-            |_| false,
-            || cloud.detach_role_policy(name, arn),
-        )
-        .await
-        {
-            Ok(()) => {}
-            Err(error) if error.is_not_found() => {}
-            Err(error) => return Err(error.into()),
-        }
+        detach_policy(context, address, name, arn).await?;
     }
     let mut wanted_tags = desired.tags.clone();
     wanted_tags.remove(tags::APPLIED_TAG);
@@ -266,38 +242,44 @@ async fn delete<C: Cloud>(context: &Context<'_, C>, address: &Address, name: &st
     });
     // IAM refuses to delete a role that still has policies.
     for policy in current.spec.inline_policies.keys() {
-        match retry(
-            context,
-            address,
-            "DeleteRolePolicy",
-            |_| false,
-            || cloud.delete_role_policy(name, policy),
-        )
-        .await
-        {
-            Ok(()) => {}
-            Err(error) if error.is_not_found() => {}
-            Err(error) => return Err(error.into()),
-        }
+        remove_inline_policy(context, address, name, policy).await?;
     }
     for arn in &current.spec.managed_policy_arns {
-        match retry(
-            context,
-            address,
-            "DetachRolePolicy",
-            |_| false,
-            || cloud.detach_role_policy(name, arn),
-        )
-        .await
-        {
-            Ok(()) => {}
-            Err(error) if error.is_not_found() => {}
-            Err(error) => return Err(error.into()),
-        }
+        detach_policy(context, address, name, arn).await?;
     }
     // A detach that has not yet propagated shows as DeleteConflict.
     let conflict = |error: &CloudError| error.kind == ErrorKind::Conflict;
     match retry(context, address, "DeleteRole", conflict, || cloud.delete_role(name)).await {
+        Ok(()) => Ok(()),
+        Err(error) if error.is_not_found() => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Deletes an inline policy; one already gone is fine.
+async fn remove_inline_policy<C: Cloud>(
+    context: &Context<'_, C>,
+    address: &Address,
+    role: &str,
+    policy: &str,
+) -> Result<(), ChangeError> {
+    let call = || context.cloud.delete_role_policy(role, policy);
+    match retry(context, address, "DeleteRolePolicy", |_| false, call).await {
+        Ok(()) => Ok(()),
+        Err(error) if error.is_not_found() => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Detaches a managed policy; one already detached is fine.
+async fn detach_policy<C: Cloud>(
+    context: &Context<'_, C>,
+    address: &Address,
+    role: &str,
+    arn: &str,
+) -> Result<(), ChangeError> {
+    let call = || context.cloud.detach_role_policy(role, arn);
+    match retry(context, address, "DetachRolePolicy", |_| false, call).await {
         Ok(()) => Ok(()),
         Err(error) if error.is_not_found() => Ok(()),
         Err(error) => Err(error.into()),

@@ -348,7 +348,9 @@ pub(crate) fn is_missing_slr_permission(message: &str) -> bool {
 /// creates it by itself, so retrying within the propagation window helps.
 pub(crate) fn is_slr_in_progress(message: &str) -> bool {
     let lower = message.to_ascii_lowercase();
-    (lower.contains("service-linked role") || lower.contains("service linked role") || lower.contains("servicelinkedrole"))
+    (lower.contains("service-linked role")
+        || lower.contains("service linked role")
+        || lower.contains("servicelinkedrole"))
         && !lower.contains("not authorized")
 }
 

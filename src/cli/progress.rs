@@ -67,13 +67,36 @@ impl Progress {
             return Some(bar.clone());
         }
         let bar = bars.add(ProgressBar::new_spinner());
-        let style = ProgressStyle::with_template("{spinner} {prefix:.bold} {msg} [{elapsed}]")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        let template = if self.printer.color_stderr {
+            "{spinner} {prefix:.bold} {msg} [{elapsed}]"
+        } else {
+            "{spinner} {prefix} {msg} [{elapsed}]"
+        };
+        let style = ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner());
         bar.set_style(style);
         bar.set_prefix(key.to_string());
         bar.enable_steady_tick(Duration::from_millis(120));
         state.spinners.insert(key.to_string(), (bar.clone(), Instant::now()));
         Some(bar)
+    }
+}
+
+impl Progress {
+    /// Shows a "still waiting" message: on the spinner, or as a plain line
+    /// at most every [`PLAIN_WAIT_EVERY`] per change.
+    fn waiting(&self, state: &mut ProgressState, address: &Address, text: String) {
+        let phase = state.current.get(address).copied().unwrap_or(Phase::Main);
+        let key = label(address, phase);
+        if let Some(bar) = self.spinner(state, &key) {
+            bar.set_message(text);
+        } else if state
+            .last_wait_line
+            .get(&key)
+            .is_none_or(|last| last.elapsed() >= PLAIN_WAIT_EVERY)
+        {
+            state.last_wait_line.insert(key.clone(), Instant::now());
+            self.plain(&format!("{key}: {text}"));
+        }
     }
 }
 
@@ -106,38 +129,16 @@ impl Observer for Progress {
                 state: app_state,
                 elapsed,
             } => {
-                let phase = state.current.get(address).copied().unwrap_or(Phase::Main);
-                let key = label(address, phase);
                 let text = format!("waiting while {app_state} ({}s)", elapsed.as_secs());
-                if let Some(bar) = self.spinner(&mut state, &key) {
-                    bar.set_message(text);
-                } else if state
-                    .last_wait_line
-                    .get(&key)
-                    .is_none_or(|last| last.elapsed() >= PLAIN_WAIT_EVERY)
-                {
-                    state.last_wait_line.insert(key.clone(), Instant::now());
-                    self.plain(&format!("{key}: {text}"));
-                }
+                self.waiting(&mut state, address, text);
             }
             Event::WaitingForJobs {
                 address,
                 running,
                 elapsed,
             } => {
-                let phase = state.current.get(address).copied().unwrap_or(Phase::Main);
-                let key = label(address, phase);
                 let text = format!("waiting for {running} job run(s) ({}s)", elapsed.as_secs());
-                if let Some(bar) = self.spinner(&mut state, &key) {
-                    bar.set_message(text);
-                } else if state
-                    .last_wait_line
-                    .get(&key)
-                    .is_none_or(|last| last.elapsed() >= PLAIN_WAIT_EVERY)
-                {
-                    state.last_wait_line.insert(key.clone(), Instant::now());
-                    self.plain(&format!("{key}: {text}"));
-                }
+                self.waiting(&mut state, address, text);
             }
             Event::Retrying {
                 address,

@@ -12,34 +12,20 @@ use super::{Action, ApplicationTarget, Change, CurrentApplication, FieldChange, 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Address, ApplicationField, ApplicationSpec, ApplicationState, JobRun, ObservedApplication, tags};
 
-/// The fields recorded in `emrstack:applied` and compared for updates.
-const COMPARED_FIELDS: [ApplicationField; 17] = [
-    ApplicationField::ReleaseLabel,
-    ApplicationField::Architecture,
-    ApplicationField::InitialCapacity,
-    ApplicationField::MaximumCapacity,
-    ApplicationField::AutoStart,
-    ApplicationField::AutoStop,
-    ApplicationField::Network,
-    ApplicationField::Image,
-    ApplicationField::WorkerTypeSpecifications,
-    ApplicationField::RuntimeConfiguration,
-    ApplicationField::Monitoring,
-    ApplicationField::Interactive,
-    ApplicationField::Scheduler,
-    ApplicationField::DiskEncryption,
-    ApplicationField::IdentityCenter,
-    ApplicationField::JobLevelCostAllocation,
-    ApplicationField::Tags,
-];
+/// The fields recorded in `emrstack:applied`: every field but the two that
+/// force a replacement.
+fn recorded_fields() -> impl Iterator<Item = ApplicationField> {
+    ApplicationField::ALL
+        .into_iter()
+        .filter(|field| !field.forces_replacement())
+}
 
 /// The `emrstack:applied` value for an application spec as it will be
 /// applied. `None` when it does not fit in a tag.
 pub fn applied_record(spec: &ApplicationSpec) -> Option<String> {
     let normalized = normalize::application(spec);
-    let fields: BTreeMap<String, Value> = COMPARED_FIELDS
-        .iter()
-        .map(|field| (field.as_str().to_string(), field_value(&normalized, *field)))
+    let fields: BTreeMap<String, Value> = recorded_fields()
+        .map(|field| (field.as_str().to_string(), field_value(&normalized, field)))
         .collect();
     encode_record(&fields)
 }

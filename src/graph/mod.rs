@@ -116,34 +116,19 @@ fn current_text(change: &Change) -> String {
 
 /// Builds the graph, or returns a diagnostic naming the resources of a cycle.
 pub fn build(changes: &[Change]) -> Result<ChangeGraph, Box<Diagnostic>> {
-    let mut graph = DiGraph::new();
-    let mut index = BTreeMap::new();
-    for (position, change) in changes.iter().enumerate() {
-        if change.action == Action::NoOp {
-            continue;
-        }
-        let main = Node {
-            change: position,
-            phase: Phase::Main,
-        };
-        index.insert(main, graph.add_node(main));
-        if change.action == Action::Replace {
-            let cleanup = Node {
-                change: position,
-                phase: Phase::Cleanup,
-            };
-            let cleanup_index = graph.add_node(cleanup);
-            index.insert(cleanup, cleanup_index);
-            graph.add_edge(index[&main], cleanup_index, ());
-        }
-    }
     let main_of = |position: usize| {
-        index.get(&Node {
+        (changes[position].action != Action::NoOp).then_some(Node {
             change: position,
             phase: Phase::Main,
         })
     };
-    let mut edges: BTreeSet<(NodeIndex, NodeIndex)> = BTreeSet::new();
+    let cleanup_of = |position: usize| {
+        (changes[position].action == Action::Replace).then_some(Node {
+            change: position,
+            phase: Phase::Cleanup,
+        })
+    };
+    let mut edges: BTreeSet<(Node, Node)> = BTreeSet::new();
 
     // Applications by key, with the index of their (first) change.
     let mut applications: BTreeMap<&str, usize> = BTreeMap::new();
@@ -156,7 +141,7 @@ pub fn build(changes: &[Change]) -> Result<ChangeGraph, Box<Diagnostic>> {
     }
 
     for (position, change) in changes.iter().enumerate() {
-        let Some(&this) = main_of(position) else {
+        let Some(this) = main_of(position) else {
             continue;
         };
         // New content naming an ARN that only exists after apply.
@@ -164,9 +149,8 @@ pub fn build(changes: &[Change]) -> Result<ChangeGraph, Box<Diagnostic>> {
             let Some(&app_position) = applications.get(key.as_str()) else {
                 continue;
             };
-            let app_change = &changes[app_position];
-            if matches!(app_change.action, Action::Create | Action::Replace)
-                && let Some(&app_main) = main_of(app_position)
+            if matches!(changes[app_position].action, Action::Create | Action::Replace)
+                && let Some(app_main) = main_of(app_position)
             {
                 edges.insert((app_main, this));
             }
@@ -184,13 +168,10 @@ pub fn build(changes: &[Change]) -> Result<ChangeGraph, Box<Diagnostic>> {
                 }
                 let goes_away = match other.action {
                     Action::Delete => main_of(other_position),
-                    Action::Replace => index.get(&Node {
-                        change: other_position,
-                        phase: Phase::Cleanup,
-                    }),
+                    Action::Replace => cleanup_of(other_position),
                     _ => None,
                 };
-                if let Some(&gone) = goes_away
+                if let Some(gone) = goes_away
                     && gone != this
                 {
                     edges.insert((this, gone));
@@ -212,13 +193,13 @@ pub fn build(changes: &[Change]) -> Result<ChangeGraph, Box<Diagnostic>> {
                         .chain(spec.worker_type_specifications.values())
                         .any(|image| image_repository(&image.image_uri) == Some(repository.name.as_str()))
                 });
-                if uses && let Some(&app_main) = main_of(other_position) {
+                if uses && let Some(app_main) = main_of(other_position) {
                     edges.insert((this, app_main));
                 }
             }
         }
     }
-    let edges: Vec<(Node, Node)> = edges.into_iter().map(|(from, to)| (graph[from], graph[to])).collect();
+    let edges: Vec<(Node, Node)> = edges.into_iter().collect();
     assemble(changes, &edges)
 }
 

@@ -64,7 +64,7 @@ async fn execute_and_check(
     execute: &ExecuteArgs,
 ) -> u8 {
     let options = session::apply_options(read.parallelism, execute);
-    let progress = Progress::new(printer, std::io::stderr().is_terminal() && printer.color_stderr);
+    let progress = Progress::new(printer, std::io::stderr().is_terminal());
     let report = apply::execute(cloud, plan, &options, &progress).await;
     printer.message(&summary(&report, plan.mode));
     let mode = match plan.mode {
