@@ -147,3 +147,19 @@ fn schema_prints_the_checked_in_schema_on_stdout() {
             .expect("schema file");
     assert_eq!(text(&output.stdout), checked_in);
 }
+
+#[test]
+fn usage_errors_exit_one_so_they_are_never_mistaken_for_changes() {
+    let dir = project(VALID);
+    for args in [
+        &["plan", "--no-such-flag"][..],
+        &["validate", "--format", "markdown"][..],
+        &["frobnicate"][..],
+    ] {
+        let output = emrstack(dir.path(), args, &[]);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {}", text(&output.stderr));
+    }
+    let help = emrstack(dir.path(), &["--help"], &[]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(text(&help.stdout).contains("Usage"));
+}

@@ -63,6 +63,15 @@ pub enum OutputFormat {
     Markdown,
 }
 
+/// How `validate` and `output` print: their results have no Markdown form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataFormat {
+    /// For people.
+    Human,
+    /// For programs.
+    Json,
+}
+
 /// What the running applications should do when a stop or a delete finds
 /// job runs that have not finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -113,7 +122,7 @@ pub enum Command {
         #[command(flatten)]
         stack: StackArgs,
         #[arg(long, value_enum, default_value = "human")]
-        format: OutputFormat,
+        format: DataFormat,
     },
     /// Read AWS, compare it with the stack and show what apply would change.
     Plan {
@@ -129,6 +138,10 @@ pub enum Command {
         /// Exit 0 when there are no changes, 2 when there are, 1 on errors.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Plan the deletion of everything the stack owns, as `destroy`
+        /// would do (save it with `--out` and apply it with `apply PLANFILE`).
+        #[arg(long)]
+        destroy: bool,
     },
     /// Plan, confirm and make the changes; or apply a saved plan exactly.
     Apply {
@@ -168,7 +181,7 @@ pub enum Command {
         #[command(flatten)]
         read: ReadArgs,
         #[arg(long, value_enum, default_value = "human")]
-        format: OutputFormat,
+        format: DataFormat,
     },
     /// Adopt an existing resource into the stack by tagging it as owned.
     Import {

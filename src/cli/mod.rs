@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, ExecuteArgs, GlobalArgs, OnRunning, OutputFormat, ReadArgs, StackArgs};
+pub use args::{Cli, Command, DataFormat, ExecuteArgs, GlobalArgs, OnRunning, OutputFormat, ReadArgs, StackArgs};
 
 /// Exit code for success (and, with `--detailed-exitcode`, "no changes").
 pub const EXIT_OK: u8 = 0;
@@ -23,6 +23,19 @@ pub const EXIT_CHANGES: u8 = 2;
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit 1, not clap's 2: 2 means "the plan has changes"
+    // under `plan --detailed-exitcode`, and a CI gate must not mistake one
+    // for the other.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let informational = matches!(
+                error.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            );
+            let _ = error.print();
+            return ExitCode::from(if informational { EXIT_OK } else { EXIT_ERROR });
+        }
+    };
     ExitCode::from(commands::run(cli))
 }

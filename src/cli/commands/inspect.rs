@@ -10,7 +10,7 @@ use crate::cloud::Cloud;
 use crate::model::{Address, Owner, ResourceKind, role::EMR_SERVERLESS_PRINCIPAL, tags};
 use crate::plan::Plan;
 
-use super::super::args::{GlobalArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::args::{DataFormat, GlobalArgs, OutputFormat, ReadArgs, StackArgs};
 use super::super::output::Printer;
 use super::super::session::{self, Stack};
 use super::super::{EXIT_ERROR, EXIT_OK};
@@ -30,7 +30,7 @@ pub fn show(printer: &Printer, path: &Path, format: OutputFormat) -> u8 {
 }
 
 /// Runs `output`.
-pub fn output(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &ReadArgs, format: OutputFormat) -> u8 {
+pub fn output(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &ReadArgs, format: DataFormat) -> u8 {
     let Some(Stack { desired, .. }) = session::load_stack(printer, global, stack) else {
         return EXIT_ERROR;
     };
@@ -58,7 +58,7 @@ pub fn output(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &
     }
     let ids = session::identifiers(&observation.actual, &desired);
     match format {
-        OutputFormat::Json => {
+        DataFormat::Json => {
             let mut document: serde_json::Map<String, serde_json::Value> = ids.into_iter().collect();
             document.insert("stack".to_string(), serde_json::json!(desired.stack.name));
             document.insert(
@@ -69,7 +69,7 @@ pub fn output(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &
             let text = serde_json::to_string_pretty(&serde_json::Value::Object(document)).unwrap_or_default();
             printer.data(&format!("{text}\n"));
         }
-        OutputFormat::Human | OutputFormat::Markdown => printer.data(&human_output(&ids)),
+        DataFormat::Human => printer.data(&human_output(&ids)),
     }
     EXIT_OK
 }

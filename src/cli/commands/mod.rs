@@ -23,15 +23,20 @@ pub fn run(cli: Cli) -> u8 {
             format,
             out,
             detailed_exitcode,
-        } => plan::run(
-            &printer,
-            &cli.global,
-            &stack,
-            &read,
-            format,
-            out.as_ref(),
-            detailed_exitcode,
-        ),
+            destroy,
+        } => {
+            let mode = if destroy { Mode::Destroy } else { Mode::Apply };
+            plan::run(
+                &printer,
+                &cli.global,
+                &stack,
+                &read,
+                format,
+                out.as_ref(),
+                detailed_exitcode,
+                mode,
+            )
+        }
         Command::Apply {
             stack,
             read,

@@ -21,7 +21,8 @@ pub fn rendered(plan: &Plan, format: OutputFormat, color: bool) -> String {
     }
 }
 
-/// Runs `plan` and returns the exit code.
+/// Runs `plan` (of `mode`) and returns the exit code.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     printer: &Printer,
     global: &GlobalArgs,
@@ -30,6 +31,7 @@ pub fn run(
     format: OutputFormat,
     out: Option<&PathBuf>,
     detailed_exitcode: bool,
+    mode: Mode,
 ) -> u8 {
     let Some(Stack {
         desired,
@@ -41,7 +43,7 @@ pub fn run(
     };
     let result = session::block_on(async {
         let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
-        session::make_plan(&cloud, &desired, Mode::Apply, read.parallelism).await
+        session::make_plan(&cloud, &desired, mode, read.parallelism).await
     });
     let mut planned = match result {
         Ok(Ok(planned)) => planned,
@@ -59,11 +61,13 @@ pub fn run(
     let Some(plan) = planned.plan else {
         return EXIT_ERROR;
     };
-    printer.data(&rendered(&plan, format, printer.color_stdout));
     if planned.diagnostics.has_errors() {
-        printer.error("the plan has errors; fix them before applying");
+        // A plan with errors is not shown, like Terraform: parts of it (a
+        // create that conflicts with an existing resource) would be wrong.
+        printer.error("the plan has errors; fix them and plan again");
         return EXIT_ERROR;
     }
+    printer.data(&rendered(&plan, format, printer.color_stdout));
     if let Some(path) = out {
         if let Err(error) = plan.save(path) {
             printer.error(&error.to_string());

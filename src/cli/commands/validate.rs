@@ -4,7 +4,7 @@
 use crate::config::{self, LoadOptions};
 use crate::render::diagnostics;
 
-use super::super::args::{GlobalArgs, OutputFormat, StackArgs};
+use super::super::args::{DataFormat, GlobalArgs, StackArgs};
 use super::super::output::Printer;
 use super::super::{EXIT_ERROR, EXIT_OK};
 
@@ -23,19 +23,15 @@ pub fn load_options(global: &GlobalArgs, stack: &StackArgs) -> LoadOptions {
 }
 
 /// Runs `validate` and returns the exit code.
-pub fn run(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, format: OutputFormat) -> u8 {
-    if format == OutputFormat::Markdown {
-        printer.error("`validate` prints `human` or `json`, not `markdown`");
-        return EXIT_ERROR;
-    }
+pub fn run(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, format: DataFormat) -> u8 {
     let loaded = config::load(&load_options(global, stack));
     match format {
-        OutputFormat::Json => {
+        DataFormat::Json => {
             let document = diagnostics::json(&loaded.diagnostics, &loaded.sources);
             let text = serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".to_string());
             printer.data(&format!("{text}\n"));
         }
-        OutputFormat::Human | OutputFormat::Markdown => {
+        DataFormat::Human => {
             let text = diagnostics::human(&loaded.diagnostics, &loaded.sources, printer.color_stderr);
             if !text.is_empty() {
                 printer.message(&text);
