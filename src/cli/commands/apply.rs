@@ -147,11 +147,11 @@ pub fn run(
         let Some(plan) = planned.plan else {
             return EXIT_ERROR;
         };
-        printer.data(&super::plan::rendered(&plan, OutputFormat::Human, printer.color_stdout));
         if planned.diagnostics.has_errors() {
             printer.error("the plan has errors; nothing was changed");
             return EXIT_ERROR;
         }
+        printer.data(&super::plan::rendered(&plan, OutputFormat::Human, printer.color_stdout));
         if !plan.has_changes() {
             return EXIT_OK;
         }
