@@ -21,6 +21,8 @@ use super::structure::{Segment, render_path};
 pub struct SpanIndex {
     resources: BTreeMap<Address, Span>,
     fields: BTreeMap<(Address, String), Span>,
+    /// The values of the `[stack]` table by key (`account_id`).
+    stack: BTreeMap<String, Span>,
 }
 
 impl SpanIndex {
@@ -37,6 +39,11 @@ impl SpanIndex {
             .get(&(address.clone(), path.to_string()))
             .cloned()
             .or_else(|| self.resource(address))
+    }
+
+    /// The value of a `[stack]` key (`account_id`), when it is written.
+    pub fn stack_field(&self, key: &str) -> Option<Span> {
+        self.stack.get(key).cloned()
     }
 
     /// Every indexed field path of a resource, in order (for tests and tools).
@@ -56,6 +63,13 @@ impl SpanIndex {
     /// Indexes every resource of a parsed stack file.
     pub(crate) fn build(root: &DeTable<'_>, file: FileId, source: &str) -> SpanIndex {
         let mut index = SpanIndex::default();
+        if let Some(stack) = root.get("stack").and_then(|s| s.get_ref().as_table()) {
+            for (key, value) in stack.iter() {
+                index
+                    .stack
+                    .insert(key.get_ref().to_string(), Span::new(file, value.span()));
+            }
+        }
         for kind in ResourceKind::ALL {
             let Some(section) = root.get(kind.table()).and_then(|s| s.get_ref().as_table()) else {
                 continue;

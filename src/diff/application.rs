@@ -371,10 +371,18 @@ fn compare(
         }
     }
 
-    // The record itself may be stale (an interrupted apply, or an
-    // application imported without one): refresh it with the tags.
+    // A record that disagrees with the stack (an apply interrupted before
+    // its last step) is refreshed even when nothing else differs. A missing
+    // one (an application created out of band, or imported) is not a change
+    // by itself: it is written with the next change.
     let expected_record = applied_record(desired);
-    let record_stale = primary.spec.tags.get(tags::APPLIED_TAG) != expected_record.as_ref();
+    let record_stale = primary
+        .spec
+        .tags
+        .get(tags::APPLIED_TAG)
+        .is_some_and(|record| Some(record) != expected_record.as_ref());
+    // Written whenever something else changes, missing or not.
+    let writes_record = record_stale || (!fields.is_empty() && primary.spec.tags.get(tags::APPLIED_TAG).is_none());
 
     let target = |update_fields: BTreeSet<ApplicationField>, needs_stop: bool, steps: &[Step]| ApplicationTarget {
         key: slot.key.clone(),
@@ -431,7 +439,7 @@ fn compare(
         primary.state,
         &field_names,
         needs_stop,
-        tags_change || record_stale,
+        tags_change || writes_record,
         jobs.len(),
     );
     let mut notes = Vec::new();

@@ -202,7 +202,11 @@ fn conflict(address: &Address, kind: &str, name: &str, id: &str, owner: &crate::
     };
     Diagnostic::error(
         "plan.conflict",
-        format!("{kind} `{name}` ({id}) already exists and is {owner_text}; `{address}` would not take it over"),
+        if name == id {
+            format!("{kind} `{name}` already exists and is {owner_text}; `{address}` would not take it over")
+        } else {
+            format!("{kind} `{name}` ({id}) already exists and is {owner_text}; `{address}` would not take it over")
+        },
     )
     .with_help(format!(
         "run `emrstack import {address} {id}` to adopt it, or give `{address}` another name"

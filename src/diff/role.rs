@@ -265,8 +265,14 @@ fn compare(
         };
     }
     let expected_record = applied_record(desired);
-    let record_stale =
-        !fields.iter().any(|f| f.after_unknown) && primary.spec.tags.get(tags::APPLIED_TAG) != expected_record.as_ref();
+    // Stale records are refreshed; a missing one waits for the next change
+    // (see `application::compare`).
+    let record_stale = !fields.iter().any(|f| f.after_unknown)
+        && primary
+            .spec
+            .tags
+            .get(tags::APPLIED_TAG)
+            .is_some_and(|record| Some(record) != expected_record.as_ref());
     if fields.is_empty() && !record_stale {
         return Change {
             address: address.clone(),

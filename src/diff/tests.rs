@@ -1253,8 +1253,8 @@ fn ownership_is_read_from_tags() {
             assert_eq!(subject.address, "application.etl");
         }
     };
-    // Found without a record (as after `emrstack import`): only the record is written.
-    check(Some((STACK, "application.etl")), Action::Update, false);
+    // Found without a record (as after `emrstack import`) and matching: nothing to do.
+    check(Some((STACK, "application.etl")), Action::NoOp, false);
     check(Some(("prod", "application.etl")), Action::Create, true);
     check(None, Action::Create, true);
     // Owned by this stack under another address: that address deletes it.
@@ -2331,7 +2331,7 @@ fn without_a_record_differences_count_as_changes() {
 
 #[test]
 fn a_stale_record_alone_only_refreshes_the_tags() {
-    for stale in [None, Some("ab=000000"), Some("garbage")] {
+    for stale in [Some("ab=000000"), Some("garbage")] {
         let mut desired = stack();
         declare(&mut desired, "etl", rich_spec("etl"));
         let mut actual = deploy(&desired, &account());
@@ -2350,6 +2350,17 @@ fn a_stale_record_alone_only_refreshes_the_tags() {
         let next = apply_changes(&actual, &out.changes);
         assert_eq!(find(&plan(&desired, &next), "application.etl").action, Action::NoOp);
     }
+}
+
+#[test]
+fn a_missing_record_alone_is_not_a_change() {
+    // Created out of band (or imported) exactly as declared: nothing to do.
+    let mut desired = stack();
+    declare(&mut desired, "etl", rich_spec("etl"));
+    let mut actual = deploy(&desired, &account());
+    observed_app(&mut actual, "etl").spec.tags.remove(tags::APPLIED_TAG);
+    let out = plan(&desired, &actual);
+    assert_eq!(find(&out, "application.etl").action, Action::NoOp);
 }
 
 #[test]

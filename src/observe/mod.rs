@@ -13,9 +13,11 @@
 //!   per repository for the tags the stack uses;
 //! - networks: one `DescribeSubnets` and one `DescribeSecurityGroups`.
 //!
-//! Every call goes through one semaphore of `parallelism` permits, so no
-//! more than that many calls are in flight at once; rate limits are the
-//! `Cloud` implementation's business.
+//! Every `Cloud` call goes through one semaphore of `parallelism` permits,
+//! so no more than that many are in progress at once. A few `Cloud` methods
+//! make more than one AWS request each (a role's policies, a repository and
+//! its policy), some of them concurrently; docs/observe.md counts them.
+//! Rate limits are the `Cloud` implementation's business.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
