@@ -19,6 +19,12 @@ use crate::model::{Address, ApplicationField, ApplicationSpec, ApplicationState,
 /// its state moved under it (auto-start, auto-stop, a job submitted).
 const STATE_RACE_ATTEMPTS: u32 = 3;
 
+/// How many destroyed applications a create walks past when its client
+/// token keeps returning them (see `create`): one per earlier destroy of
+/// the same stack in an account that looked the same, for as long as the
+/// service remembers the tokens.
+const MAX_TOKEN_REPLAYS: u32 = 20;
+
 pub(crate) async fn run<C: Cloud>(
     context: &Context<'_, C>,
     change: &Change,
@@ -51,27 +57,40 @@ async fn create<C: Cloud>(
     target: &ApplicationTarget,
 ) -> Result<(), ChangeError> {
     let spec = target.desired.as_ref().ok_or_else(|| missing_desired(address))?;
-    let token = client_token(&[
-        &context.plan.stack,
-        &address.to_string(),
-        "create",
-        &json(spec),
-        &context.plan.fingerprint,
-    ]);
+    // The token names what is created and nothing else, so that a create
+    // whose answer was lost (a killed run, a dropped connection) is
+    // recognised by the service when the next run sends it again, whatever
+    // else that run changed meanwhile. The same request made again after a
+    // destroy gets the destroyed application back, which `create` walks past.
+    let mut token = client_token(&[&context.plan.stack, &address.to_string(), "create", &json(spec)]);
     context.emit(Event::Step {
         address: address.clone(),
         text: format!("creating application `{}`", spec.name),
     });
-    let created = retry(
-        context,
-        address,
-        "CreateApplication",
-        |_| false,
-        || context.cloud.create_application(spec, &token),
-    )
-    .await?;
+    let mut replayed = 0;
+    let (created, app) = loop {
+        let created = retry(
+            context,
+            address,
+            "CreateApplication",
+            |_| false,
+            || context.cloud.create_application(spec, &token),
+        )
+        .await?;
+        let app = settle(context, address, &created.id).await?;
+        // The account can look exactly as it did when the token was first
+        // used (apply, destroy, apply): the service then answers with the
+        // application that token created, deleted since. The next token is
+        // derived from that application, so a re-run after a crash derives
+        // the same one and still cannot create a second application.
+        if app.state == ApplicationState::Terminated && replayed < MAX_TOKEN_REPLAYS {
+            replayed += 1;
+            token = client_token(&[&token, "after", &created.id]);
+            continue;
+        }
+        break (created, app);
+    };
     context.record_arn(&target.key, &created.arn);
-    let app = settle(context, address, &created.id).await?;
     match app.state {
         ApplicationState::Created | ApplicationState::Stopped | ApplicationState::Started => Ok(()),
         other => Err(ChangeError::Unexpected(format!(
@@ -311,6 +330,11 @@ async fn send_update<C: Cloud>(
         address: address.clone(),
         text: format!("updating {}", names.join(", ")),
     });
+    // The run's nonce keeps a later run from replaying this request: the
+    // account can look exactly as it does now again (a change reverted and
+    // made again), and the service would answer that run's update with
+    // this one's stored response, changing nothing. Updates need no
+    // idempotency across runs: sending the same fields twice is harmless.
     let token = client_token(&[
         &context.plan.stack,
         &address.to_string(),
@@ -319,6 +343,7 @@ async fn send_update<C: Cloud>(
         &json(spec),
         app.state.api_name(),
         &context.plan.fingerprint,
+        &context.run_nonce,
     ]);
     retry(
         context,

@@ -115,6 +115,9 @@ pub(crate) struct Context<'a, C> {
     /// Application key -> ARN, for substituting placeholders: seeded with
     /// the ARNs the plan knows, completed as applications are created.
     pub arns: Mutex<BTreeMap<String, String>>,
+    /// Different in every run, for client tokens that must not be reused
+    /// by a later run (see `application::send_update`).
+    pub run_nonce: String,
 }
 
 impl<C> Context<'_, C> {
@@ -169,6 +172,15 @@ fn known_arns(plan: &Plan) -> BTreeMap<String, String> {
     arns
 }
 
+/// A value unique to this run: the time in nanoseconds and the process ID.
+fn run_nonce() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos())
+        .unwrap_or(0);
+    format!("{nanos}-{}", std::process::id())
+}
+
 /// Executes a plan. Never panics on AWS errors: every failure is an outcome.
 pub async fn execute<C: Cloud>(cloud: &C, plan: &Plan, options: &ApplyOptions, observer: &dyn Observer) -> ApplyReport {
     let graph = match crate::graph::build(&plan.changes) {
@@ -191,6 +203,7 @@ pub async fn execute<C: Cloud>(cloud: &C, plan: &Plan, options: &ApplyOptions, o
         options,
         observer,
         arns: Mutex::new(known_arns(plan)),
+        run_nonce: run_nonce(),
     };
     walk(&context, &graph).await
 }

@@ -74,6 +74,9 @@ where
                     false
                 };
                 if !may_retry {
+                    if propagation {
+                        return Err(gave_up_waiting(error, context.options.propagation_timeout));
+                    }
                     return Err(error);
                 }
                 if transient {
@@ -91,4 +94,16 @@ where
             }
         }
     }
+}
+
+/// A propagation failure that outlasted the window says so, and how to wait
+/// longer: the raw error ("the role cannot be found", right after creating
+/// it) reads like a bug otherwise.
+fn gave_up_waiting(mut error: CloudError, window: Duration) -> CloudError {
+    let message = error.message.trim_end_matches('.');
+    error.message = format!(
+        "{message}; still failing after waiting {}s for IAM to propagate the change (raise `--propagation-timeout` to wait longer)",
+        window.as_secs()
+    );
+    error
 }

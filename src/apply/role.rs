@@ -87,7 +87,10 @@ async fn get<C: Cloud>(
     )
     .await;
     role.map_err(|error| {
-        if error.is_not_found() {
+        // Right after creating it, NotFound means IAM never caught up
+        // within the window, which the error already says; "plan again"
+        // would not help.
+        if error.is_not_found() && !just_created {
             ChangeError::Unexpected(format!("role `{name}` of `{address}` no longer exists; plan again"))
         } else {
             error.into()

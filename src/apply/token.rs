@@ -1,12 +1,14 @@
-//! Client tokens: derived from what a call is for, so that the same
-//! transition always sends the same token and a re-run after a crash or a
-//! timeout cannot create a second application.
+//! Client tokens: derived from what a call is for. A create's token names
+//! the stack, the address and the request only, so a re-run after a crash or
+//! a timeout sends the same token and cannot create a second application;
+//! an update's token also carries a per-run nonce, since re-sending an update
+//! is harmless and replaying an old one would silently change nothing.
 
 use sha2::{Digest, Sha256};
 
 /// A client token (64 hex characters, within the API's 1 to 64 of
-/// `[A-Za-z0-9._-]`) for `parts`: the stack, the address, the operation and
-/// the canonical JSON of what is sent and of what it is sent to.
+/// `[A-Za-z0-9._-]`) for `parts`, each length-prefixed so parts cannot run
+/// into each other.
 pub fn client_token(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {

@@ -382,7 +382,7 @@ fn compare(
         .get(tags::APPLIED_TAG)
         .is_some_and(|record| Some(record) != expected_record.as_ref());
     // Written whenever something else changes, missing or not.
-    let writes_record = record_stale || (!fields.is_empty() && primary.spec.tags.get(tags::APPLIED_TAG).is_none());
+    let writes_record = record_stale || (!fields.is_empty() && !primary.spec.tags.contains_key(tags::APPLIED_TAG));
 
     let target = |update_fields: BTreeSet<ApplicationField>, needs_stop: bool, steps: &[Step]| ApplicationTarget {
         key: slot.key.clone(),
