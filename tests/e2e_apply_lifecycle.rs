@@ -1,0 +1,581 @@
+//! `emrstack apply` and `destroy` end to end, through the built binary,
+//! against the emulator: every example converges, updates respect the
+//! application state machine, saved plans apply exactly or not at all,
+//! replacements move references before deleting, and destroy leaves the
+//! account as it was.
+//!
+//! One emulator serves the whole file; each test is a fresh account.
+
+mod apply_support;
+mod support;
+
+use apply_support::{
+    ANALYTICS_REPOSITORY, Aws, Project, Snapshot, analytics, bounded, line_of, quickstart, statements,
+};
+use serde_json::json;
+use support::cli::Workspace;
+use support::cloud::shared_emulator;
+
+// ---------------------------------------------------------------------------
+// Convergence of every example: apply creates everything, a second plan is empty.
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quickstart_example_applies_and_converges() {
+    bounded(async {
+        let project = quickstart(shared_emulator());
+        let run = project.apply(&[]).await.ok();
+        assert!(
+            run.stderr.contains("Apply complete: 1 applied, 0 failed, 0 skipped."),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("Converged: AWS matches the stack."),
+            "{}",
+            run.stderr
+        );
+        let aws = project.aws().await;
+        let app = aws.app_named("quickstart-spark").await;
+        assert_eq!(app.release_label, "emr-7.2.0");
+        assert_eq!(app.tags.get("emrstack:stack").map(String::as_str), Some("quickstart"));
+        assert_eq!(
+            app.tags.get("emrstack:address").map(String::as_str),
+            Some("application.spark")
+        );
+        assert!(app.tags.contains_key("emrstack:applied"), "{:?}", app.tags);
+        assert_eq!(aws.apps().await.len(), 1);
+        project.assert_converged().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hive_example_applies_and_converges() {
+    bounded(async {
+        let emulator = shared_emulator();
+        let ws = Workspace::new(emulator);
+        ws.copy_example("examples/hive");
+        let project = Project::new(ws);
+        project.apply(&[]).await.ok();
+        // The example's region is us-west-2.
+        let aws = Aws::connect(emulator, project.account(), "us-west-2").await;
+        let app = aws.app_named("warehouse-hive").await;
+        assert_eq!(app.tags.get("team").map(String::as_str), Some("analytics"));
+        assert!(project.aws().await.apps().await.is_empty(), "nothing in us-east-1");
+        project.assert_converged().await;
+    })
+    .await;
+}
+
+/// Checks what the analytics example creates for environment `env`.
+async fn check_analytics(project: &Project<'_>, env: &str, tag: &str) {
+    let aws = project.aws().await;
+    let app = aws.app_named(&format!("analytics-{env}-etl")).await;
+    assert_eq!(aws.apps().await.len(), 1);
+    assert_eq!(app.tags.get("environment").map(String::as_str), Some(env));
+    assert_eq!(app.tags.get("component").map(String::as_str), Some("etl"));
+    let image = app.image_uri.clone().expect("a custom image");
+    assert!(
+        image.contains(".dkr.ecr.us-east-1.amazonaws.com/analytics/spark"),
+        "{image}"
+    );
+    // Pinned by default: the tag is resolved to its digest at plan time.
+    assert!(image.ends_with(&format!("@{}", project.digests[tag])), "{image}");
+
+    let role = aws
+        .role(&format!("analytics-{env}-etl"))
+        .await
+        .expect("the role exists");
+    assert!(role.trust_policy.contains(&app.arn), "{}", role.trust_policy);
+    assert_eq!(
+        role.inline_policies,
+        ["data", "logs"].into_iter().map(String::from).collect()
+    );
+    assert_eq!(role.tags.get("emrstack:address").map(String::as_str), Some("role.etl"));
+
+    let policy = aws.repository_policy(ANALYTICS_REPOSITORY).await.expect("a policy");
+    let statements = statements(Some(&policy));
+    assert_eq!(statements.len(), 1, "{policy}");
+    assert_eq!(
+        statements[0]["Condition"]["StringEquals"]["aws:SourceArn"],
+        json!(app.arn),
+        "{policy}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analytics_example_with_dev_vars_applies_and_converges() {
+    bounded(async {
+        let project = analytics(shared_emulator(), "dev.vars.toml").await;
+        let run = project.apply(&[]).await.ok();
+        assert!(
+            run.stderr.contains("Apply complete: 3 applied, 0 failed, 0 skipped."),
+            "{}",
+            run.stderr
+        );
+        check_analytics(&project, "dev", "dev").await;
+        project.assert_converged().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analytics_example_with_prod_vars_applies_and_converges() {
+    bounded(async {
+        let project = analytics(shared_emulator(), "prod.vars.toml").await;
+        project.apply(&[]).await.ok();
+        check_analytics(&project, "prod", "v1.4.2").await;
+        let app = project.aws().await.app_named("analytics-prod-etl").await;
+        assert_eq!(app.maximum_cpu.as_deref(), Some("400 vCPU"));
+        project.assert_converged().await;
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------
+// Updates and the state machine.
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_label_bump_on_a_started_application_stops_updates_and_restarts_it() {
+    bounded(async {
+        let project = quickstart(shared_emulator());
+        project.apply(&[]).await.ok();
+        let aws = project.aws().await;
+        let app = aws.app_named("quickstart-spark").await;
+        aws.start(project.emulator(), project.account(), &app.id).await;
+        let stops = project.served("emr-serverless:StopApplication");
+        let starts = project.served("emr-serverless:StartApplication");
+
+        project.edit("emrstack.toml", "emr-7.2.0", "emr-7.3.0");
+        let plan = project.plan(&[]).await.expect_code(2);
+        assert!(plan.stdout.contains("stop"), "{}", plan.stdout);
+        let run = project.apply(&[]).await.ok();
+        assert!(run.stderr.contains("Converged"), "{}", run.stderr);
+
+        let after = aws.app(&app.id).await;
+        assert_eq!(after.release_label, "emr-7.3.0");
+        assert_eq!(after.state, "STARTED", "it was STARTED before, so it is started again");
+        assert_eq!(project.served("emr-serverless:StopApplication") - stops, 1);
+        assert_eq!(project.served("emr-serverless:StartApplication") - starts, 1);
+        assert_eq!(aws.apps().await.len(), 1, "updated in place, not replaced");
+        project.assert_converged().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maximum_capacity_change_on_a_started_application_is_applied_without_stopping() {
+    bounded(async {
+        let project = quickstart(shared_emulator());
+        project.apply(&[]).await.ok();
+        let aws = project.aws().await;
+        let app = aws.app_named("quickstart-spark").await;
+        aws.start(project.emulator(), project.account(), &app.id).await;
+        let starts = project.served("emr-serverless:StartApplication");
+
+        project.edit("emrstack.toml", "cpu = \"16 vCPU\"", "cpu = \"32 vCPU\"");
+        project.apply(&[]).await.ok();
+
+        let after = aws.app(&app.id).await;
+        assert_eq!(after.maximum_cpu.as_deref(), Some("32 vCPU"));
+        assert_eq!(after.state, "STARTED");
+        assert_eq!(project.served("emr-serverless:StopApplication"), 0);
+        assert_eq!(project.served("emr-serverless:StartApplication"), starts);
+        assert_eq!(project.served("emr-serverless:UpdateApplication"), 1);
+        project.assert_converged().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_tag_bump_on_a_started_application_is_applied_without_stopping() {
+    bounded(async {
+        let project = analytics(shared_emulator(), "dev.vars.toml").await;
+        project.apply(&[]).await.ok();
+        let aws = project.aws().await;
+        let app = aws.app_named("analytics-dev-etl").await;
+        // Starting checks the repository policy, which the apply wrote.
+        aws.start(project.emulator(), project.account(), &app.id).await;
+
+        let mut project = project;
+        project
+            .stack_args
+            .extend(["--var".to_string(), "image_tag=dev2".to_string()]);
+        project.apply(&[]).await.ok();
+
+        let after = aws.app(&app.id).await;
+        let image = after.image_uri.clone().expect("an image");
+        assert!(image.ends_with(&format!("@{}", project.digests["dev2"])), "{image}");
+        assert_eq!(after.state, "STARTED");
+        assert_eq!(project.served("emr-serverless:StopApplication"), 0);
+        assert_eq!(project.served("emr-serverless:UpdateApplication"), 1);
+        project.assert_converged().await;
+    })
+    .await;
+}
+
+/// Regression: the update's client token was derived from the plan's
+/// fingerprint of the account, which repeats when a change is reverted and
+/// made again, so the second UpdateApplication replayed the first one's
+/// stored response and changed nothing ("Not converged", exit 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reverting_a_change_and_making_it_again_updates_the_application_each_time() {
+    bounded(async {
+        let project = quickstart(shared_emulator());
+        project.apply(&[]).await.ok();
+        let aws = project.aws().await;
+        let id = aws.app_named("quickstart-spark").await.id;
+        for cpu in ["32", "16", "32", "16"] {
+            let text = project.read("emrstack.toml");
+            let start = text.find("cpu = \"").expect("a cpu line");
+            let end = start + text[start..].find(" vCPU\"").expect("vCPU");
+            project.ws.write(
+                "emrstack.toml",
+                &format!("{}cpu = \"{cpu}{}", &text[..start], &text[end..]),
+            );
+            let run = project.apply(&[]).await;
+            assert_eq!(run.code, 0, "applying {cpu} vCPU:\n{}", run.stderr);
+            assert_eq!(aws.app(&id).await.maximum_cpu, Some(format!("{cpu} vCPU")));
+        }
+        assert_eq!(project.served("emr-serverless:UpdateApplication"), 4);
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------
+// Confirmation.
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_without_a_terminal_and_without_auto_approve_refuses_and_changes_nothing() {
+    bounded(async {
+        let project = quickstart(shared_emulator());
+        // `Workspace::command` gives the binary a null stdin: not a terminal.
+        let run = project.run(&["apply"]).await.expect_code(1);
+        assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
+        assert!(
+            run.stdout.contains("will be created"),
+            "the plan is still shown: {}",
+            run.stdout
+        );
+        assert!(project.aws().await.apps().await.is_empty());
+        assert_eq!(project.served("emr-serverless:CreateApplication"), 0);
+
+        let run = project.run(&["destroy"]).await.expect_code(0);
+        assert!(
+            !run.stderr.contains("Destroy complete"),
+            "nothing to destroy: {}",
+            run.stderr
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_without_a_terminal_and_without_auto_approve_refuses_and_changes_nothing() {
+    bounded(async {
+        let project = quickstart(shared_emulator());
+        project.apply(&[]).await.ok();
+        let run = project.run(&["destroy"]).await.expect_code(1);
+        assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
+        assert_eq!(project.aws().await.apps().await.len(), 1);
+        assert_eq!(project.served("emr-serverless:DeleteApplication"), 0);
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------
+// Saved plans.
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_plan_applies_exactly_what_was_planned() {
+    bounded(async {
+        let project = quickstart(shared_emulator());
+        project.plan(&["--out", "release.emrplan"]).await.expect_code(2);
+        // The stack file changes after the plan was saved: the saved plan,
+        // not the file, is what gets applied.
+        project.edit("emrstack.toml", "emr-7.2.0", "emr-7.3.0");
+        let run = project.run(&["apply", "release.emrplan", "--auto-approve"]).await.ok();
+        assert!(run.stderr.contains("Apply complete: 1 applied"), "{}", run.stderr);
+        let aws = project.aws().await;
+        let app = aws.app_named("quickstart-spark").await;
+        assert_eq!(app.release_label, "emr-7.2.0");
+        assert_eq!(project.served("emr-serverless:CreateApplication"), 1);
+
+        // The file now differs from what was applied.
+        project.plan(&[]).await.expect_code(2);
+        // Applying the same saved plan again is refused: AWS moved on.
+        let again = project
+            .run(&["apply", "release.emrplan", "--auto-approve"])
+            .await
+            .expect_code(1);
+        assert!(again.stderr.contains("stale plan"), "{}", again.stderr);
+        assert_eq!(aws.apps().await.len(), 1);
+    })
+    .await;
+}
+
+/// Applies quickstart, saves a plan raising the maximum capacity, runs
+/// `tamper`, and checks that the saved plan is refused as stale with
+/// nothing changed.
+async fn check_stale_after<F, Fut>(tamper: F)
+where
+    F: FnOnce(Aws, String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let project = quickstart(shared_emulator());
+    project.apply(&[]).await.ok();
+    project.edit("emrstack.toml", "cpu = \"16 vCPU\"", "cpu = \"32 vCPU\"");
+    project.plan(&["--out", "capacity.emrplan"]).await.expect_code(2);
+    let aws = project.aws().await;
+    let app = aws.app_named("quickstart-spark").await;
+    tamper(project.aws().await, app.id.clone()).await;
+    let tampered = aws.app(&app.id).await;
+    let updates = project.served("emr-serverless:UpdateApplication");
+
+    let run = project
+        .run(&["apply", "capacity.emrplan", "--auto-approve"])
+        .await
+        .expect_code(1);
+    assert!(run.stderr.contains("stale plan"), "{}", run.stderr);
+    assert!(run.stderr.contains("emrstack plan"), "says what to do: {}", run.stderr);
+    assert_eq!(aws.app(&app.id).await, tampered, "nothing changed");
+    assert_eq!(project.served("emr-serverless:UpdateApplication"), updates);
+    assert_eq!(aws.apps().await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_plan_is_refused_as_stale_after_a_tag_is_edited_out_of_band() {
+    bounded(check_stale_after(|aws, id| async move {
+        let arn = aws.app(&id).await.arn;
+        aws.emr
+            .tag_resource()
+            .resource_arn(arn)
+            .tags("owner", "someone-else")
+            .send()
+            .await
+            .expect("TagResource");
+    }))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_plan_is_refused_as_stale_after_the_release_label_is_edited_out_of_band() {
+    bounded(check_stale_after(|aws, id| async move {
+        aws.emr
+            .update_application()
+            .application_id(id)
+            .release_label("emr-7.1.0")
+            .client_token("out-of-band-edit")
+            .send()
+            .await
+            .expect("UpdateApplication");
+    }))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_plan_made_against_an_empty_account_is_refused_once_someone_created_the_resources() {
+    bounded(async {
+        let project = analytics(shared_emulator(), "dev.vars.toml").await;
+        project.plan(&["--out", "empty.emrplan"]).await.expect_code(2);
+        // Someone else applies the same stack first.
+        project.apply(&[]).await.ok();
+        let aws = project.aws().await;
+        let before = Snapshot::take(&aws, &[ANALYTICS_REPOSITORY]).await;
+
+        let mut args = vec!["apply", "empty.emrplan", "--auto-approve"];
+        args.extend(project.stack_args.iter().map(String::as_str));
+        let run = apply_support::run(&project.ws, &args).await.expect_code(1);
+        assert!(run.stderr.contains("stale plan"), "{}", run.stderr);
+        assert_eq!(
+            Snapshot::take(&aws, &[ANALYTICS_REPOSITORY]).await,
+            before,
+            "nothing changed"
+        );
+        assert_eq!(project.served("emr-serverless:CreateApplication"), 1);
+        assert_eq!(project.served("iam:CreateRole"), 1);
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------
+// Replacement.
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renaming_an_application_replaces_it_moving_references_before_deleting_the_old_one() {
+    bounded(async {
+        let project = analytics(shared_emulator(), "dev.vars.toml").await;
+        project.apply(&[]).await.ok();
+        let aws = project.aws().await;
+        let old = aws.app_named("analytics-dev-etl").await;
+        // A running old application must be stopped before it is deleted.
+        aws.start(project.emulator(), project.account(), &old.id).await;
+
+        project.edit(
+            "emrstack.toml",
+            "[applications.etl]\n",
+            "[applications.etl]\nname = \"analytics-dev-etl-v2\"\n",
+        );
+        let plan = project.plan(&[]).await.expect_code(2);
+        assert!(plan.stdout.contains("replace"), "{}", plan.stdout);
+        let run = project.apply(&[]).await.ok();
+
+        let new = aws.app_named("analytics-dev-etl-v2").await;
+        assert_ne!(new.id, old.id);
+        assert_eq!(aws.apps().await.len(), 1, "only the new application is left");
+        assert_eq!(aws.app(&old.id).await.state, "TERMINATED");
+        assert_eq!(project.served("emr-serverless:StopApplication"), 1);
+
+        let policy = aws.repository_policy(ANALYTICS_REPOSITORY).await.expect("a policy");
+        let statements = statements(Some(&policy));
+        assert_eq!(statements.len(), 1, "{policy}");
+        assert_eq!(
+            statements[0]["Condition"]["StringEquals"]["aws:SourceArn"],
+            json!(new.arn),
+            "{policy}"
+        );
+        assert!(!policy.to_string().contains(&old.arn), "{policy}");
+        let role = aws.role("analytics-dev-etl").await.expect("role");
+        assert!(role.trust_policy.contains(&new.arn), "{}", role.trust_policy);
+        assert!(!role.trust_policy.contains(&old.arn), "{}", role.trust_policy);
+
+        // Order: the new application, then the references, then the old one.
+        let log = &run.stderr;
+        let created = line_of(log, "application.etl: done");
+        let repository = line_of(log, "repository.spark: done");
+        let role_done = line_of(log, "role.etl: done");
+        let cleanup = line_of(log, "application.etl (old):");
+        assert!(created < repository && created < role_done, "{log}");
+        assert!(repository < cleanup && role_done < cleanup, "{log}");
+        project.assert_converged().await;
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------
+// Destroy.
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_leaves_the_account_as_it_was_before_the_first_apply() {
+    bounded(async {
+        let project = analytics(shared_emulator(), "dev.vars.toml").await;
+        let aws = project.aws().await;
+        // What was there before and is not the stack's: a statement in the
+        // repository policy, a role and an application.
+        let foreign = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "CiPush",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::210987654321:root"},
+                "Action": ["ecr:PutImage", "ecr:InitiateLayerUpload"],
+            }],
+        });
+        aws.set_repository_policy(ANALYTICS_REPOSITORY, &foreign).await;
+        aws.create_foreign_role("someone-elses-role").await;
+        aws.emr
+            .create_application()
+            .name("someone-elses-app")
+            .release_label("emr-7.2.0")
+            .r#type("SPARK")
+            .client_token("foreign")
+            .send()
+            .await
+            .expect("CreateApplication");
+        let before = Snapshot::take(&aws, &[ANALYTICS_REPOSITORY]).await;
+
+        project.apply(&[]).await.ok();
+        let applied = Snapshot::take(&aws, &[ANALYTICS_REPOSITORY]).await;
+        assert_eq!(applied.applications.len(), 2);
+        assert_eq!(applied.repository_statements[ANALYTICS_REPOSITORY].len(), 2);
+        // Make the stack's application STARTED so destroy has to stop it.
+        let etl = aws.app_named("analytics-dev-etl").await;
+        aws.start(project.emulator(), project.account(), &etl.id).await;
+
+        let run = project.destroy(&[]).await.ok();
+        assert!(
+            run.stderr.contains("Destroy complete: 3 applied, 0 failed, 0 skipped."),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("Converged: nothing the stack owns is left."),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(Snapshot::take(&aws, &[ANALYTICS_REPOSITORY]).await, before);
+        assert_eq!(aws.app(&etl.id).await.state, "TERMINATED");
+
+        // Destroying again finds nothing to do.
+        let again = project.destroy(&[]).await.ok();
+        assert!(!again.stderr.contains("Destroy complete"), "{}", again.stderr);
+    })
+    .await;
+}
+
+/// Regression: the create's client token was derived from the plan's
+/// fingerprint of the account, which is the same for an empty account
+/// before the first apply and after a destroy, so CreateApplication
+/// returned the destroyed (TERMINATED) application and every later apply
+/// failed with "is TERMINATED after creation".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applying_again_after_destroy_creates_the_stack_again() {
+    bounded(async {
+        let project = quickstart(shared_emulator());
+        let aws = project.aws().await;
+        let mut ids = Vec::new();
+        // Each round walks past one more destroyed application: five rounds
+        // go beyond any small fixed number of replays.
+        for round in 0..5 {
+            let run = project.apply(&[]).await;
+            assert_eq!(run.code, 0, "apply #{round}:\n{}", run.stderr);
+            let app = aws.app_named("quickstart-spark").await;
+            assert!(!ids.contains(&app.id), "a new application each time");
+            ids.push(app.id);
+            project.destroy(&[]).await.ok();
+            assert!(aws.apps().await.is_empty());
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prevent_destroy_makes_destroy_and_a_replacing_plan_an_error() {
+    bounded(async {
+        let project = quickstart(shared_emulator());
+        project.edit(
+            "emrstack.toml",
+            "[applications.spark]\n",
+            "[applications.spark]\nprevent_destroy = true\n",
+        );
+        project.apply(&[]).await.ok();
+        let aws = project.aws().await;
+        let app = aws.app_named("quickstart-spark").await;
+
+        let run = project.destroy(&[]).await.expect_code(1);
+        assert!(run.stderr.contains("prevent_destroy"), "{}", run.stderr);
+        assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+
+        project.edit(
+            "emrstack.toml",
+            "[applications.spark]\n",
+            "[applications.spark]\nname = \"quickstart-spark-v2\"\n",
+        );
+        let plan = project.plan(&[]).await.expect_code(1);
+        assert!(plan.stderr.contains("prevent_destroy"), "{}", plan.stderr);
+        let run = project.apply(&[]).await.expect_code(1);
+        assert!(run.stderr.contains("prevent_destroy"), "{}", run.stderr);
+
+        assert_eq!(aws.apps().await, vec![aws.app(&app.id).await]);
+        assert_eq!(aws.app(&app.id).await.name, "quickstart-spark");
+        assert_eq!(project.served("emr-serverless:CreateApplication"), 1);
+        assert_eq!(project.served("emr-serverless:DeleteApplication"), 0);
+    })
+    .await;
+}
