@@ -812,10 +812,19 @@ async fn a_foreign_resource_with_a_declared_name_is_a_conflict_until_imported() 
         "{}",
         run.stderr
     );
-    // A plan with errors is not shown, in any format, and not saved.
+    // A plan with errors is not shown and not saved; JSON says why instead.
     assert_eq!(run.stdout, "");
     let run = ws.run(&["plan", "--format", "json"]).expect_code(1);
-    assert_eq!(run.stdout, "");
+    let document: Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    assert_eq!(document["applyable"], false);
+    assert!(document.get("changes").is_none(), "{document:#}");
+    let found: Vec<&str> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert_eq!(found, ["plan.conflict", "plan.conflict"]);
     assert_eq!(run.stderr.matches("error[plan.conflict]").count(), 2, "{}", run.stderr);
     ws.run(&["plan", "--out", "conflict.plan"]).expect_code(1);
     assert!(!ws.dir().join("conflict.plan").exists());
@@ -990,11 +999,20 @@ fn a_stack_for_another_account_is_refused_before_anything_else() {
         "missing {expected:?} in\n{}",
         run.stderr
     );
+    // It points at `account_id` in `[stack]` (line 4, after `account_id = `).
+    assert!(run.stderr.contains("--> emrstack.toml:4:14"), "{}", run.stderr);
     // Nothing but the identity was read: no network errors, no listing.
     assert!(!run.stderr.contains("error[network."), "{}", run.stderr);
     assert_eq!(run.stdout, "");
     let counts = ws.emulator.call_counts(Some(&ws.account));
     assert_eq!(counts["served"], json!({"sts:GetCallerIdentity": 1}), "{counts:#}");
+
+    // A program asking for JSON learns why there is no plan.
+    let run = ws.run(&["plan", "--format", "json"]).expect_code(1);
+    let document: Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    assert_eq!(document["applyable"], false);
+    assert_eq!(document["diagnostics"][0]["code"], "stack.wrong-account");
+    assert_eq!(document["diagnostics"][0]["line"], 4);
 }
 
 // ---- network checks ---------------------------------------------------------

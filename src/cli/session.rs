@@ -62,10 +62,12 @@ pub fn place(list: &mut Diagnostics, spans: &SpanIndex) {
         let Some(subject) = &diagnostic.subject else {
             continue;
         };
-        let Ok(address) = subject.address.parse::<Address>() else {
-            continue;
+        // `stack` names the `[stack]` table, which is not a resource.
+        diagnostic.span = match subject.address.parse::<Address>() {
+            Ok(address) => spans.field(&address, &subject.path),
+            Err(_) if subject.address == "stack" => spans.stack_field(&subject.path),
+            Err(_) => None,
         };
-        diagnostic.span = spans.field(&address, &subject.path);
     }
     list.sort();
 }

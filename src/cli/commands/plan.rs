@@ -21,6 +21,18 @@ pub fn rendered(plan: &Plan, format: OutputFormat, color: bool) -> String {
     }
 }
 
+/// The JSON printed instead of a plan that has errors: `format_version`,
+/// `applyable: false` and the diagnostics, as `validate --format json` gives them.
+fn errors_document(list: &crate::diag::Diagnostics, sources: &crate::diag::Sources) -> String {
+    let diagnostics = render::diagnostics::json(list, sources);
+    let document = serde_json::json!({
+        "format_version": crate::plan::FORMAT_VERSION,
+        "applyable": false,
+        "diagnostics": diagnostics["diagnostics"],
+    });
+    format!("{}\n", serde_json::to_string_pretty(&document).unwrap_or_default())
+}
+
 /// Runs `plan` (of `mode`) and returns the exit code.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
@@ -58,15 +70,19 @@ pub fn run(
     };
     session::place(&mut planned.diagnostics, &spans);
     session::print_diagnostics(printer, &planned.diagnostics, &sources);
-    let Some(plan) = planned.plan else {
-        return EXIT_ERROR;
+    let plan = match planned.plan {
+        Some(plan) if !planned.diagnostics.has_errors() => plan,
+        _ => {
+            // A plan with errors is not shown, like Terraform: parts of it
+            // (a create that conflicts with an existing resource) would be
+            // wrong. A program reading JSON still gets a document saying why.
+            if format == OutputFormat::Json {
+                printer.data(&errors_document(&planned.diagnostics, &sources));
+            }
+            printer.error("the plan has errors; fix them and plan again");
+            return EXIT_ERROR;
+        }
     };
-    if planned.diagnostics.has_errors() {
-        // A plan with errors is not shown, like Terraform: parts of it (a
-        // create that conflicts with an existing resource) would be wrong.
-        printer.error("the plan has errors; fix them and plan again");
-        return EXIT_ERROR;
-    }
     printer.data(&rendered(&plan, format, printer.color_stdout));
     if let Some(path) = out {
         if let Err(error) = plan.save(path) {
