@@ -465,8 +465,10 @@ async fn throttled_call_is_retried_by_the_sdk() {
     assert_eq!(observed.id, app.id);
     assert_eq!(count(emulator, &account, "faulted", "emr-serverless:GetApplication"), 2);
     assert_eq!(count(emulator, &account, "served", "emr-serverless:GetApplication"), 1);
-    // One logical call on our side; the attempts are the SDK's.
+    // One logical call on our side; the attempts are the SDK's, and each
+    // retry is counted as one.
     assert_eq!(cloud.call_counts()["emr-serverless:GetApplication"], 1);
+    assert_eq!(cloud.retry_counts()["emr-serverless:GetApplication"], 2);
 }
 
 #[tokio::test]
@@ -648,6 +650,42 @@ async fn call_hook_sees_every_call_with_its_outcome() {
 }
 
 // ---- client-side rate limiting --------------------------------------------------
+
+#[tokio::test]
+async fn a_retry_takes_a_token_from_the_client_side_bucket() {
+    // GetApplication limited to 5 per second with a bucket of 1 token: the
+    // first call takes it; its retry after a throttle takes the next one
+    // (into debt), so a second call has to wait for two refills (0.4 s), not
+    // one (0.2 s) as it would if the client counted only first attempts.
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let rate = Rate::new(5.0, 1);
+    let mut limited = settings(emulator, &account);
+    limited.rate_limits = RateLimits {
+        overrides: BTreeMap::from([((Service::EmrServerless, "GetApplication".to_string()), rate)]),
+        ..RateLimits::default()
+    };
+    let cloud = connect_with(limited).await;
+    let app = cloud
+        .create_application(&ApplicationSpec::new("charged", Engine::Spark, "emr-7.5.0"), "c")
+        .await
+        .expect("create");
+    let rule = emulator.add_fault(json!({
+        "service": "emr-serverless", "operation": "GetApplication", "account": account,
+        "kind": "throttle", "count": 1,
+    }));
+    let started = Instant::now();
+    cloud.get_application(&app.id).await.expect("get after one throttle");
+    emulator.remove_fault(&rule);
+    cloud.get_application(&app.id).await.expect("second get");
+    let elapsed = started.elapsed();
+    assert_eq!(cloud.retry_counts()["emr-serverless:GetApplication"], 1);
+    assert_eq!(count(emulator, &account, "served", "emr-serverless:GetApplication"), 2);
+    assert!(
+        elapsed >= Duration::from_millis(380),
+        "the second call went out after {elapsed:?}, before the retry's token was refilled"
+    );
+}
 
 #[tokio::test]
 async fn client_side_rate_limiter_keeps_a_burst_of_mutations_within_the_rate() {

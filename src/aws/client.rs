@@ -5,15 +5,20 @@
 use std::collections::BTreeMap;
 use std::error::Error as StdError;
 use std::future::Future;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
-use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{BeforeTransmitInterceptorContextRef, InterceptorContext};
+use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, Metadata};
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::time::Instant;
 
@@ -30,7 +35,7 @@ pub struct AwsCloud {
     pub(super) ecr: aws_sdk_ecr::Client,
     pub(super) ec2: aws_sdk_ec2::Client,
     pub(super) sts: aws_sdk_sts::Client,
-    limiter: RateLimiter,
+    limiter: Arc<RateLimiter>,
     on_call: Option<CallHook>,
     counts: Mutex<BTreeMap<(Service, &'static str), u64>>,
 }
@@ -64,6 +69,38 @@ impl ClassifyRetry for TooManyRequests {
 
     fn priority(&self) -> RetryClassifierPriority {
         RetryClassifierPriority::http_status_code_classifier()
+    }
+}
+
+/// Charges every retry the SDK sends to the operation's token bucket
+/// ([`RateLimiter::charge_retry`]): AWS counts a retry against the same limit
+/// as the first attempt, so a client bucket that saw only first attempts
+/// would run ahead of the service's after every throttle. Runs just before
+/// each attempt is sent, after the SDK's backoff.
+#[derive(Debug)]
+struct ChargeRetries {
+    limiter: Arc<RateLimiter>,
+    service: Service,
+}
+
+impl Intercept for ChargeRetries {
+    fn name(&self) -> &'static str {
+        "emrstack: charge retries to the client-side rate limiter"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let attempt = cfg.load::<RequestAttempts>().map_or(1, RequestAttempts::attempts);
+        if attempt > 1
+            && let Some(metadata) = cfg.load::<Metadata>()
+        {
+            self.limiter.charge_retry(self.service, metadata.name());
+        }
+        Ok(())
     }
 }
 
@@ -115,20 +152,30 @@ impl AwsCloud {
                  environment variable, or `region` in the AWS profile",
             )
         })?;
+        let limiter = Arc::new(RateLimiter::new(settings.rate_limits));
+        let charge = |service| ChargeRetries {
+            limiter: Arc::clone(&limiter),
+            service,
+        };
         let emr = aws_sdk_emrserverless::config::Builder::from(&config)
             .retry_classifier(TooManyRequests)
+            .interceptor(charge(Service::EmrServerless))
             .build();
         let iam = aws_sdk_iam::config::Builder::from(&config)
             .retry_classifier(TooManyRequests)
+            .interceptor(charge(Service::Iam))
             .build();
         let ecr = aws_sdk_ecr::config::Builder::from(&config)
             .retry_classifier(TooManyRequests)
+            .interceptor(charge(Service::Ecr))
             .build();
         let ec2 = aws_sdk_ec2::config::Builder::from(&config)
             .retry_classifier(TooManyRequests)
+            .interceptor(charge(Service::Ec2))
             .build();
         let sts = aws_sdk_sts::config::Builder::from(&config)
             .retry_classifier(TooManyRequests)
+            .interceptor(charge(Service::Sts))
             .build();
         Ok(AwsCloud {
             region,
@@ -137,7 +184,7 @@ impl AwsCloud {
             ecr: aws_sdk_ecr::Client::from_conf(ecr),
             ec2: aws_sdk_ec2::Client::from_conf(ec2),
             sts: aws_sdk_sts::Client::from_conf(sts),
-            limiter: RateLimiter::new(settings.rate_limits),
+            limiter,
             on_call: settings.on_call,
             counts: Mutex::new(BTreeMap::new()),
         })
@@ -145,12 +192,24 @@ impl AwsCloud {
 
     /// How many calls each operation has made, keyed `service:Operation`
     /// (`emr-serverless:GetApplication`). A call is one SDK operation (one
-    /// page of a listing); the SDK's retries of it are not counted.
+    /// page of a listing); the SDK's retries of it are not counted here (see
+    /// [`AwsCloud::retry_counts`]).
     pub fn call_counts(&self) -> BTreeMap<String, u64> {
         let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         counts
             .iter()
             .map(|((service, operation), count)| (format!("{service}:{operation}"), *count))
+            .collect()
+    }
+
+    /// How many retries the SDK has sent for each operation, keyed like
+    /// [`AwsCloud::call_counts`]. Each one took a token from the operation's
+    /// client-side bucket.
+    pub fn retry_counts(&self) -> BTreeMap<String, u64> {
+        self.limiter
+            .retry_counts()
+            .into_iter()
+            .map(|((service, operation), count)| (format!("{service}:{operation}"), count))
             .collect()
     }
 

@@ -1,12 +1,17 @@
 //! Client-side rate limiting: an async token bucket, and one bucket per
 //! (service, operation) created on first use.
 //!
+//! A call takes a token before its first attempt ([`RateLimiter::acquire`]);
+//! each retry the SDK sends takes one more ([`RateLimiter::charge_retry`]),
+//! without waiting, because the SDK has already backed off and the service
+//! counts the retry against the same limit. The debt delays the next calls.
+//!
 //! The bucket hands out reservations: a caller takes a token even when none
 //! is left (the balance goes negative) and sleeps until its token would have
 //! been refilled. Callers are therefore served in arrival order, and a burst
 //! of N calls against an empty bucket of rate R finishes after (N - 1) / R.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -81,6 +86,7 @@ impl TokenBucket {
 pub struct RateLimiter {
     limits: RateLimits,
     buckets: Mutex<HashMap<(Service, String), Arc<TokenBucket>>>,
+    retries: Mutex<BTreeMap<(Service, String), u64>>,
 }
 
 impl RateLimiter {
@@ -89,6 +95,7 @@ impl RateLimiter {
         RateLimiter {
             limits,
             buckets: Mutex::new(HashMap::new()),
+            retries: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -99,6 +106,24 @@ impl RateLimiter {
             return Duration::ZERO;
         };
         bucket.acquire().await
+    }
+
+    /// Records a retry of the operation and takes a token for it without
+    /// waiting (the balance may go negative, which delays the next
+    /// [`RateLimiter::acquire`]). Returns the wait the token implies, for
+    /// reporting only.
+    pub fn charge_retry(&self, service: Service, operation: &str) -> Duration {
+        {
+            let mut retries = self.retries.lock().unwrap_or_else(PoisonError::into_inner);
+            *retries.entry((service, operation.to_string())).or_insert(0) += 1;
+        }
+        self.bucket(service, operation)
+            .map_or(Duration::ZERO, |bucket| bucket.reserve())
+    }
+
+    /// How many retries each operation has been charged, keyed by (service, operation).
+    pub fn retry_counts(&self) -> BTreeMap<(Service, String), u64> {
+        self.retries.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     fn bucket(&self, service: Service, operation: &str) -> Option<Arc<TokenBucket>> {
@@ -193,6 +218,38 @@ mod tests {
                 Duration::ZERO
             );
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_takes_a_token_without_waiting_and_delays_the_next_call() {
+        let limits = RateLimits {
+            overrides: BTreeMap::from([(
+                (Service::EmrServerless, "StartApplication".to_string()),
+                Rate::new(2.0, 1),
+            )]),
+            ..RateLimits::default()
+        };
+        let limiter = RateLimiter::new(limits);
+        assert_eq!(
+            limiter.acquire(Service::EmrServerless, "StartApplication").await,
+            Duration::ZERO
+        );
+        // The retry goes out now (the SDK has backed off already) and puts
+        // the bucket half a second into debt.
+        assert_eq!(
+            limiter.charge_retry(Service::EmrServerless, "StartApplication"),
+            Duration::from_millis(500)
+        );
+        // So the next call waits for two refills, not one.
+        assert_eq!(
+            limiter.acquire(Service::EmrServerless, "StartApplication").await,
+            Duration::from_secs(1)
+        );
+        // Retries of an unlimited operation are counted but cost nothing.
+        assert_eq!(limiter.charge_retry(Service::Iam, "ListRoles"), Duration::ZERO);
+        let retries = limiter.retry_counts();
+        assert_eq!(retries[&(Service::EmrServerless, "StartApplication".to_string())], 1);
+        assert_eq!(retries[&(Service::Iam, "ListRoles".to_string())], 1);
     }
 
     #[tokio::test(start_paused = true)]
