@@ -651,6 +651,17 @@ async fn call_hook_sees_every_call_with_its_outcome() {
 
 // ---- client-side rate limiting --------------------------------------------------
 
+/// An `AwsCloud` for `account` with the default client-side limits and
+/// `rate` for one EMR Serverless operation.
+async fn connect_limited(emulator: &Emulator, account: &str, operation: &str, rate: Rate) -> AwsCloud {
+    let mut limited = settings(emulator, account);
+    limited.rate_limits = RateLimits {
+        overrides: BTreeMap::from([((Service::EmrServerless, operation.to_string()), rate)]),
+        ..RateLimits::default()
+    };
+    connect_with(limited).await
+}
+
 #[tokio::test]
 async fn a_retry_takes_a_token_from_the_client_side_bucket() {
     // GetApplication limited to 5 per second with a bucket of 1 token: the
@@ -659,13 +670,7 @@ async fn a_retry_takes_a_token_from_the_client_side_bucket() {
     // one (0.2 s) as it would if the client counted only first attempts.
     let emulator = shared_emulator();
     let account = Emulator::new_account();
-    let rate = Rate::new(5.0, 1);
-    let mut limited = settings(emulator, &account);
-    limited.rate_limits = RateLimits {
-        overrides: BTreeMap::from([((Service::EmrServerless, "GetApplication".to_string()), rate)]),
-        ..RateLimits::default()
-    };
-    let cloud = connect_with(limited).await;
+    let cloud = connect_limited(emulator, &account, "GetApplication", Rate::new(5.0, 1)).await;
     let app = cloud
         .create_application(&ApplicationSpec::new("charged", Engine::Spark, "emr-7.5.0"), "c")
         .await
@@ -706,12 +711,7 @@ async fn client_side_rate_limiter_keeps_a_burst_of_mutations_within_the_rate() {
 
     // With the same limit on the client, a burst is paced and never throttled.
     let paced_account = Emulator::new_account();
-    let mut paced = settings(&emulator, &paced_account);
-    paced.rate_limits = RateLimits {
-        overrides: BTreeMap::from([((Service::EmrServerless, "StartApplication".to_string()), rate)]),
-        ..RateLimits::default()
-    };
-    let cloud = connect_with(paced).await;
+    let cloud = connect_limited(&emulator, &paced_account, "StartApplication", rate).await;
     let app = cloud
         .create_application(&ApplicationSpec::new("paced", Engine::Spark, "emr-7.5.0"), "c")
         .await
