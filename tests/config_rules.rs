@@ -72,6 +72,27 @@ fn expect(input: &str, code: &str, needle: &str) {
     assert_found(&loaded, "emrstack.toml", code, line, column);
 }
 
+/// Asserts a diagnostic `code` of `severity` (`error` or `warning`) at the
+/// first `needle` of the stack file.
+fn expect_severity(input: &str, severity: &str, code: &str, needle: &str) {
+    let loaded = check_str(input);
+    let (line, column) = position(input, needle);
+    let wanted = format!("{severity} {code}@emrstack.toml:{line}:{column}");
+    let all = found(&loaded);
+    assert!(
+        all.iter().any(|d| d == &wanted),
+        "expected `{wanted}`, found:\n  {}",
+        all.join("\n  ")
+    );
+}
+
+/// Asserts a warning `code` at the first `needle`, and that the stack is
+/// still valid: the rule must not block what AWS accepts.
+fn expect_warning(input: &str, code: &str, needle: &str) {
+    expect_severity(input, "warning", code, needle);
+    expect_valid(input);
+}
+
 /// Asserts that no diagnostic has one of `codes`.
 fn expect_none(input: &str, codes: &[&str]) {
     let loaded = check_str(input);
@@ -177,9 +198,9 @@ fn missing_stack_table() {
 }
 
 #[test]
-fn invalid_enum_value_suggests_upper_case() {
-    let input = format!("{STACK}\n[applications.a]\ntype = \"spark\"\nrelease_label = \"emr-7.2.0\"\n");
-    expect(&input, "config.invalid-value", "\"spark\"");
+fn invalid_engine_suggests_the_closest() {
+    let input = format!("{STACK}\n[applications.a]\ntype = \"sprak\"\nrelease_label = \"emr-7.2.0\"\n");
+    expect_severity(&input, "error", "config.invalid-value", "\"sprak\"");
     let loaded = check_str(&input);
     let help = loaded
         .diagnostics
@@ -188,8 +209,54 @@ fn invalid_enum_value_suggests_upper_case() {
         .and_then(|d| d.help.clone());
     assert_eq!(
         help.as_deref(),
-        Some("did you mean `SPARK`? (expected `SPARK` or `HIVE`)")
+        Some("did you mean `SPARK`? (expected `SPARK` or `HIVE`, in any letter case)")
     );
+    expect_severity(
+        &format!("{STACK}\n[applications.a]\ntype = \"flink\"\nrelease_label = \"emr-7.2.0\"\n"),
+        "error",
+        "config.invalid-value",
+        "\"flink\"",
+    );
+}
+
+// Regression (issue 16): the API's `type` is a free string EMR Serverless
+// reads in any case; the CloudFormation samples write `Spark`, the
+// Terraform provider's tests `hive`.
+#[test]
+fn engine_in_any_letter_case_is_accepted() {
+    for engine in ["Spark", "spark", "SPARK", "sPaRk", "Hive", "hive", "HIVE"] {
+        let input = format!("{STACK}\n[applications.a]\ntype = \"{engine}\"\nrelease_label = \"emr-7.2.0\"\n");
+        expect_valid(&input);
+        expect_none(&input, &["config.invalid-value"]);
+    }
+}
+
+// Regression (issue 16): disk types in every spelling of the API model's
+// `DiskType` pattern; anything else is refused by the model.
+#[test]
+fn disk_type_in_the_api_spellings() {
+    for disk_type in [
+        "STANDARD",
+        "Standard",
+        "standard",
+        "SHUFFLE_OPTIMIZED",
+        "Shuffle_Optimized",
+        "shuffle_optimized",
+    ] {
+        let input = spark(&format!(
+            "initial_capacity = {{ executor = {{ worker_count = 1, cpu = 4, memory = 16, disk_type = \"{disk_type}\" }} }}\n"
+        ));
+        expect_valid(&input);
+    }
+    let input = spark(
+        "initial_capacity = { executor = { worker_count = 1, cpu = 4, memory = 16, disk_type = \"sTaNdArD\" } }\n",
+    );
+    expect_severity(&input, "error", "config.invalid-value", "\"sTaNdArD\"");
+    // The lower-case shuffle-optimized spelling is still shuffle-optimized: it allows 2000 GB.
+    let input = spark(
+        "initial_capacity = { executor = { worker_count = 1, cpu = 4, memory = 16, disk = \"500 GB\", disk_type = \"shuffle_optimized\" } }\n",
+    );
+    expect_none(&input, &["capacity.disk"]);
 }
 
 #[test]
@@ -791,7 +858,37 @@ fn application_name() {
 
 #[test]
 fn release_format() {
-    expect(&spark_on("emr-6.6", ""), "release.format", "\"emr-6.6\"");
+    // Outside the API model's `ReleaseLabel` pattern: refused by the service.
+    expect_severity(&spark_on("emr 7.2.0", ""), "error", "release.format", "\"emr 7.2.0\"");
+    // Inside it but of no documented form: emrstack cannot check it, AWS may accept it.
+    expect_warning(&spark_on("emr-6.6", ""), "release.format", "\"emr-6.6\"");
+    expect_warning(
+        &spark_on("emr-7.2.0-latest", ""),
+        "release.format",
+        "\"emr-7.2.0-latest\"",
+    );
+}
+
+// Regression (issue 16): emr-7.13.0 is a real release (the one sessions need).
+#[test]
+fn current_releases_are_known() {
+    for release in [
+        "emr-7.13.0",
+        "emr-7.14.0",
+        "emr-spark-8.0.0",
+        "emr-spark-8.1.0",
+        "emr-spark-8.0-preview",
+    ] {
+        let input = spark_on(release, "");
+        expect_valid(&input);
+        expect_none(&input, &["release.unknown", "release.format"]);
+    }
+}
+
+#[test]
+fn hive_on_the_spark_runtime() {
+    let input = format!("{STACK}\n[applications.h]\ntype = \"HIVE\"\nrelease_label = \"emr-spark-8.0.0\"\n");
+    expect_warning(&input, "release.engine", "\"emr-spark-8.0.0\"");
 }
 
 #[test]
@@ -802,14 +899,18 @@ fn release_older_than_emr_serverless() {
 #[test]
 fn unknown_newer_release_is_a_warning() {
     let input = spark_on("emr-7.20.0", "");
-    expect(&input, "release.unknown", "\"emr-7.20.0\"");
-    expect_valid(&input);
+    expect_warning(&input, "release.unknown", "\"emr-7.20.0\"");
+    expect_warning(
+        &spark_on("emr-spark-8.9.0", ""),
+        "release.unknown",
+        "\"emr-spark-8.9.0\"",
+    );
 }
 
 #[test]
 fn worker_type_of_the_other_engine() {
-    let input = hive("initial_capacity = { driver = { worker_count = 1, cpu = 2, memory = 4 } }\n");
-    expect(&input, "application.worker-type", "{ worker_count");
+    let input = hive("initial_capacity = { executor = { worker_count = 1, cpu = 2, memory = 4 } }\n");
+    expect_severity(&input, "error", "application.worker-type", "{ worker_count");
     let loaded = check_str(&input);
     let help = loaded
         .diagnostics
@@ -818,7 +919,7 @@ fn worker_type_of_the_other_engine() {
         .and_then(|d| d.help.clone());
     assert_eq!(
         help.as_deref(),
-        Some("HIVE applications have `hive_driver` and `tez_task`; did you mean `hive_driver`?")
+        Some("HIVE applications have `hive_driver` (or `driver`) and `tez_task`; did you mean `tez_task`?")
     );
     expect(
         &spark(
@@ -827,6 +928,43 @@ fn worker_type_of_the_other_engine() {
         "application.worker-type",
         "{ image_uri",
     );
+}
+
+// Regression (issue 16): worker-type keys in every API spelling. `DRIVER` is
+// the Hive driver in the user guide's Hive `initialCapacity` example.
+#[test]
+fn worker_type_keys_in_the_api_spellings() {
+    for (key, other) in [("driver", "executor"), ("Driver", "Executor"), ("DRIVER", "EXECUTOR")] {
+        expect_valid(&spark(&format!(
+            "initial_capacity = {{ {key} = {{ worker_count = 1, cpu = 4, memory = 16 }}, {other} = {{ worker_count = 1, cpu = 4, memory = 16 }} }}\n"
+        )));
+    }
+    for (key, other) in [
+        ("hive_driver", "tez_task"),
+        ("HiveDriver", "TezTask"),
+        ("HIVE_DRIVER", "TEZ_TASK"),
+        ("DRIVER", "TEZ_TASK"),
+        ("driver", "tez_task"),
+        ("Driver", "TezTask"),
+    ] {
+        expect_valid(&hive(&format!(
+            "initial_capacity = {{ {key} = {{ worker_count = 1, cpu = 2, memory = 4 }}, {other} = {{ worker_count = 1, cpu = 2, memory = 4 }} }}\n"
+        )));
+    }
+    expect_valid(&spark(
+        "worker_type_specifications = { Driver = { image_uri = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:v1\" }, Executor = { image_uri = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:v1\" } }\n",
+    ));
+    // A key of no spelling is an unknown key, with the closest spelling.
+    let input = spark("initial_capacity = { Drivr = { worker_count = 1, cpu = 4, memory = 16 } }\n");
+    expect_severity(&input, "error", "config.unknown-key", "Drivr");
+}
+
+#[test]
+fn two_spellings_of_one_worker_type() {
+    let input = hive(
+        "initial_capacity = { DRIVER = { worker_count = 1, cpu = 2, memory = 4 }, HiveDriver = { worker_count = 1, cpu = 2, memory = 4 } }\n",
+    );
+    expect_severity(&input, "error", "application.worker-type", "HiveDriver");
 }
 
 #[test]
@@ -1471,8 +1609,9 @@ fn log_group_and_stream_prefix() {
 
 #[test]
 fn log_types_values_and_counts() {
-    expect(
+    expect_severity(
         &monitoring("{ cloudwatch = { log_types = { spark_driver = [\"stdlog\"] } } }"),
+        "error",
         "monitoring.log-type",
         "\"stdlog\"",
     );
@@ -1485,6 +1624,17 @@ fn log_types_values_and_counts() {
     expect_valid(&monitoring(
         "{ cloudwatch = { log_types = { spark_driver = [\"STDOUT\", \"stderr\"] } } }",
     ));
+    // Regression (issue 16): the API's upper-case keys, as CloudFormation and
+    // Terraform write them.
+    expect_valid(&monitoring(
+        "{ cloudwatch = { log_types = { SPARK_DRIVER = [\"STDOUT\"], SPARK_EXECUTOR = [\"Stdout\"] } } }",
+    ));
+    expect_severity(
+        &monitoring("{ cloudwatch = { log_types = { spark_driver = [\"stdout\"], SPARK_DRIVER = [\"stderr\"] } } }"),
+        "error",
+        "monitoring.log-types",
+        "SPARK_DRIVER",
+    );
 }
 
 #[test]

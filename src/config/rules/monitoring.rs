@@ -2,11 +2,13 @@
 //! stream prefix, log types per worker type and engine (V-MON-02), the
 //! Prometheus URL and engine (V-MON-03), and an application that keeps no logs.
 
+use std::collections::BTreeMap;
+
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Engine, Feature};
 
 use super::super::pipeline::{Effective, Parsed};
-use super::super::raw::{RawLogTypes, RawMonitoring, SpList, Toggle};
+use super::super::raw::{RawLogTypes, RawMonitoring, Sp, SpList, Toggle};
 use super::super::text::{
     is_kms_key_arn, is_log_group_name, is_log_stream_prefix, is_prometheus_url, is_s3_uri, one_of,
 };
@@ -21,17 +23,14 @@ pub(crate) const LOG_TYPES: [(&str, Engine, &[&str]); 4] = [
     ("tez_task", Engine::Hive, &["stdout", "stderr", "system_logs"]),
 ];
 
-/// The lists of a `log_types` table, with their key.
-pub(crate) fn log_type_lists(types: &RawLogTypes) -> Vec<(&'static str, &SpList)> {
-    [
-        ("spark_driver", &types.spark_driver),
-        ("spark_executor", &types.spark_executor),
-        ("hive_driver", &types.hive_driver),
-        ("tez_task", &types.tez_task),
-    ]
-    .into_iter()
-    .filter_map(|(key, list)| list.as_ref().map(|list| (key, list)))
-    .collect()
+/// The lists of a `log_types` table, with their canonical key
+/// (`spark_driver` for `SPARK_DRIVER` too) and the key as written.
+pub(crate) fn log_type_lists(types: &RawLogTypes) -> Vec<(&'static str, &Sp<String>, &SpList)> {
+    types
+        .entries
+        .iter()
+        .filter_map(|(written, list)| RawLogTypes::canonical_key(written.get()).map(|key| (key, written, list)))
+        .collect()
 }
 
 /// Checks every `monitoring` table as written.
@@ -93,7 +92,21 @@ fn check_table(parsed: &Parsed, monitoring: &RawMonitoring, diagnostics: &mut Di
             );
         }
         if let Some(types) = &table.log_types {
-            for (key, list) in log_type_lists(types.get()) {
+            let mut seen: BTreeMap<&str, &Sp<String>> = BTreeMap::new();
+            for (key, written, list) in log_type_lists(types.get()) {
+                if let Some(first) = seen.get(key) {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "monitoring.log-types",
+                            format!("`{}` and `{}` name the same worker type", written.get(), first.get()),
+                        )
+                        .at(parsed.span(written))
+                        .with_label(parsed.span(first), "first named here")
+                        .with_help("keep one list per worker type"),
+                    );
+                } else {
+                    seen.insert(key, written);
+                }
                 let allowed = LOG_TYPES
                     .iter()
                     .find(|(k, ..)| *k == key)
@@ -107,16 +120,16 @@ fn check_table(parsed: &Parsed, monitoring: &RawMonitoring, diagnostics: &mut Di
                     );
                 }
                 for item in list.iter() {
-                    if !allowed.contains(&item.get().to_ascii_lowercase().as_str()) {
-                        diagnostics.push(
-                            Diagnostic::error(
-                                "monitoring.log-type",
-                                format!("`{}` is not a log type of `{key}`", item.get()),
-                            )
-                            .at(parsed.span(item))
-                            .with_help(format!("expected {}", one_of(allowed))),
-                        );
+                    let value = item.get().to_ascii_lowercase();
+                    if allowed.contains(&value.as_str()) {
+                        continue;
                     }
+                    let diagnostic = Diagnostic::error(
+                        "monitoring.log-type",
+                        format!("`{}` is not a log type of `{key}`", item.get()),
+                    )
+                    .with_help(format!("expected {}", one_of(allowed)));
+                    diagnostics.push(diagnostic.at(parsed.span(item)));
                 }
             }
         }
@@ -169,7 +182,7 @@ pub(super) fn check_application(parsed: &Parsed, app: &Effective<'_>, diagnostic
         && let Toggle::Table(table) = cloudwatch.get()
         && let Some(types) = &table.log_types
     {
-        for (key, list) in log_type_lists(types.get()) {
+        for (key, _, list) in log_type_lists(types.get()) {
             let engine = LOG_TYPES.iter().find(|(k, ..)| *k == key).map(|(_, e, _)| *e);
             if engine.is_some_and(|engine| engine != app_engine) {
                 let keys = match app_engine {
