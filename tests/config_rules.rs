@@ -507,7 +507,9 @@ fn subnet_count() {
     let many: Vec<String> = (0..17).map(|i| format!("\"subnet-{i:017x}\"")).collect();
     let input = network(&format!("[{}]", many.join(", ")), "[\"sg-0123456789abcdef0\"]");
     expect(&input, "network.subnet-count", "[\"subnet-");
-    expect(
+    expect_severity(&input, "error", "network.subnet-count", "[\"subnet-");
+    // The API model's minimum is 0: an empty list is only a warning.
+    expect_warning(
         &network("[]", "[\"sg-0123456789abcdef0\"]"),
         "network.subnet-count",
         "[]",
@@ -532,6 +534,10 @@ fn duplicate_network_ids() {
     );
     let loaded = check_str(&input);
     assert_found(&loaded, "emrstack.toml", "network.duplicate-id", 6, 43);
+    // The API model does not forbid repeated IDs; emrstack sends each once.
+    expect_valid(&input);
+    let desired = loaded.desired.expect("valid");
+    assert_eq!(desired.networks["private"].subnet_ids, vec!["subnet-0123456789abcdef0"]);
 }
 
 #[test]
@@ -997,8 +1003,11 @@ fn scheduler_ranges() {
 
 #[test]
 fn interactive_on_hive() {
-    expect(
-        &hive("interactive = { studio_enabled = true }\n"),
+    expect_warning(
+        &hive(&format!(
+            "interactive = {{ studio_enabled = true }}\n{}",
+            "runtime = [{ classification = \"hive-site\", properties = { \"hive.exec.scratchdir\" = \"s3://b/s\", \"hive.metastore.warehouse.dir\" = \"s3://b/w\" } }]\n"
+        )),
         "interactive.engine",
         "{ studio_enabled",
     );
@@ -1044,7 +1053,7 @@ fn identity_center_instance_arn() {
 
 #[test]
 fn image_on_emr_6_8_0() {
-    expect(
+    expect_warning(
         &spark_on(
             "emr-6.8.0",
             "image_uri = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:v1\"\n",
@@ -1060,12 +1069,23 @@ fn worker_images_on_emr_6_8_0() {
         "emr-6.8.0",
         "worker_type_specifications = { driver = { image_uri = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:v1\" } }\n",
     );
-    expect(&input, "release.feature", "{ driver");
+    expect_warning(&input, "release.feature", "{ driver");
+}
+
+// Regression (issue 16): terraform-provider-aws's TestAccEMRServerlessApplication_arch
+// creates an ARM64 application on emr-6.6.0 against real AWS.
+#[test]
+fn arm64_before_emr_6_9_0_is_a_warning() {
+    expect_warning(
+        &spark_on("emr-6.6.0", "architecture = \"ARM64\"\n"),
+        "release.feature",
+        "\"ARM64\"",
+    );
 }
 
 #[test]
 fn arm64_on_emr_6_8_0() {
-    expect(
+    expect_warning(
         &spark_on("emr-6.8.0", "architecture = \"ARM64\"\n"),
         "release.feature",
         "\"ARM64\"",
@@ -1078,7 +1098,7 @@ fn arm64_on_emr_6_8_0() {
 
 #[test]
 fn livy_on_emr_6_13_0() {
-    expect(
+    expect_warning(
         &spark_on("emr-6.13.0", "interactive = { livy_endpoint_enabled = true }\n"),
         "release.feature",
         "true",
@@ -1091,7 +1111,7 @@ fn livy_on_emr_6_13_0() {
 
 #[test]
 fn sessions_need_emr_7_13_0() {
-    expect(
+    expect_warning(
         &spark_on("emr-7.12.0", "interactive = { session_enabled = true }\n"),
         "release.feature",
         "true",
@@ -1100,13 +1120,13 @@ fn sessions_need_emr_7_13_0() {
 
 #[test]
 fn scheduler_on_emr_6_15_0() {
-    expect(&spark_on("emr-6.15.0", "scheduler = {}\n"), "release.feature", "{}");
+    expect_warning(&spark_on("emr-6.15.0", "scheduler = {}\n"), "release.feature", "{}");
 }
 
 #[test]
 fn prometheus_on_emr_7_0_0() {
     let url = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write";
-    expect(
+    expect_warning(
         &spark_on(
             "emr-7.0.0",
             &format!("monitoring = {{ prometheus_remote_write_url = \"{url}\" }}\n"),
@@ -1129,13 +1149,13 @@ fn identity_center_on_emr_7_7_0() {
         "emr-7.7.0",
         "identity_center = { instance_arn = \"arn:aws:sso:::instance/ssoins-1234567890abcdef\" }\n",
     );
-    expect(&input, "release.feature", "{ instance_arn");
+    expect_warning(&input, "release.feature", "{ instance_arn");
 }
 
 #[test]
 fn shuffle_optimized_disks_on_emr_7_0_0() {
     let capacity = "initial_capacity = { executor = { worker_count = 1, cpu = 4, memory = 16, disk = \"500 GB\", disk_type = \"SHUFFLE_OPTIMIZED\" } }\n";
-    expect(
+    expect_warning(
         &spark_on("emr-7.0.0", capacity),
         "release.feature",
         "\"SHUFFLE_OPTIMIZED\"",
@@ -1153,7 +1173,7 @@ fn lake_formation_property_on_emr_7_1_0() {
         "emr-7.1.0",
         &spark_defaults("\"spark.emr-serverless.lakeformation.enabled\" = \"true\""),
     );
-    expect(&input, "release.feature", "\"true\"");
+    expect_warning(&input, "release.feature", "\"true\"");
 }
 
 #[test]
@@ -1162,7 +1182,7 @@ fn log4j2_classification_on_emr_6_7_0() {
         "emr-6.7.0",
         "runtime = [{ classification = \"spark-driver-log4j2\", properties = { \"rootLogger.level\" = \"info\" } }]\n",
     );
-    expect(&input, "release.feature", "\"spark-driver-log4j2\"");
+    expect_warning(&input, "release.feature", "\"spark-driver-log4j2\"");
 }
 
 #[test]
@@ -1171,7 +1191,7 @@ fn java_17_on_emr_6_10_0() {
         "emr-6.10.0",
         &spark_defaults("\"spark.executorEnv.JAVA_HOME\" = \"/usr/lib/jvm/java-17-amazon-corretto.x86_64/\""),
     );
-    expect(&input, "release.feature", "\"/usr/lib/jvm");
+    expect_warning(&input, "release.feature", "\"/usr/lib/jvm");
 }
 
 #[test]
@@ -1180,12 +1200,12 @@ fn mutual_tls_and_access_grants_on_emr_6_14_0() {
         "emr-6.14.0",
         &spark_defaults("\"spark.ssl.internode.enabled\" = \"true\""),
     );
-    expect(&input, "release.feature", "\"true\"");
+    expect_warning(&input, "release.feature", "\"true\"");
     let input = spark_on(
         "emr-6.14.0",
         &spark_defaults("\"spark.hadoop.fs.s3.s3AccessGrants.enabled\" = \"true\""),
     );
-    expect(&input, "release.feature", "\"true\"");
+    expect_warning(&input, "release.feature", "\"true\"");
 }
 
 #[test]
@@ -1206,11 +1226,11 @@ fn java_home_for_the_wrong_architecture() {
             "\"spark.emr-serverless.driverEnv.JAVA_HOME\" = \"/usr/lib/jvm/java-17-amazon-corretto.x86_64/\""
         )
     ));
-    expect(&input, "application.java-home", "\"/usr/lib/jvm");
+    expect_warning(&input, "application.java-home", "\"/usr/lib/jvm");
     let input = spark(&spark_defaults(
         "\"spark.executorEnv.JAVA_HOME\" = \"/usr/lib/jvm/java-17-amazon-corretto.aarch64/\"",
     ));
-    expect(&input, "application.java-home", "\"/usr/lib/jvm");
+    expect_warning(&input, "application.java-home", "\"/usr/lib/jvm");
 }
 
 #[test]
@@ -1219,7 +1239,7 @@ fn lake_formation_with_a_custom_image() {
         "image_uri = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:v1\"\n{}",
         spark_defaults("\"spark.emr-serverless.lakeformation.enabled\" = \"true\"")
     ));
-    expect(&input, "lake-formation.custom-image", "\"123456789012");
+    expect_warning(&input, "lake-formation.custom-image", "\"123456789012");
 }
 
 // ---------------------------------------------------------------- images
@@ -1382,7 +1402,7 @@ fn initial_capacity_beyond_maximum() {
     let input = spark(
         "maximum_capacity = { cpu = \"8 vCPU\", memory = \"64 GB\", disk = \"100 GB\" }\n[applications.a.initial_capacity.executor]\nworker_count = 3\ncpu = 4\nmemory = 16\n",
     );
-    expect(&input, "capacity.exceeds-maximum", "\"8 vCPU\"");
+    expect_warning(&input, "capacity.exceeds-maximum", "\"8 vCPU\"");
     // 3 workers x 20 GB default disk = 60 GB, within 100 GB.
     let loaded = check_str(&input);
     assert_eq!(
@@ -1401,7 +1421,7 @@ fn spark_memory_overhead_beyond_the_worker() {
         "{}\nruntime = [{{ classification = \"spark-defaults\", properties = {{ \"spark.executor.memory\" = \"28g\" }} }}]\n[applications.a.initial_capacity.executor]\nworker_count = 1\ncpu = 4\nmemory = 30\n",
         spark("")
     );
-    expect(&input, "capacity.spark-memory", "\"28g\"");
+    expect_warning(&input, "capacity.spark-memory", "\"28g\"");
     let passing = input.replace("\"28g\"", "\"27g\"");
     expect_none(&passing, &["capacity.spark-memory", "capacity.spark-container"]);
 }
@@ -1491,7 +1511,7 @@ fn forbidden_log4j2_keys() {
     let input = runtime(
         "{ classification = \"spark-executor-log4j2\", properties = { \"appender.console.type\" = \"Console\" } }",
     );
-    expect(&input, "classification.log4j2-key", "\"appender.console.type\"");
+    expect_warning(&input, "classification.log4j2-key", "\"appender.console.type\"");
 }
 
 #[test]
@@ -1586,7 +1606,7 @@ fn monitoring(table: &str) -> String {
 
 #[test]
 fn s3_log_uri() {
-    expect(
+    expect_warning(
         &monitoring("{ s3_log_uri = \"logs/emr\" }"),
         "monitoring.s3-uri",
         "\"logs/emr\"",
@@ -1615,6 +1635,12 @@ fn log_types_values_and_counts() {
         "monitoring.log-type",
         "\"stdlog\"",
     );
+    // A value the API lists, but the guide not for this worker type: a warning.
+    expect_warning(
+        &monitoring("{ cloudwatch = { log_types = { spark_driver = [\"hive_log\"] } } }"),
+        "monitoring.log-type",
+        "\"hive_log\"",
+    );
     expect(
         &monitoring("{ cloudwatch = { log_types = { spark_driver = [] } } }"),
         "monitoring.log-types",
@@ -1640,7 +1666,7 @@ fn log_types_values_and_counts() {
 #[test]
 fn log_types_of_the_other_engine() {
     let input = hive("monitoring = { cloudwatch = { log_types = { spark_driver = [\"stdout\"] } } }\n");
-    expect(&input, "monitoring.log-type-worker", "[\"stdout\"]");
+    expect_severity(&input, "warning", "monitoring.log-type-worker", "[\"stdout\"]");
 }
 
 #[test]
@@ -1651,8 +1677,9 @@ fn prometheus_url_and_engine() {
         "\"https",
     );
     let url = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write";
-    expect(
+    expect_severity(
         &hive(&format!("monitoring = {{ prometheus_remote_write_url = \"{url}\" }}\n")),
+        "warning",
         "monitoring.prometheus-engine",
         "\"https",
     );

@@ -6,7 +6,7 @@
 //! Every spelling the language accepts is normalised here to the one
 //! canonical form (`type = "Spark"` to `SPARK`, `HiveDriver` and `DRIVER` on
 //! a Hive application to the Hive driver, `SPARK_DRIVER` log keys,
-//! `shuffle_optimized` to `SHUFFLE_OPTIMIZED`), so
+//! `shuffle_optimized` to `SHUFFLE_OPTIMIZED`, repeated network IDs once), so
 //! plans show the canonical form and a re-plan never differs by spelling.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,8 +52,8 @@ pub(super) fn lower(parsed: &Parsed) -> Option<Desired> {
         desired.networks.insert(
             network.key.clone(),
             DesiredNetwork {
-                subnet_ids: optional_strings(&network.value.subnet_ids),
-                security_group_ids: optional_strings(&network.value.security_group_ids),
+                subnet_ids: unique_strings(&network.value.subnet_ids),
+                security_group_ids: unique_strings(&network.value.security_group_ids),
             },
         );
     }
@@ -144,6 +144,18 @@ fn required<T>(value: &Option<Sp<T>>) -> &T {
 
 fn optional_strings(list: &Option<Sp<Vec<Sp<String>>>>) -> Vec<String> {
     list.as_ref().map(strings).unwrap_or_default()
+}
+
+/// The strings of a list in order, each once (a repeated subnet or security
+/// group ID is a warning, and sent once).
+fn unique_strings(list: &Option<Sp<Vec<Sp<String>>>>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in optional_strings(list) {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 fn optional_number(size: &Option<Sp<Size>>, unit: Unit) -> u32 {
@@ -260,8 +272,8 @@ fn application(
         && let Some(network) = parsed.network(key.get())
     {
         spec.network = Some(NetworkConfiguration {
-            subnet_ids: optional_strings(&network.value.subnet_ids),
-            security_group_ids: optional_strings(&network.value.security_group_ids),
+            subnet_ids: unique_strings(&network.value.subnet_ids),
+            security_group_ids: unique_strings(&network.value.security_group_ids),
         });
     }
     spec.image = raw

@@ -82,9 +82,9 @@ pub(super) fn check(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diag
                 engine_label(
                     parsed,
                     app,
-                    Diagnostic::error("interactive.engine", "interactive workloads need a SPARK application")
+                    Diagnostic::warning("interactive.engine", "interactive workloads need a SPARK application")
                         .at(parsed.span(interactive))
-                        .with_help("EMR Studio notebooks, Livy and sessions run Spark; remove `interactive` or use `type = \"SPARK\"`"),
+                        .with_help("the user guide runs EMR Studio notebooks, Livy and sessions on Spark only, but documents no error for a Hive application, which may accept the setting and ignore it; remove `interactive` or use `type = \"SPARK\"`"),
                 ),
             );
         } else {

@@ -229,7 +229,7 @@ pub(super) fn check(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diag
                 let Some((limit, at)) = limit else { continue };
                 if needed > limit {
                     diagnostics.push(
-                        Diagnostic::error(
+                        Diagnostic::warning(
                             "capacity.exceeds-maximum",
                             format!(
                                 "pre-initialized workers need {needed} {unit}{of} in total, more than `maximum_capacity.{dimension}` ({limit} {unit})"
@@ -240,7 +240,7 @@ pub(super) fn check(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diag
                             parsed.span(raw.initial_capacity.as_ref().expect("invariant: workers come from initial_capacity")),
                             "pre-initialized here",
                         )
-                        .with_help(format!("raise `maximum_capacity.{dimension}` to at least {needed} {unit}, or pre-initialize fewer workers")),
+                        .with_help(format!("raise `maximum_capacity.{dimension}` to at least {needed} {unit}, or pre-initialize fewer workers: no worker is created beyond the maximum, so the application may never reach STARTED (EMR Serverless documents no error for this at creation)")),
                     );
                 }
             }
@@ -297,15 +297,15 @@ fn spark_container(parsed: &Parsed, app: &Effective<'_>, worker: &Worker<'_>, di
         } else {
             format!("lower `spark.{role}.memory` to at most {most}m")
         };
-        let mut diagnostic = Diagnostic::error(
-            "capacity.spark-memory",
+        let mut diagnostic = Diagnostic::warning(
+                "capacity.spark-memory",
                 format!(
                     "`spark.{role}.memory` = {} plus {:.0} MiB overhead needs {:.0} MiB, more than a {memory_gb} GB `{role}` worker ({:.0} MiB)",
                     memory.value, overhead_mib, needed, worker_mib
                 ),
             )
             .at(memory.value_span.clone())
-            .with_help(format!("{suggestion}, or give `{role}` workers more memory; a container that does not fit never uses the pre-initialized workers"));
+            .with_help(format!("{suggestion}, or give `{role}` workers more memory; a container that does not fit never uses the pre-initialized workers (runtime properties are free-form to the API, so EMR Serverless accepts the application)"));
         if let Some(worker_memory) = &worker.raw.get().memory {
             diagnostic = diagnostic.with_label(parsed.span(worker_memory), "worker memory set here");
         }

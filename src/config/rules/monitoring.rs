@@ -23,6 +23,10 @@ pub(crate) const LOG_TYPES: [(&str, Engine, &[&str]); 4] = [
     ("tez_task", Engine::Hive, &["stdout", "stderr", "system_logs"]),
 ];
 
+/// Every log type the API reference lists (`CloudWatchLoggingConfiguration.logTypes`:
+/// "Array Members Valid Values").
+const ALL_LOG_TYPES: [&str; 5] = ["stdout", "stderr", "hive_log", "tez_am", "system_logs"];
+
 /// The lists of a `log_types` table, with their canonical key
 /// (`spark_driver` for `SPARK_DRIVER` too) and the key as written.
 pub(crate) fn log_type_lists(types: &RawLogTypes) -> Vec<(&'static str, &Sp<String>, &SpList)> {
@@ -50,10 +54,10 @@ fn check_table(parsed: &Parsed, monitoring: &RawMonitoring, diagnostics: &mut Di
         && !is_s3_uri(uri.get())
     {
         diagnostics.push(
-            Diagnostic::error("monitoring.s3-uri", format!("`{}` is not an S3 URI", uri.get()))
+            Diagnostic::warning("monitoring.s3-uri", format!("`{}` is not an S3 URI", uri.get()))
                 .at(parsed.span(uri))
                 .with_help(
-                    "write `s3://<bucket>/<prefix>/`; the bucket must be in the application's account and region",
+                    "write `s3://<bucket>/<prefix>/`; the bucket must be in the application's account and region. The API model takes any string here, so EMR Serverless may accept the application, but jobs cannot write their logs",
                 ),
         );
     }
@@ -124,11 +128,25 @@ fn check_table(parsed: &Parsed, monitoring: &RawMonitoring, diagnostics: &mut Di
                     if allowed.contains(&value.as_str()) {
                         continue;
                     }
-                    let diagnostic = Diagnostic::error(
-                        "monitoring.log-type",
-                        format!("`{}` is not a log type of `{key}`", item.get()),
-                    )
-                    .with_help(format!("expected {}", one_of(allowed)));
+                    // A value the API reference lists, but for another worker
+                    // type, rests on the user guide's table only: a warning.
+                    let diagnostic = if ALL_LOG_TYPES.contains(&value.as_str()) {
+                        Diagnostic::warning(
+                            "monitoring.log-type",
+                            format!("`{}` is not a log type of `{key}`", item.get()),
+                        )
+                        .with_help(format!(
+                            "expected {}; the user guide lists no `{}` logs for this worker type, though the API takes the value",
+                            one_of(allowed),
+                            item.get()
+                        ))
+                    } else {
+                        Diagnostic::error(
+                            "monitoring.log-type",
+                            format!("`{}` is not a log type of `{key}`", item.get()),
+                        )
+                        .with_help(format!("expected {}", one_of(allowed)))
+                    };
                     diagnostics.push(diagnostic.at(parsed.span(item)));
                 }
             }
@@ -163,7 +181,7 @@ pub(super) fn check_application(parsed: &Parsed, app: &Effective<'_>, diagnostic
             diagnostics.push(engine_label(
                 parsed,
                 app,
-                Diagnostic::error(
+                Diagnostic::warning(
                     "monitoring.prometheus-engine",
                     format!(
                         "Prometheus monitoring needs a SPARK application, but `{}` is HIVE",
@@ -171,7 +189,7 @@ pub(super) fn check_application(parsed: &Parsed, app: &Effective<'_>, diagnostic
                     ),
                 )
                 .at(parsed.span(url))
-                .with_help("remove `prometheus_remote_write_url` from this application's monitoring"),
+                .with_help("the user guide documents Prometheus metrics for Spark only, but no error for a Hive application, which may accept the setting and send nothing; remove `prometheus_remote_write_url` from this application's monitoring"),
             ));
         } else {
             gate(parsed, app, Feature::Prometheus, parsed.span(url), diagnostics);
@@ -190,7 +208,7 @@ pub(super) fn check_application(parsed: &Parsed, app: &Effective<'_>, diagnostic
                     Engine::Hive => "`hive_driver` and `tez_task`",
                 };
                 diagnostics.push(
-                    Diagnostic::error(
+                    Diagnostic::warning(
                         "monitoring.log-type-worker",
                         format!(
                             "`{key}` logs do not exist on {app_engine} applications such as `{}`",
@@ -198,7 +216,7 @@ pub(super) fn check_application(parsed: &Parsed, app: &Effective<'_>, diagnostic
                         ),
                     )
                     .at(parsed.span(list))
-                    .with_help(format!("{app_engine} applications log {keys}")),
+                    .with_help(format!("{app_engine} applications log {keys}; the API reference lists all four keys without saying which engine refuses which, so EMR Serverless may accept these and send nothing")),
                 );
             }
         }
