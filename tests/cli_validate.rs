@@ -18,7 +18,9 @@ fn text(bytes: &[u8]) -> String {
 }
 
 const VALID: &str = "[stack]\nname = \"cli-${var.env}\"\n\n[vars]\nenv = \"dev\"\n\n[applications.a]\ntype = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\n";
-const BROKEN: &str = "[stack]\nname = \"cli\"\n\n[applications.a]\ntype = \"SPARK\"\nrelease_label = \"emr-7.2\"\n";
+// `emr 7.2` is outside the API model's `ReleaseLabel` pattern, so an error;
+// `emr-7.2` would only be a warning (the model allows it).
+const BROKEN: &str = "[stack]\nname = \"cli\"\n\n[applications.a]\ntype = \"SPARK\"\nrelease_label = \"emr 7.2\"\n";
 
 fn project(stack: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -43,7 +45,7 @@ fn broken_stack_exits_one_with_diagnostics_on_stderr() {
     assert_eq!(text(&output.stdout), "");
     let stderr = text(&output.stderr);
     assert!(
-        stderr.starts_with("error[release.format]: `emr-7.2` is not a release label\n --> emrstack.toml:6:17\n"),
+        stderr.starts_with("error[release.format]: `emr 7.2` is not a release label\n --> emrstack.toml:6:17\n"),
         "{stderr}"
     );
     assert!(stderr.ends_with("1 error\n"), "{stderr}");

@@ -156,17 +156,10 @@ fn emitted() -> BTreeSet<String> {
 }
 
 fn documented() -> BTreeSet<String> {
-    let text = std::fs::read_to_string(root().join("docs/config-reference.md")).expect("read docs");
-    let table = text
-        .split("## Diagnostic codes")
-        .nth(1)
-        .expect("a `## Diagnostic codes` section");
-    table
-        .lines()
-        .filter_map(|line| line.strip_prefix("| `"))
-        .filter_map(|rest| rest.split('`').next())
+    code_rows()
+        .into_iter()
+        .map(|(code, ..)| code)
         .filter(|code| is_code(code))
-        .map(str::to_string)
         .collect()
 }
 
@@ -207,4 +200,45 @@ fn every_documented_code_has_a_test() {
         .filter(|code| !tested.contains(code) && code != "config.invalid")
         .collect();
     assert!(untested.is_empty(), "documented codes without a test: {untested:?}");
+}
+
+/// The rows of the diagnostic code table: code, severity and evidence.
+fn code_rows() -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(root().join("docs/config-reference.md")).expect("read docs");
+    let table = text
+        .split("## Diagnostic codes")
+        .nth(1)
+        .expect("a `## Diagnostic codes` section");
+    table
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+            (
+                cells[0].trim_matches('`').to_string(),
+                cells.get(1).copied().unwrap_or("").to_string(),
+                cells.get(3).copied().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+// Issue 16: every error-level offline rule rests on evidence that AWS
+// refuses the request (or on the language itself), recorded next to its code.
+#[test]
+fn every_error_code_records_its_evidence() {
+    let rows = code_rows();
+    assert!(rows.len() > 100, "{}", rows.len());
+    let missing: Vec<&str> = rows
+        .iter()
+        .filter(|(_, severity, evidence)| severity.contains("error") && evidence.is_empty())
+        .map(|(code, ..)| code.as_str())
+        .collect();
+    assert!(missing.is_empty(), "error codes without evidence: {missing:?}");
+    for (code, severity, _) in &rows {
+        assert!(
+            ["error", "warning", "error or warning"].contains(&severity.as_str()),
+            "`{code}` has severity `{severity}`"
+        );
+    }
 }

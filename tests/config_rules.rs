@@ -72,6 +72,27 @@ fn expect(input: &str, code: &str, needle: &str) {
     assert_found(&loaded, "emrstack.toml", code, line, column);
 }
 
+/// Asserts a diagnostic `code` of `severity` (`error` or `warning`) at the
+/// first `needle` of the stack file.
+fn expect_severity(input: &str, severity: &str, code: &str, needle: &str) {
+    let loaded = check_str(input);
+    let (line, column) = position(input, needle);
+    let wanted = format!("{severity} {code}@emrstack.toml:{line}:{column}");
+    let all = found(&loaded);
+    assert!(
+        all.iter().any(|d| d == &wanted),
+        "expected `{wanted}`, found:\n  {}",
+        all.join("\n  ")
+    );
+}
+
+/// Asserts a warning `code` at the first `needle`, and that the stack is
+/// still valid: the rule must not block what AWS accepts.
+fn expect_warning(input: &str, code: &str, needle: &str) {
+    expect_severity(input, "warning", code, needle);
+    expect_valid(input);
+}
+
 /// Asserts that no diagnostic has one of `codes`.
 fn expect_none(input: &str, codes: &[&str]) {
     let loaded = check_str(input);
@@ -177,9 +198,9 @@ fn missing_stack_table() {
 }
 
 #[test]
-fn invalid_enum_value_suggests_upper_case() {
-    let input = format!("{STACK}\n[applications.a]\ntype = \"spark\"\nrelease_label = \"emr-7.2.0\"\n");
-    expect(&input, "config.invalid-value", "\"spark\"");
+fn invalid_engine_suggests_the_closest() {
+    let input = format!("{STACK}\n[applications.a]\ntype = \"sprak\"\nrelease_label = \"emr-7.2.0\"\n");
+    expect_severity(&input, "error", "config.invalid-value", "\"sprak\"");
     let loaded = check_str(&input);
     let help = loaded
         .diagnostics
@@ -188,8 +209,54 @@ fn invalid_enum_value_suggests_upper_case() {
         .and_then(|d| d.help.clone());
     assert_eq!(
         help.as_deref(),
-        Some("did you mean `SPARK`? (expected `SPARK` or `HIVE`)")
+        Some("did you mean `SPARK`? (expected `SPARK` or `HIVE`, in any letter case)")
     );
+    expect_severity(
+        &format!("{STACK}\n[applications.a]\ntype = \"flink\"\nrelease_label = \"emr-7.2.0\"\n"),
+        "error",
+        "config.invalid-value",
+        "\"flink\"",
+    );
+}
+
+// Regression (issue 16): the API's `type` is a free string EMR Serverless
+// reads in any case; the CloudFormation samples write `Spark`, the
+// Terraform provider's tests `hive`.
+#[test]
+fn engine_in_any_letter_case_is_accepted() {
+    for engine in ["Spark", "spark", "SPARK", "sPaRk", "Hive", "hive", "HIVE"] {
+        let input = format!("{STACK}\n[applications.a]\ntype = \"{engine}\"\nrelease_label = \"emr-7.2.0\"\n");
+        expect_valid(&input);
+        expect_none(&input, &["config.invalid-value"]);
+    }
+}
+
+// Regression (issue 16): disk types in every spelling of the API model's
+// `DiskType` pattern; anything else is refused by the model.
+#[test]
+fn disk_type_in_the_api_spellings() {
+    for disk_type in [
+        "STANDARD",
+        "Standard",
+        "standard",
+        "SHUFFLE_OPTIMIZED",
+        "Shuffle_Optimized",
+        "shuffle_optimized",
+    ] {
+        let input = spark(&format!(
+            "initial_capacity = {{ executor = {{ worker_count = 1, cpu = 4, memory = 16, disk_type = \"{disk_type}\" }} }}\n"
+        ));
+        expect_valid(&input);
+    }
+    let input = spark(
+        "initial_capacity = { executor = { worker_count = 1, cpu = 4, memory = 16, disk_type = \"sTaNdArD\" } }\n",
+    );
+    expect_severity(&input, "error", "config.invalid-value", "\"sTaNdArD\"");
+    // The lower-case shuffle-optimized spelling is still shuffle-optimized: it allows 2000 GB.
+    let input = spark(
+        "initial_capacity = { executor = { worker_count = 1, cpu = 4, memory = 16, disk = \"500 GB\", disk_type = \"shuffle_optimized\" } }\n",
+    );
+    expect_none(&input, &["capacity.disk"]);
 }
 
 #[test]
@@ -440,7 +507,9 @@ fn subnet_count() {
     let many: Vec<String> = (0..17).map(|i| format!("\"subnet-{i:017x}\"")).collect();
     let input = network(&format!("[{}]", many.join(", ")), "[\"sg-0123456789abcdef0\"]");
     expect(&input, "network.subnet-count", "[\"subnet-");
-    expect(
+    expect_severity(&input, "error", "network.subnet-count", "[\"subnet-");
+    // The API model's minimum is 0: an empty list is only a warning.
+    expect_warning(
         &network("[]", "[\"sg-0123456789abcdef0\"]"),
         "network.subnet-count",
         "[]",
@@ -465,6 +534,10 @@ fn duplicate_network_ids() {
     );
     let loaded = check_str(&input);
     assert_found(&loaded, "emrstack.toml", "network.duplicate-id", 6, 43);
+    // The API model does not forbid repeated IDs; emrstack sends each once.
+    expect_valid(&input);
+    let desired = loaded.desired.expect("valid");
+    assert_eq!(desired.networks["private"].subnet_ids, vec!["subnet-0123456789abcdef0"]);
 }
 
 #[test]
@@ -791,7 +864,37 @@ fn application_name() {
 
 #[test]
 fn release_format() {
-    expect(&spark_on("emr-6.6", ""), "release.format", "\"emr-6.6\"");
+    // Outside the API model's `ReleaseLabel` pattern: refused by the service.
+    expect_severity(&spark_on("emr 7.2.0", ""), "error", "release.format", "\"emr 7.2.0\"");
+    // Inside it but of no documented form: emrstack cannot check it, AWS may accept it.
+    expect_warning(&spark_on("emr-6.6", ""), "release.format", "\"emr-6.6\"");
+    expect_warning(
+        &spark_on("emr-7.2.0-latest", ""),
+        "release.format",
+        "\"emr-7.2.0-latest\"",
+    );
+}
+
+// Regression (issue 16): emr-7.13.0 is a real release (the one sessions need).
+#[test]
+fn current_releases_are_known() {
+    for release in [
+        "emr-7.13.0",
+        "emr-7.14.0",
+        "emr-spark-8.0.0",
+        "emr-spark-8.1.0",
+        "emr-spark-8.0-preview",
+    ] {
+        let input = spark_on(release, "");
+        expect_valid(&input);
+        expect_none(&input, &["release.unknown", "release.format"]);
+    }
+}
+
+#[test]
+fn hive_on_the_spark_runtime() {
+    let input = format!("{STACK}\n[applications.h]\ntype = \"HIVE\"\nrelease_label = \"emr-spark-8.0.0\"\n");
+    expect_warning(&input, "release.engine", "\"emr-spark-8.0.0\"");
 }
 
 #[test]
@@ -802,14 +905,18 @@ fn release_older_than_emr_serverless() {
 #[test]
 fn unknown_newer_release_is_a_warning() {
     let input = spark_on("emr-7.20.0", "");
-    expect(&input, "release.unknown", "\"emr-7.20.0\"");
-    expect_valid(&input);
+    expect_warning(&input, "release.unknown", "\"emr-7.20.0\"");
+    expect_warning(
+        &spark_on("emr-spark-8.9.0", ""),
+        "release.unknown",
+        "\"emr-spark-8.9.0\"",
+    );
 }
 
 #[test]
 fn worker_type_of_the_other_engine() {
-    let input = hive("initial_capacity = { driver = { worker_count = 1, cpu = 2, memory = 4 } }\n");
-    expect(&input, "application.worker-type", "{ worker_count");
+    let input = hive("initial_capacity = { executor = { worker_count = 1, cpu = 2, memory = 4 } }\n");
+    expect_severity(&input, "error", "application.worker-type", "{ worker_count");
     let loaded = check_str(&input);
     let help = loaded
         .diagnostics
@@ -818,7 +925,7 @@ fn worker_type_of_the_other_engine() {
         .and_then(|d| d.help.clone());
     assert_eq!(
         help.as_deref(),
-        Some("HIVE applications have `hive_driver` and `tez_task`; did you mean `hive_driver`?")
+        Some("HIVE applications have `hive_driver` (or `driver`) and `tez_task`; did you mean `tez_task`?")
     );
     expect(
         &spark(
@@ -827,6 +934,43 @@ fn worker_type_of_the_other_engine() {
         "application.worker-type",
         "{ image_uri",
     );
+}
+
+// Regression (issue 16): worker-type keys in every API spelling. `DRIVER` is
+// the Hive driver in the user guide's Hive `initialCapacity` example.
+#[test]
+fn worker_type_keys_in_the_api_spellings() {
+    for (key, other) in [("driver", "executor"), ("Driver", "Executor"), ("DRIVER", "EXECUTOR")] {
+        expect_valid(&spark(&format!(
+            "initial_capacity = {{ {key} = {{ worker_count = 1, cpu = 4, memory = 16 }}, {other} = {{ worker_count = 1, cpu = 4, memory = 16 }} }}\n"
+        )));
+    }
+    for (key, other) in [
+        ("hive_driver", "tez_task"),
+        ("HiveDriver", "TezTask"),
+        ("HIVE_DRIVER", "TEZ_TASK"),
+        ("DRIVER", "TEZ_TASK"),
+        ("driver", "tez_task"),
+        ("Driver", "TezTask"),
+    ] {
+        expect_valid(&hive(&format!(
+            "initial_capacity = {{ {key} = {{ worker_count = 1, cpu = 2, memory = 4 }}, {other} = {{ worker_count = 1, cpu = 2, memory = 4 }} }}\n"
+        )));
+    }
+    expect_valid(&spark(
+        "worker_type_specifications = { Driver = { image_uri = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:v1\" }, Executor = { image_uri = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:v1\" } }\n",
+    ));
+    // A key of no spelling is an unknown key, with the closest spelling.
+    let input = spark("initial_capacity = { Drivr = { worker_count = 1, cpu = 4, memory = 16 } }\n");
+    expect_severity(&input, "error", "config.unknown-key", "Drivr");
+}
+
+#[test]
+fn two_spellings_of_one_worker_type() {
+    let input = hive(
+        "initial_capacity = { DRIVER = { worker_count = 1, cpu = 2, memory = 4 }, HiveDriver = { worker_count = 1, cpu = 2, memory = 4 } }\n",
+    );
+    expect_severity(&input, "error", "application.worker-type", "HiveDriver");
 }
 
 #[test]
@@ -859,8 +1003,11 @@ fn scheduler_ranges() {
 
 #[test]
 fn interactive_on_hive() {
-    expect(
-        &hive("interactive = { studio_enabled = true }\n"),
+    expect_warning(
+        &hive(&format!(
+            "interactive = {{ studio_enabled = true }}\n{}",
+            "runtime = [{ classification = \"hive-site\", properties = { \"hive.exec.scratchdir\" = \"s3://b/s\", \"hive.metastore.warehouse.dir\" = \"s3://b/w\" } }]\n"
+        )),
         "interactive.engine",
         "{ studio_enabled",
     );
@@ -906,7 +1053,7 @@ fn identity_center_instance_arn() {
 
 #[test]
 fn image_on_emr_6_8_0() {
-    expect(
+    expect_warning(
         &spark_on(
             "emr-6.8.0",
             "image_uri = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:v1\"\n",
@@ -922,12 +1069,23 @@ fn worker_images_on_emr_6_8_0() {
         "emr-6.8.0",
         "worker_type_specifications = { driver = { image_uri = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:v1\" } }\n",
     );
-    expect(&input, "release.feature", "{ driver");
+    expect_warning(&input, "release.feature", "{ driver");
+}
+
+// Regression (issue 16): terraform-provider-aws's TestAccEMRServerlessApplication_arch
+// creates an ARM64 application on emr-6.6.0 against real AWS.
+#[test]
+fn arm64_before_emr_6_9_0_is_a_warning() {
+    expect_warning(
+        &spark_on("emr-6.6.0", "architecture = \"ARM64\"\n"),
+        "release.feature",
+        "\"ARM64\"",
+    );
 }
 
 #[test]
 fn arm64_on_emr_6_8_0() {
-    expect(
+    expect_warning(
         &spark_on("emr-6.8.0", "architecture = \"ARM64\"\n"),
         "release.feature",
         "\"ARM64\"",
@@ -940,7 +1098,7 @@ fn arm64_on_emr_6_8_0() {
 
 #[test]
 fn livy_on_emr_6_13_0() {
-    expect(
+    expect_warning(
         &spark_on("emr-6.13.0", "interactive = { livy_endpoint_enabled = true }\n"),
         "release.feature",
         "true",
@@ -953,7 +1111,7 @@ fn livy_on_emr_6_13_0() {
 
 #[test]
 fn sessions_need_emr_7_13_0() {
-    expect(
+    expect_warning(
         &spark_on("emr-7.12.0", "interactive = { session_enabled = true }\n"),
         "release.feature",
         "true",
@@ -962,13 +1120,13 @@ fn sessions_need_emr_7_13_0() {
 
 #[test]
 fn scheduler_on_emr_6_15_0() {
-    expect(&spark_on("emr-6.15.0", "scheduler = {}\n"), "release.feature", "{}");
+    expect_warning(&spark_on("emr-6.15.0", "scheduler = {}\n"), "release.feature", "{}");
 }
 
 #[test]
 fn prometheus_on_emr_7_0_0() {
     let url = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write";
-    expect(
+    expect_warning(
         &spark_on(
             "emr-7.0.0",
             &format!("monitoring = {{ prometheus_remote_write_url = \"{url}\" }}\n"),
@@ -991,13 +1149,13 @@ fn identity_center_on_emr_7_7_0() {
         "emr-7.7.0",
         "identity_center = { instance_arn = \"arn:aws:sso:::instance/ssoins-1234567890abcdef\" }\n",
     );
-    expect(&input, "release.feature", "{ instance_arn");
+    expect_warning(&input, "release.feature", "{ instance_arn");
 }
 
 #[test]
 fn shuffle_optimized_disks_on_emr_7_0_0() {
     let capacity = "initial_capacity = { executor = { worker_count = 1, cpu = 4, memory = 16, disk = \"500 GB\", disk_type = \"SHUFFLE_OPTIMIZED\" } }\n";
-    expect(
+    expect_warning(
         &spark_on("emr-7.0.0", capacity),
         "release.feature",
         "\"SHUFFLE_OPTIMIZED\"",
@@ -1015,7 +1173,7 @@ fn lake_formation_property_on_emr_7_1_0() {
         "emr-7.1.0",
         &spark_defaults("\"spark.emr-serverless.lakeformation.enabled\" = \"true\""),
     );
-    expect(&input, "release.feature", "\"true\"");
+    expect_warning(&input, "release.feature", "\"true\"");
 }
 
 #[test]
@@ -1024,7 +1182,7 @@ fn log4j2_classification_on_emr_6_7_0() {
         "emr-6.7.0",
         "runtime = [{ classification = \"spark-driver-log4j2\", properties = { \"rootLogger.level\" = \"info\" } }]\n",
     );
-    expect(&input, "release.feature", "\"spark-driver-log4j2\"");
+    expect_warning(&input, "release.feature", "\"spark-driver-log4j2\"");
 }
 
 #[test]
@@ -1033,7 +1191,7 @@ fn java_17_on_emr_6_10_0() {
         "emr-6.10.0",
         &spark_defaults("\"spark.executorEnv.JAVA_HOME\" = \"/usr/lib/jvm/java-17-amazon-corretto.x86_64/\""),
     );
-    expect(&input, "release.feature", "\"/usr/lib/jvm");
+    expect_warning(&input, "release.feature", "\"/usr/lib/jvm");
 }
 
 #[test]
@@ -1042,12 +1200,12 @@ fn mutual_tls_and_access_grants_on_emr_6_14_0() {
         "emr-6.14.0",
         &spark_defaults("\"spark.ssl.internode.enabled\" = \"true\""),
     );
-    expect(&input, "release.feature", "\"true\"");
+    expect_warning(&input, "release.feature", "\"true\"");
     let input = spark_on(
         "emr-6.14.0",
         &spark_defaults("\"spark.hadoop.fs.s3.s3AccessGrants.enabled\" = \"true\""),
     );
-    expect(&input, "release.feature", "\"true\"");
+    expect_warning(&input, "release.feature", "\"true\"");
 }
 
 #[test]
@@ -1068,11 +1226,11 @@ fn java_home_for_the_wrong_architecture() {
             "\"spark.emr-serverless.driverEnv.JAVA_HOME\" = \"/usr/lib/jvm/java-17-amazon-corretto.x86_64/\""
         )
     ));
-    expect(&input, "application.java-home", "\"/usr/lib/jvm");
+    expect_warning(&input, "application.java-home", "\"/usr/lib/jvm");
     let input = spark(&spark_defaults(
         "\"spark.executorEnv.JAVA_HOME\" = \"/usr/lib/jvm/java-17-amazon-corretto.aarch64/\"",
     ));
-    expect(&input, "application.java-home", "\"/usr/lib/jvm");
+    expect_warning(&input, "application.java-home", "\"/usr/lib/jvm");
 }
 
 #[test]
@@ -1081,7 +1239,7 @@ fn lake_formation_with_a_custom_image() {
         "image_uri = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:v1\"\n{}",
         spark_defaults("\"spark.emr-serverless.lakeformation.enabled\" = \"true\"")
     ));
-    expect(&input, "lake-formation.custom-image", "\"123456789012");
+    expect_warning(&input, "lake-formation.custom-image", "\"123456789012");
 }
 
 // ---------------------------------------------------------------- images
@@ -1244,7 +1402,7 @@ fn initial_capacity_beyond_maximum() {
     let input = spark(
         "maximum_capacity = { cpu = \"8 vCPU\", memory = \"64 GB\", disk = \"100 GB\" }\n[applications.a.initial_capacity.executor]\nworker_count = 3\ncpu = 4\nmemory = 16\n",
     );
-    expect(&input, "capacity.exceeds-maximum", "\"8 vCPU\"");
+    expect_warning(&input, "capacity.exceeds-maximum", "\"8 vCPU\"");
     // 3 workers x 20 GB default disk = 60 GB, within 100 GB.
     let loaded = check_str(&input);
     assert_eq!(
@@ -1263,7 +1421,7 @@ fn spark_memory_overhead_beyond_the_worker() {
         "{}\nruntime = [{{ classification = \"spark-defaults\", properties = {{ \"spark.executor.memory\" = \"28g\" }} }}]\n[applications.a.initial_capacity.executor]\nworker_count = 1\ncpu = 4\nmemory = 30\n",
         spark("")
     );
-    expect(&input, "capacity.spark-memory", "\"28g\"");
+    expect_warning(&input, "capacity.spark-memory", "\"28g\"");
     let passing = input.replace("\"28g\"", "\"27g\"");
     expect_none(&passing, &["capacity.spark-memory", "capacity.spark-container"]);
 }
@@ -1353,7 +1511,7 @@ fn forbidden_log4j2_keys() {
     let input = runtime(
         "{ classification = \"spark-executor-log4j2\", properties = { \"appender.console.type\" = \"Console\" } }",
     );
-    expect(&input, "classification.log4j2-key", "\"appender.console.type\"");
+    expect_warning(&input, "classification.log4j2-key", "\"appender.console.type\"");
 }
 
 #[test]
@@ -1448,7 +1606,7 @@ fn monitoring(table: &str) -> String {
 
 #[test]
 fn s3_log_uri() {
-    expect(
+    expect_warning(
         &monitoring("{ s3_log_uri = \"logs/emr\" }"),
         "monitoring.s3-uri",
         "\"logs/emr\"",
@@ -1471,10 +1629,17 @@ fn log_group_and_stream_prefix() {
 
 #[test]
 fn log_types_values_and_counts() {
-    expect(
+    expect_severity(
         &monitoring("{ cloudwatch = { log_types = { spark_driver = [\"stdlog\"] } } }"),
+        "error",
         "monitoring.log-type",
         "\"stdlog\"",
+    );
+    // A value the API lists, but the guide not for this worker type: a warning.
+    expect_warning(
+        &monitoring("{ cloudwatch = { log_types = { spark_driver = [\"hive_log\"] } } }"),
+        "monitoring.log-type",
+        "\"hive_log\"",
     );
     expect(
         &monitoring("{ cloudwatch = { log_types = { spark_driver = [] } } }"),
@@ -1485,12 +1650,23 @@ fn log_types_values_and_counts() {
     expect_valid(&monitoring(
         "{ cloudwatch = { log_types = { spark_driver = [\"STDOUT\", \"stderr\"] } } }",
     ));
+    // Regression (issue 16): the API's upper-case keys, as CloudFormation and
+    // Terraform write them.
+    expect_valid(&monitoring(
+        "{ cloudwatch = { log_types = { SPARK_DRIVER = [\"STDOUT\"], SPARK_EXECUTOR = [\"Stdout\"] } } }",
+    ));
+    expect_severity(
+        &monitoring("{ cloudwatch = { log_types = { spark_driver = [\"stdout\"], SPARK_DRIVER = [\"stderr\"] } } }"),
+        "error",
+        "monitoring.log-types",
+        "SPARK_DRIVER",
+    );
 }
 
 #[test]
 fn log_types_of_the_other_engine() {
     let input = hive("monitoring = { cloudwatch = { log_types = { spark_driver = [\"stdout\"] } } }\n");
-    expect(&input, "monitoring.log-type-worker", "[\"stdout\"]");
+    expect_severity(&input, "warning", "monitoring.log-type-worker", "[\"stdout\"]");
 }
 
 #[test]
@@ -1501,8 +1677,9 @@ fn prometheus_url_and_engine() {
         "\"https",
     );
     let url = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write";
-    expect(
+    expect_severity(
         &hive(&format!("monitoring = {{ prometheus_remote_write_url = \"{url}\" }}\n")),
+        "warning",
         "monitoring.prometheus-engine",
         "\"https",
     );

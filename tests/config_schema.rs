@@ -171,8 +171,14 @@ fn the_validator_rejects_what_the_loader_rejects() {
     };
     assert!(check("[stack]\nname = \"s\"\n").is_empty());
     assert!(!check("[stack]\nname = \"s\"\ncolour = \"x\"\n").is_empty());
+    // `type` takes any letter case (a pattern this validator does not read);
+    // `architecture` is an exact enumeration.
     assert!(
-        !check("[stack]\nname = \"s\"\n[applications.a]\ntype = \"spark\"\nrelease_label = \"emr-7.2.0\"\n").is_empty()
+        check("[stack]\nname = \"s\"\n[applications.a]\ntype = \"spark\"\nrelease_label = \"emr-7.2.0\"\n").is_empty()
+    );
+    assert!(
+        !check("[stack]\nname = \"s\"\n[applications.a]\ntype = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\narchitecture = \"arm64\"\n")
+            .is_empty()
     );
     assert!(!check("[stack]\nname = \"s\"\n[applications.a]\ntype = \"SPARK\"\n").is_empty());
     assert!(

@@ -45,7 +45,7 @@ disk_type = "SHUFFLE_OPTIMIZED"
 type = "HIVE"
 release_label = "emr-7.2.0"
 interactive = { livy_endpoint_enabled = true }
-initial_capacity = { driver = { worker_count = 1, cpu = 2, memory = "4 GB" } }
+initial_capacity = { executor = { worker_count = 1, cpu = 2, memory = "4 GB" } }
 "#;
 
 fn broken() -> Loaded {

@@ -2,19 +2,25 @@
 //! way the language documents them (names `<stack>-<key>`, tags merged, the
 //! scheduler's 15 and 360, `enabled = true` for written tables) and server
 //! defaults left as `None`.
+//!
+//! Every spelling the language accepts is normalised here to the one
+//! canonical form (`type = "Spark"` to `SPARK`, `HiveDriver` and `DRIVER` on
+//! a Hive application to the Hive driver, `SPARK_DRIVER` log keys,
+//! `shuffle_optimized` to `SHUFFLE_OPTIMIZED`, repeated network IDs once), so
+//! plans show the canonical form and a re-plan never differs by spelling.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::Desired;
 use crate::model::{
     ApplicationSpec, Architecture, AutoStart, AutoStop, CloudWatchLogging, DesiredApplication, DesiredImage,
-    DesiredNetwork, DesiredRepository, DesiredRole, DiskEncryption, DiskType, IdentityCenter, ImageSource,
-    InitialCapacity, Interactive, JobLevelCostAllocation, ManagedPersistence, MaximumCapacity, Monitoring,
-    NetworkConfiguration, PrometheusMonitoring, S3Monitoring, Scheduler, StackSettings, WorkerResources, WorkerType,
+    DesiredNetwork, DesiredRepository, DesiredRole, DiskEncryption, IdentityCenter, ImageSource, InitialCapacity,
+    Interactive, JobLevelCostAllocation, ManagedPersistence, MaximumCapacity, Monitoring, NetworkConfiguration,
+    PrometheusMonitoring, S3Monitoring, Scheduler, StackSettings, WorkerResources,
 };
 
 use super::pipeline::{Effective, Parsed};
-use super::raw::{RawArchitecture, RawDiskType, RawImage, RawWorkerSpec, Size, Sp, SpMap, Toggle};
+use super::raw::{RawArchitecture, RawImage, RawWorkerSpec, Size, Sp, SpMap, Toggle};
 use super::resolve;
 use super::rules::monitoring_log_types;
 use super::text::{Unit, parse_size};
@@ -46,8 +52,8 @@ pub(super) fn lower(parsed: &Parsed) -> Option<Desired> {
         desired.networks.insert(
             network.key.clone(),
             DesiredNetwork {
-                subnet_ids: optional_strings(&network.value.subnet_ids),
-                security_group_ids: optional_strings(&network.value.security_group_ids),
+                subnet_ids: unique_strings(&network.value.subnet_ids),
+                security_group_ids: unique_strings(&network.value.security_group_ids),
             },
         );
     }
@@ -140,6 +146,18 @@ fn optional_strings(list: &Option<Sp<Vec<Sp<String>>>>) -> Vec<String> {
     list.as_ref().map(strings).unwrap_or_default()
 }
 
+/// The strings of a list in order, each once (a repeated subnet or security
+/// group ID is a warning, and sent once).
+fn unique_strings(list: &Option<Sp<Vec<Sp<String>>>>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in optional_strings(list) {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
 fn optional_number(size: &Option<Sp<Size>>, unit: Unit) -> u32 {
     size.as_ref().map(|size| number(size, unit)).unwrap_or(0)
 }
@@ -187,10 +205,6 @@ fn worker_image(spec: &RawWorkerSpec) -> Option<DesiredImage> {
         .or_else(|| spec.image_uri.as_ref().map(uri_image))
 }
 
-fn worker_type(key: &str) -> Option<WorkerType> {
-    WorkerType::parse(key)
-}
-
 fn application(
     parsed: &Parsed,
     app: &Effective<'_>,
@@ -214,11 +228,11 @@ fn application(
         RawArchitecture::Arm64 => Architecture::Arm64,
     });
     if let Some(capacity) = &raw.initial_capacity {
-        for (key, entry) in capacity.get().entries() {
-            let Some(worker) = worker_type(key) else {
+        for entry in capacity.get().entries(app.engine) {
+            let Some(worker) = entry.worker else {
                 continue;
             };
-            let value = entry.get();
+            let value = entry.value.get();
             spec.initial_capacity.insert(
                 worker,
                 InitialCapacity {
@@ -227,10 +241,7 @@ fn application(
                         cpu: optional_number(&value.cpu, Unit::Vcpu),
                         memory_gb: optional_number(&value.memory, Unit::Gb),
                         disk_gb: value.disk.as_ref().map(|d| number(d, Unit::Gb)),
-                        disk_type: value.disk_type.as_ref().map(|t| match t.get() {
-                            RawDiskType::Standard => DiskType::Standard,
-                            RawDiskType::ShuffleOptimized => DiskType::ShuffleOptimized,
-                        }),
+                        disk_type: value.disk_type.as_ref().and_then(|t| t.get().disk_type()),
                     },
                 },
             );
@@ -261,8 +272,8 @@ fn application(
         && let Some(network) = parsed.network(key.get())
     {
         spec.network = Some(NetworkConfiguration {
-            subnet_ids: optional_strings(&network.value.subnet_ids),
-            security_group_ids: optional_strings(&network.value.security_group_ids),
+            subnet_ids: unique_strings(&network.value.subnet_ids),
+            security_group_ids: unique_strings(&network.value.security_group_ids),
         });
     }
     spec.image = raw
@@ -271,8 +282,8 @@ fn application(
         .map(|i| image(i.get()))
         .or_else(|| raw.image_uri.as_ref().map(uri_image));
     if let Some(specifications) = &raw.worker_type_specifications {
-        for (key, entry) in specifications.get().entries() {
-            if let (Some(worker), Some(image)) = (worker_type(key), worker_image(entry.get())) {
+        for entry in specifications.get().entries(app.engine) {
+            if let (Some(worker), Some(image)) = (entry.worker, worker_image(entry.value.get())) {
                 spec.worker_type_specifications.insert(worker, image);
             }
         }
@@ -347,7 +358,7 @@ fn monitoring(app: &Effective<'_>) -> Monitoring {
                 .map(|types| {
                     monitoring_log_types(types.get())
                         .into_iter()
-                        .map(|(key, list)| {
+                        .map(|(key, _, list)| {
                             (
                                 key.to_ascii_uppercase(),
                                 list.iter().map(|v| v.get().to_ascii_uppercase()).collect(),

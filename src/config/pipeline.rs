@@ -16,8 +16,7 @@ use crate::model::{Address, Engine, ReleaseLabel, ResourceKind};
 use super::json;
 use super::lower;
 use super::raw::{
-    RawApplication, RawConfigBundle, RawConfiguration, RawEngine, RawNetwork, RawRepository, RawRole, RawStack, Sp,
-    SpMap,
+    RawApplication, RawConfigBundle, RawConfiguration, RawNetwork, RawRepository, RawRole, RawStack, Sp, SpMap,
 };
 use super::resolve::{self, Classification, Monitoring};
 use super::rules;
@@ -86,7 +85,7 @@ pub(crate) struct Effective<'p> {
     pub app: &'p Resource<RawApplication>,
     /// `application.<key>`.
     pub address: Address,
-    /// `None` when `type` is missing or invalid (reported separately).
+    /// `None` when `type` is missing or names no engine (reported separately).
     pub engine: Option<Engine>,
     /// `None` when the label is missing or malformed (reported separately).
     pub release: Option<ReleaseLabel>,
@@ -170,10 +169,7 @@ impl Parsed {
         Effective {
             app,
             address,
-            engine: app.value.engine.as_ref().map(|engine| match engine.get() {
-                RawEngine::Spark => Engine::Spark,
-                RawEngine::Hive => Engine::Hive,
-            }),
+            engine: app.value.engine.as_ref().and_then(|engine| engine.get().engine()),
             release: app
                 .value
                 .release_label

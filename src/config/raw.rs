@@ -15,6 +15,8 @@ use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
+use crate::model::{DiskType, Engine, WorkerType};
+
 /// A value with the byte range it was read from (in the file its resource came from).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Sp<T>(pub Spanned<T>);
@@ -224,16 +226,40 @@ impl JsonSchema for PolicyDocument {
     }
 }
 
-/// The engine of an application.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
-#[schemars(rename = "Engine")]
-pub enum RawEngine {
-    /// Apache Spark.
-    #[serde(rename = "SPARK")]
-    Spark,
-    /// Apache Hive on Tez.
-    #[serde(rename = "HIVE")]
-    Hive,
+/// The engine of an application (`type`) as written. The API's `type` is a
+/// free string that EMR Serverless reads in any letter case: the official
+/// CloudFormation samples write `Spark`, terraform-provider-aws's tests
+/// `hive`, and GetApplication returns `Spark`. The rules report a value that
+/// is neither engine; lowering sends the canonical `SPARK` or `HIVE`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawEngine(pub String);
+
+impl RawEngine {
+    /// The engine, when the value names one in any letter case.
+    pub fn engine(&self) -> Option<Engine> {
+        Engine::from_api(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawEngine {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(RawEngine)
+    }
+}
+
+impl JsonSchema for RawEngine {
+    fn schema_name() -> Cow<'static, str> {
+        "Engine".into()
+    }
+
+    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "The engine: `SPARK` or `HIVE`, in any letter case (`Spark`, `hive`); emrstack sends the upper-case form.",
+            "type": "string",
+            "pattern": "^(?:[Ss][Pp][Aa][Rr][Kk]|[Hh][Ii][Vv][Ee])$",
+            "examples": ["SPARK", "HIVE"]
+        })
+    }
 }
 
 /// The CPU architecture of an application's workers.
@@ -248,16 +274,55 @@ pub enum RawArchitecture {
     Arm64,
 }
 
-/// The disk type of a worker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
-#[schemars(rename = "DiskType")]
-pub enum RawDiskType {
-    /// 20 to 200 GB per worker (the service default).
-    #[serde(rename = "STANDARD")]
-    Standard,
-    /// 20 to 2000 GB per worker; needs emr-7.1.0 or later.
-    #[serde(rename = "SHUFFLE_OPTIMIZED")]
-    ShuffleOptimized,
+/// The disk type of a worker as written: exactly the spellings the API
+/// model's `DiskType` pattern allows,
+/// `(SHUFFLE_OPTIMIZED|[Ss]huffle_[Oo]ptimized|STANDARD|[Ss]tandard)`
+/// (CloudFormation templates write `Standard` and `shuffle_optimized`).
+/// Lowering sends the upper-case form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawDiskType(pub String);
+
+/// Every spelling of `DiskType` the API model's pattern allows.
+pub const DISK_TYPE_SPELLINGS: [(&str, DiskType); 8] = [
+    ("STANDARD", DiskType::Standard),
+    ("Standard", DiskType::Standard),
+    ("standard", DiskType::Standard),
+    ("SHUFFLE_OPTIMIZED", DiskType::ShuffleOptimized),
+    ("Shuffle_Optimized", DiskType::ShuffleOptimized),
+    ("Shuffle_optimized", DiskType::ShuffleOptimized),
+    ("shuffle_Optimized", DiskType::ShuffleOptimized),
+    ("shuffle_optimized", DiskType::ShuffleOptimized),
+];
+
+impl RawDiskType {
+    /// The disk type, when the value is one of [`DISK_TYPE_SPELLINGS`].
+    pub fn disk_type(&self) -> Option<DiskType> {
+        DISK_TYPE_SPELLINGS
+            .iter()
+            .find(|(spelling, _)| *spelling == self.0)
+            .map(|(_, disk_type)| *disk_type)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawDiskType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(RawDiskType)
+    }
+}
+
+impl JsonSchema for RawDiskType {
+    fn schema_name() -> Cow<'static, str> {
+        "DiskType".into()
+    }
+
+    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
+        let spellings: Vec<&str> = DISK_TYPE_SPELLINGS.iter().map(|(spelling, _)| *spelling).collect();
+        json_schema!({
+            "description": "The disk type: `STANDARD` (the service default, 20 to 200 GB) or `SHUFFLE_OPTIMIZED` (20 to 2000 GB, emr-7.1.0 or later), in the spellings the API takes (`Standard`, `shuffle_optimized`, ...).",
+            "type": "string",
+            "enum": spellings
+        })
+    }
 }
 
 /// An emrstack stack file: Amazon EMR Serverless applications and the IAM
@@ -396,19 +461,77 @@ pub struct RawCloudWatch {
     pub log_types: Option<Sp<RawLogTypes>>,
 }
 
-/// `log_types`: log types per worker type (case-insensitive values).
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "LogTypes")]
+/// Every spelling of a `log_types` key the language accepts, with the
+/// canonical key: the language's snake case and the API's upper case
+/// (`SPARK_DRIVER`, as CloudFormation, Terraform and the API reference write it).
+pub const LOG_TYPE_KEY_SPELLINGS: [(&str, &str); 8] = [
+    ("spark_driver", "spark_driver"),
+    ("SPARK_DRIVER", "spark_driver"),
+    ("spark_executor", "spark_executor"),
+    ("SPARK_EXECUTOR", "spark_executor"),
+    ("hive_driver", "hive_driver"),
+    ("HIVE_DRIVER", "hive_driver"),
+    ("tez_task", "tez_task"),
+    ("TEZ_TASK", "tez_task"),
+];
+
+/// `log_types`: log types per worker type, keyed by any of
+/// [`LOG_TYPE_KEY_SPELLINGS`]; the values are case-insensitive.
+#[derive(Clone, Debug)]
 pub struct RawLogTypes {
-    /// Spark driver: `stdout`, `stderr`.
-    pub spark_driver: Option<SpList>,
-    /// Spark executors: `stdout`, `stderr`.
-    pub spark_executor: Option<SpList>,
-    /// Hive driver: `stdout`, `stderr`, `hive_log`, `tez_am`.
-    pub hive_driver: Option<SpList>,
-    /// Tez tasks: `stdout`, `stderr`, `system_logs`.
-    pub tez_task: Option<SpList>,
+    /// The entries in the order written.
+    pub entries: Vec<(Sp<String>, SpList)>,
+}
+
+impl RawLogTypes {
+    /// The canonical key (`spark_driver`) of a key as written.
+    pub fn canonical_key(written: &str) -> Option<&'static str> {
+        LOG_TYPE_KEY_SPELLINGS
+            .iter()
+            .find(|(spelling, _)| *spelling == written)
+            .map(|(_, key)| *key)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawLogTypes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<Sp<String>, SpList>::deserialize(deserializer)?;
+        let mut entries: Vec<(Sp<String>, SpList)> = map.into_iter().collect();
+        entries.sort_by_key(|(key, _)| key.range().start);
+        Ok(RawLogTypes { entries })
+    }
+}
+
+impl JsonSchema for RawLogTypes {
+    fn schema_name() -> Cow<'static, str> {
+        "LogTypes".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let list = generator.subschema_for::<Vec<String>>().to_value();
+        let properties: serde_json::Map<String, serde_json::Value> = LOG_TYPE_KEY_SPELLINGS
+            .iter()
+            .map(|(spelling, key)| {
+                let meaning = match *key {
+                    "spark_driver" => "Spark driver logs: `stdout`, `stderr`.",
+                    "spark_executor" => "Spark executor logs: `stdout`, `stderr`.",
+                    "hive_driver" => "Hive driver logs: `stdout`, `stderr`, `hive_log`, `tez_am`.",
+                    _ => "Tez task logs: `stdout`, `stderr`, `system_logs`.",
+                };
+                let mut property = list.clone();
+                if let serde_json::Value::Object(map) = &mut property {
+                    map.insert("description".to_string(), serde_json::Value::from(meaning));
+                }
+                (spelling.to_string(), property)
+            })
+            .collect();
+        json_schema!({
+            "description": "Log types per worker type, 1 to 5 each (case-insensitive): `spark_driver`, `spark_executor` (`stdout`, `stderr`), `hive_driver` (adds `hive_log`, `tez_am`) and `tez_task` (adds `system_logs`). The API's upper-case keys (`SPARK_DRIVER`) are accepted too.",
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": false
+        })
+    }
 }
 
 /// `[roles.<key>]`: an IAM job runtime role. Its trust policy (for
@@ -475,7 +598,8 @@ pub struct RawApplication {
     /// Application name, 1 to 64 of `A-Z a-z 0-9 . _ / # -`; defaults to
     /// `<stack>-<key>`. Changing it replaces the application.
     pub name: Option<Sp<String>>,
-    /// The engine. Changing it replaces the application.
+    /// The engine: `SPARK` or `HIVE`, in any letter case (`Spark`, `hive`).
+    /// Changing it replaces the application.
     #[serde(rename = "type")]
     #[schemars(required)]
     pub engine: Option<Sp<RawEngine>>,
@@ -524,34 +648,153 @@ pub struct RawApplication {
     pub tags: Option<Sp<SpMap>>,
 }
 
-/// A value per worker type. Spark uses `driver` and `executor`; Hive uses
-/// `hive_driver` and `tez_task`.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "WorkerTypes_{T}")]
+/// A worker type key as the stack file may spell it: the language's snake
+/// case, or one of the API's spellings, all of which EMR Serverless accepts
+/// and which appear in deployed configurations: `DRIVER`, `EXECUTOR` and
+/// `TEZ_TASK` (the user guide's `initialCapacity` examples), `Driver`,
+/// `Executor`, `HiveDriver` and `TezTask` (the API reference for
+/// `workerTypeSpecifications`, terraform-provider-aws's tests) and
+/// `HIVE_DRIVER` (the CloudWatch log type key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkerKey {
+    /// `driver`, `Driver`, `DRIVER`: the Spark driver, or the Hive driver on
+    /// a Hive application (the guide's Hive `initialCapacity` key is `DRIVER`).
+    Driver,
+    /// `executor`, `Executor`, `EXECUTOR`: Spark executors.
+    Executor,
+    /// `hive_driver`, `HiveDriver`, `HIVE_DRIVER`: the Hive driver.
+    HiveDriver,
+    /// `tez_task`, `TezTask`, `TEZ_TASK`: Tez tasks.
+    TezTask,
+}
+
+/// Every spelling of a worker type key the language accepts.
+pub const WORKER_KEY_SPELLINGS: [(&str, WorkerKey); 12] = [
+    ("driver", WorkerKey::Driver),
+    ("Driver", WorkerKey::Driver),
+    ("DRIVER", WorkerKey::Driver),
+    ("executor", WorkerKey::Executor),
+    ("Executor", WorkerKey::Executor),
+    ("EXECUTOR", WorkerKey::Executor),
+    ("hive_driver", WorkerKey::HiveDriver),
+    ("HiveDriver", WorkerKey::HiveDriver),
+    ("HIVE_DRIVER", WorkerKey::HiveDriver),
+    ("tez_task", WorkerKey::TezTask),
+    ("TezTask", WorkerKey::TezTask),
+    ("TEZ_TASK", WorkerKey::TezTask),
+];
+
+impl WorkerKey {
+    /// The key of `text`, when it is one of [`WORKER_KEY_SPELLINGS`].
+    pub fn parse(text: &str) -> Option<WorkerKey> {
+        WORKER_KEY_SPELLINGS
+            .iter()
+            .find(|(spelling, _)| *spelling == text)
+            .map(|(_, key)| *key)
+    }
+
+    /// The worker type the key means on an application of `engine`, or
+    /// `None` when that engine has no such worker.
+    pub fn worker_type(self, engine: Engine) -> Option<WorkerType> {
+        match (engine, self) {
+            (Engine::Spark, WorkerKey::Driver) => Some(WorkerType::Driver),
+            (Engine::Spark, WorkerKey::Executor) => Some(WorkerType::Executor),
+            (Engine::Hive, WorkerKey::Driver | WorkerKey::HiveDriver) => Some(WorkerType::HiveDriver),
+            (Engine::Hive, WorkerKey::TezTask) => Some(WorkerType::TezTask),
+            _ => None,
+        }
+    }
+}
+
+/// One entry of a [`RawWorkerTypes`] table.
+pub struct WorkerEntry<'r, T> {
+    /// The key as written (`HiveDriver`).
+    pub key: &'r Sp<String>,
+    /// The worker type it means on this application's engine; `None` when the
+    /// engine is unknown or has no such worker.
+    pub worker: Option<WorkerType>,
+    /// The value.
+    pub value: &'r Sp<T>,
+}
+
+/// A value per worker type, keyed by any of [`WORKER_KEY_SPELLINGS`]. Spark
+/// has `driver` and `executor`; Hive has `hive_driver` (also written
+/// `driver`) and `tez_task`.
+#[derive(Clone, Debug)]
 pub struct RawWorkerTypes<T> {
-    /// The Spark driver.
-    pub driver: Option<Sp<T>>,
-    /// Spark executors.
-    pub executor: Option<Sp<T>>,
-    /// The Hive driver.
-    pub hive_driver: Option<Sp<T>>,
-    /// Tez tasks.
-    pub tez_task: Option<Sp<T>>,
+    /// The entries in the order written.
+    pub entries: Vec<(Sp<String>, Sp<T>)>,
 }
 
 impl<T> RawWorkerTypes<T> {
-    /// The entries that are present, with their key.
-    pub fn entries(&self) -> Vec<(&'static str, &Sp<T>)> {
-        [
-            ("driver", &self.driver),
-            ("executor", &self.executor),
-            ("hive_driver", &self.hive_driver),
-            ("tez_task", &self.tez_task),
-        ]
-        .into_iter()
-        .filter_map(|(key, value)| value.as_ref().map(|value| (key, value)))
-        .collect()
+    /// Whether the table has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries with the worker type each means on an application of `engine`.
+    pub fn entries(&self, engine: Option<Engine>) -> Vec<WorkerEntry<'_, T>> {
+        self.entries
+            .iter()
+            .map(|(key, value)| WorkerEntry {
+                key,
+                worker: engine.and_then(|engine| WorkerKey::parse(key.get())?.worker_type(engine)),
+                value,
+            })
+            .collect()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for RawWorkerTypes<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for EntriesVisitor<T> {
+            type Value = RawWorkerTypes<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table of worker types")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawWorkerTypes<T>, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<Sp<String>, Sp<T>>()? {
+                    entries.push(entry);
+                }
+                Ok(RawWorkerTypes { entries })
+            }
+        }
+
+        deserializer.deserialize_map(EntriesVisitor(PhantomData))
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for RawWorkerTypes<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("WorkerTypes_{}", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let value = generator.subschema_for::<T>().to_value();
+        let properties: serde_json::Map<String, serde_json::Value> = WORKER_KEY_SPELLINGS
+            .iter()
+            .map(|(spelling, key)| {
+                let meaning = match key {
+                    WorkerKey::Driver => "The Spark driver, or the Hive driver on a Hive application.",
+                    WorkerKey::Executor => "Spark executors.",
+                    WorkerKey::HiveDriver => "The Hive driver.",
+                    WorkerKey::TezTask => "Tez tasks (Hive).",
+                };
+                let property = serde_json::json!({ "description": meaning, "allOf": [value.clone()] });
+                (spelling.to_string(), property)
+            })
+            .collect();
+        json_schema!({
+            "description": "A value per worker type: `driver` and `executor` for Spark, `hive_driver` (or `driver`) and `tez_task` for Hive. The API's spellings are accepted too: `DRIVER`, `EXECUTOR`, `TEZ_TASK`, `Driver`, `Executor`, `HiveDriver`, `TezTask`, `HIVE_DRIVER`.",
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": false
+        })
     }
 }
 

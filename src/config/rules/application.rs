@@ -1,13 +1,17 @@
-//! Application rules: name, release label (V-REL-03, known releases),
-//! architecture, auto-stop, scheduler, interactive (V-APP-03), disk
-//! encryption, Identity Center, and worker type keys per engine (V-CAP-08).
+//! Application rules: name, engine, release label (V-REL-03, known
+//! releases, the engines a release runs), architecture, auto-stop,
+//! scheduler, interactive (V-APP-03), disk encryption, Identity Center, and
+//! worker type keys per engine (V-CAP-08).
+
+use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Diagnostics, Span};
-use crate::model::release::{KNOWN_RELEASES, MINIMUM_RELEASE, NEWEST_KNOWN_RELEASE};
-use crate::model::{Engine, Feature, ReleaseLabel};
+use crate::model::release::{KNOWN_RELEASES, MINIMUM_RELEASE, NEWEST_KNOWN_EMR_RELEASE, is_model_release_label};
+use crate::model::{Engine, Feature, ReleaseLabel, WorkerType};
 
 use super::super::pipeline::{Effective, Parsed};
 use super::super::raw::{RawArchitecture, RawWorkerTypes, Sp, Toggle};
+use super::super::text::did_you_mean;
 use super::super::text::{is_application_name, is_identity_center_arn, is_kms_key_arn};
 use super::gate;
 use super::references::aws_name;
@@ -15,6 +19,7 @@ use super::references::aws_name;
 pub(super) fn check(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diagnostics) {
     let raw = &app.app.value;
     check_name(parsed, app, diagnostics);
+    check_engine(parsed, app, diagnostics);
     check_release(parsed, app, diagnostics);
     if let Some(architecture) = &raw.architecture
         && *architecture.get() == RawArchitecture::Arm64
@@ -77,9 +82,9 @@ pub(super) fn check(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diag
                 engine_label(
                     parsed,
                     app,
-                    Diagnostic::error("interactive.engine", "interactive workloads need a SPARK application")
+                    Diagnostic::warning("interactive.engine", "interactive workloads need a SPARK application")
                         .at(parsed.span(interactive))
-                        .with_help("EMR Studio notebooks, Livy and sessions run Spark; remove `interactive` or use `type = \"SPARK\"`"),
+                        .with_help("the user guide runs EMR Studio notebooks, Livy and sessions on Spark only, but documents no error for a Hive application, which may accept the setting and ignore it; remove `interactive` or use `type = \"SPARK\"`"),
                 ),
             );
         } else {
@@ -193,25 +198,68 @@ pub(crate) fn engine_label(parsed: &Parsed, app: &Effective<'_>, diagnostic: Dia
     }
 }
 
+/// `type`: `SPARK` or `HIVE` in any letter case (the structural check only
+/// knows it is a string).
+fn check_engine(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diagnostics) {
+    let Some(engine) = &app.app.value.engine else {
+        return;
+    };
+    if engine.get().engine().is_some() {
+        return;
+    }
+    let written = engine.get().0.as_str();
+    let expected = "expected `SPARK` or `HIVE`, in any letter case";
+    let help = match did_you_mean(written, ["SPARK", "HIVE"]) {
+        Some(close) => format!("did you mean `{close}`? ({expected})"),
+        None => format!("{expected}; EMR Serverless runs Spark and Hive applications"),
+    };
+    diagnostics.push(
+        Diagnostic::error(
+            "config.invalid-value",
+            format!("invalid value `{written}` for `applications.{}.type`", app.app.key),
+        )
+        .at(parsed.span(engine))
+        .with_help(help),
+    );
+}
+
 fn check_release(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diagnostics) {
     let Some(label) = &app.app.value.release_label else {
         return;
     };
     let span = parsed.span(label);
-    match ReleaseLabel::parse(label.get()) {
+    let text = label.get();
+    match ReleaseLabel::parse(text) {
+        // Outside the API model's `ReleaseLabel` (1 to 64 of `[A-Za-z0-9._/-]`):
+        // every EMR Serverless call refuses it.
+        None if !is_model_release_label(text) => diagnostics.push(
+            Diagnostic::error("release.format", format!("`{text}` is not a release label"))
+                .at(span.clone())
+                .with_help(format!(
+                    "release labels are 1 to 64 letters, digits and `. _ / -`; write `emr-X.Y.Z`, for example `{NEWEST_KNOWN_EMR_RELEASE}`"
+                )),
+        ),
+        // The model accepts it; only the forms the release list documents are
+        // known, so an unknown form is a warning.
         None => diagnostics.push(
-            Diagnostic::error("release.format", format!("`{}` is not a release label", label.get()))
-                .at(span)
-                .with_help(format!("write `emr-X.Y.Z`, for example `{NEWEST_KNOWN_RELEASE}`")),
+            Diagnostic::warning(
+                "release.format",
+                format!("`{text}` is not of a form EMR Serverless documents, so emrstack cannot check it"),
+            )
+            .at(span.clone())
+            .with_help(format!(
+                "EMR Serverless release labels look like `{NEWEST_KNOWN_EMR_RELEASE}` or `emr-spark-8.0.0`; check the label against \"Amazon EMR Serverless release versions\" in the user guide. Release checks are skipped for it"
+            )),
         ),
         Some(release) if release < MINIMUM_RELEASE => diagnostics.push(
             Diagnostic::error("release.unsupported", format!("EMR Serverless does not run {release}"))
-                .at(span)
+                .at(span.clone())
                 .with_help(format!("the oldest EMR Serverless release is {MINIMUM_RELEASE}")),
         ),
         Some(release) if !release.is_known() => {
-            let message = if release > NEWEST_KNOWN_RELEASE {
-                format!("{release} is newer than the releases emrstack knows (up to {NEWEST_KNOWN_RELEASE})")
+            let newest = release.newest_of_line();
+            let message = if release > newest {
+                format!("{release} is newer than the releases emrstack knows (up to {newest})")
             } else {
                 let nearest = KNOWN_RELEASES.iter().rfind(|known| **known < release);
                 match nearest {
@@ -221,11 +269,27 @@ fn check_release(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diagnos
                     None => format!("{release} is not a known EMR Serverless release"),
                 }
             };
-            diagnostics.push(Diagnostic::warning("release.unknown", message).at(span).with_help(
-                "check the label with `aws emr-serverless list-release-labels`; feature checks treat it by its number",
+            diagnostics.push(Diagnostic::warning("release.unknown", message).at(span.clone()).with_help(
+                "check the label against \"Amazon EMR Serverless release versions\" in the user guide; feature checks treat it by its number",
             ));
         }
         Some(_) => {}
+    }
+    if let (Some(release), Some(engine)) = (app.release, app.engine)
+        && !release.runs(engine)
+    {
+        diagnostics.push(engine_label(
+            parsed,
+            app,
+            Diagnostic::warning(
+                "release.engine",
+                format!("{release} is the AWS runtime for Apache Spark, which has no {engine}"),
+            )
+            .at(span)
+            .with_help(
+                "the release notes list Spark (with Iceberg, Delta and Hudi) for `emr-spark-*` releases and no Hive, but document no error; use an `emr-X.Y.Z` release for Hive",
+            ),
+        ));
     }
 }
 
@@ -238,32 +302,48 @@ fn check_worker_keys<T>(
     let Some(engine) = app.engine else {
         return;
     };
-    for (key, value) in workers.entries() {
-        let (valid, suggestion) = match (engine, key) {
-            (Engine::Spark, "driver" | "executor") | (Engine::Hive, "hive_driver" | "tez_task") => (true, ""),
-            (Engine::Spark, "hive_driver") => (false, "driver"),
-            (Engine::Spark, _) => (false, "executor"),
-            (Engine::Hive, "driver") => (false, "hive_driver"),
-            (Engine::Hive, _) => (false, "tez_task"),
-        };
-        if valid {
+    let mut seen: BTreeMap<WorkerType, &Sp<String>> = BTreeMap::new();
+    for entry in workers.entries(Some(engine)) {
+        let key = entry.key.get().as_str();
+        let Some(worker) = entry.worker else {
+            let suggestion = match (engine, key.to_ascii_lowercase().as_str()) {
+                (Engine::Spark, "hive_driver" | "hivedriver") => "driver",
+                (Engine::Spark, _) => "executor",
+                (Engine::Hive, _) => "tez_task",
+            };
+            let keys = match engine {
+                Engine::Spark => "`driver` and `executor`",
+                Engine::Hive => "`hive_driver` (or `driver`) and `tez_task`",
+            };
+            diagnostics.push(engine_label(
+                parsed,
+                app,
+                Diagnostic::error(
+                    "application.worker-type",
+                    format!("`{key}` is not a worker type of {engine} applications"),
+                )
+                .at(parsed.span(entry.value))
+                .with_help(format!(
+                    "{engine} applications have {keys}; did you mean `{suggestion}`?"
+                )),
+            ));
             continue;
-        }
-        let keys = match engine {
-            Engine::Spark => "`driver` and `executor`",
-            Engine::Hive => "`hive_driver` and `tez_task`",
         };
-        diagnostics.push(engine_label(
-            parsed,
-            app,
-            Diagnostic::error(
-                "application.worker-type",
-                format!("`{key}` is not a worker type of {engine} applications"),
-            )
-            .at(parsed.span(value))
-            .with_help(format!(
-                "{engine} applications have {keys}; did you mean `{suggestion}`?"
-            )),
-        ));
+        match seen.get(&worker) {
+            Some(first) => diagnostics.push(
+                Diagnostic::error(
+                    "application.worker-type",
+                    format!("`{key}` and `{}` name the same worker type", first.get()),
+                )
+                .at(parsed.span(entry.key))
+                .with_label(parsed.span(first), "first named here")
+                .with_help(format!(
+                    "keep one entry for the `{worker}` workers; every spelling of a worker type means the same workers"
+                )),
+            ),
+            None => {
+                seen.insert(worker, entry.key);
+            }
+        }
     }
 }

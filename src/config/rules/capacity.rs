@@ -4,10 +4,10 @@
 //! account vCPU quota (V-Q-01).
 
 use crate::diag::{Diagnostic, Diagnostics, Span};
-use crate::model::{Engine, Feature};
+use crate::model::{DiskType, Engine, Feature, WorkerType};
 
 use super::super::pipeline::{Effective, Parsed};
-use super::super::raw::{RawDiskType, RawInitialCapacity, Size, Sp};
+use super::super::raw::{RawInitialCapacity, Size, Sp};
 use super::super::resolve::{self, Property};
 use super::super::text::{Unit, parse_size, parse_spark_memory_mib};
 use super::gate;
@@ -29,8 +29,8 @@ pub(crate) const WORKER_SIZES: [(u64, u64, u64, u64); 5] = [
 
 /// A pre-initialized worker type whose values could be read.
 pub(crate) struct Worker<'r> {
-    /// `driver`, `executor`, `hive_driver` or `tez_task`.
-    pub key: &'static str,
+    /// The worker type, when the key names one of the application's engine.
+    pub worker: Option<WorkerType>,
     /// The table as written.
     pub raw: &'r Sp<RawInitialCapacity>,
     /// Workers, when valid.
@@ -69,7 +69,8 @@ pub(crate) fn workers<'r>(parsed: &Parsed, app: &'r Effective<'_>, diagnostics: 
         return Vec::new();
     };
     let mut out = Vec::new();
-    for (key, raw) in capacity.get().entries() {
+    for entry in capacity.get().entries(app.engine) {
+        let raw = entry.value;
         let value = raw.get();
         let count = value.worker_count.as_ref().and_then(|raw_count| {
             let count = *raw_count.get();
@@ -128,10 +129,12 @@ pub(crate) fn workers<'r>(parsed: &Parsed, app: &'r Effective<'_>, diagnostics: 
                 );
             }
         }
+        // The structural check reports a disk type outside the API model's
+        // spellings, so an unreadable one is treated as the default here.
         let shuffle = value
             .disk_type
             .as_ref()
-            .is_some_and(|t| *t.get() == RawDiskType::ShuffleOptimized);
+            .is_some_and(|t| t.get().disk_type() == Some(DiskType::ShuffleOptimized));
         if let Some(disk_type) = &value.disk_type
             && shuffle
         {
@@ -168,7 +171,7 @@ pub(crate) fn workers<'r>(parsed: &Parsed, app: &'r Effective<'_>, diagnostics: 
             None => Some(DEFAULT_DISK_GB),
         };
         out.push(Worker {
-            key,
+            worker: entry.worker,
             raw,
             count,
             cpu,
@@ -226,7 +229,7 @@ pub(super) fn check(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diag
                 let Some((limit, at)) = limit else { continue };
                 if needed > limit {
                     diagnostics.push(
-                        Diagnostic::error(
+                        Diagnostic::warning(
                             "capacity.exceeds-maximum",
                             format!(
                                 "pre-initialized workers need {needed} {unit}{of} in total, more than `maximum_capacity.{dimension}` ({limit} {unit})"
@@ -237,7 +240,7 @@ pub(super) fn check(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diag
                             parsed.span(raw.initial_capacity.as_ref().expect("invariant: workers come from initial_capacity")),
                             "pre-initialized here",
                         )
-                        .with_help(format!("raise `maximum_capacity.{dimension}` to at least {needed} {unit}, or pre-initialize fewer workers")),
+                        .with_help(format!("raise `maximum_capacity.{dimension}` to at least {needed} {unit}, or pre-initialize fewer workers: no worker is created beyond the maximum, so the application may never reach STARTED (EMR Serverless documents no error for this at creation)")),
                     );
                 }
             }
@@ -253,9 +256,9 @@ pub(super) fn check(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diag
 /// V-CAP-06 and V-CAP-07: a Spark driver or executor container must fit the
 /// pre-initialized worker of its type, or jobs never use those workers.
 fn spark_container(parsed: &Parsed, app: &Effective<'_>, worker: &Worker<'_>, diagnostics: &mut Diagnostics) {
-    let role = match worker.key {
-        "driver" => "driver",
-        "executor" => "executor",
+    let role = match worker.worker {
+        Some(WorkerType::Driver) => "driver",
+        Some(WorkerType::Executor) => "executor",
         _ => return,
     };
     let (Some(cpu), Some(memory_gb)) = (worker.cpu, worker.memory) else {
@@ -294,7 +297,7 @@ fn spark_container(parsed: &Parsed, app: &Effective<'_>, worker: &Worker<'_>, di
         } else {
             format!("lower `spark.{role}.memory` to at most {most}m")
         };
-        let mut diagnostic = Diagnostic::error(
+        let mut diagnostic = Diagnostic::warning(
                 "capacity.spark-memory",
                 format!(
                     "`spark.{role}.memory` = {} plus {:.0} MiB overhead needs {:.0} MiB, more than a {memory_gb} GB `{role}` worker ({:.0} MiB)",
@@ -302,7 +305,7 @@ fn spark_container(parsed: &Parsed, app: &Effective<'_>, worker: &Worker<'_>, di
                 ),
             )
             .at(memory.value_span.clone())
-            .with_help(format!("{suggestion}, or give `{role}` workers more memory; a container that does not fit never uses the pre-initialized workers"));
+            .with_help(format!("{suggestion}, or give `{role}` workers more memory; a container that does not fit never uses the pre-initialized workers (runtime properties are free-form to the API, so EMR Serverless accepts the application)"));
         if let Some(worker_memory) = &worker.raw.get().memory {
             diagnostic = diagnostic.with_label(parsed.span(worker_memory), "worker memory set here");
         }

@@ -31,7 +31,7 @@ pub(super) fn check(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diag
         gate(parsed, app, Feature::CustomImages, whole.clone(), diagnostics);
     }
     if let Some(specifications) = &raw.worker_type_specifications
-        && !specifications.get().entries().is_empty()
+        && !specifications.get().is_empty()
     {
         if let Some(whole) = &whole {
             diagnostics.push(
@@ -53,7 +53,9 @@ pub(super) fn check(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diag
             parsed.span(specifications),
             diagnostics,
         );
-        for (key, spec) in specifications.get().entries() {
+        for entry in specifications.get().entries(app.engine) {
+            let key = entry.key.get();
+            let spec = entry.value;
             match (&spec.image, &spec.image_uri) {
                 (Some(image), Some(uri)) => diagnostics.push(
                     Diagnostic::error("image.conflict", format!("`{key}` sets both `image` and `image_uri`"))
@@ -80,7 +82,8 @@ pub(super) fn check(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diag
         check_uri(parsed, uri, diagnostics);
     }
     if let Some(specifications) = &raw.worker_type_specifications {
-        for (_, spec) in specifications.get().entries() {
+        for entry in specifications.get().entries(app.engine) {
+            let spec = entry.value;
             if let Some(image) = &spec.image {
                 check_image(parsed, app, image, diagnostics);
             }

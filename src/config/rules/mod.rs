@@ -42,8 +42,15 @@ pub(crate) fn check(parsed: &Parsed, diagnostics: &mut Diagnostics) {
 }
 
 /// Reports `feature` used at `span` when the application's release is older
-/// than the feature. Returns whether the feature is available (or the
-/// release unknown, which is reported elsewhere).
+/// than the release that introduced it. Returns whether the feature is
+/// available (or the release unknown, which is reported elsewhere).
+///
+/// This is a warning, never an error: every gate rests on a "supported from
+/// release X" statement (release notes, the user guide, the API reference),
+/// and none on a documented refusal. terraform-provider-aws creates ARM64
+/// applications on emr-6.6.0 although the release notes introduce Graviton
+/// with emr-6.9.0, and features set through runtime properties are free-form
+/// to the API, so EMR Serverless accepts them on any release.
 pub(crate) fn gate(
     parsed: &Parsed,
     app: &Effective<'_>,
@@ -58,19 +65,51 @@ pub(crate) fn gate(
         return true;
     }
     let minimum: ReleaseLabel = feature.minimum_release();
-    let mut diagnostic = Diagnostic::error(
+    let mut diagnostic = Diagnostic::warning(
         "release.feature",
-        format!("{release} does not support {feature} (needs {minimum} or later)"),
+        format!("{release} is older than {minimum}, the release that introduced {feature}"),
     )
     .at(span)
     .with_help(format!(
-        "set `release_label` to {minimum} or later, or remove this setting"
+        "{}; set `release_label` to {minimum} or later to be sure it takes effect",
+        gate_reason(feature)
     ));
     if let Some(label) = &app.app.value.release_label {
         diagnostic = diagnostic.with_label(parsed.span(label), "release set here");
     }
     diagnostics.push(diagnostic);
     false
+}
+
+/// Why a release gate is a warning: what the gate rests on, and that no
+/// refusal by the service is documented.
+fn gate_reason(feature: Feature) -> &'static str {
+    match feature {
+        Feature::Arm64 => {
+            "the release notes introduce Graviton with emr-6.9.0, but the user guide's own example uses emr-6.8.0 and terraform-provider-aws creates ARM64 applications on emr-6.6.0, so EMR Serverless may accept it"
+        }
+        Feature::Scheduler => {
+            "the API reference says the scheduler is \"supported with release labels emr-7.0.0 and above\" but documents no error for older ones"
+        }
+        Feature::CustomImages
+        | Feature::WorkerTypeImages
+        | Feature::InteractiveStudio
+        | Feature::InteractiveLivy
+        | Feature::InteractiveSessions
+        | Feature::ShuffleOptimizedDisks
+        | Feature::Prometheus
+        | Feature::IdentityCenter => {
+            "the release notes introduce it with that release; EMR Serverless documents no error for older releases, so it may accept the setting and ignore it"
+        }
+        Feature::Log4j2Classifications
+        | Feature::TezVertexCleanupHeight
+        | Feature::LakeFormation
+        | Feature::InterWorkerTls
+        | Feature::Java17
+        | Feature::S3AccessGrants => {
+            "runtime configuration is free-form to the API, so EMR Serverless accepts the application, but older releases ignore the setting or fail jobs"
+        }
+    }
 }
 
 pub(crate) use monitoring::log_type_lists as monitoring_log_types;

@@ -2,11 +2,13 @@
 //! stream prefix, log types per worker type and engine (V-MON-02), the
 //! Prometheus URL and engine (V-MON-03), and an application that keeps no logs.
 
+use std::collections::BTreeMap;
+
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Engine, Feature};
 
 use super::super::pipeline::{Effective, Parsed};
-use super::super::raw::{RawLogTypes, RawMonitoring, SpList, Toggle};
+use super::super::raw::{RawLogTypes, RawMonitoring, Sp, SpList, Toggle};
 use super::super::text::{
     is_kms_key_arn, is_log_group_name, is_log_stream_prefix, is_prometheus_url, is_s3_uri, one_of,
 };
@@ -21,17 +23,18 @@ pub(crate) const LOG_TYPES: [(&str, Engine, &[&str]); 4] = [
     ("tez_task", Engine::Hive, &["stdout", "stderr", "system_logs"]),
 ];
 
-/// The lists of a `log_types` table, with their key.
-pub(crate) fn log_type_lists(types: &RawLogTypes) -> Vec<(&'static str, &SpList)> {
-    [
-        ("spark_driver", &types.spark_driver),
-        ("spark_executor", &types.spark_executor),
-        ("hive_driver", &types.hive_driver),
-        ("tez_task", &types.tez_task),
-    ]
-    .into_iter()
-    .filter_map(|(key, list)| list.as_ref().map(|list| (key, list)))
-    .collect()
+/// Every log type the API reference lists (`CloudWatchLoggingConfiguration.logTypes`:
+/// "Array Members Valid Values").
+const ALL_LOG_TYPES: [&str; 5] = ["stdout", "stderr", "hive_log", "tez_am", "system_logs"];
+
+/// The lists of a `log_types` table, with their canonical key
+/// (`spark_driver` for `SPARK_DRIVER` too) and the key as written.
+pub(crate) fn log_type_lists(types: &RawLogTypes) -> Vec<(&'static str, &Sp<String>, &SpList)> {
+    types
+        .entries
+        .iter()
+        .filter_map(|(written, list)| RawLogTypes::canonical_key(written.get()).map(|key| (key, written, list)))
+        .collect()
 }
 
 /// Checks every `monitoring` table as written.
@@ -51,10 +54,10 @@ fn check_table(parsed: &Parsed, monitoring: &RawMonitoring, diagnostics: &mut Di
         && !is_s3_uri(uri.get())
     {
         diagnostics.push(
-            Diagnostic::error("monitoring.s3-uri", format!("`{}` is not an S3 URI", uri.get()))
+            Diagnostic::warning("monitoring.s3-uri", format!("`{}` is not an S3 URI", uri.get()))
                 .at(parsed.span(uri))
                 .with_help(
-                    "write `s3://<bucket>/<prefix>/`; the bucket must be in the application's account and region",
+                    "write `s3://<bucket>/<prefix>/`; the bucket must be in the application's account and region. The API model takes any string here, so EMR Serverless may accept the application, but jobs cannot write their logs",
                 ),
         );
     }
@@ -93,7 +96,21 @@ fn check_table(parsed: &Parsed, monitoring: &RawMonitoring, diagnostics: &mut Di
             );
         }
         if let Some(types) = &table.log_types {
-            for (key, list) in log_type_lists(types.get()) {
+            let mut seen: BTreeMap<&str, &Sp<String>> = BTreeMap::new();
+            for (key, written, list) in log_type_lists(types.get()) {
+                if let Some(first) = seen.get(key) {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "monitoring.log-types",
+                            format!("`{}` and `{}` name the same worker type", written.get(), first.get()),
+                        )
+                        .at(parsed.span(written))
+                        .with_label(parsed.span(first), "first named here")
+                        .with_help("keep one list per worker type"),
+                    );
+                } else {
+                    seen.insert(key, written);
+                }
                 let allowed = LOG_TYPES
                     .iter()
                     .find(|(k, ..)| *k == key)
@@ -107,16 +124,30 @@ fn check_table(parsed: &Parsed, monitoring: &RawMonitoring, diagnostics: &mut Di
                     );
                 }
                 for item in list.iter() {
-                    if !allowed.contains(&item.get().to_ascii_lowercase().as_str()) {
-                        diagnostics.push(
-                            Diagnostic::error(
-                                "monitoring.log-type",
-                                format!("`{}` is not a log type of `{key}`", item.get()),
-                            )
-                            .at(parsed.span(item))
-                            .with_help(format!("expected {}", one_of(allowed))),
-                        );
+                    let value = item.get().to_ascii_lowercase();
+                    if allowed.contains(&value.as_str()) {
+                        continue;
                     }
+                    // A value the API reference lists, but for another worker
+                    // type, rests on the user guide's table only: a warning.
+                    let diagnostic = if ALL_LOG_TYPES.contains(&value.as_str()) {
+                        Diagnostic::warning(
+                            "monitoring.log-type",
+                            format!("`{}` is not a log type of `{key}`", item.get()),
+                        )
+                        .with_help(format!(
+                            "expected {}; the user guide lists no `{}` logs for this worker type, though the API takes the value",
+                            one_of(allowed),
+                            item.get()
+                        ))
+                    } else {
+                        Diagnostic::error(
+                            "monitoring.log-type",
+                            format!("`{}` is not a log type of `{key}`", item.get()),
+                        )
+                        .with_help(format!("expected {}", one_of(allowed)))
+                    };
+                    diagnostics.push(diagnostic.at(parsed.span(item)));
                 }
             }
         }
@@ -150,7 +181,7 @@ pub(super) fn check_application(parsed: &Parsed, app: &Effective<'_>, diagnostic
             diagnostics.push(engine_label(
                 parsed,
                 app,
-                Diagnostic::error(
+                Diagnostic::warning(
                     "monitoring.prometheus-engine",
                     format!(
                         "Prometheus monitoring needs a SPARK application, but `{}` is HIVE",
@@ -158,7 +189,7 @@ pub(super) fn check_application(parsed: &Parsed, app: &Effective<'_>, diagnostic
                     ),
                 )
                 .at(parsed.span(url))
-                .with_help("remove `prometheus_remote_write_url` from this application's monitoring"),
+                .with_help("the user guide documents Prometheus metrics for Spark only, but no error for a Hive application, which may accept the setting and send nothing; remove `prometheus_remote_write_url` from this application's monitoring"),
             ));
         } else {
             gate(parsed, app, Feature::Prometheus, parsed.span(url), diagnostics);
@@ -169,7 +200,7 @@ pub(super) fn check_application(parsed: &Parsed, app: &Effective<'_>, diagnostic
         && let Toggle::Table(table) = cloudwatch.get()
         && let Some(types) = &table.log_types
     {
-        for (key, list) in log_type_lists(types.get()) {
+        for (key, _, list) in log_type_lists(types.get()) {
             let engine = LOG_TYPES.iter().find(|(k, ..)| *k == key).map(|(_, e, _)| *e);
             if engine.is_some_and(|engine| engine != app_engine) {
                 let keys = match app_engine {
@@ -177,7 +208,7 @@ pub(super) fn check_application(parsed: &Parsed, app: &Effective<'_>, diagnostic
                     Engine::Hive => "`hive_driver` and `tez_task`",
                 };
                 diagnostics.push(
-                    Diagnostic::error(
+                    Diagnostic::warning(
                         "monitoring.log-type-worker",
                         format!(
                             "`{key}` logs do not exist on {app_engine} applications such as `{}`",
@@ -185,7 +216,7 @@ pub(super) fn check_application(parsed: &Parsed, app: &Effective<'_>, diagnostic
                         ),
                     )
                     .at(parsed.span(list))
-                    .with_help(format!("{app_engine} applications log {keys}")),
+                    .with_help(format!("{app_engine} applications log {keys}; the API reference lists all four keys without saying which engine refuses which, so EMR Serverless may accept these and send nothing")),
                 );
             }
         }

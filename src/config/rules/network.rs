@@ -1,6 +1,7 @@
-//! Network rules: subnet and security group ID formats, counts (the API
-//! allows 16 subnets and 5 security groups), duplicates, and a single
-//! subnet (one availability zone, V-NET-06).
+//! Network rules: subnet and security group ID formats (EC2 refuses a
+//! malformed ID), counts (the API model allows at most 16 subnets and 5
+//! security groups), empty lists and duplicates (the model allows both, so
+//! they are warnings), and a single subnet (one availability zone, V-NET-06).
 
 use std::collections::BTreeMap;
 
@@ -90,21 +91,31 @@ impl List {
 }
 
 fn check_list(parsed: &Parsed, list: &SpList, kind: List, diagnostics: &mut Diagnostics) {
-    if list.is_empty() || list.len() > kind.max() {
-        let message = if list.is_empty() {
-            format!("`{}` is empty", kind.key())
-        } else {
-            format!(
-                "`{}` has {} entries; at most {} are allowed",
-                kind.key(),
-                list.len(),
-                kind.max()
-            )
-        };
+    if list.len() > kind.max() {
         diagnostics.push(
-            Diagnostic::error(kind.count_code(), message)
+            Diagnostic::error(
+                kind.count_code(),
+                format!(
+                    "`{}` has {} entries; at most {} are allowed",
+                    kind.key(),
+                    list.len(),
+                    kind.max()
+                ),
+            )
+            .at(parsed.span(list))
+            .with_help(format!("list 1 to {} {}s", kind.max(), kind.noun())),
+        );
+    } else if list.is_empty() {
+        // The API model's lists have a minimum of 0 (an empty network
+        // configuration means no VPC access), so this is only a warning.
+        diagnostics.push(
+            Diagnostic::warning(kind.count_code(), format!("`{}` is empty", kind.key()))
                 .at(parsed.span(list))
-                .with_help(format!("list 1 to {} {}s", kind.max(), kind.noun())),
+                .with_help(format!(
+                    "list 1 to {} {}s; an application needs subnets and security groups to reach a VPC, so remove `network` from the applications that should have none",
+                    kind.max(),
+                    kind.noun()
+                )),
         );
     }
     let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
@@ -119,10 +130,10 @@ fn check_list(parsed: &Parsed, list: &SpList, kind: List, diagnostics: &mut Diag
         }
         if let Some(first) = seen.get(id.get().as_str()) {
             diagnostics.push(
-                Diagnostic::error("network.duplicate-id", format!("`{}` is listed twice", id.get()))
+                Diagnostic::warning("network.duplicate-id", format!("`{}` is listed twice", id.get()))
                     .at(span)
                     .with_label(first.clone(), "first listed here")
-                    .with_help("remove the duplicate"),
+                    .with_help("remove the duplicate; emrstack sends each ID once"),
             );
         } else {
             seen.insert(id.get(), span);

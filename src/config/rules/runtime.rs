@@ -208,10 +208,10 @@ fn check_classification(classification: &Classification, diagnostics: &mut Diagn
         for key in FORBIDDEN_LOG4J2_KEYS {
             if let Some(property) = classification.properties.get(key) {
                 diagnostics.push(
-                    Diagnostic::error("classification.log4j2-key", format!("`{name}` cannot set `{key}`"))
+                    Diagnostic::warning("classification.log4j2-key", format!("`{name}` cannot set `{key}`"))
                         .at(property.key_span.clone())
                         .with_help(
-                            "EMR Serverless owns the console appender; configure other appenders and loggers instead",
+                            "the user guide says EMR Serverless owns the console appender and this key cannot be configured; properties are free-form to the API, so the application is accepted and the key has no effect. Configure other appenders and loggers instead",
                         ),
                 );
             }
@@ -408,7 +408,7 @@ fn java_home(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diagnostics
             ("aarch64", "x86_64")
         };
         if value.contains(wrong) {
-            let mut diagnostic = Diagnostic::error(
+            let mut diagnostic = Diagnostic::warning(
                 "application.java-home",
                 format!(
                     "`{key}` points to an {wrong} JVM, but the application runs on {}",
@@ -417,7 +417,7 @@ fn java_home(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diagnostics
             )
             .at(property.value_span.clone())
             .with_help(format!(
-                "use the {right} path, for example `/usr/lib/jvm/java-17-amazon-corretto.{right}/`"
+                "use the {right} path, for example `/usr/lib/jvm/java-17-amazon-corretto.{right}/`; properties are free-form to the API, so EMR Serverless accepts the application, but its jobs cannot start that JVM"
             ));
             if let Some(architecture) = &app.app.value.architecture {
                 diagnostic = diagnostic.with_label(parsed.span(architecture), "architecture set here");
@@ -448,13 +448,13 @@ fn lake_formation(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diagno
         .or_else(|| raw.worker_type_specifications.as_ref().map(|w| parsed.span(w)));
     if let Some(image) = image {
         diagnostics.push(
-            Diagnostic::error(
+            Diagnostic::warning(
                 "lake-formation.custom-image",
                 "Lake Formation applications cannot use custom images",
             )
             .at(image)
             .with_label(property.value_span.clone(), "Lake Formation enabled here")
-            .with_help("remove the custom image, or turn off `spark.emr-serverless.lakeformation.enabled`"),
+            .with_help("the user guide says Lake Formation does not support custom images; the property is free-form to the API, so EMR Serverless accepts the application, but fine-grained access control does not work with the image. Remove the custom image, or turn off `spark.emr-serverless.lakeformation.enabled`"),
         );
     }
 }
