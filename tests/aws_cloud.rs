@@ -496,10 +496,7 @@ async fn persistent_throttling_surfaces_as_throttled() {
     let cloud = connect(emulator, &account).await;
     let rule =
         emulator.add_fault(json!({"service": "iam", "operation": "ListRoles", "account": account, "kind": "throttle"}));
-    let err = cloud
-        .list_emr_serverless_roles()
-        .await
-        .expect_err("every attempt is throttled");
+    let err = cloud.list_roles().await.expect_err("every attempt is throttled");
     emulator.remove_fault(&rule);
     assert_eq!(err.kind, ErrorKind::Throttled, "{err}");
     assert_eq!(
@@ -531,7 +528,7 @@ async fn dropped_connections_and_server_errors_are_retried_for_every_service() {
         }));
         let result = match service {
             "emr-serverless" => cloud.list_applications().await.map(|_| ()),
-            "iam" => cloud.list_emr_serverless_roles().await.map(|_| ()),
+            "iam" => cloud.list_roles().await.map(|_| ()),
             // A missing repository: the call gets through, and the answer is NotFound.
             "ecr" => match cloud.get_repository("none").await {
                 Err(err) if err.kind == ErrorKind::NotFound => Ok(()),
@@ -909,7 +906,7 @@ async fn get_role_reads_many_inline_policies() {
 }
 
 #[tokio::test]
-async fn list_emr_serverless_roles_filters_by_trust_principal() {
+async fn list_roles_says_which_roles_trust_emr_serverless() {
     let emulator = shared_emulator();
     let account = Emulator::new_account();
     let cloud = connect(emulator, &account).await;
@@ -928,10 +925,11 @@ async fn list_emr_serverless_roles_filters_by_trust_principal() {
         cloud.create_role(spec).await.expect("create");
     }
     let mut names: Vec<String> = cloud
-        .list_emr_serverless_roles()
+        .list_roles()
         .await
         .expect("list")
         .into_iter()
+        .filter(|summary| summary.trusts_emr_serverless)
         .map(|summary| {
             assert_eq!(summary.path, "/jobs/");
             summary.name

@@ -410,12 +410,13 @@ async fn resources_created_out_of_band_to_match_the_file_have_no_differences() {
     let (id, arn) = (created.application_id, created.arn);
     emulator.release(&account, &id);
 
-    // The role: the trust policy emrstack writes, the inline policy, the tags.
+    // The role: the trust policy emrstack writes (its `Sid` is the stack's
+    // marker), the inline policy, the tags.
     let iam = iam(emulator, &account).await;
     let trust = json!({
         "Version": "2012-10-17",
         "Statement": [{
-            "Sid": "EMRServerlessTrustPolicy",
+            "Sid": emrstack::model::repository::statement_sid("handmade"),
             "Effect": "Allow",
             "Principal": {"Service": "emr-serverless.amazonaws.com"},
             "Action": "sts:AssumeRole",
@@ -1144,7 +1145,9 @@ fn generated_stack(applications: usize, roles: usize, policies: usize) -> String
 }
 
 /// The documented number of calls of one plan (docs/observe.md) for a stack
-/// whose resources all exist: `a` applications in the region, `m` roles with
+/// whose resources all exist: `a` applications of the stack (found by tag,
+/// at most 100: one page), at most 50 of anyone else's in the region (two
+/// ListApplications pages in all at most), `m` roles with
 /// `k` inline policies each and no managed-policy pages beyond the first,
 /// one declared repository whose images use one tag, one network with
 /// subnets and security groups, no application to stop.
@@ -1152,6 +1155,7 @@ fn documented_calls(a: u64, m: u64, k: u64) -> BTreeMap<&'static str, u64> {
     BTreeMap::from([
         ("sts:GetCallerIdentity", 1),
         ("emr-serverless:ListApplications", a.div_ceil(50).max(1)),
+        ("tagging:GetResources", 1),
         ("emr-serverless:GetApplication", a),
         ("iam:ListRoles", 1),
         ("iam:GetRole", m),
@@ -1219,28 +1223,61 @@ async fn a_plan_makes_the_documented_number_of_calls() {
         );
     }
 
-    // An application of another tool in the same region costs one more
-    // GetApplication: only the full application has the ownership tags.
-    let id = emr(emulator, &ws.account)
-        .await
-        .create_application()
-        .name("not-ours")
-        .r#type("HIVE")
-        .release_label("emr-7.2.0")
-        .send()
-        .await
-        .expect("create_application")
-        .application_id;
-    emulator.release(&ws.account, &id);
+    // Applications and EMR Serverless roles of someone else in the same
+    // region cost nothing but their entries in the listings: they are never
+    // read in full (issue 14). Nine applications keep the listing at two
+    // pages of 50.
+    let emr = emr(emulator, &ws.account).await;
+    let iam = iam(emulator, &ws.account).await;
+    for index in 0..9 {
+        let id = emr
+            .create_application()
+            .name(format!("not-ours-{index}"))
+            .r#type("HIVE")
+            .release_label("emr-7.2.0")
+            .tags("team", "other")
+            .send()
+            .await
+            .expect("create_application")
+            .application_id;
+        emulator.release(&ws.account, &id);
+        iam.create_role()
+            .role_name(format!("not-ours-{index}"))
+            .assume_role_policy_document(FOREIGN_TRUST)
+            .send()
+            .await
+            .expect("create_role");
+    }
     let before = served(&ws);
     ws.run(&with(&args, &["plan", "--detailed-exitcode"])).ok();
     let calls = delta(&before, &served(&ws));
-    let expected: BTreeMap<String, u64> = documented_calls(n + 1, m, k)
-        .into_iter()
-        .map(|(key, count)| (key.to_string(), count))
-        .collect();
-    assert_eq!(calls, expected, "A counts every application in the region");
+    assert_eq!(calls, expected, "the same calls with others' resources in the account");
+
+    // `-vv` shows the strategy and the calls per operation.
+    let run = ws.run(&with(&args, &["plan", "-vv"])).ok();
+    assert!(
+        run.stderr
+            .contains("discovery: applications: by tag (tag:GetResources): 60 tagged with the stack, 60 listed with a declared name; read 60 of 69 listed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("discovery: roles: by trust-policy marker: 6 marked"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("aws calls: 100 in all: ") && run.stderr.contains("emr-serverless:GetApplication 60"),
+        "{}",
+        run.stderr
+    );
 }
+
+/// The trust policy AWS's guide gives job runtime roles: someone else's
+/// EMR Serverless role, with no emrstack marker and no emrstack tags.
+const FOREIGN_TRUST: &str = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "EMRServerlessTrustPolicy",
+  "Effect": "Allow", "Principal": {"Service": "emr-serverless.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#;
 
 // ---- output -----------------------------------------------------------------
 

@@ -329,7 +329,7 @@ fn role_slots<'a>(resolved: &Resolved<'a>, diagnostics: &mut Diagnostics) -> BTr
             description: declaration.description.clone(),
             max_session_duration: declaration.max_session_duration,
             permissions_boundary: declaration.permissions_boundary.clone(),
-            trust_policy: crate::model::role::trust_policy(&actual.account_id, &arns),
+            trust_policy: crate::model::role::trust_policy(stack, &actual.account_id, &arns),
             inline_policies,
             managed_policy_arns: declaration.managed_policy_arns.clone(),
             tags: role_tags,

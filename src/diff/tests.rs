@@ -1493,7 +1493,7 @@ fn role_trust_policy_is_generated_from_trust_applications() {
     };
     let etl = application_arn("etl-1");
     let expected_scoped = json!({"Version": "2012-10-17", "Statement": [{
-        "Sid": "EMRServerlessTrustPolicy",
+        "Sid": crate::model::repository::statement_sid(STACK),
         "Effect": "Allow",
         "Principal": {"Service": "emr-serverless.amazonaws.com"},
         "Action": "sts:AssumeRole",
@@ -2515,6 +2515,22 @@ fn role_create_lists_its_fields_and_converges() {
     assert_eq!(find(&plan(&desired, &actual), "role.etl").action, Action::NoOp);
 }
 
+/// A role written before trust policies carried the stack marker plans an
+/// update of its trust policy, which writes the marker: later plans then find
+/// the role from `ListRoles` alone (docs/observe.md, "Roles").
+#[test]
+fn a_role_without_the_stack_marker_gets_it_with_an_update() {
+    let mut desired = stack();
+    desired.roles.insert("etl".to_string(), role("etl-role"));
+    let mut actual = deploy(&desired, &account());
+    let observed = observed_role(&mut actual, "etl-role");
+    observed.spec.trust_policy["Statement"][0]["Sid"] = json!(crate::model::role::LEGACY_TRUST_SID);
+    let change = find(&plan(&desired, &actual), "role.etl").clone();
+    assert_eq!(change.action, Action::Update);
+    let paths: Vec<&str> = change.fields.iter().map(|field| field.path.as_str()).collect();
+    assert_eq!(paths, ["trust_policy.Statement"]);
+}
+
 #[test]
 fn equivalent_policies_as_aws_returns_them_are_not_changes() {
     let mut desired = stack();
@@ -2529,7 +2545,7 @@ fn equivalent_policies_as_aws_returns_them_are_not_changes() {
         "Action": ["sts:AssumeRole"],
         "Principal": {"Service": ["emr-serverless.amazonaws.com"]},
         "Effect": "Allow",
-        "Sid": "EMRServerlessTrustPolicy"
+        "Sid": crate::model::repository::statement_sid(STACK)
     }], "Version": "2012-10-17"});
     observed.spec.inline_policies.insert(
         "read".to_string(),

@@ -109,8 +109,25 @@ pub struct RoleSummary {
     pub name: String,
     pub arn: String,
     pub path: String,
-    /// The decoded trust policy.
+    /// The decoded trust policy; `null` when missing or not decodable.
     pub trust_policy: Value,
+    /// Whether the trust policy lets EMR Serverless assume the role (every
+    /// job runtime role's does).
+    pub trusts_emr_serverless: bool,
+}
+
+/// An application the Resource Groups Tagging API lists with a tag. The
+/// index behind it is eventually consistent, so this is a candidate only:
+/// the application may have been deleted since (observe confirms each one
+/// with `GetApplication`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaggedApplication {
+    /// The application ID, the last segment of its ARN.
+    pub id: String,
+    pub arn: String,
+    /// The tags as the index holds them.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// An ECR repository and its policy.
