@@ -1317,3 +1317,254 @@ async fn output_prints_ids_arns_and_uris() {
     let human = env.run(&["output"]).ok().stdout;
     assert!(human.contains(&format!("  id    = {id}")), "{human}");
 }
+
+// ---- shared accounts: a plan reads what the stack owns (issue 14) -----------
+
+/// Custom names everywhere: pruning cannot rely on the default
+/// `<stack>-<key>` names.
+const CUSTOM_NAMES: &str = r#"[stack]
+name = "shared"
+region = "us-east-1"
+
+[roles.runner]
+name = "team-a-runner"
+trust_applications = ["nightly"]
+
+[roles.reader]
+name = "team-a-reader"
+
+[applications.nightly]
+name = "team-a-nightly"
+type = "SPARK"
+release_label = "emr-7.2.0"
+
+[applications.adhoc]
+name = "team-a-adhoc"
+type = "SPARK"
+release_label = "emr-7.2.0"
+"#;
+
+/// `count` applications and EMR Serverless roles of other teams, one
+/// application tagged by another stack, and one job run tagged with this
+/// stack's name (job runs are taggable; they must not pass for
+/// applications). Returns the application IDs.
+async fn others(ws: &Workspace<'_>, count: usize) -> Vec<String> {
+    let emr = emr(ws.emulator, &ws.account).await;
+    let iam = iam(ws.emulator, &ws.account).await;
+    let mut ids = Vec::new();
+    for index in 0..count {
+        let stack = if index == 0 { "someone-else" } else { "none" };
+        let id = emr
+            .create_application()
+            .name(format!("team-b-{index}"))
+            .r#type("SPARK")
+            .release_label("emr-7.2.0")
+            .tags("emrstack:stack", stack)
+            .send()
+            .await
+            .expect("create_application")
+            .application_id;
+        ws.emulator.release(&ws.account, &id);
+        iam.create_role()
+            .role_name(format!("team-b-{index}"))
+            .assume_role_policy_document(FOREIGN_TRUST)
+            .send()
+            .await
+            .expect("create_role");
+        ids.push(id);
+    }
+    ws.emulator.control_ok(
+        "POST",
+        "/_emulator/jobs",
+        Some(&json!({"account": ws.account, "applicationId": ids[0], "force": true,
+                     "tags": {"emrstack:stack": "shared"}, "script": [["RUNNING"]]})),
+    );
+    ids
+}
+
+/// The served calls of `ws`'s account by `service:Operation`.
+fn served_calls(ws: &Workspace<'_>) -> BTreeMap<String, u64> {
+    serde_json::from_value(ws.emulator.call_counts(Some(&ws.account))["served"].clone()).expect("served counts")
+}
+
+fn calls_since(ws: &Workspace<'_>, before: &BTreeMap<String, u64>, key: &str) -> u64 {
+    served_calls(ws).get(key).copied().unwrap_or(0) - before.get(key).copied().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn custom_named_resources_removed_from_the_stack_are_deleted_and_others_only_listed() {
+    let ws = Workspace::new(shared_emulator());
+    ws.write("emrstack.toml", CUSTOM_NAMES);
+    ws.run(&["apply", "--auto-approve"]).ok();
+    let foreign = others(&ws, 12).await;
+
+    let without = CUSTOM_NAMES
+        .replace("[roles.reader]\nname = \"team-a-reader\"\n", "")
+        .replace(
+            "[applications.adhoc]\nname = \"team-a-adhoc\"\ntype = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\n",
+            "",
+        );
+    ws.write("emrstack.toml", &without);
+    let before = served_calls(&ws);
+    let plan = json_of(&ws.run(&["plan", "--format", "json"]).ok());
+    assert_eq!(
+        actions(&plan),
+        pairs(&[("application.adhoc", "delete"), ("role.reader", "delete")])
+    );
+    for address in ["application.adhoc", "role.reader"] {
+        assert_eq!(change(&plan, address)["reason"], "removed-from-stack");
+    }
+    // Read in full: the stack's two applications and two roles, nothing of
+    // team B's (their list entries only), and one search by tag.
+    assert_eq!(calls_since(&ws, &before, "emr-serverless:GetApplication"), 2);
+    assert_eq!(calls_since(&ws, &before, "iam:GetRole"), 2);
+    assert_eq!(calls_since(&ws, &before, "tagging:GetResources"), 1);
+    assert_eq!(calls_since(&ws, &before, "emr-serverless:ListApplications"), 1);
+    assert_eq!(calls_since(&ws, &before, "iam:ListRoles"), 1);
+
+    let before = served_calls(&ws);
+    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.run(&["plan", "--detailed-exitcode"]).ok();
+    // Nothing of team B's was written, and all of it is still there.
+    for key in [
+        "emr-serverless:UpdateApplication",
+        "emr-serverless:TagResource",
+        "emr-serverless:UntagResource",
+        "emr-serverless:StopApplication",
+    ] {
+        assert_eq!(calls_since(&ws, &before, key), 0, "{key}");
+    }
+    assert_eq!(calls_since(&ws, &before, "emr-serverless:DeleteApplication"), 1);
+    assert_eq!(calls_since(&ws, &before, "iam:DeleteRole"), 1);
+    let emr = emr(ws.emulator, &ws.account).await;
+    for id in &foreign {
+        let app = emr.get_application().application_id(id).send().await.expect("get");
+        let app = app.application.expect("application");
+        assert_eq!(app.state.as_str(), "CREATED", "{id}");
+    }
+    let iam = iam(ws.emulator, &ws.account).await;
+    let roles = iam.list_roles().send().await.expect("list_roles").roles;
+    let names: Vec<&str> = roles.iter().map(|role| role.role_name.as_str()).collect();
+    assert!(!names.contains(&"team-a-reader"), "{names:?}");
+    assert_eq!(names.iter().filter(|name| name.starts_with("team-b-")).count(), 12);
+
+    // A name team B already uses is still a conflict: names are read from
+    // the listings, not from the search by tag.
+    ws.write(
+        "emrstack.toml",
+        &format!(
+            "{without}\n[applications.late]\nname = \"team-b-3\"\ntype = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\n\n\
+             [roles.late]\nname = \"team-b-4\"\n"
+        ),
+    );
+    let run = ws.run(&["plan", "--format", "json"]).expect_code(1);
+    let document = json_of(&run);
+    assert_eq!(codes(&document), ["plan.conflict", "plan.conflict"], "{document:#}");
+    assert!(run.stderr.contains("application `team-b-3`"), "{}", run.stderr);
+    assert!(run.stderr.contains("role `team-b-4`"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn without_tag_get_resources_the_plan_is_the_same_with_one_warning() {
+    let ws = Workspace::new(shared_emulator());
+    ws.write("emrstack.toml", CUSTOM_NAMES);
+    ws.run(&["apply", "--auto-approve"]).ok();
+    others(&ws, 5).await;
+    let without = CUSTOM_NAMES.replace(
+        "[applications.adhoc]\nname = \"team-a-adhoc\"\ntype = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\n",
+        "",
+    );
+    ws.write("emrstack.toml", &without);
+    let by_tag = json_of(&ws.run(&["plan", "--format", "json"]).ok());
+
+    // As AWS answers a caller without `tag:GetResources` (HTTP 400).
+    ws.emulator.add_fault(json!({
+        "account": ws.account, "service": "tagging", "operation": "GetResources", "kind": "error",
+        "status": 400, "code": "AccessDeniedException",
+        "message": format!("User: arn:aws:iam::{}:user/ci is not authorized to perform: tag:GetResources because no identity-based policy allows the tag:GetResources action", ws.account),
+    }));
+    let before = served_calls(&ws);
+    let run = ws.run(&["plan", "--format", "json"]).ok();
+    let fallback = json_of(&run);
+    assert_eq!(fallback["changes"], by_tag["changes"]);
+    assert_eq!(fallback["fingerprint"], by_tag["fingerprint"]);
+    // Every listed application was read: the stack's two and team B's five.
+    assert_eq!(calls_since(&ws, &before, "emr-serverless:GetApplication"), 7);
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.contains("observe.tagging-unavailable"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", run.stderr);
+    assert!(
+        warnings[0].contains("`tag:GetResources` is not allowed")
+            && warnings[0].contains("reading all 7 applications in the region"),
+        "{}",
+        warnings[0]
+    );
+
+    // `-vv` says which strategy ran; apply (which plans twice) warns once.
+    let verbose = ws.run(&["plan", "-vv"]).ok();
+    assert!(
+        verbose
+            .stderr
+            .contains("discovery: applications: read all 7 listed (`tag:GetResources` is not allowed)"),
+        "{}",
+        verbose.stderr
+    );
+    let applied = ws.run(&["apply", "--auto-approve"]).ok();
+    assert_eq!(
+        applied.stderr.matches("observe.tagging-unavailable").count(),
+        1,
+        "{}",
+        applied.stderr
+    );
+    assert!(applied.stderr.contains("Converged"), "{}", applied.stderr);
+    ws.emulator.clear_faults();
+}
+
+/// What a killed run can leave: a second application with the stack's
+/// name and ownership tags. It is found (by tag and by name) and deleted as
+/// a duplicate, however many applications others have.
+#[tokio::test]
+async fn a_duplicate_left_by_a_killed_run_is_still_found_among_others() {
+    let ws = Workspace::new(shared_emulator());
+    ws.write("emrstack.toml", CUSTOM_NAMES);
+    ws.run(&["apply", "--auto-approve"]).ok();
+    others(&ws, 5).await;
+    let output = json_of(&ws.run(&["output", "--format", "json"]).ok());
+    let kept = output["applications"]["nightly"]["id"].as_str().unwrap().to_string();
+    let emr = emr(ws.emulator, &ws.account).await;
+    let tags = emr
+        .get_application()
+        .application_id(&kept)
+        .send()
+        .await
+        .expect("get")
+        .application
+        .expect("application")
+        .tags
+        .expect("tags");
+    let duplicate = emr
+        .create_application()
+        .name("team-a-nightly")
+        .r#type("SPARK")
+        .release_label("emr-7.2.0")
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .expect("create_application")
+        .application_id;
+    ws.emulator.release(&ws.account, &duplicate);
+    let plan = json_of(&ws.run(&["plan", "--format", "json"]).ok());
+    assert_eq!(actions(&plan), pairs(&[("application.nightly", "delete")]));
+    let delete = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["action"] == "delete")
+        .unwrap();
+    assert_eq!(delete["reason"], "duplicate");
+    let deleted = delete["application"]["id"].as_str().unwrap();
+    assert!(deleted == duplicate || deleted == kept, "{delete:#}");
+}
