@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request, Response
 
-from . import protocols
+from . import iam_names, protocols
 from .config import StartupConfig
 from .counters import CallCounter
 from .emr.api import EmrApi
@@ -135,6 +135,10 @@ class Emulator:
             return response(environ, start_response)
         if service == "tagging":
             return self.tagging.handle(Request(environ), account, region)(environ, start_response)
+        if service == "iam" and operation == "CreateRole":
+            refusal = iam_names.create_role_conflict(account, body, environ.get("QUERY_STRING", ""))
+            if refusal is not None:
+                return refusal(environ, start_response)
         return self.moto(environ, start_response)
 
 
