@@ -342,15 +342,11 @@ auto_stop = { idle_timeout_minutes = 30 }
 "#;
 
 /// Resources created with the SDK, exactly as the stack describes them and
-/// with the ownership tags, are found and match field for field: the plan
-/// has no field change, no creation and no deletion.
-///
-/// They lack `emrstack:applied`, emrstack's record of what it last applied
-/// (the tag that tells drift from a change of the file), so today the plan
-/// refreshes that record (an `update` with no fields); one apply writes it,
-/// with no UpdateApplication, PutRolePolicy or SetRepositoryPolicy, and the
-/// plan is then empty. See the report of issue #4 on whether a missing
-/// record alone should count as a change.
+/// with the ownership tags set by hand, but without `emrstack:applied`:
+/// emrstack cannot prove it created them, so the plan is an error naming
+/// them (never an update or a delete). `emrstack import` adopts each one,
+/// writing the record; then they match field for field: no field change,
+/// no creation and no deletion, and an apply calls nothing that writes.
 #[tokio::test]
 async fn resources_created_out_of_band_to_match_the_file_have_no_differences() {
     let emulator = shared_emulator();
@@ -461,7 +457,21 @@ async fn resources_created_out_of_band_to_match_the_file_have_no_differences() {
         .await
         .expect("set_repository_policy");
 
-    // Exactly as declared: nothing to do, and the CI gate says so.
+    // Hand-tagged: not provably emrstack's. Both are named, with their tags.
+    let refused = ws.run(&with(&args, &["plan"])).expect_code(1);
+    for expected in [
+        format!("error[plan.unproven-ownership]: application `handmade-etl` ({id}) carries the tags"),
+        "error[plan.unproven-ownership]: role `handmade-etl` carries the tags".to_string(),
+        format!("emrstack import application.etl {id}"),
+        "emrstack import role.etl handmade-etl".to_string(),
+        "`emrstack:address=role.etl`".to_string(),
+    ] {
+        assert!(refused.stderr.contains(&expected), "{expected}\n{}", refused.stderr);
+    }
+    ws.run(&with(&args, &["import", "application.etl", &id])).ok();
+    ws.run(&with(&args, &["import", "role.etl", "handmade-etl"])).ok();
+
+    // Adopted, and exactly as declared: nothing to do, and the CI gate says so.
     ws.run(&with(&args, &["plan", "--detailed-exitcode"])).ok();
     let plan = json_of(&ws.run(&with(&args, &["plan", "--format", "json"])).ok());
     for kind in ["create", "update", "replace", "delete"] {
@@ -1565,6 +1575,190 @@ async fn a_duplicate_left_by_a_killed_run_is_still_found_among_others() {
         .find(|c| c["action"] == "delete")
         .unwrap();
     assert_eq!(delete["reason"], "duplicate");
-    let deleted = delete["application"]["id"].as_str().unwrap();
-    assert!(deleted == duplicate || deleted == kept, "{delete:#}");
+    // The older one is kept, and the plan says so; `plan --destroy` names
+    // the same one as the duplicate.
+    assert_eq!(delete["application"]["id"], duplicate);
+    let notes = delete["notes"].to_string();
+    assert!(notes.contains(&format!("keeping {kept}: it is the oldest")), "{notes}");
+    let destroy = json_of(&ws.run(&["plan", "--destroy", "--format", "json"]).ok());
+    let duplicates: Vec<&Value> = destroy["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["reason"] == "duplicate")
+        .collect();
+    assert_eq!(duplicates.len(), 1, "{destroy:#}");
+    assert_eq!(duplicates[0]["application"]["id"], duplicate);
+}
+
+// ---- ownership: only what emrstack can prove it wrote (issue 13) -------------
+
+/// The stack's ownership tags, set by hand on resources emrstack never
+/// created: one with a declared address, one with an address the stack does
+/// not declare, and a role. None of them is changed or deleted by plan,
+/// apply or destroy, and every command names them.
+#[tokio::test]
+async fn hand_tagged_look_alikes_survive_plan_apply_and_destroy_untouched() {
+    let ws = Workspace::new(shared_emulator());
+    ws.write("emrstack.toml", CUSTOM_NAMES);
+    ws.run(&["apply", "--auto-approve"]).ok();
+    let emr = emr(ws.emulator, &ws.account).await;
+    let iam = iam(ws.emulator, &ws.account).await;
+    let mut lookalikes = Vec::new();
+    for (name, address) in [
+        ("copy-of-nightly", "application.nightly"),
+        ("old-thing", "application.gone"),
+    ] {
+        let id = emr
+            .create_application()
+            .name(name)
+            .r#type("SPARK")
+            .release_label("emr-7.2.0")
+            .tags("emrstack:stack", "shared")
+            .tags("emrstack:address", address)
+            .send()
+            .await
+            .expect("create_application")
+            .application_id;
+        ws.emulator.release(&ws.account, &id);
+        lookalikes.push(id);
+    }
+    // A copy of the stack's role, trust policy (with the stack's marker) and
+    // tags included, is read and reported. A hand-tagged role without the
+    // marker and with a name the stack does not declare is not even read
+    // (docs/observe.md): it is left alone all the same.
+    let trust = iam
+        .get_role()
+        .role_name("team-a-runner")
+        .send()
+        .await
+        .expect("get_role")
+        .role
+        .expect("role")
+        .assume_role_policy_document
+        .expect("trust policy");
+    let trust = percent_decode(&trust);
+    let tag = |k: &str, v: &str| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().unwrap();
+    for (name, trust) in [("copy-of-runner", trust.as_str()), ("unmarked-copy", FOREIGN_TRUST)] {
+        iam.create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust)
+            .tags(tag("emrstack:stack", "shared"))
+            .tags(tag("emrstack:address", "role.runner"))
+            .send()
+            .await
+            .expect("create_role");
+    }
+
+    let before = served_calls(&ws);
+    let expect_names = |run: &Run| {
+        for expected in [
+            format!("application `copy-of-nightly` ({})", lookalikes[0]),
+            format!("application `old-thing` ({})", lookalikes[1]),
+            "role `copy-of-runner`".to_string(),
+            "`emrstack:address=application.gone`".to_string(),
+            format!("emrstack import application.nightly {}", lookalikes[0]),
+        ] {
+            assert!(run.stderr.contains(&expected), "{expected}\n{}", run.stderr);
+        }
+        assert_eq!(
+            run.stderr.matches("error[plan.unproven-ownership]").count(),
+            3,
+            "{}",
+            run.stderr
+        );
+    };
+    expect_names(&ws.run(&["plan"]).expect_code(1));
+    expect_names(&ws.run(&["apply", "--auto-approve"]).expect_code(1));
+    expect_names(&ws.run(&["destroy", "--auto-approve"]).expect_code(1));
+    for key in [
+        "emr-serverless:DeleteApplication",
+        "emr-serverless:UpdateApplication",
+        "emr-serverless:StopApplication",
+        "emr-serverless:TagResource",
+        "emr-serverless:UntagResource",
+        "iam:DeleteRole",
+        "iam:TagRole",
+        "iam:UntagRole",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:PutRolePolicy",
+    ] {
+        assert_eq!(calls_since(&ws, &before, key), 0, "{key}");
+    }
+    for id in &lookalikes {
+        let app = emr.get_application().application_id(id).send().await.expect("get");
+        let app = app.application.expect("application");
+        assert_eq!(app.state.as_str(), "CREATED");
+        assert!(!app.tags.unwrap_or_default().contains_key("emrstack:applied"));
+    }
+    for name in ["copy-of-runner", "unmarked-copy"] {
+        let role = iam
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .expect("the role is still there");
+        let tags = role.role.expect("role").tags.unwrap_or_default();
+        assert!(tags.iter().all(|tag| tag.key != "emrstack:applied"), "{name}");
+    }
+}
+
+/// IAM refuses a role whose name differs from another's only in case, so a
+/// plan that would create one is a conflict, found case-insensitively.
+#[tokio::test]
+async fn a_role_name_taken_in_another_case_is_a_conflict() {
+    let ws = Workspace::new(shared_emulator());
+    iam(ws.emulator, &ws.account)
+        .await
+        .create_role()
+        .role_name("OWN2-ETL")
+        .assume_role_policy_document(FOREIGN_TRUST)
+        .send()
+        .await
+        .expect("create_role");
+    ws.write(
+        "emrstack.toml",
+        "[stack]\nname = \"own2\"\nregion = \"us-east-1\"\n\n[roles.etl]\nname = \"own2-etl\"\n",
+    );
+    let run = ws.run(&["plan"]).expect_code(1);
+    assert!(
+        run.stderr
+            .contains("error[plan.conflict]: role `OWN2-ETL` already exists and is not managed by emrstack"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("not distinguished by case"), "{}", run.stderr);
+}
+
+/// An apply that stops between CreateRole and PutRolePolicy (here the
+/// policy is refused; a kill at that point leaves the same) leaves a role
+/// emrstack can still prove it created; the next plan says the previous
+/// apply did not finish, and the next apply finishes it.
+#[tokio::test]
+async fn a_role_left_between_create_and_policy_is_finished_by_the_next_apply() {
+    let ws = Workspace::new(shared_emulator());
+    ws.write(
+        "emrstack.toml",
+        "[stack]\nname = \"halfway\"\nregion = \"us-east-1\"\n\n[roles.etl]\n\n[roles.etl.policies.read]\n\
+         document = { Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = \"s3:GetObject\", Resource = \"*\" }] }\n",
+    );
+    let rule = ws.emulator.add_fault(json!({
+        "account": ws.account, "service": "iam", "operation": "PutRolePolicy", "kind": "error",
+        "status": 400, "code": "MalformedPolicyDocument", "message": "injected",
+    }));
+    ws.run(&["apply", "--auto-approve"]).expect_code(1);
+    ws.emulator.remove_fault(&rule);
+    let plan = json_of(&ws.run(&["plan", "--format", "json"]).ok());
+    let role = change(&plan, "role.etl");
+    assert_eq!(role["action"], "update", "{role:#}");
+    assert_eq!(role["reason"], "unfinished", "{role:#}");
+    let human = ws.run(&["plan"]).ok();
+    assert!(
+        human.stdout.contains("the previous apply did not finish"),
+        "{}",
+        human.stdout
+    );
+    assert!(!human.stdout.contains("the stack changed"), "{}", human.stdout);
+    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.run(&["plan", "--detailed-exitcode"]).ok();
 }

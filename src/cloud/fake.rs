@@ -207,6 +207,7 @@ impl FakeCloud {
             arn: reference.arn.clone(),
             state,
             state_details: None,
+            created_at_ms: Some(guard.next_id as i64),
             spec: with_server_defaults(spec),
         };
         guard.applications.insert(
@@ -501,6 +502,7 @@ impl Cloud for FakeCloud {
             arn: reference.arn.clone(),
             state: ApplicationState::Creating,
             state_details: None,
+            created_at_ms: Some(state.next_id as i64),
             spec: with_server_defaults(spec.clone()),
         };
         let due = Instant::now() + self.timings.create;
@@ -781,7 +783,8 @@ impl Cloud for FakeCloud {
     async fn create_role(&self, spec: &RoleSpec) -> Result<String, CloudError> {
         let _call = self.enter("CreateRole", &spec.name).await?;
         let mut state = self.lock();
-        if state.roles.contains_key(&spec.name) {
+        // IAM role names are unique regardless of case.
+        if state.roles.keys().any(|name| name.eq_ignore_ascii_case(&spec.name)) {
             return Err(CloudError::new(
                 ErrorKind::Conflict,
                 "CreateRole",

@@ -76,6 +76,10 @@ pub struct ObservedApplication {
     pub state: ApplicationState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_details: Option<String>,
+    /// When the application was created, in milliseconds since the epoch
+    /// (`createdAt`); of two duplicates, the older one is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at_ms: Option<i64>,
     /// The configuration, converted to the canonical form but without
     /// server defaults filled in (see `diff::normalize`).
     pub spec: ApplicationSpec,

@@ -236,6 +236,16 @@ async fn adopt(
                 printer.error(&format!("cannot import application `{id}`: {why}"));
                 return EXIT_ERROR;
             }
+            // The applied record is emrstack's proof of ownership: written
+            // for the application as it is, so the next plan shows the
+            // stack's differences from it as changes of the stack file.
+            let mut adopted = app.spec.clone();
+            adopted.tags.remove(tags::APPLIED_TAG);
+            adopted.tags.extend(ownership.clone());
+            let mut ownership = ownership.clone();
+            if let Some(record) = crate::diff::application_record(&adopted) {
+                ownership.insert(tags::APPLIED_TAG.to_string(), record);
+            }
             if let Err(error) = cloud.tag_application(&app.arn, &ownership).await {
                 printer.error(&session::cloud_failure(&error));
                 return EXIT_ERROR;
@@ -272,6 +282,14 @@ async fn adopt(
                 printer.message(&format!(
                     "warning: role `{id}` does not trust {EMR_SERVERLESS_PRINCIPAL} yet; the next apply replaces its trust policy"
                 ));
+            }
+            // The applied record, for the role as it is (see above).
+            let mut adopted = role.spec.clone();
+            adopted.tags.remove(tags::APPLIED_TAG);
+            adopted.tags.extend(ownership.clone());
+            let mut ownership = ownership.clone();
+            if let Some(record) = crate::diff::role_record(&adopted) {
+                ownership.insert(tags::APPLIED_TAG.to_string(), record);
             }
             if let Err(error) = cloud.tag_role(id, &ownership).await {
                 printer.error(&session::cloud_failure(&error));
