@@ -55,19 +55,9 @@ fn role(name: &str, tags: BTreeMap<String, String>) -> ObservedRole {
     }
 }
 
+/// A declared role with the defaults (the diff tests' helper).
 fn desired_role(name: &str) -> DesiredRole {
-    DesiredRole {
-        name: name.to_string(),
-        path: "/".to_string(),
-        description: None,
-        max_session_duration: 3600,
-        permissions_boundary: None,
-        inline_policies: BTreeMap::new(),
-        managed_policy_arns: Default::default(),
-        trust_applications: Vec::new(),
-        tags: BTreeMap::new(),
-        prevent_destroy: false,
-    }
+    crate::diff::tests::role(name)
 }
 
 #[tokio::test(start_paused = true)]
