@@ -138,16 +138,18 @@ def stack_text(applications: int, roles: int) -> str:
 
 
 def documented_calls(n: int, m: int, k: int = 1) -> int:
-    """docs/observe.md for this stack: no repository, one network."""
-    return 1 + max(1, math.ceil(n / 50)) + n + 1 + m * (3 + k) + 2
+    """docs/observe.md for this stack: no repository, one network, an account
+    holding nothing else (GetResources finds the N applications, 100 a page)."""
+    return 1 + max(1, math.ceil(n / 50)) + max(1, math.ceil(n / 100)) + n + 1 + m * (3 + k) + 2
 
 
 def lower_bound_seconds(n: int, m: int, p: int, latency: float, k: int = 1) -> float:
     """T_min = L * (1 + max(depth, ceil(W / P))) of docs/observe.md."""
     list_pages = max(1, math.ceil(n / 50))
+    search_pages = max(1, math.ceil(n / 100))
     per_role = 2 + math.ceil(k / 4)
-    work = list_pages + n + 1 + m * per_role + 2
-    depth = max(list_pages + 1, 1 + per_role, 1)
+    work = list_pages + search_pages + n + 1 + m * per_role + 2
+    depth = max(list_pages + 1, search_pages + 1, 1 + per_role, 1)
     return latency * (1 + max(depth, math.ceil(work / p)))
 
 
