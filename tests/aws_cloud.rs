@@ -406,6 +406,65 @@ async fn list_applications_reads_every_page() {
     );
 }
 
+/// `find_tagged_applications` against the emulator's Tagging API: every
+/// page of 100, application ARNs only (a tagged job run is left out), the
+/// tags with each, and AccessDenied without `tag:GetResources`.
+#[tokio::test]
+async fn find_tagged_applications_reads_every_page_and_keeps_applications_only() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let mut ours = BTreeSet::new();
+    for n in 0..101 {
+        let mut spec = ApplicationSpec::new(format!("app-{n}"), Engine::Hive, "emr-6.15.0");
+        spec.tags.insert("emrstack:stack".to_string(), "s".to_string());
+        ours.insert(
+            cloud
+                .create_application(&spec, &format!("t-{n}"))
+                .await
+                .expect("create")
+                .id,
+        );
+    }
+    let mut other = ApplicationSpec::new("other", Engine::Hive, "emr-6.15.0");
+    other.tags.insert("emrstack:stack".to_string(), "t".to_string());
+    cloud.create_application(&other, "t-other").await.expect("create");
+    let first = ours.iter().next().expect("an application").clone();
+    emulator.control_ok(
+        "POST",
+        "/_emulator/jobs",
+        Some(&json!({"account": account, "applicationId": first, "force": true,
+                     "tags": {"emrstack:stack": "s"}, "script": [["RUNNING"]]})),
+    );
+    let found = cloud
+        .find_tagged_applications("emrstack:stack", "s")
+        .await
+        .expect("search");
+    let ids: BTreeSet<String> = found.iter().map(|hit| hit.id.clone()).collect();
+    assert_eq!(ids, ours);
+    assert!(
+        found
+            .iter()
+            .all(|hit| hit.arn.ends_with(&format!("/applications/{}", hit.id)))
+    );
+    assert!(found.iter().all(|hit| hit.tags["emrstack:stack"] == "s"));
+    // 102 hits (the job run included) at 100 per page.
+    assert_eq!(count(emulator, &account, "served", "tagging:GetResources"), 2);
+
+    let rule = emulator.add_fault(json!({
+        "account": account, "service": "tagging", "operation": "GetResources", "kind": "error",
+        "status": 400, "code": "AccessDeniedException",
+        "message": "User: x is not authorized to perform: tag:GetResources",
+    }));
+    let denied = cloud
+        .find_tagged_applications("emrstack:stack", "s")
+        .await
+        .expect_err("denied");
+    emulator.remove_fault(&rule);
+    assert_eq!(denied.kind, ErrorKind::AccessDenied, "{denied}");
+    assert_eq!(denied.operation, "GetResources");
+}
+
 #[tokio::test]
 async fn active_job_runs_block_stop_until_cancelled() {
     let emulator = shared_emulator();
@@ -496,10 +555,7 @@ async fn persistent_throttling_surfaces_as_throttled() {
     let cloud = connect(emulator, &account).await;
     let rule =
         emulator.add_fault(json!({"service": "iam", "operation": "ListRoles", "account": account, "kind": "throttle"}));
-    let err = cloud
-        .list_emr_serverless_roles()
-        .await
-        .expect_err("every attempt is throttled");
+    let err = cloud.list_roles().await.expect_err("every attempt is throttled");
     emulator.remove_fault(&rule);
     assert_eq!(err.kind, ErrorKind::Throttled, "{err}");
     assert_eq!(
@@ -531,7 +587,7 @@ async fn dropped_connections_and_server_errors_are_retried_for_every_service() {
         }));
         let result = match service {
             "emr-serverless" => cloud.list_applications().await.map(|_| ()),
-            "iam" => cloud.list_emr_serverless_roles().await.map(|_| ()),
+            "iam" => cloud.list_roles().await.map(|_| ()),
             // A missing repository: the call gets through, and the answer is NotFound.
             "ecr" => match cloud.get_repository("none").await {
                 Err(err) if err.kind == ErrorKind::NotFound => Ok(()),
@@ -770,7 +826,7 @@ fn role_spec(account: &str, name: &str, boundary: &str) -> RoleSpec {
         description: Some("job role".to_string()),
         max_session_duration: 7200,
         permissions_boundary: Some(boundary.to_string()),
-        trust_policy: trust_policy(account, &[]),
+        trust_policy: trust_policy("test", account, &[]),
         inline_policies: BTreeMap::new(),
         managed_policy_arns: BTreeSet::new(),
         tags: BTreeMap::from([
@@ -909,7 +965,7 @@ async fn get_role_reads_many_inline_policies() {
 }
 
 #[tokio::test]
-async fn list_emr_serverless_roles_filters_by_trust_principal() {
+async fn list_roles_says_which_roles_trust_emr_serverless() {
     let emulator = shared_emulator();
     let account = Emulator::new_account();
     let cloud = connect(emulator, &account).await;
@@ -928,10 +984,11 @@ async fn list_emr_serverless_roles_filters_by_trust_principal() {
         cloud.create_role(spec).await.expect("create");
     }
     let mut names: Vec<String> = cloud
-        .list_emr_serverless_roles()
+        .list_roles()
         .await
         .expect("list")
         .into_iter()
+        .filter(|summary| summary.trusts_emr_serverless)
         .map(|summary| {
             assert_eq!(summary.path, "/jobs/");
             summary.name

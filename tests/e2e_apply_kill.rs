@@ -156,10 +156,19 @@ async fn check_account(project: &Project<'_>, context: &str) {
             Some("crash"),
             "{context}"
         );
-        // No check of `emrstack:applied`: a run killed after the policies
-        // but before the record leaves a role that matches the stack
-        // without one, which plans no change by design (the record is
-        // written with the next change).
+        // A run killed between CreateRole and the record leaves the role
+        // marked `creating` (still provably the stack's); the second run
+        // finishes it, so every role ends with a record.
+        let record = role
+            .tags
+            .get("emrstack:applied")
+            .map(String::as_str)
+            .unwrap_or_default();
+        assert!(
+            emrstack::model::tags::is_applied_record(record),
+            "{context}: role `{}` has no applied record: {record:?}",
+            role.name
+        );
     }
     let policy = aws.repository_policy("crash/spark").await;
     let statements = statements(policy.as_ref());

@@ -228,6 +228,7 @@ fn the_format_document_names_every_key_and_code() {
         "reference-replaced",
         "removed-from-stack",
         "duplicate",
+        "unfinished",
         "destroy",
         "up-to-date",
     ]);

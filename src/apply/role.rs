@@ -103,9 +103,14 @@ async fn create<C: Cloud>(context: &Context<'_, C>, address: &Address, desired: 
         address: address.clone(),
         text: format!("creating role `{}`", desired.name),
     });
-    // The applied record is written last, once everything else is in place.
+    // The applied record is written last, once everything else is in place;
+    // until then the role carries the mark of a creation under way, which
+    // proves it is emrstack's (a hand-tagged look-alike has neither) and
+    // tells the next plan that this apply did not finish.
     let mut first = desired.clone();
-    first.tags.remove(tags::APPLIED_TAG);
+    first
+        .tags
+        .insert(tags::APPLIED_TAG.to_string(), tags::APPLIED_CREATING.to_string());
     first.inline_policies.clear();
     first.managed_policy_arns.clear();
     let created = retry(
@@ -122,7 +127,9 @@ async fn create<C: Cloud>(context: &Context<'_, C>, address: &Address, desired: 
             // Created by an earlier, interrupted run (or a retried call whose
             // answer was lost): carry on if it is ours, refuse otherwise.
             let existing = get(context, address, &desired.name, true).await?;
-            if existing.owner().address_in(&context.plan.stack) != Some(address) {
+            if existing.owner().address_in(&context.plan.stack) != Some(address)
+                || !tags::proves_ownership(&existing.spec.tags)
+            {
                 return Err(ChangeError::Unexpected(format!(
                     "role `{}` already exists and is not `{address}` of this stack; run `emrstack import {address} {}` to adopt it",
                     desired.name, desired.name

@@ -35,6 +35,7 @@ pub struct AwsCloud {
     pub(super) ecr: aws_sdk_ecr::Client,
     pub(super) ec2: aws_sdk_ec2::Client,
     pub(super) sts: aws_sdk_sts::Client,
+    pub(super) tagging: aws_sdk_resourcegroupstagging::Client,
     limiter: Arc<RateLimiter>,
     on_call: Option<CallHook>,
     counts: Mutex<BTreeMap<(Service, &'static str), u64>>,
@@ -177,6 +178,10 @@ impl AwsCloud {
             .retry_classifier(TooManyRequests)
             .interceptor(charge(Service::Sts))
             .build();
+        let tagging = aws_sdk_resourcegroupstagging::config::Builder::from(&config)
+            .retry_classifier(TooManyRequests)
+            .interceptor(charge(Service::Tagging))
+            .build();
         Ok(AwsCloud {
             region,
             emr: aws_sdk_emrserverless::Client::from_conf(emr),
@@ -184,6 +189,7 @@ impl AwsCloud {
             ecr: aws_sdk_ecr::Client::from_conf(ecr),
             ec2: aws_sdk_ec2::Client::from_conf(ec2),
             sts: aws_sdk_sts::Client::from_conf(sts),
+            tagging: aws_sdk_resourcegroupstagging::Client::from_conf(tagging),
             limiter,
             on_call: settings.on_call,
             counts: Mutex::new(BTreeMap::new()),

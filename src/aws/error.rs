@@ -136,6 +136,7 @@ pub(crate) fn from_facts(service: Service, operation: &str, facts: ErrorFacts) -
         Service::Ecr => classify_ecr(&facts),
         Service::Ec2 => classify_ec2(&facts),
         Service::Sts => classify_sts(&facts),
+        Service::Tagging => classify_tagging(&facts),
     };
     CloudError {
         kind,
@@ -223,6 +224,17 @@ pub(crate) fn classify_ec2(facts: &ErrorFacts) -> ErrorKind {
 pub(crate) fn classify_sts(facts: &ErrorFacts) -> ErrorKind {
     match facts.code() {
         "RegionDisabledException" => ErrorKind::AccessDenied,
+        _ => classify_common(facts),
+    }
+}
+
+/// The Resource Groups Tagging API. `AccessDeniedException` (HTTP 400, not
+/// modelled) falls to the shared rules; `ThrottledException` too.
+pub(crate) fn classify_tagging(facts: &ErrorFacts) -> ErrorKind {
+    match facts.code() {
+        "InvalidParameterException" => ErrorKind::Invalid,
+        // A token expires after 15 minutes; listing again from the start helps.
+        "PaginationTokenExpiredException" | "InternalServiceException" => ErrorKind::Transient,
         _ => classify_common(facts),
     }
 }

@@ -16,6 +16,7 @@ mod iam;
 pub mod limiter;
 pub mod settings;
 mod sts;
+mod tagging;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,7 +30,7 @@ pub use settings::{
 use crate::cloud::{ApplicationRef, CallerIdentity, Cloud, CloudError};
 use crate::model::{
     ApplicationField, ApplicationSpec, ApplicationSummary, JobRun, ObservedApplication, ObservedRepository,
-    ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, SubnetInfo,
+    ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, SubnetInfo, TaggedApplication,
 };
 
 impl Cloud for AwsCloud {
@@ -95,8 +96,12 @@ impl Cloud for AwsCloud {
         self.emr_untag(arn, keys).await
     }
 
-    async fn list_emr_serverless_roles(&self) -> Result<Vec<RoleSummary>, CloudError> {
-        self.iam_list_emr_serverless_roles().await
+    async fn find_tagged_applications(&self, key: &str, value: &str) -> Result<Vec<TaggedApplication>, CloudError> {
+        self.tagging_find_applications(key, value).await
+    }
+
+    async fn list_roles(&self) -> Result<Vec<RoleSummary>, CloudError> {
+        self.iam_list_roles().await
     }
 
     async fn get_role(&self, name: &str) -> Result<ObservedRole, CloudError> {

@@ -22,6 +22,8 @@ pub enum Service {
     Ec2,
     /// AWS Security Token Service (`sts`).
     Sts,
+    /// The Resource Groups Tagging API (`tagging`), read only.
+    Tagging,
 }
 
 impl Service {
@@ -33,6 +35,7 @@ impl Service {
             Service::Ecr => "ecr",
             Service::Ec2 => "ec2",
             Service::Sts => "sts",
+            Service::Tagging => "tagging",
         }
     }
 }
@@ -189,6 +192,9 @@ pub fn default_rate(service: Service, operation: &str) -> Rate {
         // EC2's documented non-mutating bucket: 100 burst, 20 per second.
         Service::Ec2 => Rate::new(20.0, 100),
         Service::Sts => Rate::new(20.0, 50),
+        // GetResources: "Maximum of 15 calls per second", not adjustable
+        // (Tag Editor quotas); the burst is not documented.
+        Service::Tagging => Rate::new(15.0, 15),
     }
 }
 

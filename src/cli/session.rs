@@ -141,6 +141,29 @@ pub fn apply_options(parallelism: u32, execute: &ExecuteArgs) -> ApplyOptions {
 pub struct Planned {
     pub plan: Option<Plan>,
     pub diagnostics: Diagnostics,
+    /// How observation found the stack's resources (for `-vv`).
+    pub discovery: observe::Discovery,
+}
+
+/// At `-vv`: how the stack's resources were found, and the AWS calls made
+/// so far by operation (docs/observe.md gives the formula).
+pub fn print_discovery(printer: &Printer, discovery: &observe::Discovery, cloud: &AwsCloud) {
+    if printer.verbose < 2 {
+        return;
+    }
+    for line in discovery.describe() {
+        printer.message(&format!("discovery: {line}"));
+    }
+    let counts = cloud.call_counts();
+    let list: Vec<String> = counts
+        .iter()
+        .map(|(operation, count)| format!("{operation} {count}"))
+        .collect();
+    printer.message(&format!(
+        "aws calls: {} in all: {}",
+        cloud.total_calls(),
+        list.join(", ")
+    ));
 }
 
 /// Applications a plan would stop: their running jobs are worth showing.
@@ -169,11 +192,13 @@ pub async fn make_plan<C: Cloud>(
         parallelism: parallelism as usize,
     };
     let observation = observe::observe(cloud, desired, &options).await?;
+    let discovery = observation.discovery;
     let mut diagnostics = observation.diagnostics;
     if diagnostics.has_errors() {
         return Ok(Planned {
             plan: None,
             diagnostics,
+            discovery,
         });
     }
     let mut actual = observation.actual;
@@ -191,6 +216,7 @@ pub async fn make_plan<C: Cloud>(
             return Ok(Planned {
                 plan: None,
                 diagnostics,
+                discovery,
             });
         }
     };
@@ -203,6 +229,7 @@ pub async fn make_plan<C: Cloud>(
     Ok(Planned {
         plan: Some(plan),
         diagnostics,
+        discovery,
     })
 }
 

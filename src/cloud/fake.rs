@@ -18,6 +18,7 @@ use super::{ApplicationRef, CallerIdentity, Cloud, CloudError, ErrorKind};
 use crate::model::{
     ApplicationField, ApplicationSpec, ApplicationState, ApplicationSummary, AutoStart, AutoStop, JobRun, JobRunState,
     ObservedApplication, ObservedRepository, ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, SubnetInfo,
+    TaggedApplication,
 };
 
 /// How long the fake's transitional states last.
@@ -70,6 +71,8 @@ struct FakeApplication {
     /// The state the application moves to, and when.
     transition: Option<(ApplicationState, Instant)>,
     jobs: Vec<FakeJob>,
+    /// When DeleteApplication made it TERMINATED.
+    deleted_at: Option<Instant>,
 }
 
 #[derive(Debug, Default)]
@@ -84,6 +87,8 @@ struct State {
     image_digests: BTreeMap<String, BTreeMap<String, String>>,
     subnets: BTreeMap<String, SubnetInfo>,
     security_groups: BTreeMap<String, SecurityGroupInfo>,
+    /// How long a deleted application stays in the tagging index.
+    tag_index_staleness: Duration,
     calls: Vec<(String, String)>,
     in_flight: usize,
     peak_in_flight: usize,
@@ -202,6 +207,7 @@ impl FakeCloud {
             arn: reference.arn.clone(),
             state,
             state_details: None,
+            created_at_ms: Some(guard.next_id as i64),
             spec: with_server_defaults(spec),
         };
         guard.applications.insert(
@@ -210,6 +216,7 @@ impl FakeCloud {
                 observed,
                 transition: None,
                 jobs: Vec::new(),
+                deleted_at: None,
             },
         );
         reference
@@ -262,6 +269,13 @@ impl FakeCloud {
                 Some(app.observed.clone())
             })
             .collect()
+    }
+
+    /// Keeps deleted applications in the tagging index
+    /// ([`Cloud::find_tagged_applications`]) for `staleness` after their
+    /// deletion, as AWS's eventually consistent index does (none by default).
+    pub fn set_tag_index_staleness(&self, staleness: Duration) {
+        self.lock().tag_index_staleness = staleness;
     }
 
     pub fn insert_role(&self, role: ObservedRole) {
@@ -488,6 +502,7 @@ impl Cloud for FakeCloud {
             arn: reference.arn.clone(),
             state: ApplicationState::Creating,
             state_details: None,
+            created_at_ms: Some(state.next_id as i64),
             spec: with_server_defaults(spec.clone()),
         };
         let due = Instant::now() + self.timings.create;
@@ -497,6 +512,7 @@ impl Cloud for FakeCloud {
                 observed,
                 transition: Some((ApplicationState::Created, due)),
                 jobs: Vec::new(),
+                deleted_at: None,
             },
         );
         state
@@ -634,6 +650,7 @@ impl Cloud for FakeCloud {
             ));
         }
         app.observed.state = ApplicationState::Terminated;
+        app.deleted_at = Some(Instant::now());
         Ok(())
     }
 
@@ -713,23 +730,45 @@ impl Cloud for FakeCloud {
         Ok(())
     }
 
-    async fn list_emr_serverless_roles(&self) -> Result<Vec<RoleSummary>, CloudError> {
+    async fn find_tagged_applications(&self, key: &str, value: &str) -> Result<Vec<TaggedApplication>, CloudError> {
+        let _call = self.enter("GetResources", "").await?;
+        let now = Instant::now();
+        let state = self.lock();
+        // With a tag filter, AWS lists only resources that carry the tag now
+        // (untagged and "previously tagged" ones are left out), plus, for a
+        // while, deleted ones with the tags they had.
+        Ok(state
+            .applications
+            .values()
+            .filter(|app| {
+                app.deleted_at
+                    .is_none_or(|deleted| now.saturating_duration_since(deleted) <= state.tag_index_staleness)
+            })
+            .filter(|app| app.observed.spec.tags.get(key).is_some_and(|found| found == value))
+            .map(|app| TaggedApplication {
+                id: app.observed.id.clone(),
+                arn: app.observed.arn.clone(),
+                tags: app.observed.spec.tags.clone(),
+            })
+            .collect())
+    }
+
+    async fn list_roles(&self) -> Result<Vec<RoleSummary>, CloudError> {
         let _call = self.enter("ListRoles", "").await?;
         let state = self.lock();
         Ok(state
             .roles
             .values()
-            .filter(|role| {
-                role.spec
-                    .trust_policy
-                    .to_string()
-                    .contains(crate::model::role::EMR_SERVERLESS_PRINCIPAL)
-            })
             .map(|role| RoleSummary {
                 name: role.spec.name.clone(),
                 arn: role.arn.clone(),
                 path: role.spec.path.clone(),
                 trust_policy: role.spec.trust_policy.clone(),
+                trusts_emr_serverless: role
+                    .spec
+                    .trust_policy
+                    .to_string()
+                    .contains(crate::model::role::EMR_SERVERLESS_PRINCIPAL),
             })
             .collect())
     }
@@ -744,7 +783,8 @@ impl Cloud for FakeCloud {
     async fn create_role(&self, spec: &RoleSpec) -> Result<String, CloudError> {
         let _call = self.enter("CreateRole", &spec.name).await?;
         let mut state = self.lock();
-        if state.roles.contains_key(&spec.name) {
+        // IAM role names are unique regardless of case.
+        if state.roles.keys().any(|name| name.eq_ignore_ascii_case(&spec.name)) {
             return Err(CloudError::new(
                 ErrorKind::Conflict,
                 "CreateRole",

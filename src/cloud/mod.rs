@@ -16,7 +16,7 @@ pub use error::{CloudError, ErrorKind};
 
 use crate::model::{
     ApplicationField, ApplicationSpec, ApplicationSummary, JobRun, ObservedApplication, ObservedRepository,
-    ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, SubnetInfo,
+    ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, SubnetInfo, TaggedApplication,
 };
 
 /// Who the calls run as.
@@ -103,12 +103,30 @@ pub trait Cloud: Send + Sync {
 
     fn untag_application(&self, arn: &str, keys: &[String]) -> impl Future<Output = Result<(), CloudError>> + Send;
 
+    // ---- Resource Groups Tagging API -------------------------------------
+
+    /// The EMR Serverless applications whose tag `key` has the value
+    /// `value`, as the Resource Groups Tagging API lists them (`GetResources`
+    /// for `emr-serverless:applications`, all pages of 100). Only
+    /// application ARNs are returned (job runs are taggable too).
+    ///
+    /// The index is eventually consistent: an application deleted a moment
+    /// ago can still be listed, with the tags it had, and one tagged a
+    /// moment ago can be missing. Callers read each result with
+    /// [`Cloud::get_application`] before trusting it. Fails with
+    /// [`ErrorKind::AccessDenied`] without the `tag:GetResources`
+    /// permission.
+    fn find_tagged_applications(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<Vec<TaggedApplication>, CloudError>> + Send;
+
     // ---- IAM ------------------------------------------------------------
 
-    /// Every role whose trust policy names the EMR Serverless service
-    /// principal, all pages. Job runtime roles are always among them, which
-    /// lets observation find owned roles without reading every role's tags.
-    fn list_emr_serverless_roles(&self) -> impl Future<Output = Result<Vec<RoleSummary>, CloudError>> + Send;
+    /// Every role of the account with its path and trust policy (`ListRoles`,
+    /// all pages of 1000); no tags or policies.
+    fn list_roles(&self) -> impl Future<Output = Result<Vec<RoleSummary>, CloudError>> + Send;
 
     /// One role with its trust policy, inline policies, attached managed
     /// policies and tags.

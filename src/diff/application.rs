@@ -202,11 +202,19 @@ pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Ch
                 jobs_of(resolved, duplicate),
                 Reason::Duplicate,
             );
-            change.notes.push(format!(
-                "application {} carries the same ownership tags; keeping {}",
-                duplicate.id,
-                slot.primary.map_or("none", |p| p.id.as_str())
-            ));
+            let kept = slot.primary.map_or("none", |p| p.id.as_str());
+            let why = slot.keep_reason.unwrap_or("it is the first");
+            change.notes.push(if resolved.mode == Mode::Destroy {
+                format!(
+                    "application {} carries the same ownership tags as {kept} ({why})",
+                    duplicate.id
+                )
+            } else {
+                format!(
+                    "application {} carries the same ownership tags; keeping {kept}: {why}",
+                    duplicate.id
+                )
+            });
             out.push(change);
         }
     }

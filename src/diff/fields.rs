@@ -66,19 +66,31 @@ fn field_code(field: &str) -> String {
     digest.iter().take(2).map(|b| format!("{b:02x}")).collect()
 }
 
-/// The largest tag value AWS accepts; a record that would not fit is dropped.
+/// The largest tag value AWS accepts.
 const MAX_RECORD_LEN: usize = 256;
 
 /// The `emrstack:applied` tag value for a set of fields: `code=hash` tokens,
 /// where `code` identifies the field and `hash` its value as applied.
-/// Returns `None` when the record would not fit in a tag value.
+///
+/// The record is also emrstack's proof that it wrote the resource
+/// (`model::tags::proves_ownership`), so it is always written: when every
+/// token would not fit in a tag value (a role with many inline policies),
+/// the tokens that fit are kept, in field order, and the fields left out are
+/// judged as having no record (`Origin::Unknown`). `None` only for no fields.
 pub fn encode_record(fields: &BTreeMap<String, Value>) -> Option<String> {
-    let tokens: Vec<String> = fields
-        .iter()
-        .map(|(field, value)| format!("{}={}", field_code(field), short_hash(value)))
-        .collect();
-    let record = tokens.join(" ");
-    (record.len() <= MAX_RECORD_LEN).then_some(record)
+    let mut record = String::new();
+    for (field, value) in fields {
+        let token = format!("{}={}", field_code(field), short_hash(value));
+        let separator = usize::from(!record.is_empty());
+        if record.len() + separator + token.len() > MAX_RECORD_LEN {
+            break;
+        }
+        if separator == 1 {
+            record.push(' ');
+        }
+        record.push_str(&token);
+    }
+    (!record.is_empty()).then_some(record)
 }
 
 /// A decoded `emrstack:applied` record.
@@ -182,8 +194,15 @@ mod tests {
     }
 
     #[test]
-    fn oversized_record_is_dropped() {
-        let fields: BTreeMap<String, Value> = (0..40).map(|i| (format!("policies.p{i}"), json!(i))).collect();
-        assert_eq!(encode_record(&fields), None);
+    fn an_oversized_record_keeps_the_tokens_that_fit_and_still_proves_ownership() {
+        let fields: BTreeMap<String, Value> = (0..40).map(|i| (format!("policies.p{i:02}"), json!(i))).collect();
+        let record = encode_record(&fields).expect("a record");
+        assert!(record.len() <= MAX_RECORD_LEN);
+        assert_eq!(record.split(' ').count(), 21);
+        assert!(crate::model::tags::is_applied_record(&record), "{record}");
+        let decoded = Record::decode(&record);
+        assert!(decoded.hash_of("policies.p00").is_some());
+        assert!(decoded.hash_of("policies.p39").is_none());
+        assert_eq!(encode_record(&BTreeMap::new()), None);
     }
 }

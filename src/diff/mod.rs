@@ -78,6 +78,9 @@ pub enum Reason {
     /// A second resource owned under the same address (left by an
     /// interrupted run).
     Duplicate,
+    /// A resource the previous apply began and did not finish (a role
+    /// created, its policies or record not yet written).
+    Unfinished,
     /// `emrstack destroy`.
     Destroy,
     /// Nothing differs.
@@ -96,6 +99,7 @@ impl Reason {
             Reason::ReferenceReplaced => "an application it names is replaced",
             Reason::RemovedFromStack => "no longer in the stack",
             Reason::Duplicate => "a duplicate left by an interrupted run",
+            Reason::Unfinished => "the previous apply did not finish",
             Reason::Destroy => "the stack is being destroyed",
             Reason::UpToDate => "up to date",
         }

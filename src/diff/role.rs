@@ -94,10 +94,19 @@ pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Ch
         }
         for duplicate in &slot.duplicates {
             let mut change = delete(&address, slot, duplicate, Reason::Duplicate);
-            change.notes.push(format!(
-                "role `{}` carries the same ownership tags",
-                duplicate.spec.name
-            ));
+            let kept = slot.primary.map_or("none", |p| p.spec.name.as_str());
+            let why = slot.keep_reason.unwrap_or("it is the first");
+            change.notes.push(if resolved.mode == Mode::Destroy {
+                format!(
+                    "role `{}` carries the same ownership tags as `{kept}` ({why})",
+                    duplicate.spec.name
+                )
+            } else {
+                format!(
+                    "role `{}` carries the same ownership tags; keeping `{kept}`: {why}",
+                    duplicate.spec.name
+                )
+            });
             out.push(change);
         }
     }
@@ -198,6 +207,9 @@ fn compare(
         .map(|text| Record::decode(text))
         .unwrap_or_default();
     let replace = desired.name != primary.spec.name || desired.path != primary.spec.path;
+    // CreateRole tagged the role with the mark of a creation under way, and
+    // the run ended before the record replaced it.
+    let unfinished = primary.spec.tags.get(tags::APPLIED_TAG).map(String::as_str) == Some(tags::APPLIED_CREATING);
     let mut keys: Vec<&String> = before_fields.keys().chain(after_fields.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -228,9 +240,9 @@ fn compare(
             ));
         }
     }
-    // A path change keeps the name, and IAM role names are unique: the old
-    // role must go before the new one can be created.
-    let delete_first = replace && desired.name == primary.spec.name;
+    // A path change keeps the name, and IAM role names are unique regardless
+    // of case: the old role must go before the new one can be created.
+    let delete_first = replace && desired.name.eq_ignore_ascii_case(&primary.spec.name);
     let target = RoleTarget {
         key: slot.key.clone(),
         current: Some(primary.clone()),
@@ -295,7 +307,9 @@ fn compare(
                     .is_some_and(|slot| slot.primary.is_some())
             })
         });
-    let reason = if replaced_reference && !fields.is_empty() {
+    let reason = if unfinished {
+        Reason::Unfinished
+    } else if replaced_reference && !fields.is_empty() {
         Reason::ReferenceReplaced
     } else {
         super::application::reason_from(&origins)
@@ -312,7 +326,12 @@ fn compare(
         steps: vec![Step::UpdateRole { parts }],
         depends_on: Vec::new(),
         cleanup_after: Vec::new(),
-        notes: if record_stale && changed.is_empty() {
+        notes: if unfinished {
+            vec![format!(
+                "role `{}` was created by an apply that stopped before it finished; this completes it",
+                primary.spec.name
+            )]
+        } else if record_stale && changed.is_empty() {
             vec!["only the applied record tag is refreshed".to_string()]
         } else {
             Vec::new()

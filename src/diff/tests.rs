@@ -333,6 +333,7 @@ pub(crate) fn apply_changes(actual: &Actual, changes: &[Change]) -> Actual {
                     id,
                     state: ApplicationState::Created,
                     state_details: None,
+                    created_at_ms: None,
                     spec: server_echo(desired),
                 });
             }
@@ -1216,18 +1217,22 @@ fn canonical_policy_is_stable_and_itself_a_policy() {
 // Resolution: ownership, conflicts, duplicates, images, ARNs
 // ---------------------------------------------------------------------------
 
-/// An application owned by `stack` at `address`, as AWS returns it.
+/// An application owned by `stack` at `address`, as AWS returns it: with
+/// the ownership tags and the applied record emrstack writes.
 fn foreign_application(id: &str, name: &str, owner: Option<(&str, &str)>) -> ObservedApplication {
     let mut spec: ApplicationSpec = ApplicationSpec::new(name, Engine::Spark, "emr-7.2.0");
     if let Some((stack, address)) = owner {
         spec.tags.insert(tags::STACK_TAG.to_string(), stack.to_string());
         spec.tags.insert(tags::ADDRESS_TAG.to_string(), address.to_string());
+        let record = super::application::applied_record(&spec).expect("a record");
+        spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
     }
     ObservedApplication {
         id: id.to_string(),
         arn: application_arn(id),
         state: ApplicationState::Created,
         state_details: None,
+        created_at_ms: None,
         spec: server_echo(&spec),
     }
 }
@@ -1253,7 +1258,7 @@ fn ownership_is_read_from_tags() {
             assert_eq!(subject.address, "application.etl");
         }
     };
-    // Found without a record (as after `emrstack import`) and matching: nothing to do.
+    // Owned and matching: nothing to do.
     check(Some((STACK, "application.etl")), Action::NoOp, false);
     check(Some(("prod", "application.etl")), Action::Create, true);
     check(None, Action::Create, true);
@@ -1338,9 +1343,158 @@ fn of_two_owned_duplicates_the_matching_one_is_kept() {
     use ApplicationState::{Started, Stopped};
     check(("a", Stopped, "etl"), ("b", Started, "etl-old"), "a");
     check(("a", Stopped, "etl-old"), ("b", Stopped, "etl"), "b");
-    // Both match: the started one, then the smaller ID.
-    check(("a", Stopped, "etl"), ("b", Started, "etl"), "b");
+    // Both match and neither says when it was created: the smaller ID.
+    check(("a", Stopped, "etl"), ("b", Started, "etl"), "a");
     check(("b", Stopped, "etl"), ("a", Stopped, "etl"), "a");
+}
+
+/// Two applications with the address, name and record of `application.etl`:
+/// `older` was created first.
+fn two_duplicates(older: &str, newer: &str) -> (Desired, Actual) {
+    let mut desired = stack();
+    declare(&mut desired, "etl", spec("etl"));
+    let mut actual = deploy(&desired, &account());
+    let template = actual.applications[0].clone();
+    actual.applications.clear();
+    for (id, created) in [(newer, 2_000), (older, 1_000)] {
+        let mut app = template.clone();
+        app.id = id.to_string();
+        app.arn = application_arn(id);
+        app.created_at_ms = Some(created);
+        actual.applications.push(app);
+    }
+    (desired, actual)
+}
+
+/// The ID a plan keeps (its main change) and the one it deletes as a
+/// duplicate, with the duplicate's note.
+fn kept_and_duplicate(out: &DiffOutput) -> (String, String, String) {
+    let changes = find_all(out, "application.etl");
+    let id = |change: &Change| app_target(change).current.as_ref().expect("current").id.clone();
+    let main = changes.iter().find(|c| c.reason != Reason::Duplicate).expect("main");
+    let duplicate = changes
+        .iter()
+        .find(|c| c.reason == Reason::Duplicate)
+        .expect("duplicate");
+    (id(main), id(duplicate), duplicate.notes.join("\n"))
+}
+
+#[test]
+fn of_two_duplicates_the_older_is_kept_and_the_plan_says_why() {
+    // The newer one has the smaller ID: age decides, not the ID.
+    let (desired, actual) = two_duplicates("b", "a");
+    let (kept, deleted, note) = kept_and_duplicate(&plan(&desired, &actual));
+    assert_eq!((kept.as_str(), deleted.as_str()), ("b", "a"));
+    assert!(note.contains("keeping b: it is the oldest"), "{note}");
+}
+
+/// `plan` and `plan --destroy` name the same application as the one kept
+/// (before, destroy compared without the declaration and kept the other).
+#[test]
+fn plan_and_destroy_pick_the_same_duplicate() {
+    let mut desired = stack();
+    declare(&mut desired, "etl", spec("etl"));
+    let mut actual = deploy(&desired, &account());
+    let template = actual.applications[0].clone();
+    actual.applications.clear();
+    // `a` sorts first by ID and is older, but only `b` has the declared name.
+    for (id, name, created) in [("a", "etl-renamed", 1_000), ("b", "etl", 2_000)] {
+        let mut app = template.clone();
+        app.id = id.to_string();
+        app.arn = application_arn(id);
+        app.spec.name = name.to_string();
+        app.created_at_ms = Some(created);
+        actual.applications.push(app);
+    }
+    let applied = kept_and_duplicate(&plan(&desired, &actual));
+    let destroyed = kept_and_duplicate(&diff(&desired, &actual, Mode::Destroy));
+    assert_eq!((applied.0.as_str(), applied.1.as_str()), ("b", "a"));
+    assert_eq!((&destroyed.0, &destroyed.1), (&applied.0, &applied.1));
+    assert!(
+        applied.2.contains("keeping b: it has the declared name and type"),
+        "{}",
+        applied.2
+    );
+    assert!(
+        destroyed.2.contains("as b (it has the declared name and type)"),
+        "{}",
+        destroyed.2
+    );
+}
+
+/// A look-alike: the stack's ownership tags set by hand, no applied record.
+/// It is never changed or deleted; the plan says why, naming it and its tags.
+#[test]
+fn a_hand_tagged_look_alike_is_an_error_and_never_changed_or_deleted() {
+    let lookalike = |id: &str, address: &str| {
+        let mut app = foreign_application(id, "etl", Some((STACK, address)));
+        app.spec.tags.remove(tags::APPLIED_TAG);
+        app.spec.tags.insert("team".to_string(), "data".to_string());
+        app
+    };
+    for (address, declared) in [("application.etl", true), ("application.gone", false)] {
+        let mut desired = stack();
+        declare(&mut desired, "etl", spec("etl"));
+        let mut actual = account();
+        actual.applications.push(lookalike("00f1", address));
+        for mode in [Mode::Apply, Mode::Destroy] {
+            let out = diff(&desired, &actual, mode);
+            let touched: Vec<&Change> = out
+                .changes
+                .iter()
+                .filter(|change| {
+                    matches!(&change.target, Target::Application(app)
+                        if app.current.as_ref().is_some_and(|current| current.id == "00f1"))
+                })
+                .collect();
+            assert!(touched.is_empty(), "{address} {mode:?}: {touched:#?}");
+            let errors: Vec<&Diagnostic> = out
+                .diagnostics
+                .iter()
+                .filter(|d| d.code == "plan.unproven-ownership")
+                .collect();
+            assert_eq!(errors.len(), 1, "{address} {mode:?}: {:#?}", out.diagnostics);
+            let error = errors[0];
+            assert!(error.is_error());
+            assert!(error.message.contains("application `etl` (00f1)"), "{}", error.message);
+            assert!(
+                error.message.contains(&format!("`emrstack:address={address}`"))
+                    && error.message.contains(&format!("`emrstack:stack={STACK}`"))
+                    && error.message.contains("`team=data`"),
+                "{}",
+                error.message
+            );
+            let help = error.help.as_deref().unwrap_or_default();
+            assert!(help.contains(&format!("emrstack import {address} 00f1")), "{help}");
+            assert!(help.contains("remove its `emrstack:` tags"), "{help}");
+            assert_eq!(error.subject.is_some(), declared);
+        }
+    }
+    // A role too, by name.
+    let mut desired = stack();
+    desired.roles.insert("etl".to_string(), role("etl-role"));
+    let mut actual = deploy(&desired, &account());
+    observed_role(&mut actual, "etl-role")
+        .spec
+        .tags
+        .remove(tags::APPLIED_TAG);
+    for mode in [Mode::Apply, Mode::Destroy] {
+        let out = diff(&desired, &actual, mode);
+        assert!(
+            out.changes
+                .iter()
+                .all(|c| !matches!(&c.target, Target::Role(r) if r.current.is_some())),
+            "{:#?}",
+            out.changes
+        );
+        assert!(
+            out.diagnostics
+                .iter()
+                .any(|d| d.code == "plan.unproven-ownership" && d.message.contains("role `etl-role` carries")),
+            "{:#?}",
+            out.diagnostics
+        );
+    }
 }
 
 #[test]
@@ -1493,7 +1647,7 @@ fn role_trust_policy_is_generated_from_trust_applications() {
     };
     let etl = application_arn("etl-1");
     let expected_scoped = json!({"Version": "2012-10-17", "Statement": [{
-        "Sid": "EMRServerlessTrustPolicy",
+        "Sid": crate::model::repository::statement_sid(STACK),
         "Effect": "Allow",
         "Principal": {"Service": "emr-serverless.amazonaws.com"},
         "Action": "sts:AssumeRole",
@@ -2314,12 +2468,16 @@ fn drift_and_a_change_in_different_fields_are_both_reported() {
 }
 
 #[test]
-fn without_a_record_differences_count_as_changes() {
+fn a_record_without_a_fields_hash_counts_differences_as_changes() {
     let mut desired = stack();
     declare(&mut desired, "etl", spec("etl"));
     let mut actual = deploy(&desired, &account());
     let app = observed_app(&mut actual, "etl");
-    app.spec.tags.remove(tags::APPLIED_TAG);
+    // A record that knows no field (as after an import of a record that
+    // did not fit): proof of ownership, but no history.
+    app.spec
+        .tags
+        .insert(tags::APPLIED_TAG.to_string(), "0000=000000".to_string());
     app.spec.release_label = "emr-7.3.0".to_string();
     let out = plan(&desired, &actual);
     let change = find(&out, "application.etl");
@@ -2331,7 +2489,7 @@ fn without_a_record_differences_count_as_changes() {
 
 #[test]
 fn a_stale_record_alone_only_refreshes_the_tags() {
-    for stale in [Some("ab=000000"), Some("garbage")] {
+    for stale in [Some("abcd=000000"), Some("0000=000000 1111=111111")] {
         let mut desired = stack();
         declare(&mut desired, "etl", rich_spec("etl"));
         let mut actual = deploy(&desired, &account());
@@ -2353,14 +2511,21 @@ fn a_stale_record_alone_only_refreshes_the_tags() {
 }
 
 #[test]
-fn a_missing_record_alone_is_not_a_change() {
-    // Created out of band (or imported) exactly as declared: nothing to do.
+fn an_application_with_the_tags_but_no_record_is_not_compared() {
+    // Created out of band with the ownership tags, exactly as declared:
+    // emrstack cannot prove it wrote it, so it neither updates it nor
+    // refreshes its record; `emrstack import` adopts it.
     let mut desired = stack();
     declare(&mut desired, "etl", rich_spec("etl"));
     let mut actual = deploy(&desired, &account());
     observed_app(&mut actual, "etl").spec.tags.remove(tags::APPLIED_TAG);
     let out = plan(&desired, &actual);
-    assert_eq!(find(&out, "application.etl").action, Action::NoOp);
+    assert!(out.diagnostics.iter().any(|d| d.code == "plan.unproven-ownership"));
+    assert!(
+        find_all(&out, "application.etl")
+            .iter()
+            .all(|c| app_target(c).current.is_none())
+    );
 }
 
 #[test]
@@ -2515,6 +2680,22 @@ fn role_create_lists_its_fields_and_converges() {
     assert_eq!(find(&plan(&desired, &actual), "role.etl").action, Action::NoOp);
 }
 
+/// A role written before trust policies carried the stack marker plans an
+/// update of its trust policy, which writes the marker: later plans then find
+/// the role from `ListRoles` alone (docs/observe.md, "Roles").
+#[test]
+fn a_role_without_the_stack_marker_gets_it_with_an_update() {
+    let mut desired = stack();
+    desired.roles.insert("etl".to_string(), role("etl-role"));
+    let mut actual = deploy(&desired, &account());
+    let observed = observed_role(&mut actual, "etl-role");
+    observed.spec.trust_policy["Statement"][0]["Sid"] = json!(crate::model::role::LEGACY_TRUST_SID);
+    let change = find(&plan(&desired, &actual), "role.etl").clone();
+    assert_eq!(change.action, Action::Update);
+    let paths: Vec<&str> = change.fields.iter().map(|field| field.path.as_str()).collect();
+    assert_eq!(paths, ["trust_policy.Statement"]);
+}
+
 #[test]
 fn equivalent_policies_as_aws_returns_them_are_not_changes() {
     let mut desired = stack();
@@ -2529,7 +2710,7 @@ fn equivalent_policies_as_aws_returns_them_are_not_changes() {
         "Action": ["sts:AssumeRole"],
         "Principal": {"Service": ["emr-serverless.amazonaws.com"]},
         "Effect": "Allow",
-        "Sid": "EMRServerlessTrustPolicy"
+        "Sid": crate::model::repository::statement_sid(STACK)
     }], "Version": "2012-10-17"});
     observed.spec.inline_policies.insert(
         "read".to_string(),
@@ -2728,11 +2909,11 @@ fn role_drift_is_told_by_its_record() {
     assert_eq!((change.action, change.reason), (Action::Update, Reason::Drift));
     assert!(field(change, "description").drift);
 
-    // Without a record, the same difference is a change.
+    // With a record that knows no field, the same difference is a change.
     observed_role(&mut actual, "etl-role")
         .spec
         .tags
-        .remove(tags::APPLIED_TAG);
+        .insert(tags::APPLIED_TAG.to_string(), "0000=000000".to_string());
     let change = find(&plan(&desired, &actual), "role.etl").clone();
     assert_eq!(change.reason, Reason::Changed);
     assert!(!change.has_drift());
@@ -2742,7 +2923,7 @@ fn role_drift_is_told_by_its_record() {
     observed_role(&mut stale, "etl-role")
         .spec
         .tags
-        .insert(tags::APPLIED_TAG.to_string(), "00=000000".to_string());
+        .insert(tags::APPLIED_TAG.to_string(), "0000=000000".to_string());
     let out = plan(&desired, &stale);
     let change = find(&out, "role.etl");
     assert_eq!(change.action, Action::Update);
@@ -3202,10 +3383,63 @@ fn a_role_whose_record_does_not_fit_in_a_tag_still_converges() {
     }
     desired.roles.insert("etl".to_string(), large);
     let actual = deploy(&desired, &account());
-    assert!(!actual.roles[0].spec.tags.contains_key(tags::APPLIED_TAG));
-    // Without a record, a difference cannot be told from drift.
+    // The record keeps the fields that fit, and still proves ownership.
+    let record = &actual.roles[0].spec.tags[tags::APPLIED_TAG];
+    assert!(record.len() <= 256 && tags::is_applied_record(record), "{record}");
+    // Fields left out of the record cannot be told from drift: a change.
     let mut edited = actual.clone();
-    observed_role(&mut edited, "etl-role").spec.description = Some("edited".to_string());
+    // `policies.p19` sorts after the tokens that fit.
+    observed_role(&mut edited, "etl-role").spec.inline_policies.insert(
+        "p19".to_string(),
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+    );
     let change = find(&plan(&desired, &edited), "role.etl").clone();
     assert_eq!((change.action, change.reason), (Action::Update, Reason::Changed));
+}
+
+/// An apply killed between CreateRole and PutRolePolicy leaves the role
+/// with the mark of a creation under way: the next plan says so.
+#[test]
+fn a_role_whose_creation_did_not_finish_says_so() {
+    let mut desired = stack();
+    let mut declared = role("etl-role");
+    declared.inline_policies.insert("read".to_string(), read_policy());
+    desired.roles.insert("etl".to_string(), declared);
+    let mut actual = deploy(&desired, &account());
+    let observed = observed_role(&mut actual, "etl-role");
+    observed.spec.inline_policies.clear();
+    observed
+        .spec
+        .tags
+        .insert(tags::APPLIED_TAG.to_string(), tags::APPLIED_CREATING.to_string());
+    let out = plan(&desired, &actual);
+    let change = find(&out, "role.etl");
+    assert_eq!((change.action, change.reason), (Action::Update, Reason::Unfinished));
+    assert_eq!(change.reason.describe(), "the previous apply did not finish");
+    assert!(
+        change.notes.iter().any(|n| n.contains("stopped before it finished")),
+        "{change:#?}"
+    );
+    let next = apply_changes(&actual, &out.changes);
+    assert_eq!(find(&plan(&desired, &next), "role.etl").action, Action::NoOp);
+}
+
+/// IAM role names are unique regardless of case: an unmanaged `OWN2-ETL`
+/// takes the name `own2-etl`, which IAM would refuse to create at apply time.
+#[test]
+fn a_role_name_taken_in_another_case_is_a_conflict() {
+    let mut desired = stack();
+    desired.roles.insert("etl".to_string(), role("own2-etl"));
+    let mut actual = account();
+    let mut foreign = deployed_role_of(&role("OWN2-ETL"));
+    foreign.spec.tags.clear();
+    actual.roles.push(foreign);
+    let out = plan(&desired, &actual);
+    let conflicts: Vec<&Diagnostic> = out.diagnostics.iter().filter(|d| d.code == "plan.conflict").collect();
+    assert_eq!(conflicts.len(), 1, "{:#?}", out.diagnostics);
+    assert!(
+        conflicts[0].message.contains("role `OWN2-ETL`"),
+        "{}",
+        conflicts[0].message
+    );
 }

@@ -76,6 +76,10 @@ pub struct ObservedApplication {
     pub state: ApplicationState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_details: Option<String>,
+    /// When the application was created, in milliseconds since the epoch
+    /// (`createdAt`); of two duplicates, the older one is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at_ms: Option<i64>,
     /// The configuration, converted to the canonical form but without
     /// server defaults filled in (see `diff::normalize`).
     pub spec: ApplicationSpec,
@@ -109,8 +113,25 @@ pub struct RoleSummary {
     pub name: String,
     pub arn: String,
     pub path: String,
-    /// The decoded trust policy.
+    /// The decoded trust policy; `null` when missing or not decodable.
     pub trust_policy: Value,
+    /// Whether the trust policy lets EMR Serverless assume the role (every
+    /// job runtime role's does).
+    pub trusts_emr_serverless: bool,
+}
+
+/// An application the Resource Groups Tagging API lists with a tag. The
+/// index behind it is eventually consistent, so this is a candidate only:
+/// the application may have been deleted since (observe confirms each one
+/// with `GetApplication`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaggedApplication {
+    /// The application ID, the last segment of its ARN.
+    pub id: String,
+    pub arn: String,
+    /// The tags as the index holds them.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// An ECR repository and its policy.

@@ -14,6 +14,7 @@ pub mod tags;
 
 pub use actual::{
     Actual, ApplicationSummary, JobRun, ObservedApplication, ObservedRepository, ObservedRole, Owner, RoleSummary,
+    TaggedApplication,
 };
 pub use address::{Address, ResourceKind};
 pub use application::{

@@ -3,11 +3,14 @@
 //! Observation reads everything a stack declares or owns, with as few calls
 //! as the APIs allow (see docs/observe.md for the count):
 //!
-//! - applications: one `ListApplications` per 50, then `GetApplication` for
-//!   each (ownership tags are only in the full application);
-//! - roles: one `ListRoles` per 1000 to find roles trusting EMR Serverless,
-//!   then the full role for each declared name and for each undeclared
-//!   candidate (to read its ownership tags);
+//! - applications: one `ListApplications` per 50 and, at the same time, the
+//!   Resource Groups Tagging API's `GetResources` for the stack's tag (one
+//!   per 100); then `GetApplication` for each application found by tag or
+//!   listed with a declared name. When the Tagging API fails (no
+//!   `tag:GetResources`), every listed application is read, with a warning;
+//! - roles: one `ListRoles` per 1000, then the full role for each declared
+//!   name and for each listed role whose trust policy carries the stack's
+//!   marker (or emrstack's trust policy from before markers);
 //! - repositories: each declared repository and each repository an owned
 //!   application's image comes from, with its policy; one `BatchGetImage`
 //!   per repository for the tags the stack uses;
@@ -28,7 +31,8 @@ use tokio::sync::Semaphore;
 use crate::cloud::{Cloud, CloudError};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{
-    Actual, Desired, ImageSource, JobRun, ObservedApplication, ObservedRepository, ObservedRole, ResourceKind,
+    Actual, Desired, ImageSource, JobRun, ObservedApplication, ObservedRepository, ObservedRole, ResourceKind, role,
+    tags,
 };
 
 /// How observation runs.
@@ -50,6 +54,8 @@ impl Default for ObserveOptions {
 pub struct Observation {
     pub actual: Actual,
     pub diagnostics: Diagnostics,
+    /// How the stack's applications and roles were found.
+    pub discovery: Discovery,
 }
 
 /// Bounds the calls in flight.
@@ -112,17 +118,35 @@ pub async fn observe<C: Cloud>(
             .with_help("use credentials (or a --profile) for the stack's account")
             .about("stack", "account_id"),
         );
-        return Ok(Observation { actual, diagnostics });
+        return Ok(Observation {
+            actual,
+            diagnostics,
+            discovery: Discovery::default(),
+        });
     }
 
+    let mut application_discovery = Discovery::default();
+    let mut role_discovery = Discovery::default();
     let (applications, roles, networks, repositories) = futures::join!(
-        applications(cloud, &gate, desired, parallelism),
-        roles(cloud, &gate, desired, parallelism),
+        applications(cloud, &gate, desired, parallelism, &mut application_discovery),
+        roles(cloud, &gate, desired, parallelism, &mut role_discovery),
         networks(cloud, &gate, desired),
         declared_repositories(cloud, &gate, desired, parallelism),
     );
-    actual.applications = applications?;
+    let applications = applications?;
+    actual.applications = applications.kept;
+    if let Some(warning) = applications.warning {
+        diagnostics.push(warning);
+    }
     actual.roles = roles?;
+    let discovery = Discovery {
+        listed_roles: role_discovery.listed_roles,
+        emr_roles: role_discovery.emr_roles,
+        marked_roles: role_discovery.marked_roles,
+        legacy_roles: role_discovery.legacy_roles,
+        read_roles: role_discovery.read_roles,
+        ..application_discovery
+    };
     let (subnets, security_groups) = networks?;
     actual.subnets = subnets.into_iter().map(|subnet| (subnet.id.clone(), subnet)).collect();
     actual.security_groups = security_groups
@@ -160,7 +184,11 @@ pub async fn observe<C: Cloud>(
     for repository in found.into_iter().flatten() {
         actual.repositories.insert(repository.name.clone(), repository);
     }
-    Ok(Observation { actual, diagnostics })
+    Ok(Observation {
+        actual,
+        diagnostics,
+        discovery,
+    })
 }
 
 /// The repository name of an ECR image URI in the given account and region.
@@ -171,21 +199,160 @@ fn ecr_repository(uri: &str, account: &str, region: &str) -> Option<String> {
     Some(path[..end].to_string())
 }
 
+/// How observation found the stack's applications.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApplicationStrategy {
+    /// The Resource Groups Tagging API listed the applications tagged with
+    /// the stack; only those and the listed applications with a declared
+    /// name were read.
+    ByTag,
+    /// The Tagging API failed (`reason`), so every listed application was
+    /// read, as the only other way to see their tags.
+    ReadAll { reason: String },
+}
+
+/// What observation listed and read to find the stack's resources, for
+/// `plan -vv` and the call formula of docs/observe.md.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Discovery {
+    pub applications: ApplicationStrategy,
+    /// Applications `ListApplications` returned (every state but TERMINATED).
+    pub listed_applications: usize,
+    /// Application ARNs `GetResources` returned for the stack's tag (stale
+    /// ones included); 0 after a fallback.
+    pub tagged_applications: usize,
+    /// Listed applications whose name the stack declares.
+    pub named_applications: usize,
+    /// Applications read with `GetApplication`.
+    pub read_applications: usize,
+    /// Roles `ListRoles` returned (every role of the account).
+    pub listed_roles: usize,
+    /// Of those, roles that trust EMR Serverless.
+    pub emr_roles: usize,
+    /// Listed roles whose trust policy carries the stack's marker.
+    pub marked_roles: usize,
+    /// Listed roles with the trust policy emrstack wrote before markers.
+    pub legacy_roles: usize,
+    /// Role names read with `GetRole`: declared names, listed roles whose
+    /// name equals a declared one but for case, marked and legacy roles.
+    pub read_roles: usize,
+}
+
+impl Default for Discovery {
+    fn default() -> Self {
+        Discovery {
+            applications: ApplicationStrategy::ByTag,
+            listed_applications: 0,
+            tagged_applications: 0,
+            named_applications: 0,
+            read_applications: 0,
+            listed_roles: 0,
+            emr_roles: 0,
+            marked_roles: 0,
+            legacy_roles: 0,
+            read_roles: 0,
+        }
+    }
+}
+
+impl Discovery {
+    /// Two lines for people: how applications and roles were found, and
+    /// what that cost in full reads.
+    pub fn describe(&self) -> Vec<String> {
+        let applications = match &self.applications {
+            ApplicationStrategy::ByTag => format!(
+                "applications: by tag (tag:GetResources): {} tagged with the stack, {} listed with a declared name; \
+                 read {} of {} listed",
+                self.tagged_applications, self.named_applications, self.read_applications, self.listed_applications
+            ),
+            ApplicationStrategy::ReadAll { reason } => {
+                format!("applications: read all {} listed ({reason})", self.listed_applications)
+            }
+        };
+        let roles = format!(
+            "roles: by trust-policy marker: {} marked, {} legacy emrstack trust policies; \
+             read {} of {} listed ({} trust EMR Serverless)",
+            self.marked_roles, self.legacy_roles, self.read_roles, self.listed_roles, self.emr_roles
+        );
+        vec![applications, roles]
+    }
+}
+
+/// The one-line warning of a plan that could not search by tag.
+fn fallback_warning(error: &CloudError, listed: usize) -> (String, Diagnostic) {
+    let reason = if error.kind == crate::cloud::ErrorKind::AccessDenied {
+        "`tag:GetResources` is not allowed".to_string()
+    } else {
+        format!("the Resource Groups Tagging API failed: {error}")
+    };
+    let diagnostic = Diagnostic::warning(
+        "observe.tagging-unavailable",
+        format!(
+            "{reason}; reading all {listed} applications in the region instead (one `GetApplication` each) \
+             to find the stack's: allow `tag:GetResources` to read only those"
+        ),
+    );
+    (reason, diagnostic)
+}
+
+struct FoundApplications {
+    kept: Vec<ObservedApplication>,
+    warning: Option<Diagnostic>,
+}
+
 async fn applications<C: Cloud>(
     cloud: &C,
     gate: &Gate,
     desired: &Desired,
     parallelism: usize,
-) -> Result<Vec<ObservedApplication>, CloudError> {
-    let summaries = gate.call(cloud.list_applications()).await?;
+    discovery: &mut Discovery,
+) -> Result<FoundApplications, CloudError> {
+    let stack = desired.stack.name.as_str();
+    // The listing (names, cheap) and the search by tag run together.
+    let (summaries, tagged) = futures::join!(
+        gate.call(cloud.list_applications()),
+        gate.call(cloud.find_tagged_applications(tags::STACK_TAG, stack)),
+    );
+    let summaries = summaries?;
     let declared_names: BTreeSet<&str> = desired
         .applications
         .values()
         .map(|app| app.spec.name.as_str())
         .collect();
-    let stack = desired.stack.name.as_str();
-    let fetched: Vec<Option<ObservedApplication>> = stream::iter(summaries)
-        .map(|summary| async move { absent_if_not_found(gate.call(cloud.get_application(&summary.id)).await) })
+    discovery.listed_applications = summaries.len();
+    let named: BTreeSet<String> = summaries
+        .iter()
+        .filter(|summary| {
+            summary
+                .name
+                .as_deref()
+                .is_some_and(|name| declared_names.contains(name))
+        })
+        .map(|summary| summary.id.clone())
+        .collect();
+    discovery.named_applications = named.len();
+    let mut warning = None;
+    // What to read in full. By tag: the stack's applications (each hit is
+    // confirmed by the read: the index can list deleted ones) and those with
+    // a declared name (conflicts, and what the index has not caught up with
+    // yet). Otherwise every listed application: the tags are only in the
+    // full application.
+    let to_read: BTreeSet<String> = match tagged {
+        Ok(hits) => {
+            discovery.applications = ApplicationStrategy::ByTag;
+            discovery.tagged_applications = hits.len();
+            hits.into_iter().map(|hit| hit.id).chain(named).collect()
+        }
+        Err(error) => {
+            let (reason, diagnostic) = fallback_warning(&error, summaries.len());
+            discovery.applications = ApplicationStrategy::ReadAll { reason };
+            warning = Some(diagnostic);
+            summaries.iter().map(|summary| summary.id.clone()).collect()
+        }
+    };
+    discovery.read_applications = to_read.len();
+    let fetched: Vec<Option<ObservedApplication>> = stream::iter(to_read)
+        .map(|id| async move { absent_if_not_found(gate.call(cloud.get_application(&id)).await) })
         .buffer_unordered(parallelism)
         .try_collect()
         .await?;
@@ -202,7 +369,7 @@ async fn applications<C: Cloud>(
         })
         .collect();
     kept.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(kept)
+    Ok(FoundApplications { kept, warning })
 }
 
 async fn roles<C: Cloud>(
@@ -210,12 +377,32 @@ async fn roles<C: Cloud>(
     gate: &Gate,
     desired: &Desired,
     parallelism: usize,
+    discovery: &mut Discovery,
 ) -> Result<Vec<ObservedRole>, CloudError> {
     let stack = desired.stack.name.as_str();
-    let summaries = gate.call(cloud.list_emr_serverless_roles()).await?;
+    let summaries = gate.call(cloud.list_roles()).await?;
+    // IAM role names are unique regardless of case.
+    let declared: BTreeSet<String> = desired.roles.values().map(|role| role.name.to_lowercase()).collect();
+    discovery.listed_roles = summaries.len();
+    discovery.emr_roles = summaries.iter().filter(|summary| summary.trusts_emr_serverless).count();
+    // What to read in full: every declared name (read directly, so a role
+    // created a moment ago that the listing does not show yet is found), a
+    // listed role whose name differs from a declared one only in case (a
+    // conflict), and the roles whose trust policy says emrstack wrote it for
+    // this stack (the marker) or for some stack before markers (legacy):
+    // every role the stack owns is among these. Everyone else's roles cost
+    // their list entry only.
     let mut names: BTreeSet<String> = desired.roles.values().map(|role| role.name.clone()).collect();
-    names.extend(summaries.into_iter().map(|summary| summary.name));
-    let declared: BTreeSet<&str> = desired.roles.values().map(|role| role.name.as_str()).collect();
+    for summary in &summaries {
+        let marked = role::has_stack_marker(&summary.trust_policy, stack);
+        let legacy = !marked && role::is_legacy_trust_policy(&summary.trust_policy);
+        discovery.marked_roles += usize::from(marked);
+        discovery.legacy_roles += usize::from(legacy);
+        if marked || legacy || declared.contains(&summary.name.to_lowercase()) {
+            names.insert(summary.name.clone());
+        }
+    }
+    discovery.read_roles = names.len();
     let fetched: Vec<Option<ObservedRole>> = stream::iter(names)
         .map(|name| async move { absent_if_not_found(gate.call(cloud.get_role(&name)).await) })
         .buffer_unordered(parallelism)
@@ -229,10 +416,12 @@ async fn roles<C: Cloud>(
                 .owner()
                 .address_in(stack)
                 .is_some_and(|address| address.kind == ResourceKind::Role);
-            owned || declared.contains(role.spec.name.as_str())
+            owned || declared.contains(&role.spec.name.to_lowercase())
         })
         .collect();
+    // IAM may answer a name in another case with the same role: keep one.
     kept.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
+    kept.dedup_by(|a, b| a.role_id == b.role_id);
     Ok(kept)
 }
 

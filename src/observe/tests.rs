@@ -47,12 +47,17 @@ fn role(name: &str, tags: BTreeMap<String, String>) -> ObservedRole {
             description: None,
             max_session_duration: 3600,
             permissions_boundary: None,
-            trust_policy: crate::model::role::trust_policy("123456789012", &[]),
+            trust_policy: crate::model::role::trust_policy("dev", "123456789012", &[]),
             inline_policies: BTreeMap::new(),
             managed_policy_arns: Default::default(),
             tags,
         },
     }
+}
+
+/// A declared role with the defaults (the diff tests' helper).
+fn desired_role(name: &str) -> DesiredRole {
+    crate::diff::tests::role(name)
 }
 
 #[tokio::test(start_paused = true)]
@@ -163,10 +168,178 @@ async fn call_count_is_one_get_per_application_and_role_plus_the_lists() {
     observe(&cloud, &desired, &ObserveOptions::default()).await.unwrap();
     assert_eq!(cloud.call_count("GetCallerIdentity"), 1);
     assert_eq!(cloud.call_count("ListApplications"), 1);
+    assert_eq!(cloud.call_count("GetResources"), 1);
     assert_eq!(cloud.call_count("GetApplication"), 7);
     assert_eq!(cloud.call_count("ListRoles"), 1);
     assert_eq!(cloud.call_count("GetRole"), 3);
-    assert_eq!(cloud.calls().len(), 13, "{:?}", cloud.calls());
+    assert_eq!(cloud.calls().len(), 14, "{:?}", cloud.calls());
+}
+
+/// A role as emrstack writes it for `stack` (the trust policy carries the
+/// stack marker), with the ownership tags of `address`.
+fn stack_role(name: &str, stack: &str, address: &str) -> ObservedRole {
+    let mut role = role(name, owned_tags(stack, address));
+    role.spec.trust_policy = crate::model::role::trust_policy(stack, "123456789012", &[]);
+    role
+}
+
+/// A job runtime role of someone else: it trusts EMR Serverless, with
+/// AWS's usual statement and no emrstack tags.
+fn foreign_role(name: &str) -> ObservedRole {
+    let mut role = role(name, BTreeMap::new());
+    role.spec.trust_policy = json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "EMRServerlessTrustPolicy", "Effect": "Allow",
+        "Principal": {"Service": "emr-serverless.amazonaws.com"}, "Action": "sts:AssumeRole",
+    }]});
+    role
+}
+
+#[tokio::test(start_paused = true)]
+async fn foreign_applications_and_roles_cost_their_list_entry_only() {
+    let cloud = FakeCloud::new();
+    let ours = cloud.insert_application(
+        app("dev-etl", owned_tags("dev", "application.etl")),
+        ApplicationState::Created,
+    );
+    let gone = cloud.insert_application(
+        app("dev-old", owned_tags("dev", "application.old")),
+        ApplicationState::Stopped,
+    );
+    for i in 0..30 {
+        cloud.insert_application(app(&format!("other-{i}"), BTreeMap::new()), ApplicationState::Created);
+        cloud.insert_role(foreign_role(&format!("other-{i}")));
+    }
+    cloud.insert_application(
+        app("prod-etl", owned_tags("prod", "application.etl")),
+        ApplicationState::Created,
+    );
+    cloud.insert_role(stack_role("dev-etl", "dev", "role.etl"));
+    cloud.insert_role(stack_role("dev-gone", "dev", "role.gone"));
+    cloud.insert_role(stack_role("prod-etl", "prod", "role.etl"));
+    let mut desired = desired_with_app("etl", "dev-etl");
+    desired.roles.insert("etl".to_string(), desired_role("dev-etl"));
+    let observation = observe(&cloud, &desired, &ObserveOptions::default()).await.unwrap();
+
+    let mut ids: Vec<&str> = observation.actual.applications.iter().map(|a| a.id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, [ours.id.as_str(), gone.id.as_str()]);
+    let names: Vec<&str> = observation.actual.roles.iter().map(|r| r.spec.name.as_str()).collect();
+    assert_eq!(names, ["dev-etl", "dev-gone"]);
+    // Reads: the stack's two applications (found by tag, one also by name),
+    // its declared role and its removed one (found by the marker).
+    let mut read: Vec<String> = cloud
+        .calls()
+        .into_iter()
+        .filter(|(operation, _)| operation == "GetApplication" || operation == "GetRole")
+        .map(|(_, subject)| subject)
+        .collect();
+    read.sort();
+    let mut expect = vec![
+        ours.id.clone(),
+        gone.id.clone(),
+        "dev-etl".to_string(),
+        "dev-gone".to_string(),
+    ];
+    expect.sort();
+    assert_eq!(read, expect);
+    assert!(observation.diagnostics.is_empty());
+    let discovery = &observation.discovery;
+    assert_eq!(discovery.applications, ApplicationStrategy::ByTag);
+    assert_eq!(
+        (
+            discovery.listed_applications,
+            discovery.tagged_applications,
+            discovery.named_applications
+        ),
+        (33, 2, 1)
+    );
+    assert_eq!(
+        (discovery.listed_roles, discovery.marked_roles, discovery.read_roles),
+        (33, 2, 2)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stale_tag_index_entry_of_a_deleted_application_is_read_and_dropped() {
+    let cloud = FakeCloud::new();
+    cloud.set_tag_index_staleness(std::time::Duration::from_secs(600));
+    let gone = cloud.insert_application(
+        app("dev-old", owned_tags("dev", "application.old")),
+        ApplicationState::Stopped,
+    );
+    cloud.delete_application(&gone.id).await.unwrap();
+    let observation = observe(&cloud, &Desired::empty("dev"), &ObserveOptions::default())
+        .await
+        .unwrap();
+    assert!(observation.actual.applications.is_empty());
+    assert_eq!(observation.discovery.tagged_applications, 1);
+    assert_eq!(cloud.call_count("GetApplication"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_tag_get_resources_every_application_is_read_with_one_warning() {
+    let cloud = FakeCloud::new();
+    let ours = cloud.insert_application(
+        app("dev-etl", owned_tags("dev", "application.etl")),
+        ApplicationState::Created,
+    );
+    for i in 0..5 {
+        cloud.insert_application(app(&format!("other-{i}"), BTreeMap::new()), ApplicationState::Created);
+    }
+    let by_tag = observe(&cloud, &Desired::empty("dev"), &ObserveOptions::default())
+        .await
+        .unwrap();
+    cloud.reset_counters();
+    cloud.fail("GetResources", None, crate::cloud::ErrorKind::AccessDenied, 1);
+    let observation = observe(&cloud, &Desired::empty("dev"), &ObserveOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(observation.actual, by_tag.actual);
+    assert_eq!(observation.actual.applications[0].id, ours.id);
+    assert_eq!(cloud.call_count("GetApplication"), 6);
+    let warnings: Vec<&Diagnostic> = observation.diagnostics.iter().collect();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].code, "observe.tagging-unavailable");
+    assert!(!warnings[0].is_error());
+    assert!(
+        warnings[0].message.contains("`tag:GetResources`"),
+        "{}",
+        warnings[0].message
+    );
+    assert!(
+        warnings[0].message.contains("all 6 applications"),
+        "{}",
+        warnings[0].message
+    );
+    assert!(!warnings[0].message.contains('\n'));
+    assert!(matches!(
+        observation.discovery.applications,
+        ApplicationStrategy::ReadAll { .. }
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn roles_from_before_the_marker_and_names_in_another_case_are_read() {
+    let cloud = FakeCloud::new();
+    let mut legacy = stack_role("dev-old", "dev", "role.old");
+    legacy.spec.trust_policy["Statement"][0]["Sid"] = json!(crate::model::role::LEGACY_TRUST_SID);
+    cloud.insert_role(legacy);
+    cloud.insert_role(foreign_role("DEV-ETL"));
+    cloud.insert_role(foreign_role("unrelated"));
+    let mut desired = Desired::empty("dev");
+    desired.roles.insert("etl".to_string(), desired_role("dev-etl"));
+    let observation = observe(&cloud, &desired, &ObserveOptions::default()).await.unwrap();
+    let names: Vec<&str> = observation.actual.roles.iter().map(|r| r.spec.name.as_str()).collect();
+    assert_eq!(names, ["DEV-ETL", "dev-old"]);
+    let mut read: Vec<String> = cloud
+        .calls()
+        .into_iter()
+        .filter(|(operation, _)| operation == "GetRole")
+        .map(|(_, subject)| subject)
+        .collect();
+    read.sort();
+    assert_eq!(read, ["DEV-ETL", "dev-etl", "dev-old"]);
+    assert_eq!(observation.discovery.legacy_roles, 1);
 }
 
 #[tokio::test(start_paused = true)]

@@ -31,6 +31,7 @@ pub fn reason_code(reason: Reason) -> &'static str {
         Reason::ReferenceReplaced => "reference-replaced",
         Reason::RemovedFromStack => "removed-from-stack",
         Reason::Duplicate => "duplicate",
+        Reason::Unfinished => "unfinished",
         Reason::Destroy => "destroy",
         Reason::UpToDate => "up-to-date",
     }

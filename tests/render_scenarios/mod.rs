@@ -243,6 +243,7 @@ pub fn converge(desired: &Desired, actual: &Actual, state: ApplicationState) -> 
                         id,
                         state,
                         state_details: None,
+                        created_at_ms: None,
                         spec: spec.clone(),
                     });
                 }

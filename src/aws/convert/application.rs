@@ -700,6 +700,7 @@ pub(crate) fn observed(app: sdk::Application) -> Result<ObservedApplication, Clo
         arn: app.arn,
         // The service sends an empty string when there is nothing to say.
         state_details: app.state_details.filter(|details| !details.is_empty()),
+        created_at_ms: app.created_at.to_millis().ok(),
         spec,
     })
 }

@@ -142,6 +142,7 @@ pub fn run(
                 return EXIT_ERROR;
             }
         };
+        session::print_discovery(printer, &planned.discovery, &cloud);
         session::place(&mut planned.diagnostics, &spans);
         session::print_diagnostics(printer, &planned.diagnostics, &sources);
         let Some(plan) = planned.plan else {

@@ -159,6 +159,24 @@ pub fn import(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, address
     }
 }
 
+/// The tags that adopt a resource whose tags are `current`: the ownership
+/// tags, and the applied record (emrstack's proof of ownership) that
+/// `record` computes for the resource as it is once they are on it.
+fn adoption_tags(
+    ownership: &BTreeMap<String, String>,
+    current: &BTreeMap<String, String>,
+    record: impl FnOnce(BTreeMap<String, String>) -> Option<String>,
+) -> BTreeMap<String, String> {
+    let mut after = current.clone();
+    after.remove(tags::APPLIED_TAG);
+    after.extend(ownership.clone());
+    let mut adoption = ownership.clone();
+    if let Some(record) = record(after) {
+        adoption.insert(tags::APPLIED_TAG.to_string(), record);
+    }
+    adoption
+}
+
 /// Checks that the resource fits the declaration and is free to adopt, then tags it.
 async fn adopt(
     printer: &Printer,
@@ -236,6 +254,14 @@ async fn adopt(
                 printer.error(&format!("cannot import application `{id}`: {why}"));
                 return EXIT_ERROR;
             }
+            // The applied record is emrstack's proof of ownership: written
+            // for the application as it is, so the next plan shows the
+            // stack's differences from it as changes of the stack file.
+            let ownership = adoption_tags(&ownership, &app.spec.tags, |tags| {
+                let mut adopted = app.spec.clone();
+                adopted.tags = tags;
+                crate::diff::application_record(&adopted)
+            });
             if let Err(error) = cloud.tag_application(&app.arn, &ownership).await {
                 printer.error(&session::cloud_failure(&error));
                 return EXIT_ERROR;
@@ -273,6 +299,12 @@ async fn adopt(
                     "warning: role `{id}` does not trust {EMR_SERVERLESS_PRINCIPAL} yet; the next apply replaces its trust policy"
                 ));
             }
+            // The applied record, for the role as it is (see above).
+            let ownership = adoption_tags(&ownership, &role.spec.tags, |tags| {
+                let mut adopted = role.spec.clone();
+                adopted.tags = tags;
+                crate::diff::role_record(&adopted)
+            });
             if let Err(error) = cloud.tag_role(id, &ownership).await {
                 printer.error(&session::cloud_failure(&error));
                 return EXIT_ERROR;

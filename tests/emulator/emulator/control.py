@@ -16,6 +16,7 @@
 | GET /_emulator/calls[?account=] | | call counts |
 | DELETE /_emulator/calls | | resets call counts |
 | GET, POST /_emulator/rate-limit | {"enabled"?, "rate"?, "burst"?, "operations"?} | EMR Serverless rate limits |
+| GET, POST /_emulator/tagging | {"staleSeconds"?} | how long a deleted resource stays in GetResources (tagging.py) |
 | POST /_emulator/reset | {"state"?: bool} | config and counts as at start-up; with state (default true) also every resource |
 
 Errors are ``{"error": "..."}`` with status 400 (bad input) or 404.
@@ -95,6 +96,8 @@ class ControlApi:
             ("GET", "/_emulator/rate-limit"): lambda r: self.emulator.rate_limiter.to_json(),
             ("POST", "/_emulator/rate-limit"): self.set_rate_limit,
             ("POST", "/_emulator/reset"): self.reset,
+            ("GET", "/_emulator/tagging"): lambda r: self.emulator.tagging.configure(None),
+            ("POST", "/_emulator/tagging"): self.set_tagging,
         }
         handler = routes.get((method, path))
         if handler is not None:
@@ -208,6 +211,12 @@ class ControlApi:
         except RateLimitError as e:
             raise _bad(str(e)) from None
         return self.emulator.rate_limiter.to_json()
+
+    def set_tagging(self, request: Request) -> Any:
+        try:
+            return self.emulator.tagging.configure(_json_body(request))
+        except ValueError as e:
+            raise _bad(str(e)) from None
 
     def reset(self, request: Request) -> Any:
         body = _json_body(request, default={})

@@ -6,7 +6,8 @@ in this order:
 1. ``/_emulator/...`` goes to the control API (never faulted or counted);
 2. fault rules may delay it, answer it with an error or drop the connection;
 3. the EMR Serverless rate limiter may throttle it;
-4. EMR Serverless goes to our implementation, everything else to moto.
+4. EMR Serverless goes to our implementation, the Resource Groups Tagging
+   API (``tagging``) to ``tagging.py``, everything else to moto.
 
 Accounts: the ``x-moto-account-id`` header if the client sent one, else the
 access key ID when it is exactly 12 digits, else moto's default
@@ -22,15 +23,24 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request, Response
 
-from . import protocols
+from . import iam_names, protocols
 from .config import StartupConfig
 from .counters import CallCounter
 from .emr.api import EmrApi
 from .emr.backend import EmrBackend
 from .faults import FaultEngine
 from .ratelimit import RateLimiter
+from .tagging import TaggingApi
 
 DROP_CONNECTION = "emulator.drop_connection"
+
+# Services the rate limiter applies to: EMR Serverless, and the Tagging API
+# (served by tagging.py, whose GetResources has a documented rate).
+RATE_LIMITED = ("emr-serverless", "tagging")
+
+# EMR Serverless operations that can add tags, after which the Tagging API
+# remembers the resource as (previously) tagged.
+TAGS_ADDED_BY = ("CreateApplication", "TagResource", "StartJobRun")
 
 
 class Emulator:
@@ -44,6 +54,7 @@ class Emulator:
         self.startup = startup
         self.emr_backend = EmrBackend(startup.settings())
         self.emr_api = EmrApi(self.emr_backend)
+        self.tagging = TaggingApi(self.emr_backend.taggable)
         self.faults = FaultEngine(startup.seed)
         self.faults.add(startup.faults)
         self.rate_limiter = RateLimiter()
@@ -64,11 +75,13 @@ class Emulator:
         self.faults.add(self.startup.faults)
         self.rate_limiter.reset()
         self.rate_limiter.configure(self.startup.rate_limit)
+        self.tagging.reset_config()
 
     def reset_state(self) -> None:
         from moto.moto_api._internal.models import moto_api_backend
 
         self.emr_backend.reset()
+        self.tagging.reset_state()
         moto_api_backend.reset()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
@@ -110,14 +123,22 @@ class Emulator:
                 raise ConnectionAbortedError("connection dropped by a fault rule")
             return _fault_response(service, rule)(environ, start_response)
 
-        if service == "emr-serverless" and not self.rate_limiter.allow(account, region, operation):
+        if service in RATE_LIMITED and not self.rate_limiter.allow(account, region, operation):
             self.calls.record("throttled", service, operation, account)
             return protocols.throttle_response(service)(environ, start_response)
 
         self.calls.record("served", service, operation, account)
         if service == "emr-serverless":
             response = self.emr_api.handle(Request(environ), account, region)
+            if operation in TAGS_ADDED_BY:
+                self.tagging.remember(account, region)
             return response(environ, start_response)
+        if service == "tagging":
+            return self.tagging.handle(Request(environ), account, region)(environ, start_response)
+        if service == "iam" and operation == "CreateRole":
+            refusal = iam_names.create_role_conflict(account, body, environ.get("QUERY_STRING", ""))
+            if refusal is not None:
+                return refusal(environ, start_response)
         return self.moto(environ, start_response)
 
 

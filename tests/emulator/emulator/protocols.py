@@ -38,6 +38,7 @@ PROTOCOLS = {
     "iam": QUERY,
     "sts": QUERY,
     "ec2": EC2_QUERY,
+    "tagging": AWS_JSON,  # the Resource Groups Tagging API (tagging.py)
 }
 
 # XML namespaces of the query-protocol services' error documents.
@@ -157,6 +158,8 @@ _THROTTLE = {
     "iam": (400, "Throttling", "Rate exceeded"),
     "sts": (400, "Throttling", "Rate exceeded"),
     "ec2": (503, "RequestLimitExceeded", "Request limit exceeded."),
+    # The Tagging API's modelled throttling error (botocore model).
+    "tagging": (400, "ThrottledException", "The request was denied to limit the frequency of submitted requests."),
 }
 
 # Server-side failures as each service reports them (the modelled 5xx error
@@ -167,6 +170,7 @@ _SERVER_ERROR = {
     "iam": (500, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure."),
     "sts": (500, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure."),
     "ec2": (500, "InternalError", "An internal error has occurred."),
+    "tagging": (500, "InternalServiceException", "The request processing failed because of an unknown error."),
 }
 
 

@@ -485,6 +485,18 @@ class EmrBackend:
         with self._lock:
             return {"tags": dict(self._tagged(account, region, arn).tags)}
 
+    def taggable(self, account: str, region: str) -> list[tuple[str, dict[str, str], float | None]]:
+        """Every application and job run of the region, in creation order, as
+        (ARN, tags, time the application was deleted or None), for the
+        Resource Groups Tagging API (``tagging.py``)."""
+        with self._lock:
+            out: list[tuple[str, dict[str, str], float | None]] = []
+            for app in self._region(account, region).apps.values():
+                deleted = app.updated_at if app.state == "TERMINATED" else None
+                out.append((app.arn, dict(app.tags), deleted))
+                out.extend((job.arn, dict(job.tags), deleted) for job in app.jobs.values())
+            return out
+
     # --- control ------------------------------------------------------------------
 
     def release(self, account: str, region: str, app_id: str) -> dict[str, Any]:
