@@ -38,9 +38,10 @@ DROP_CONNECTION = "emulator.drop_connection"
 # (served by tagging.py, whose GetResources has a documented rate).
 RATE_LIMITED = ("emr-serverless", "tagging")
 
-# EMR Serverless operations that can add tags, after which the Tagging API
-# remembers the resource as (previously) tagged.
-TAGS_ADDED_BY = ("CreateApplication", "TagResource", "StartJobRun")
+# EMR Serverless operations that can change tags, after which the Tagging
+# API remembers the resource as (previously) tagged, and when its tags
+# changed (for the index's lag).
+TAGS_CHANGED_BY = ("CreateApplication", "TagResource", "UntagResource", "StartJobRun")
 
 
 class Emulator:
@@ -130,7 +131,7 @@ class Emulator:
         self.calls.record("served", service, operation, account)
         if service == "emr-serverless":
             response = self.emr_api.handle(Request(environ), account, region)
-            if operation in TAGS_ADDED_BY:
+            if operation in TAGS_CHANGED_BY:
                 self.tagging.remember(account, region)
             return response(environ, start_response)
         if service == "tagging":

@@ -30,6 +30,10 @@ file, copied into tests/emulator/README.md, "Resource Groups Tagging API"):
   document it), ``TagsPerPage`` 100-500 without splitting a resource's tags;
   the last page's ``PaginationToken`` is ``""`` (c7n placebo recordings);
   a token lives 15 minutes, then ``PaginationTokenExpiredException`` (API).
+  "A query can return fewer than this maximum, even if there are more
+  results still to return" (API, ResourcesPerPage): pages are full unless
+  ``pageSizes`` says otherwise (``POST /_emulator/tagging``), a list of
+  sizes for a listing's first pages, 0 for an empty page with a token.
 - ``ResourceARNList`` (1-100 ARNs) cannot be combined with the filters or
   paging parameters: ``InvalidParameterException``; an unknown ARN is simply
   left out (API).
@@ -38,15 +42,23 @@ file, copied into tests/emulator/README.md, "Resource Groups Tagging API"):
   boto3#3341). A deleted (TERMINATED) application and its job runs stay in
   the results, with the tags they had, for ``staleSeconds`` after the
   deletion (default 3; ``POST /_emulator/tagging``).
+- The opposite lag: the index is eventually consistent (aws/aws-sdk#302), so
+  a tag set a moment ago may not be returned yet; AWS publishes no figure.
+  With ``indexDelaySeconds`` (default 0) the results show every resource
+  with the tags it had that many seconds ago: a resource created or first
+  tagged more recently is missing, an untagged one still listed with its
+  old tags.
 - Access denied is the common ``AccessDeniedException`` with HTTP 400
   (aws/copilot-cli#444); tests produce it with a fault rule on service
   ``tagging``, operation ``GetResources``. Throttling is
   ``ThrottledException`` at 15 calls per second (Tag Editor quotas), in the
   front layer's rate limiter.
 
+The configuration is the server's, or one account's when the body names
+an ``account`` (so concurrent tests in other accounts are not affected).
+
 Not emulated: resources of other services (moto's own, reachable only for
-its mixin backends, are not merged in), ``IncludeComplianceDetails``, and the
-opposite lag (a resource tagged a moment ago missing from the results).
+its mixin backends, are not merged in), ``IncludeComplianceDetails``.
 """
 
 from __future__ import annotations
@@ -67,6 +79,7 @@ TARGET_PREFIX = "ResourceGroupsTaggingAPI_20170126."
 DEFAULT_RESOURCES_PER_PAGE = 50
 TOKEN_LIFETIME_SECONDS = 15 * 60
 DEFAULT_STALE_SECONDS = 3.0
+DEFAULTS: dict[str, Any] = {"staleSeconds": DEFAULT_STALE_SECONDS, "indexDelaySeconds": 0.0, "pageSizes": []}
 
 
 class TaggingError(Exception):
@@ -93,40 +106,99 @@ class TaggingApi:
         self._resources = resources
         self._clock = clock
         self._lock = threading.Lock()
-        self.stale_seconds = DEFAULT_STALE_SECONDS
+        self._defaults: dict[str, Any] = dict(DEFAULTS)
+        # Settings of single accounts, over the defaults.
+        self._accounts: dict[str, dict[str, Any]] = {}
         # ARNs that have carried at least one tag, per (account, region).
         self._ever_tagged: dict[tuple[str, str], set[str]] = {}
+        # Every tag set of every resource with when it was seen, per
+        # (account, region) and ARN: the index's view lags behind it.
+        self._history: dict[tuple[str, str], dict[str, list[tuple[float, dict[str, str]]]]] = {}
 
     # --- configuration (control API) ------------------------------------------
 
     def reset_config(self) -> None:
         with self._lock:
-            self.stale_seconds = DEFAULT_STALE_SECONDS
+            self._defaults = dict(DEFAULTS)
+            self._accounts.clear()
 
     def reset_state(self) -> None:
         with self._lock:
             self._ever_tagged.clear()
+            self._history.clear()
+
+    def settings(self, account: str) -> dict[str, Any]:
+        with self._lock:
+            return {**self._defaults, **self._accounts.get(account, {})}
 
     def configure(self, data: Any) -> dict[str, Any]:
-        if data is not None:
-            if not isinstance(data, dict) or set(data) - {"staleSeconds"}:
-                raise ValueError('send {"staleSeconds": <seconds, 0 or more>}')
-            if "staleSeconds" in data:
-                value = data["staleSeconds"]
+        """``{"account"?, "staleSeconds"?, "indexDelaySeconds"?, "pageSizes"?}``:
+        the server's settings, or one account's. Returns the settings."""
+        if data is None:
+            with self._lock:
+                return {**self._defaults, "accounts": {k: dict(v) for k, v in self._accounts.items()}}
+        if not isinstance(data, dict) or set(data) - {"account", *DEFAULTS}:
+            raise ValueError('send {"account"?, "staleSeconds"?, "indexDelaySeconds"?, "pageSizes"?}')
+        account = data.get("account")
+        if account is not None and not isinstance(account, str):
+            raise ValueError("account is a string")
+        update: dict[str, Any] = {}
+        for key in ("staleSeconds", "indexDelaySeconds"):
+            if key in data:
+                value = data[key]
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                    raise ValueError("staleSeconds must be a number, 0 or more")
-                with self._lock:
-                    self.stale_seconds = float(value)
-        return {"staleSeconds": self.stale_seconds}
+                    raise ValueError(f"{key} must be a number, 0 or more")
+                update[key] = float(value)
+        if "pageSizes" in data:
+            sizes = data["pageSizes"]
+            if not isinstance(sizes, list) or len(sizes) > 1000 or not all(
+                isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 100 for n in sizes
+            ):
+                raise ValueError("pageSizes must be a list of page sizes from 0 to 100")
+            update["pageSizes"] = list(sizes)
+        with self._lock:
+            if account is None:
+                self._defaults.update(update)
+                return dict(self._defaults)
+            self._accounts.setdefault(account, {}).update(update)
+        return self.settings(account)
 
     def remember(self, account: str, region: str) -> None:
         """Records which resources carry tags now, so that they count as
-        "previously tagged" once untagged. The front layer calls it after
-        every served EMR Serverless call."""
-        tagged = {arn for arn, tags, _ in self._resources(account, region) if tags}
-        if tagged:
-            with self._lock:
-                self._ever_tagged.setdefault((account, region), set()).update(tagged)
+        "previously tagged" once untagged, and every change of their tags,
+        for the index's lag. The front layer calls it after every served EMR
+        Serverless call that can change tags."""
+        now = self._clock()
+        with self._lock:
+            history = self._history.setdefault((account, region), {})
+            for arn, tags, _ in self._resources(account, region):
+                seen = history.get(arn)
+                if (seen[-1][1] if seen else {}) != tags:
+                    history.setdefault(arn, []).append((now, dict(tags)))
+                if tags:
+                    self._ever_tagged.setdefault((account, region), set()).add(arn)
+
+    def backdate(self, account: str, region: str, seconds: float) -> None:
+        """Moves every tag change of the account's resources ``seconds``
+        into the past, with the applications' timestamps (the control API's
+        ``/_emulator/backdate``)."""
+        with self._lock:
+            for changes in self._history.get((account, region), {}).values():
+                changes[:] = [(at - seconds, tags) for at, tags in changes]
+
+    def _indexed(self, account: str, region: str, arn: str, tags: dict[str, str], horizon: float | None
+                 ) -> tuple[bool, dict[str, str]]:
+        """(whether the index knows the resource as tagged or previously
+        tagged, the tags it holds) at ``horizon``; ``None`` for now."""
+        with self._lock:
+            ever = arn in self._ever_tagged.get((account, region), ())
+            changes = list(self._history.get((account, region), {}).get(arn, ()))
+        if horizon is None:
+            return ever or bool(tags), tags
+        seen = [change for at, change in changes if at <= horizon]
+        if not seen:
+            return False, {}
+        return any(seen), seen[-1]
 
     # --- the API ----------------------------------------------------------------
 
@@ -166,19 +238,21 @@ class TaggingApi:
         per_page = _int_in(body, "ResourcesPerPage", 1, 100)
         tags_per_page = _int_in(body, "TagsPerPage", 100, 500)
         query = json.dumps([tag_filters, type_filters, per_page, tags_per_page], sort_keys=True)
-        start = _decode_token(body.get("PaginationToken"), query, self._clock())
+        start, page_number = _decode_token(body.get("PaginationToken"), query, self._clock())
 
         self.remember(account, region)
         now = self._clock()
-        with self._lock:
-            ever = set(self._ever_tagged.get((account, region), ()))
-            stale = self.stale_seconds
+        settings = self.settings(account)
+        stale = settings["staleSeconds"]
+        delay = settings["indexDelaySeconds"]
+        horizon = now - delay if delay > 0 else None
         matching = []
-        for arn, tags, deleted_at in self._resources(account, region):
+        for arn, current, deleted_at in self._resources(account, region):
             if deleted_at is not None and now - deleted_at > stale:
                 continue
-            if not tags and arn not in ever:
-                continue  # never tagged: GetResources does not know it
+            known, tags = self._indexed(account, region, arn, current, horizon)
+            if not known:
+                continue  # never tagged (yet, as the index sees it): GetResources does not know it
             if tag_filters and not tags:
                 continue  # with a filter, only current tags count
             if not all(_filter_matches(f, tags) for f in tag_filters):
@@ -192,6 +266,10 @@ class TaggingApi:
         if arn_list is not None:
             return {"PaginationToken": "", "ResourceTagMappingList": matching}
         limit = per_page if per_page is not None else (None if tags_per_page is not None else DEFAULT_RESOURCES_PER_PAGE)
+        # Shorter (or empty) pages than asked for, as AWS may send.
+        sizes = settings["pageSizes"]
+        if page_number < len(sizes):
+            limit = sizes[page_number] if limit is None else min(limit, sizes[page_number])
         page: list[dict[str, Any]] = []
         tag_count = 0
         index = start
@@ -206,7 +284,7 @@ class TaggingApi:
             page.append(entry)
             tag_count += entry_tags
             index += 1
-        token = _encode_token(index, query, now) if index < len(matching) else ""
+        token = _encode_token(index, page_number + 1, query, now) if index < len(matching) else ""
         return {"PaginationToken": token, "ResourceTagMappingList": page}
 
 
@@ -270,18 +348,19 @@ def _query_hash(query: str) -> str:
     return hashlib.sha256(query.encode()).hexdigest()[:16]
 
 
-def _encode_token(index: int, query: str, now: float) -> str:
-    data = {"i": index, "q": _query_hash(query), "t": round(now, 3)}
+def _encode_token(index: int, page_number: int, query: str, now: float) -> str:
+    data = {"i": index, "p": page_number, "q": _query_hash(query), "t": round(now, 3)}
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
 
 
-def _decode_token(token: Any, query: str, now: float) -> int:
+def _decode_token(token: Any, query: str, now: float) -> tuple[int, int]:
+    """(index of the next result, number of the next page) of a token."""
     if token in (None, ""):
-        return 0
+        return 0, 0
     try:
         data = json.loads(base64.urlsafe_b64decode(str(token).encode()))
-        index, query_hash, issued = data["i"], data["q"], data["t"]
-        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        index, page_number, query_hash, issued = data["i"], data["p"], data["q"], data["t"]
+        if any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in (index, page_number)):
             raise ValueError
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise _invalid("the PaginationToken is not valid") from None
@@ -289,4 +368,4 @@ def _decode_token(token: Any, query: str, now: float) -> int:
         raise _invalid("the PaginationToken belongs to a different query")
     if now - float(issued) > TOKEN_LIFETIME_SECONDS:
         raise TaggingError("PaginationTokenExpiredException", "A PaginationToken is valid for a maximum of 15 minutes.")
-    return index
+    return index, page_number

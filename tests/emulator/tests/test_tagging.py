@@ -136,15 +136,84 @@ def test_deleted_applications_stay_for_a_while_then_go(emr, tagging, control):
     assert emr.get_application(applicationId=app_id)["application"]["state"] == "TERMINATED"
     time.sleep(0.6)
     assert arns(by_stack(tagging, "dev")) == []
-    assert control.ok("GET", "/_emulator/tagging") == {"staleSeconds": 0.5}
+    assert control.ok("GET", "/_emulator/tagging")["staleSeconds"] == 0.5
 
 
-def test_stale_window_is_reset_with_the_configuration(control):
-    control.ok("POST", "/_emulator/tagging", {"staleSeconds": 9})
+def test_settings_are_reset_with_the_configuration(control):
+    control.ok("POST", "/_emulator/tagging", {"staleSeconds": 9, "indexDelaySeconds": 5, "pageSizes": [0]})
+    control.ok("POST", "/_emulator/tagging", {"account": "111111111111", "indexDelaySeconds": 5})
     control.ok("POST", "/_emulator/reset", {"state": False})
-    assert control.ok("GET", "/_emulator/tagging") == {"staleSeconds": 3.0}
-    status, body = control.call("POST", "/_emulator/tagging", {"staleSeconds": -1})
-    assert status == 400 and "staleSeconds" in body["error"]
+    assert control.ok("GET", "/_emulator/tagging") == {
+        "staleSeconds": 3.0, "indexDelaySeconds": 0.0, "pageSizes": [], "accounts": {},
+    }
+    for bad in ({"staleSeconds": -1}, {"indexDelaySeconds": "5"}, {"pageSizes": [101]}, {"pageSizes": 3},
+                {"account": 5}, {"other": 1}):
+        status, body = control.call("POST", "/_emulator/tagging", bad)
+        assert status == 400, bad
+
+
+def test_short_and_empty_pages_still_carry_a_token_until_the_end(emr, tagging, control, account):
+    # "A query can return fewer than this maximum, even if there are more
+    # results still to return. You should always check the PaginationToken"
+    # (API, ResourcesPerPage).
+    created = [arn_of(emr, create_app(emr, wait=None, name=f"s{i}", tags={"emrstack:stack": "dev"})) for i in range(5)]
+    control.ok("POST", "/_emulator/tagging", {"account": account, "pageSizes": [0, 1, 0, 0, 2]})
+    sizes, seen, token = [], [], None
+    while True:
+        extra = {"PaginationToken": token} if token else {}
+        page = by_stack(tagging, "dev", ResourcesPerPage=100, **extra)
+        sizes.append(len(page["ResourceTagMappingList"]))
+        seen += arns(page)
+        token = page["PaginationToken"]
+        if token == "":
+            break
+    # The listed sizes, then full pages for the rest.
+    assert (sizes, seen) == ([0, 1, 0, 0, 2, 2], created)
+    # Without ResourcesPerPage, the default page is cut the same way.
+    assert arns(by_stack(tagging, "dev")) == []
+
+
+def test_with_an_index_delay_new_tags_show_only_after_it(emr, tagging, control, account):
+    old = arn_of(emr, create_app(emr, wait=None, name="old", tags={"emrstack:stack": "dev"}))
+    control.ok("POST", "/_emulator/tagging", {"account": account, "indexDelaySeconds": 0.5})
+    # Created before the delay was set, but less than 0.5 s ago: not yet.
+    assert arns(by_stack(tagging, "dev")) == []
+    time.sleep(0.6)
+    assert arns(by_stack(tagging, "dev")) == [old]
+    new = arn_of(emr, create_app(emr, wait=None, name="new", tags={"emrstack:stack": "dev"}))
+    emr.untag_resource(resourceArn=old, tagKeys=["emrstack:stack"])
+    # The index still holds the old tags of both.
+    assert arns(by_stack(tagging, "dev")) == [old]
+    time.sleep(0.6)
+    assert arns(by_stack(tagging, "dev")) == [new]
+    # Without a filter, the once-tagged one comes back with no tags.
+    assert {"ResourceARN": old, "Tags": []} in tagging.get_resources()["ResourceTagMappingList"]
+
+
+def test_settings_of_one_account_leave_the_others_alone(emr, tagging, control, account, aws):
+    control.ok("POST", "/_emulator/tagging", {"account": "999999999999", "indexDelaySeconds": 60, "pageSizes": [0]})
+    app = arn_of(emr, create_app(emr, wait=None, name="mine", tags={"emrstack:stack": "dev"}))
+    assert arns(by_stack(tagging, "dev")) == [app]
+    assert control.ok("GET", "/_emulator/tagging")["accounts"] == {
+        "999999999999": {"indexDelaySeconds": 60.0, "pageSizes": [0]},
+    }
+
+
+def test_backdate_moves_created_at_and_the_index_with_it(emr, tagging, control, account):
+    app_id = create_app(emr, wait=None, name="aged", tags={"emrstack:stack": "dev"})
+    before = emr.get_application(applicationId=app_id)["application"]
+    control.ok("POST", "/_emulator/tagging", {"account": account, "indexDelaySeconds": 3600})
+    assert arns(by_stack(tagging, "dev")) == []
+    moved = control.ok("POST", "/_emulator/backdate", {"account": account, "seconds": 7200})
+    assert moved["applications"] == 1
+    after = emr.get_application(applicationId=app_id)["application"]
+    assert (before["createdAt"] - after["createdAt"]).total_seconds() == pytest.approx(7200, abs=0.01)
+    listed = emr.list_applications()["applications"][0]
+    assert listed["createdAt"] == after["createdAt"]
+    # Tagged two hours ago, as far as the index knows: past its hour of lag.
+    assert arns(by_stack(tagging, "dev")) == [before["arn"]]
+    status, _ = control.call("POST", "/_emulator/backdate", {"account": account, "seconds": -1})
+    assert status == 400
 
 
 def test_arn_list_returns_known_arns_and_cannot_be_combined_with_filters(emr, tagging, account):

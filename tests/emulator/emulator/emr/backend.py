@@ -499,6 +499,18 @@ class EmrBackend:
 
     # --- control ------------------------------------------------------------------
 
+    def backdate(self, account: str, region: str, seconds: float) -> int:
+        """Moves ``createdAt`` and ``updatedAt`` of every application of
+        the region ``seconds`` into the past, as if they had been created
+        (and last changed) that much earlier. Job runs keep their times,
+        which drive their scripts. Returns how many applications moved."""
+        with self._lock:
+            apps = list(self._region(account, region).apps.values())
+            for app in apps:
+                app.created_at = round(app.created_at - seconds, 3)
+                app.updated_at = round(app.updated_at - seconds, 3)
+            return len(apps)
+
     def release(self, account: str, region: str, app_id: str) -> dict[str, Any]:
         """Completes a held (or pending) transition and held cancellations now."""
         with self._lock:
