@@ -407,8 +407,9 @@ async fn list_applications_reads_every_page() {
 }
 
 /// `find_tagged_applications` against the emulator's Tagging API: every
-/// page of 100, application ARNs only (a tagged job run is left out), the
-/// tags with each, and AccessDenied without `tag:GetResources`.
+/// page of 100, short and empty pages too, application ARNs only (a tagged
+/// job run is left out), the tags with each, and AccessDenied without
+/// `tag:GetResources`.
 #[tokio::test]
 async fn find_tagged_applications_reads_every_page_and_keeps_applications_only() {
     let emulator = shared_emulator();
@@ -450,6 +451,20 @@ async fn find_tagged_applications_reads_every_page_and_keeps_applications_only()
     assert!(found.iter().all(|hit| hit.tags["emrstack:stack"] == "s"));
     // 102 hits (the job run included) at 100 per page.
     assert_eq!(count(emulator, &account, "served", "tagging:GetResources"), 2);
+
+    // AWS may answer fewer results than asked for, even none, with a token
+    // while more remain: every page is followed until the token is empty.
+    emulator.set_tagging(&account, json!({"pageSizes": [0, 3, 0]}));
+    let short = cloud
+        .find_tagged_applications("emrstack:stack", "s")
+        .await
+        .expect("search");
+    let ids: BTreeSet<String> = short.iter().map(|hit| hit.id.clone()).collect();
+    assert_eq!(ids, ours);
+    assert_eq!(short.len(), ours.len(), "no application twice");
+    // Pages of 0, 3, 0 and then the remaining 99.
+    assert_eq!(count(emulator, &account, "served", "tagging:GetResources"), 2 + 4);
+    emulator.set_tagging(&account, json!({"pageSizes": []}));
 
     let rule = emulator.add_fault(json!({
         "account": account, "service": "tagging", "operation": "GetResources", "kind": "error",

@@ -233,8 +233,11 @@ pub(crate) fn classify_sts(facts: &ErrorFacts) -> ErrorKind {
 pub(crate) fn classify_tagging(facts: &ErrorFacts) -> ErrorKind {
     match facts.code() {
         "InvalidParameterException" => ErrorKind::Invalid,
-        // A token expires after 15 minutes; listing again from the start helps.
-        "PaginationTokenExpiredException" | "InternalServiceException" => ErrorKind::Transient,
+        "InternalServiceException" => ErrorKind::Transient,
+        // A token expires after 15 minutes: retrying sends the same expired
+        // token, so it is not retryable; the listing starts again instead
+        // (`tagging::all_pages`), once.
+        "PaginationTokenExpiredException" => ErrorKind::Other,
         _ => classify_common(facts),
     }
 }
@@ -603,6 +606,34 @@ mod tests {
                 ("", "", 500, Transient),
             ],
         );
+    }
+
+    #[test]
+    fn tagging_table() {
+        use ErrorKind::*;
+        check(
+            classify_tagging,
+            &[
+                ("InvalidParameterException", "bad filter", 400, Invalid),
+                ("InternalServiceException", "internal", 500, Transient),
+                // Not retryable: a retry sends the same expired token.
+                (
+                    "PaginationTokenExpiredException",
+                    "A PaginationToken is valid for a maximum of 15 minutes.",
+                    400,
+                    Other,
+                ),
+                ("ThrottledException", "Rate exceeded", 400, Throttled),
+                (
+                    "AccessDeniedException",
+                    "User: x is not authorized to perform: tag:GetResources",
+                    400,
+                    AccessDenied,
+                ),
+                ("UnknownOperationException", "", 400, Other),
+            ],
+        );
+        assert!(!classify_tagging(&ErrorFacts::service("PaginationTokenExpiredException", "", 400)).is_retryable());
     }
 
     #[test]

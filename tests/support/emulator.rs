@@ -278,6 +278,25 @@ impl Emulator {
         )
     }
 
+    /// Configures `GetResources` for one account, e.g.
+    /// `json!({"indexDelaySeconds": 600})` (an index that lags ten minutes
+    /// behind tag changes) or `json!({"pageSizes": [0, 1]})`.
+    pub fn set_tagging(&self, account: &str, settings: Value) -> Value {
+        let mut body = settings;
+        body["account"] = json!(account);
+        self.control_ok("POST", "/_emulator/tagging", Some(&body))
+    }
+
+    /// Moves every application of the account (its `createdAt`, `updatedAt`
+    /// and tag changes) `seconds` into the past, as if created earlier.
+    pub fn backdate(&self, account: &str, seconds: u64) {
+        self.control_ok(
+            "POST",
+            "/_emulator/backdate",
+            Some(&json!({ "account": account, "seconds": seconds })),
+        );
+    }
+
     /// Call counts (`served`, `faulted`, `throttled`, `delayed`, `totals`),
     /// for one account or, with `None`, overall plus `byAccount`.
     pub fn call_counts(&self, account: Option<&str>) -> Value {
