@@ -1154,19 +1154,20 @@ fn generated_stack(applications: usize, roles: usize, policies: usize) -> String
     text
 }
 
-/// The documented number of calls of one plan (docs/observe.md) for a stack
-/// whose resources all exist: `a` applications of the stack (found by tag,
-/// at most 100: one page), at most 50 of anyone else's in the region (two
-/// ListApplications pages in all at most), `m` roles with
-/// `k` inline policies each and no managed-policy pages beyond the first,
-/// one declared repository whose images use one tag, one network with
-/// subnets and security groups, no application to stop.
-fn documented_calls(a: u64, m: u64, k: u64) -> BTreeMap<&'static str, u64> {
+/// The documented number of calls of one plan (docs/observe.md, "The
+/// formula", the common case) for a stack whose resources all exist: `n`
+/// applications of the stack (found by tag, in full pages of 100, as the
+/// emulator answers), `a` applications in the region in all (the stack's
+/// and anyone else's, none created in the last 15 minutes but the stack's),
+/// `m` roles with `k` inline policies each and no managed-policy pages
+/// beyond the first, one declared repository whose images use one tag, one
+/// network with subnets and security groups, no application to stop.
+fn documented_calls(n: u64, a: u64, m: u64, k: u64) -> BTreeMap<&'static str, u64> {
     BTreeMap::from([
         ("sts:GetCallerIdentity", 1),
         ("emr-serverless:ListApplications", a.div_ceil(50).max(1)),
-        ("tagging:GetResources", 1),
-        ("emr-serverless:GetApplication", a),
+        ("tagging:GetResources", n.div_ceil(100).max(1)),
+        ("emr-serverless:GetApplication", n),
         ("iam:ListRoles", 1),
         ("iam:GetRole", m),
         ("iam:ListRolePolicies", m),
@@ -1213,10 +1214,13 @@ async fn a_plan_makes_the_documented_number_of_calls() {
             .filter(|(_, count)| *count > 0)
             .collect()
     };
-    let expected: BTreeMap<String, u64> = documented_calls(n, m, k)
-        .into_iter()
-        .map(|(key, count)| (key.to_string(), count))
-        .collect();
+    let documented = |a: u64| -> BTreeMap<String, u64> {
+        documented_calls(n, a, m, k)
+            .into_iter()
+            .map(|(key, count)| (key.to_string(), count))
+            .collect()
+    };
+    let expected = documented(n);
     for parallelism in ["10", "1"] {
         let before = served(&ws);
         ws.run(&with(
@@ -1234,9 +1238,10 @@ async fn a_plan_makes_the_documented_number_of_calls() {
     }
 
     // Applications and EMR Serverless roles of someone else in the same
-    // region cost nothing but their entries in the listings: they are never
-    // read in full (issue 14). Nine applications keep the listing at two
-    // pages of 50.
+    // region cost nothing but their entries in the listings once they are
+    // older than the tag index's lag (issue 14); until then each costs one
+    // read, the term for applications created in the last 15 minutes. Nine
+    // applications keep the listing at two pages of 50.
     let emr = emr(emulator, &ws.account).await;
     let iam = iam(emulator, &ws.account).await;
     for index in 0..9 {
@@ -1258,6 +1263,14 @@ async fn a_plan_makes_the_documented_number_of_calls() {
             .await
             .expect("create_role");
     }
+    let expected = documented(n + 9);
+    let before = served(&ws);
+    ws.run(&with(&args, &["plan", "--detailed-exitcode"])).ok();
+    let calls = delta(&before, &served(&ws));
+    let mut with_new = expected.clone();
+    with_new.insert("emr-serverless:GetApplication".to_string(), n + 9);
+    assert_eq!(calls, with_new, "others' applications created a moment ago are read");
+    ws.emulator.backdate(&ws.account, 3600);
     let before = served(&ws);
     ws.run(&with(&args, &["plan", "--detailed-exitcode"])).ok();
     let calls = delta(&before, &served(&ws));
@@ -1266,8 +1279,10 @@ async fn a_plan_makes_the_documented_number_of_calls() {
     // `-vv` shows the strategy and the calls per operation.
     let run = ws.run(&with(&args, &["plan", "-vv"])).ok();
     assert!(
-        run.stderr
-            .contains("discovery: applications: by tag (tag:GetResources): 60 tagged with the stack, 60 listed with a declared name; read 60 of 69 listed"),
+        run.stderr.contains(
+            "discovery: applications: by tag (tag:GetResources): 60 tagged with the stack, 60 listed with a declared \
+             name, 0 created in the last 15 minutes; read 60 of 69 listed"
+        ),
         "{}",
         run.stderr
     );
@@ -1357,7 +1372,8 @@ release_label = "emr-7.2.0"
 /// `count` applications and EMR Serverless roles of other teams, one
 /// application tagged by another stack, and one job run tagged with this
 /// stack's name (job runs are taggable; they must not pass for
-/// applications). Returns the application IDs.
+/// applications), all created an hour ago (every application of the account
+/// is backdated, past the tag index's lag). Returns the application IDs.
 async fn others(ws: &Workspace<'_>, count: usize) -> Vec<String> {
     let emr = emr(ws.emulator, &ws.account).await;
     let iam = iam(ws.emulator, &ws.account).await;
@@ -1389,6 +1405,7 @@ async fn others(ws: &Workspace<'_>, count: usize) -> Vec<String> {
         Some(&json!({"account": ws.account, "applicationId": ids[0], "force": true,
                      "tags": {"emrstack:stack": "shared"}, "script": [["RUNNING"]]})),
     );
+    ws.emulator.backdate(&ws.account, 3600);
     ids
 }
 
@@ -1516,9 +1533,9 @@ async fn without_tag_get_resources_the_plan_is_the_same_with_one_warning() {
     // `-vv` says which strategy ran; apply (which plans twice) warns once.
     let verbose = ws.run(&["plan", "-vv"]).ok();
     assert!(
-        verbose
-            .stderr
-            .contains("discovery: applications: read all 7 listed (`tag:GetResources` is not allowed)"),
+        verbose.stderr.contains(
+            "discovery: applications: read all 7 listed (`tag:GetResources` is not allowed (AccessDeniedException))"
+        ),
         "{}",
         verbose.stderr
     );
@@ -1531,6 +1548,42 @@ async fn without_tag_get_resources_the_plan_is_the_same_with_one_warning() {
     );
     assert!(applied.stderr.contains("Converged"), "{}", applied.stderr);
     ws.emulator.clear_faults();
+}
+
+/// A search by tag that keeps failing for a reason that says nothing about
+/// the permission (throttled after every retry; credentials that expired,
+/// which AWS answers with another code than a refusal) fails the plan with
+/// that error: reading every application instead would spend the
+/// `GetApplication` budget of the account the search exists to spare.
+#[tokio::test]
+async fn a_throttled_or_unauthenticated_search_by_tag_fails_the_plan_instead_of_reading_everything() {
+    let ws = Workspace::new(shared_emulator());
+    ws.write("emrstack.toml", CUSTOM_NAMES);
+    ws.run(&["apply", "--auto-approve"]).ok();
+    others(&ws, 5).await;
+    for (rule, expect) in [
+        (
+            json!({"kind": "throttle"}),
+            "GetResources failed (throttled): ThrottledException",
+        ),
+        (
+            json!({"kind": "error", "status": 400, "code": "ExpiredTokenException",
+                   "message": "The security token included in the request is expired"}),
+            "GetResources failed (access denied): ExpiredTokenException",
+        ),
+    ] {
+        let mut rule = rule;
+        rule["account"] = json!(ws.account);
+        rule["service"] = json!("tagging");
+        rule["operation"] = json!("GetResources");
+        let id = ws.emulator.add_fault(rule);
+        let before = served_calls(&ws);
+        let run = ws.run(&["plan"]).expect_code(1);
+        ws.emulator.remove_fault(&id);
+        assert!(run.stderr.contains(expect), "{expect}\n{}", run.stderr);
+        assert!(!run.stderr.contains("observe.tagging-unavailable"), "{}", run.stderr);
+        assert_eq!(calls_since(&ws, &before, "emr-serverless:GetApplication"), 0);
+    }
 }
 
 /// What a killed run can leave: a second application with the stack's

@@ -38,6 +38,12 @@ impl Cloud for AwsCloud {
         &self.region
     }
 
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+    }
+
     async fn caller_identity(&self) -> Result<CallerIdentity, CloudError> {
         self.sts_caller_identity().await
     }

@@ -51,6 +51,8 @@ pub struct FailRule {
     pub operation: String,
     pub subject: Option<String>,
     pub kind: ErrorKind,
+    /// The service's error code the failure carries, if any.
+    pub code: Option<String>,
     pub count: u32,
     pub message: String,
 }
@@ -73,7 +75,46 @@ struct FakeApplication {
     jobs: Vec<FakeJob>,
     /// When DeleteApplication made it TERMINATED.
     deleted_at: Option<Instant>,
+    /// Every tag set the application has had, with when it was set (`None`:
+    /// before the fake's clock started), for the tag index's lag.
+    tag_history: Vec<(Option<Instant>, BTreeMap<String, String>)>,
 }
+
+impl FakeApplication {
+    /// Records the application's tags after a change of them.
+    fn tags_changed(&mut self, at: Instant) {
+        if self.tag_history.last().map(|(_, tags)| tags) != Some(&self.observed.spec.tags) {
+            self.tag_history.push((Some(at), self.observed.spec.tags.clone()));
+        }
+    }
+
+    /// The tags the tagging index holds at `now` when it lags `delay`
+    /// behind: the newest tag set older than that, or `None` while the index
+    /// does not know the application yet.
+    fn indexed_tags(&self, now: Instant, delay: Duration) -> Option<&BTreeMap<String, String>> {
+        if delay.is_zero() {
+            return Some(&self.observed.spec.tags);
+        }
+        let horizon = now.checked_sub(delay);
+        self.tag_history
+            .iter()
+            .rev()
+            .find(|(at, _)| match (at, horizon) {
+                (None, _) => true,
+                (Some(at), Some(horizon)) => *at <= horizon,
+                (Some(_), None) => false,
+            })
+            .map(|(_, tags)| tags)
+    }
+}
+
+/// The fake's clock starts at 2026-01-01T00:00:00Z (ms since the epoch)
+/// and runs with tokio time, so paused tests control it.
+const FAKE_EPOCH_MS: i64 = 1_767_225_600_000;
+
+/// Applications inserted by tests were created a day before the fake's
+/// clock starts: older than any lag a plan allows for.
+const INSERTED_AGE_MS: i64 = 24 * 60 * 60 * 1000;
 
 #[derive(Debug, Default)]
 struct State {
@@ -89,6 +130,12 @@ struct State {
     security_groups: BTreeMap<String, SecurityGroupInfo>,
     /// How long a deleted application stays in the tagging index.
     tag_index_staleness: Duration,
+    /// How long a tag change takes to reach the tagging index.
+    tag_index_delay: Duration,
+    /// Whether the tagging index lacks EMR Serverless altogether.
+    tag_index_empty: bool,
+    /// The last `createdAt` given out, so creations keep their order.
+    last_created_ms: i64,
     calls: Vec<(String, String)>,
     in_flight: usize,
     peak_in_flight: usize,
@@ -101,6 +148,8 @@ pub struct FakeCloud {
     region: String,
     account_id: String,
     timings: FakeTimings,
+    /// When the fake's clock started ([`FAKE_EPOCH_MS`]).
+    started: Instant,
     state: Mutex<State>,
 }
 
@@ -126,6 +175,7 @@ impl FakeCloud {
             region: "us-east-1".to_string(),
             account_id: "123456789012".to_string(),
             timings,
+            started: Instant::now(),
             state: Mutex::new(State::default()),
         }
     }
@@ -159,7 +209,11 @@ impl FakeCloud {
         });
         if let Some(rule) = rule {
             rule.count -= 1;
-            return Err(CloudError::new(rule.kind, operation, rule.message.clone()));
+            let error = CloudError::new(rule.kind, operation, rule.message.clone());
+            return Err(match &rule.code {
+                Some(code) => error.with_code(code.clone()),
+                None => error,
+            });
         }
         Ok(guard)
     }
@@ -172,8 +226,23 @@ impl FakeCloud {
             operation: operation.to_string(),
             subject: subject.map(str::to_string),
             kind,
+            code: None,
             count,
             message: format!("injected {kind}"),
+        });
+    }
+
+    /// Makes the next `count` calls of `operation` fail with `kind` and the
+    /// service's error `code`, as AWS answers them (`AccessDeniedException`,
+    /// `ExpiredTokenException`, ...).
+    pub fn fail_with_code(&self, operation: &str, kind: ErrorKind, code: &str, count: u32) {
+        self.lock().failures.push(FailRule {
+            operation: operation.to_string(),
+            subject: None,
+            kind,
+            code: Some(code.to_string()),
+            count,
+            message: format!("injected {code}"),
         });
     }
 
@@ -198,17 +267,20 @@ impl FakeCloud {
         state.peak_in_flight = state.in_flight;
     }
 
-    /// Adds an existing application in `state`, as if created earlier.
+    /// Adds an existing application in `state`, as if created earlier: a
+    /// day before the fake's clock started (in insertion order), and known
+    /// to the tagging index whatever its delay.
     pub fn insert_application(&self, spec: ApplicationSpec, state: ApplicationState) -> ApplicationRef {
         let mut guard = self.lock();
         let reference = new_application_ref(&mut guard, &self.region, &self.account_id);
+        let spec = with_server_defaults(spec);
         let observed = ObservedApplication {
             id: reference.id.clone(),
             arn: reference.arn.clone(),
             state,
             state_details: None,
-            created_at_ms: Some(guard.next_id as i64),
-            spec: with_server_defaults(spec),
+            created_at_ms: Some(FAKE_EPOCH_MS - INSERTED_AGE_MS + guard.next_id as i64),
+            spec: spec.clone(),
         };
         guard.applications.insert(
             reference.id.clone(),
@@ -217,6 +289,7 @@ impl FakeCloud {
                 transition: None,
                 jobs: Vec::new(),
                 deleted_at: None,
+                tag_history: vec![(None, spec.tags)],
             },
         );
         reference
@@ -227,6 +300,7 @@ impl FakeCloud {
         let mut state = self.lock();
         if let Some(app) = state.applications.get_mut(id) {
             edit(&mut app.observed.spec);
+            app.tags_changed(Instant::now());
         }
     }
 
@@ -276,6 +350,21 @@ impl FakeCloud {
     /// deletion, as AWS's eventually consistent index does (none by default).
     pub fn set_tag_index_staleness(&self, staleness: Duration) {
         self.lock().tag_index_staleness = staleness;
+    }
+
+    /// Makes the tagging index lag `delay` behind tag changes: an
+    /// application created or tagged less than `delay` ago is listed with
+    /// the tags it had before (not at all when it is that new), as AWS's
+    /// eventually consistent index can (none by default).
+    pub fn set_tag_index_delay(&self, delay: Duration) {
+        self.lock().tag_index_delay = delay;
+    }
+
+    /// Makes the tagging index answer with no application at all, as it
+    /// would in a region where it lacks EMR Serverless, or for a resource
+    /// type string it does not know.
+    pub fn set_tag_index_empty(&self, empty: bool) {
+        self.lock().tag_index_empty = empty;
     }
 
     pub fn insert_role(&self, role: ObservedRole) {
@@ -439,6 +528,10 @@ impl Cloud for FakeCloud {
         &self.region
     }
 
+    fn now_ms(&self) -> i64 {
+        FAKE_EPOCH_MS + i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX / 2)
+    }
+
     async fn caller_identity(&self) -> Result<CallerIdentity, CloudError> {
         let _call = self.enter("GetCallerIdentity", "").await?;
         Ok(CallerIdentity {
@@ -458,6 +551,7 @@ impl Cloud for FakeCloud {
                 arn: app.arn,
                 name: Some(app.spec.name),
                 state: app.state,
+                created_at_ms: app.created_at_ms,
             })
             .collect())
     }
@@ -497,15 +591,20 @@ impl Cloud for FakeCloud {
             });
         }
         let reference = new_application_ref(&mut state, &self.region, &self.account_id);
+        // Creations keep their order even within one millisecond of fake time.
+        let created_at = self.now_ms().max(state.last_created_ms + 1);
+        state.last_created_ms = created_at;
+        let spec = with_server_defaults(spec.clone());
+        let now = Instant::now();
         let observed = ObservedApplication {
             id: reference.id.clone(),
             arn: reference.arn.clone(),
             state: ApplicationState::Creating,
             state_details: None,
-            created_at_ms: Some(state.next_id as i64),
-            spec: with_server_defaults(spec.clone()),
+            created_at_ms: Some(created_at),
+            spec: spec.clone(),
         };
-        let due = Instant::now() + self.timings.create;
+        let due = now + self.timings.create;
         state.applications.insert(
             reference.id.clone(),
             FakeApplication {
@@ -513,6 +612,7 @@ impl Cloud for FakeCloud {
                 transition: Some((ApplicationState::Created, due)),
                 jobs: Vec::new(),
                 deleted_at: None,
+                tag_history: vec![(Some(now), spec.tags)],
             },
         );
         state
@@ -712,6 +812,7 @@ impl Cloud for FakeCloud {
             .find(|app| app.observed.arn == arn)
             .ok_or_else(|| not_found(operation, arn))?;
         app.observed.spec.tags.extend(tags.clone());
+        app.tags_changed(Instant::now());
         Ok(())
     }
 
@@ -727,6 +828,7 @@ impl Cloud for FakeCloud {
         for key in keys {
             app.observed.spec.tags.remove(key);
         }
+        app.tags_changed(Instant::now());
         Ok(())
     }
 
@@ -736,19 +838,22 @@ impl Cloud for FakeCloud {
         let state = self.lock();
         // With a tag filter, AWS lists only resources that carry the tag now
         // (untagged and "previously tagged" ones are left out), plus, for a
-        // while, deleted ones with the tags they had.
+        // while, deleted ones with the tags they had; and the index lags
+        // behind tag changes.
         Ok(state
             .applications
             .values()
+            .filter(|_| !state.tag_index_empty)
             .filter(|app| {
                 app.deleted_at
                     .is_none_or(|deleted| now.saturating_duration_since(deleted) <= state.tag_index_staleness)
             })
-            .filter(|app| app.observed.spec.tags.get(key).is_some_and(|found| found == value))
-            .map(|app| TaggedApplication {
+            .filter_map(|app| Some((app, app.indexed_tags(now, state.tag_index_delay)?)))
+            .filter(|(_, tags)| tags.get(key).is_some_and(|found| found == value))
+            .map(|(app, tags)| TaggedApplication {
                 id: app.observed.id.clone(),
                 arn: app.observed.arn.clone(),
-                tags: app.observed.spec.tags.clone(),
+                tags: tags.clone(),
             })
             .collect())
     }

@@ -45,6 +45,13 @@ pub trait Cloud: Send + Sync {
     /// The region every call goes to.
     fn region(&self) -> &str;
 
+    /// The current time, in milliseconds since the epoch, to compare with
+    /// the service's timestamps (`createdAt`). `AwsCloud` reads the local
+    /// clock: a clock that is off shifts which applications count as
+    /// recently created, which changes what a plan reads, never what it
+    /// may delete (docs/observe.md).
+    fn now_ms(&self) -> i64;
+
     /// `sts:GetCallerIdentity`.
     fn caller_identity(&self) -> impl Future<Output = Result<CallerIdentity, CloudError>> + Send;
 

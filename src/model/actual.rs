@@ -66,6 +66,12 @@ pub struct ApplicationSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub state: ApplicationState,
+    /// When the application was created, in milliseconds since the epoch
+    /// (`createdAt`, on the service's clock). Observation reads an
+    /// application created less than the tag index's lag ago even when the
+    /// search by tag does not return it (docs/observe.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at_ms: Option<i64>,
 }
 
 /// An application as `GetApplication` returns it.

@@ -5,9 +5,11 @@
 //!
 //! - applications: one `ListApplications` per 50 and, at the same time, the
 //!   Resource Groups Tagging API's `GetResources` for the stack's tag (one
-//!   per 100); then `GetApplication` for each application found by tag or
-//!   listed with a declared name. When the Tagging API fails (no
-//!   `tag:GetResources`), every listed application is read, with a warning;
+//!   per 100); then `GetApplication` for each application found by tag,
+//!   listed with a declared name, or created within the tag index's lag.
+//!   When the Tagging API may not be used (no `tag:GetResources`), or its
+//!   answer proves incomplete, every listed application is read, with a
+//!   warning;
 //! - roles: one `ListRoles` per 1000, then the full role for each declared
 //!   name and for each listed role whose trust policy carries the stack's
 //!   marker (or emrstack's trust policy from before markers);
@@ -28,7 +30,7 @@ use std::future::Future;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::Semaphore;
 
-use crate::cloud::{Cloud, CloudError};
+use crate::cloud::{Cloud, CloudError, ErrorKind};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{
     Actual, Desired, ImageSource, JobRun, ObservedApplication, ObservedRepository, ObservedRole, ResourceKind, role,
@@ -199,15 +201,31 @@ fn ecr_repository(uri: &str, account: &str, region: &str) -> Option<String> {
     Some(path[..end].to_string())
 }
 
+/// How long after a tag change the Resource Groups Tagging API may still
+/// answer without it, in milliseconds: 15 minutes.
+///
+/// AWS publishes no figure: the index is eventually consistent ("we get
+/// stale resources as part of the response", aws/aws-sdk#302), deleted
+/// resources were still returned 20 minutes later (aws/aws-cli#4173) and
+/// for hours (boto/boto3#3341), and nothing public measures how soon a new
+/// tag shows. 15 minutes is also how long the API's own pagination token
+/// lives. The window decides cost and delay, never what may be deleted:
+/// an application created within it is read even when the search does not
+/// return it (a killed run's, then removed from the stack), and an owned
+/// application older than it that the search does not return proves the
+/// search incomplete (docs/observe.md, "Finding the stack's resources").
+pub const TAG_INDEX_LAG_MS: i64 = 15 * 60 * 1000;
+
 /// How observation found the stack's applications.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ApplicationStrategy {
     /// The Resource Groups Tagging API listed the applications tagged with
-    /// the stack; only those and the listed applications with a declared
-    /// name were read.
+    /// the stack; only those, the listed applications with a declared name
+    /// and those created within [`TAG_INDEX_LAG_MS`] were read.
     ByTag,
-    /// The Tagging API failed (`reason`), so every listed application was
-    /// read, as the only other way to see their tags.
+    /// The Tagging API could not be used or answered incompletely
+    /// (`reason`), so every listed application was read, as the only other
+    /// way to see their tags.
     ReadAll { reason: String },
 }
 
@@ -223,6 +241,8 @@ pub struct Discovery {
     pub tagged_applications: usize,
     /// Listed applications whose name the stack declares.
     pub named_applications: usize,
+    /// Listed applications created within [`TAG_INDEX_LAG_MS`].
+    pub recent_applications: usize,
     /// Applications read with `GetApplication`.
     pub read_applications: usize,
     /// Roles `ListRoles` returned (every role of the account).
@@ -245,6 +265,7 @@ impl Default for Discovery {
             listed_applications: 0,
             tagged_applications: 0,
             named_applications: 0,
+            recent_applications: 0,
             read_applications: 0,
             listed_roles: 0,
             emr_roles: 0,
@@ -261,9 +282,14 @@ impl Discovery {
     pub fn describe(&self) -> Vec<String> {
         let applications = match &self.applications {
             ApplicationStrategy::ByTag => format!(
-                "applications: by tag (tag:GetResources): {} tagged with the stack, {} listed with a declared name; \
-                 read {} of {} listed",
-                self.tagged_applications, self.named_applications, self.read_applications, self.listed_applications
+                "applications: by tag (tag:GetResources): {} tagged with the stack, {} listed with a declared name, \
+                 {} created in the last {} minutes; read {} of {} listed",
+                self.tagged_applications,
+                self.named_applications,
+                self.recent_applications,
+                TAG_INDEX_LAG_MS / 60_000,
+                self.read_applications,
+                self.listed_applications
             ),
             ApplicationStrategy::ReadAll { reason } => {
                 format!("applications: read all {} listed ({reason})", self.listed_applications)
@@ -278,26 +304,63 @@ impl Discovery {
     }
 }
 
-/// The one-line warning of a plan that could not search by tag.
-fn fallback_warning(error: &CloudError, listed: usize) -> (String, Diagnostic) {
-    let reason = if error.kind == crate::cloud::ErrorKind::AccessDenied {
-        "`tag:GetResources` is not allowed".to_string()
-    } else {
-        format!("the Resource Groups Tagging API failed: {error}")
-    };
-    let diagnostic = Diagnostic::warning(
+/// Why the search by tag cannot be used, when its failure says so: the
+/// caller may not call `tag:GetResources` (an authorization refusal, not
+/// credentials that are expired or invalid, which every other call would
+/// meet too), or the endpoint does not offer the operation. `None` for
+/// every other failure (throttled or transient after the SDK's retries,
+/// credentials, a bad request): falling back would spend one
+/// `GetApplication` per application of the account on a failure that
+/// says nothing about the search, so the plan fails with it instead.
+fn tagging_unavailable(error: &CloudError) -> Option<String> {
+    let code = error.code.as_deref()?;
+    match code {
+        "AccessDeniedException" | "AccessDenied" if error.kind == ErrorKind::AccessDenied => {
+            Some(format!("`tag:GetResources` is not allowed ({code})"))
+        }
+        "UnknownOperationException" => Some(format!(
+            "the Resource Groups Tagging API does not offer `GetResources` here ({code})"
+        )),
+        _ => None,
+    }
+}
+
+/// The one-line warning of a plan that read every application because the
+/// search by tag was not allowed or not offered.
+fn unavailable_warning(reason: &str, listed: usize) -> Diagnostic {
+    Diagnostic::warning(
         "observe.tagging-unavailable",
         format!(
             "{reason}; reading all {listed} applications in the region instead (one `GetApplication` each) \
              to find the stack's: allow `tag:GetResources` to read only those"
         ),
-    );
-    (reason, diagnostic)
+    )
+}
+
+/// The one-line warning of a plan that read every application because the
+/// search by tag left out an application it should have returned.
+fn incomplete_warning(reason: &str, listed: usize) -> Diagnostic {
+    Diagnostic::warning(
+        "observe.tagging-incomplete",
+        format!(
+            "{reason}; reading all {listed} applications in the region (one `GetApplication` each) so that none \
+             of the stack's is missed"
+        ),
+    )
 }
 
 struct FoundApplications {
     kept: Vec<ObservedApplication>,
     warning: Option<Diagnostic>,
+}
+
+/// Whether an application carries this stack's ownership tags for an
+/// application address and the proof that emrstack wrote it.
+fn provably_stacks(app: &ObservedApplication, stack: &str) -> bool {
+    app.owner()
+        .address_in(stack)
+        .is_some_and(|address| address.kind == ResourceKind::Application)
+        && tags::proves_ownership(&app.spec.tags)
 }
 
 async fn applications<C: Cloud>(
@@ -319,6 +382,7 @@ async fn applications<C: Cloud>(
         .values()
         .map(|app| app.spec.name.as_str())
         .collect();
+    let lag_start = cloud.now_ms().saturating_sub(TAG_INDEX_LAG_MS);
     discovery.listed_applications = summaries.len();
     let named: BTreeSet<String> = summaries
         .iter()
@@ -331,34 +395,81 @@ async fn applications<C: Cloud>(
         .map(|summary| summary.id.clone())
         .collect();
     discovery.named_applications = named.len();
+    // Created within the index's lag: the search may not return them yet.
+    // A summary without `createdAt` (AWS always sends it) counts as recent.
+    let recent: BTreeSet<String> = summaries
+        .iter()
+        .filter(|summary| summary.created_at_ms.is_none_or(|created| created >= lag_start))
+        .map(|summary| summary.id.clone())
+        .collect();
+    discovery.recent_applications = recent.len();
+    let all = || {
+        summaries
+            .iter()
+            .map(|summary| summary.id.clone())
+            .collect::<BTreeSet<_>>()
+    };
     let mut warning = None;
     // What to read in full. By tag: the stack's applications (each hit is
-    // confirmed by the read: the index can list deleted ones) and those with
-    // a declared name (conflicts, and what the index has not caught up with
-    // yet). Otherwise every listed application: the tags are only in the
-    // full application.
-    let to_read: BTreeSet<String> = match tagged {
+    // confirmed by the read: the index can list deleted ones), those with a
+    // declared name (conflicts) and those created within the index's lag
+    // (the stack's that the index has not caught up with yet). Otherwise
+    // every listed application: the tags are only in the full application.
+    let (to_read, hits): (BTreeSet<String>, Option<BTreeSet<String>>) = match tagged {
         Ok(hits) => {
             discovery.applications = ApplicationStrategy::ByTag;
             discovery.tagged_applications = hits.len();
-            hits.into_iter().map(|hit| hit.id).chain(named).collect()
+            let hits: BTreeSet<String> = hits.into_iter().map(|hit| hit.id).collect();
+            let to_read = hits.iter().cloned().chain(named).chain(recent).collect();
+            (to_read, Some(hits))
         }
         Err(error) => {
-            let (reason, diagnostic) = fallback_warning(&error, summaries.len());
+            let Some(reason) = tagging_unavailable(&error) else {
+                return Err(error);
+            };
+            warning = Some(unavailable_warning(&reason, summaries.len()));
             discovery.applications = ApplicationStrategy::ReadAll { reason };
-            warning = Some(diagnostic);
-            summaries.iter().map(|summary| summary.id.clone()).collect()
+            (all(), None)
         }
     };
-    discovery.read_applications = to_read.len();
-    let fetched: Vec<Option<ObservedApplication>> = stream::iter(to_read)
-        .map(|id| async move { absent_if_not_found(gate.call(cloud.get_application(&id)).await) })
-        .buffer_unordered(parallelism)
-        .try_collect()
-        .await?;
+    let read = |ids: BTreeSet<String>| {
+        stream::iter(ids)
+            .map(|id| async move { absent_if_not_found(gate.call(cloud.get_application(&id)).await) })
+            .buffer_unordered(parallelism)
+            .try_collect::<Vec<Option<ObservedApplication>>>()
+    };
+    let mut fetched: Vec<ObservedApplication> = read(to_read.clone()).await?.into_iter().flatten().collect();
+    // A search that left out an application of the stack that is older than
+    // the index's lag (read here by its name) cannot be trusted to have
+    // returned the rest: a wrong type string, or a region where the index
+    // lacks EMR Serverless, answers with nothing at all. Read everything.
+    if let Some(hits) = &hits {
+        let missed = fetched.iter().find(|app| {
+            app.state != crate::model::ApplicationState::Terminated
+                && !hits.contains(&app.id)
+                && provably_stacks(app, stack)
+                && app.created_at_ms.is_some_and(|created| created < lag_start)
+        });
+        if let Some(missed) = missed {
+            let reason = format!(
+                "the search by tag (tag:GetResources) did not return application `{}` ({}), which is the stack's \
+                 and older than the index's lag of {} minutes",
+                missed.spec.name,
+                missed.id,
+                TAG_INDEX_LAG_MS / 60_000
+            );
+            warning = Some(incomplete_warning(&reason, summaries.len()));
+            discovery.applications = ApplicationStrategy::ReadAll { reason };
+            let rest: BTreeSet<String> = all().difference(&to_read).cloned().collect();
+            fetched.extend(read(rest).await?.into_iter().flatten());
+        }
+    }
+    discovery.read_applications = match discovery.applications {
+        ApplicationStrategy::ByTag => to_read.len(),
+        ApplicationStrategy::ReadAll { .. } => to_read.union(&all()).count(),
+    };
     let mut kept: Vec<ObservedApplication> = fetched
         .into_iter()
-        .flatten()
         .filter(|app| app.state != crate::model::ApplicationState::Terminated)
         .filter(|app| {
             let owned = app

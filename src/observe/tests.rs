@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::*;
+use crate::cloud::ErrorKind;
 use crate::cloud::fake::{FakeCloud, FakeTimings};
 use crate::model::{
     Address, ApplicationSpec, ApplicationState, DesiredApplication, DesiredImage, DesiredRepository, DesiredRole,
@@ -290,7 +291,7 @@ async fn without_tag_get_resources_every_application_is_read_with_one_warning() 
         .await
         .unwrap();
     cloud.reset_counters();
-    cloud.fail("GetResources", None, crate::cloud::ErrorKind::AccessDenied, 1);
+    cloud.fail_with_code("GetResources", ErrorKind::AccessDenied, "AccessDeniedException", 1);
     let observation = observe(&cloud, &Desired::empty("dev"), &ObserveOptions::default())
         .await
         .unwrap();
@@ -302,7 +303,9 @@ async fn without_tag_get_resources_every_application_is_read_with_one_warning() 
     assert_eq!(warnings[0].code, "observe.tagging-unavailable");
     assert!(!warnings[0].is_error());
     assert!(
-        warnings[0].message.contains("`tag:GetResources`"),
+        warnings[0]
+            .message
+            .contains("`tag:GetResources` is not allowed (AccessDeniedException)"),
         "{}",
         warnings[0].message
     );
@@ -423,4 +426,170 @@ async fn active_jobs_lists_only_unfinished_runs() {
     );
     assert!(jobs[&idle.id].is_empty());
     let _ = Address::application("a");
+}
+
+/// Ownership tags with an applied record: what emrstack leaves on an
+/// application it wrote.
+fn proven_tags(stack: &str, address: &str) -> BTreeMap<String, String> {
+    let mut tags = owned_tags(stack, address);
+    tags.insert(tags::APPLIED_TAG.to_string(), "1a2b=abcdef".to_string());
+    tags
+}
+
+/// A search by tag that fails for a reason that says nothing about the
+/// search (throttled or transient after the SDK's retries, credentials that
+/// expired, a bad request) fails the plan: reading every application
+/// instead would spend the `GetApplication` budget the search saves. Only a
+/// refused permission or an operation the endpoint does not offer falls
+/// back.
+#[tokio::test(start_paused = true)]
+async fn only_a_refused_permission_or_a_missing_operation_makes_the_plan_read_everything() {
+    let check = async |kind: ErrorKind, code: &str, falls_back: Option<&str>| {
+        let cloud = FakeCloud::new();
+        cloud.insert_application(
+            app("dev-etl", owned_tags("dev", "application.etl")),
+            ApplicationState::Created,
+        );
+        for i in 0..3 {
+            cloud.insert_application(app(&format!("other-{i}"), BTreeMap::new()), ApplicationState::Created);
+        }
+        cloud.fail_with_code("GetResources", kind, code, 1);
+        let result = observe(&cloud, &Desired::empty("dev"), &ObserveOptions::default()).await;
+        match falls_back {
+            Some(reason) => {
+                let observation = result.unwrap_or_else(|error| panic!("{code}: {error}"));
+                assert_eq!(observation.actual.applications.len(), 1, "{code}");
+                assert_eq!(cloud.call_count("GetApplication"), 4, "{code}");
+                let warning = observation.diagnostics.iter().next().expect("a warning");
+                assert_eq!(warning.code, "observe.tagging-unavailable", "{code}");
+                assert!(warning.message.starts_with(reason), "{code}: {}", warning.message);
+            }
+            None => {
+                let error = result.expect_err(code);
+                assert_eq!((error.kind, error.code.as_deref()), (kind, Some(code)));
+                assert_eq!(cloud.call_count("GetApplication"), 0, "{code}");
+            }
+        }
+    };
+    check(
+        ErrorKind::AccessDenied,
+        "AccessDeniedException",
+        Some("`tag:GetResources` is not allowed (AccessDeniedException)"),
+    )
+    .await;
+    check(
+        ErrorKind::Other,
+        "UnknownOperationException",
+        Some("the Resource Groups Tagging API does not offer `GetResources` here (UnknownOperationException)"),
+    )
+    .await;
+    check(ErrorKind::Throttled, "ThrottledException", None).await;
+    check(ErrorKind::Transient, "InternalServiceException", None).await;
+    check(ErrorKind::AccessDenied, "ExpiredTokenException", None).await;
+    check(ErrorKind::AccessDenied, "UnrecognizedClientException", None).await;
+    check(ErrorKind::Invalid, "InvalidParameterException", None).await;
+}
+
+/// An application a killed run created a moment ago, then removed from
+/// the stack (so no declared name finds it), before the tag index shows
+/// it: read because it is that new, so the plan deletes it.
+#[tokio::test(start_paused = true)]
+async fn an_application_created_within_the_index_lag_is_read_before_the_index_shows_it() {
+    let cloud = FakeCloud::new();
+    cloud.set_tag_index_delay(std::time::Duration::from_secs(300));
+    for i in 0..3 {
+        cloud.insert_application(app(&format!("other-{i}"), BTreeMap::new()), ApplicationState::Created);
+    }
+    let created = cloud
+        .create_application(&app("dev-adhoc", proven_tags("dev", "application.adhoc")), "token")
+        .await
+        .unwrap();
+    cloud.reset_counters();
+    let observation = observe(&cloud, &Desired::empty("dev"), &ObserveOptions::default())
+        .await
+        .unwrap();
+    let ids: Vec<&str> = observation.actual.applications.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, [created.id.as_str()]);
+    assert_eq!(observation.discovery.tagged_applications, 0);
+    assert_eq!(observation.discovery.recent_applications, 1);
+    // Only the new one is read, and a new application the search left out
+    // is no sign of an incomplete search.
+    assert_eq!(cloud.call_count("GetApplication"), 1);
+    assert!(observation.diagnostics.is_empty());
+    assert_eq!(observation.discovery.applications, ApplicationStrategy::ByTag);
+
+    // Past the lag it is found by tag, and no longer read for being new.
+    tokio::time::advance(std::time::Duration::from_millis(TAG_INDEX_LAG_MS as u64 + 1)).await;
+    let observation = observe(&cloud, &Desired::empty("dev"), &ObserveOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(observation.actual.applications.len(), 1);
+    assert_eq!(
+        (
+            observation.discovery.tagged_applications,
+            observation.discovery.recent_applications
+        ),
+        (1, 0)
+    );
+}
+
+/// A search that answers without an application of the stack older than
+/// the index's lag (here the declared one, read by its name) cannot be
+/// trusted to have found the others: a wrong type string or a region where
+/// the index lacks EMR Serverless answers with nothing. Everything is read,
+/// so the application removed from the stack is still found, and the plan
+/// says why once.
+#[tokio::test(start_paused = true)]
+async fn an_old_application_of_the_stack_the_search_left_out_makes_the_plan_read_everything() {
+    let cloud = FakeCloud::new();
+    cloud.insert_application(
+        app("dev-etl", proven_tags("dev", "application.etl")),
+        ApplicationState::Created,
+    );
+    let removed = cloud.insert_application(
+        app("dev-gone", proven_tags("dev", "application.gone")),
+        ApplicationState::Created,
+    );
+    for i in 0..3 {
+        cloud.insert_application(app(&format!("other-{i}"), BTreeMap::new()), ApplicationState::Created);
+    }
+    cloud.set_tag_index_empty(true);
+    let observation = observe(&cloud, &desired_with_app("etl", "dev-etl"), &ObserveOptions::default())
+        .await
+        .unwrap();
+    assert!(
+        observation.actual.applications.iter().any(|a| a.id == removed.id),
+        "{:?}",
+        observation.actual.applications
+    );
+    assert_eq!(cloud.call_count("GetApplication"), 5);
+    let warnings: Vec<&Diagnostic> = observation.diagnostics.iter().collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].code, "observe.tagging-incomplete");
+    assert!(!warnings[0].is_error());
+    assert!(
+        warnings[0].message.contains("application `dev-etl`") && warnings[0].message.contains("all 5 applications"),
+        "{}",
+        warnings[0].message
+    );
+    assert!(matches!(
+        observation.discovery.applications,
+        ApplicationStrategy::ReadAll { .. }
+    ));
+    assert_eq!(observation.discovery.read_applications, 5);
+
+    // A declared application that only carries the stack's tags, without
+    // emrstack's record (a look-alike), says nothing about the search.
+    let cloud = FakeCloud::new();
+    cloud.insert_application(
+        app("dev-etl", owned_tags("dev", "application.etl")),
+        ApplicationState::Created,
+    );
+    cloud.insert_application(app("other", BTreeMap::new()), ApplicationState::Created);
+    cloud.set_tag_index_empty(true);
+    let observation = observe(&cloud, &desired_with_app("etl", "dev-etl"), &ObserveOptions::default())
+        .await
+        .unwrap();
+    assert!(observation.diagnostics.is_empty());
+    assert_eq!(cloud.call_count("GetApplication"), 1);
 }

@@ -537,6 +537,7 @@ pub(crate) fn summary(entry: sdk::ApplicationSummary) -> Result<ApplicationSumma
         id: entry.id,
         arn: entry.arn,
         name: entry.name,
+        created_at_ms: entry.created_at.to_millis().ok(),
     })
 }
 
