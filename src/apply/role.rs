@@ -108,9 +108,8 @@ async fn create<C: Cloud>(context: &Context<'_, C>, address: &Address, desired: 
     // proves it is emrstack's (a hand-tagged look-alike has neither) and
     // tells the next plan that this apply did not finish.
     let mut first = desired.clone();
-    first
-        .tags
-        .insert(tags::APPLIED_TAG.to_string(), tags::APPLIED_CREATING.to_string());
+    let mark = tags::creating_mark(tags::Identity::of_role(desired), &desired.tags);
+    first.tags.insert(tags::APPLIED_TAG.to_string(), mark);
     first.inline_policies.clear();
     first.managed_policy_arns.clear();
     let created = retry(
@@ -128,7 +127,7 @@ async fn create<C: Cloud>(context: &Context<'_, C>, address: &Address, desired: 
             // answer was lost): carry on if it is ours, refuse otherwise.
             let existing = get(context, address, &desired.name, true).await?;
             if existing.owner().address_in(&context.plan.stack) != Some(address)
-                || !tags::proves_ownership(&existing.spec.tags)
+                || !tags::proves_ownership(&existing.spec.tags, tags::Identity::of_role(&existing.spec))
             {
                 return Err(ChangeError::Unexpected(format!(
                     "role `{}` already exists and is not `{address}` of this stack; run `emrstack import {address} {}` to adopt it",
@@ -211,9 +210,7 @@ async fn converge<C: Cloud>(
     }
     let mut wanted_tags = desired.tags.clone();
     wanted_tags.remove(tags::APPLIED_TAG);
-    if let Some(record) = crate::diff::role_record(desired) {
-        wanted_tags.insert(tags::APPLIED_TAG.to_string(), record);
-    }
+    wanted_tags.insert(tags::APPLIED_TAG.to_string(), crate::diff::role_record(desired));
     let to_remove: Vec<String> = have
         .tags
         .keys()

@@ -21,13 +21,16 @@ fn recorded_fields() -> impl Iterator<Item = ApplicationField> {
 }
 
 /// The `emrstack:applied` value for an application spec as it will be
-/// applied. `None` when it does not fit in a tag.
-pub fn applied_record(spec: &ApplicationSpec) -> Option<String> {
+/// applied, bound to its name, type and ownership tags.
+pub fn applied_record(spec: &ApplicationSpec) -> String {
     let normalized = normalize::application(spec);
     let fields: BTreeMap<String, Value> = recorded_fields()
         .map(|field| (field.as_str().to_string(), field_value(&normalized, field)))
         .collect();
-    encode_record(&fields)
+    encode_record(
+        &tags::binding_token(tags::Identity::of_application(spec), &spec.tags),
+        &fields,
+    )
 }
 
 /// Whether the service accepts a change of `field` while STARTED.
@@ -282,9 +285,8 @@ fn delete(address: &Address, key: &str, app: &ObservedApplication, jobs: &[JobRu
 fn with_record(desired: &ApplicationSpec) -> ApplicationSpec {
     let mut spec = desired.clone();
     spec.tags.remove(tags::APPLIED_TAG);
-    if let Some(record) = applied_record(&spec) {
-        spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
-    }
+    let record = applied_record(&spec);
+    spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
     spec
 }
 
@@ -388,7 +390,7 @@ fn compare(
         .spec
         .tags
         .get(tags::APPLIED_TAG)
-        .is_some_and(|record| Some(record) != expected_record.as_ref());
+        .is_some_and(|record| record != &expected_record);
     // Written whenever something else changes, missing or not.
     let writes_record = record_stale || (!fields.is_empty() && !primary.spec.tags.contains_key(tags::APPLIED_TAG));
 
@@ -463,7 +465,7 @@ fn compare(
         ));
     }
     if fields.is_empty() {
-        notes.push("only the applied record tag is refreshed".to_string());
+        notes.push(super::record_refresh_note(primary.spec.tags.get(tags::APPLIED_TAG)));
     }
     Change {
         address: address.clone(),

@@ -334,6 +334,19 @@ pub enum Mode {
     Destroy,
 }
 
+/// The note of an update that only rewrites the applied record (`current`
+/// is the record the resource carries): a record from before records were
+/// bound to their resource is rewritten in the bound form.
+fn record_refresh_note(current: Option<&String>) -> String {
+    if current.is_some_and(|record| !crate::model::tags::is_bound_record(record)) {
+        "only the applied record tag is refreshed, in the form that binds it to this resource \
+         (docs/ownership.md, \"Upgrading\")"
+            .to_string()
+    } else {
+        "only the applied record tag is refreshed".to_string()
+    }
+}
+
 /// Compares the stack with AWS.
 pub fn diff(desired: &Desired, actual: &Actual, mode: Mode) -> DiffOutput {
     let mut diagnostics = Diagnostics::new();

@@ -193,7 +193,7 @@ fn application_slots<'a>(
         if let Some(address) = app.owner().address_in(stack)
             && address.kind == ResourceKind::Application
         {
-            if tags::proves_ownership(&app.spec.tags) {
+            if tags::proves_ownership(&app.spec.tags, tags::Identity::of_application(&app.spec)) {
                 owned.entry(address.name.clone()).or_default().push(app);
             } else {
                 let declared = desired.applications.contains_key(&address.name);
@@ -374,7 +374,7 @@ fn role_slots<'a>(resolved: &Resolved<'a>, diagnostics: &mut Diagnostics) -> BTr
         if let Some(address) = role.owner().address_in(stack)
             && address.kind == ResourceKind::Role
         {
-            if tags::proves_ownership(&role.spec.tags) {
+            if tags::proves_ownership(&role.spec.tags, tags::Identity::of_role(&role.spec)) {
                 owned.entry(address.name.clone()).or_default().push(role);
             } else {
                 let declared = desired.roles.contains_key(&address.name);

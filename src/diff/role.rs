@@ -37,12 +37,13 @@ pub fn role_fields(spec: &RoleSpec) -> BTreeMap<String, Value> {
 }
 
 /// The `emrstack:applied` value for a role as it will be applied (policy
-/// documents must have their placeholders substituted).
-pub fn applied_record(spec: &RoleSpec) -> Option<String> {
+/// documents must have their placeholders substituted), bound to its name,
+/// path and ownership tags.
+pub fn applied_record(spec: &RoleSpec) -> String {
     let mut fields = role_fields(spec);
     fields.remove("name");
     fields.remove("path");
-    encode_record(&fields)
+    encode_record(&tags::binding_token(tags::Identity::of_role(spec), &spec.tags), &fields)
 }
 
 /// The human names of the IAM calls an update makes, in order.
@@ -209,7 +210,11 @@ fn compare(
     let replace = desired.name != primary.spec.name || desired.path != primary.spec.path;
     // CreateRole tagged the role with the mark of a creation under way, and
     // the run ended before the record replaced it.
-    let unfinished = primary.spec.tags.get(tags::APPLIED_TAG).map(String::as_str) == Some(tags::APPLIED_CREATING);
+    let unfinished = primary
+        .spec
+        .tags
+        .get(tags::APPLIED_TAG)
+        .is_some_and(|value| tags::is_creating_mark(value));
     let mut keys: Vec<&String> = before_fields.keys().chain(after_fields.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -284,7 +289,7 @@ fn compare(
             .spec
             .tags
             .get(tags::APPLIED_TAG)
-            .is_some_and(|record| Some(record) != expected_record.as_ref());
+            .is_some_and(|record| record != &expected_record);
     if fields.is_empty() && !record_stale {
         return Change {
             address: address.clone(),
@@ -332,7 +337,7 @@ fn compare(
                 primary.spec.name
             )]
         } else if record_stale && changed.is_empty() {
-            vec!["only the applied record tag is refreshed".to_string()]
+            vec![super::record_refresh_note(primary.spec.tags.get(tags::APPLIED_TAG))]
         } else {
             Vec::new()
         },

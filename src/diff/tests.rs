@@ -386,9 +386,8 @@ fn apply_role(next: &mut Actual, action: Action, role: &RoleTarget, arns: &BTree
         *document = reference::substitute(document, arns);
     }
     spec.tags.remove(tags::APPLIED_TAG);
-    if let Some(record) = super::role::applied_record(&spec) {
-        spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
-    }
+    let record = super::role::applied_record(&spec);
+    spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
     let observed = ObservedRole {
         arn: role_arn(&spec),
         role_id: format!("AROA{}", spec.name.to_ascii_uppercase()),
@@ -1224,7 +1223,7 @@ fn foreign_application(id: &str, name: &str, owner: Option<(&str, &str)>) -> Obs
     if let Some((stack, address)) = owner {
         spec.tags.insert(tags::STACK_TAG.to_string(), stack.to_string());
         spec.tags.insert(tags::ADDRESS_TAG.to_string(), address.to_string());
-        let record = super::application::applied_record(&spec).expect("a record");
+        let record = super::application::applied_record(&spec);
         spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
     }
     ObservedApplication {
@@ -1313,6 +1312,7 @@ fn of_two_owned_duplicates_the_matching_one_is_kept() {
             app.arn = application_arn(id);
             app.state = state;
             app.spec.name = name.to_string();
+            rebind_application(&mut app);
             actual.applications.push(app);
         }
         let out = plan(&desired, &actual);
@@ -1346,6 +1346,30 @@ fn of_two_owned_duplicates_the_matching_one_is_kept() {
     // Both match and neither says when it was created: the smaller ID.
     check(("a", Stopped, "etl"), ("b", Started, "etl"), "a");
     check(("b", Stopped, "etl"), ("a", Stopped, "etl"), "a");
+}
+
+/// Rewrites the binding of `record` (the first token) to `binding`.
+fn with_binding(record: &str, binding: String) -> String {
+    match record.split_once(' ') {
+        Some((_, rest)) => format!("{binding} {rest}"),
+        None => binding,
+    }
+}
+
+/// The application's applied record, bound to it as it is now: what
+/// emrstack writes on an application of that name (a duplicate an
+/// interrupted run left under another name carries its own name's binding).
+fn rebind_application(app: &mut ObservedApplication) {
+    let binding = tags::binding_token(tags::Identity::of_application(&app.spec), &app.spec.tags);
+    let record = with_binding(&app.spec.tags[tags::APPLIED_TAG], binding);
+    app.spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
+}
+
+/// The same for a role.
+fn rebind_role(role: &mut ObservedRole) {
+    let binding = tags::binding_token(tags::Identity::of_role(&role.spec), &role.spec.tags);
+    let record = with_binding(&role.spec.tags[tags::APPLIED_TAG], binding);
+    role.spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
 }
 
 /// Two applications with the address, name and record of `application.etl`:
@@ -1404,6 +1428,7 @@ fn plan_and_destroy_pick_the_same_duplicate() {
         app.arn = application_arn(id);
         app.spec.name = name.to_string();
         app.created_at_ms = Some(created);
+        rebind_application(&mut app);
         actual.applications.push(app);
     }
     let applied = kept_and_duplicate(&plan(&desired, &actual));
@@ -1495,6 +1520,49 @@ fn a_hand_tagged_look_alike_is_an_error_and_never_changed_or_deleted() {
             out.diagnostics
         );
     }
+}
+
+/// Every tag of the stack's application, its record included, copied onto
+/// an application with another name: the record was not written for it, so
+/// it is a look-alike, not a duplicate to delete. A copy onto an
+/// application with the same name and type cannot be told from what an
+/// interrupted run leaves: a duplicate.
+#[test]
+fn a_copy_of_all_the_tags_onto_another_name_proves_nothing() {
+    let mut desired = stack();
+    declare(&mut desired, "etl", spec("etl"));
+    let mut actual = deploy(&desired, &account());
+    let mut copy = actual.applications[0].clone();
+    copy.id = "00fcopy".to_string();
+    copy.arn = application_arn("00fcopy");
+    copy.spec.name = "copy-of-etl".to_string();
+    actual.applications.push(copy);
+    for mode in [Mode::Apply, Mode::Destroy] {
+        let out = diff(&desired, &actual, mode);
+        assert!(
+            !out.changes.iter().any(|c| matches!(&c.target, Target::Application(app)
+                if app.current.as_ref().is_some_and(|current| current.id == "00fcopy"))),
+            "{mode:?}: {:#?}",
+            out.changes
+        );
+        let error = out
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "plan.unproven-ownership")
+            .expect("the copy is reported");
+        assert!(error.is_error());
+        assert!(
+            error.message.contains("application `copy-of-etl` (00fcopy)") && error.message.contains("carries the tags"),
+            "{}",
+            error.message
+        );
+    }
+    let same_name = actual.applications.last_mut().expect("the copy");
+    same_name.spec.name = "etl".to_string();
+    let out = plan(&desired, &actual);
+    assert!(!out.diagnostics.has_errors(), "{:#?}", out.diagnostics);
+    let reasons: Vec<Reason> = find_all(&out, "application.etl").iter().map(|c| c.reason).collect();
+    assert!(reasons.contains(&Reason::Duplicate), "{reasons:?}");
 }
 
 #[test]
@@ -1718,7 +1786,7 @@ fn create_lists_every_field_and_carries_the_applied_record() {
     assert_eq!(desired_spec.tags[tags::ADDRESS_TAG], "application.etl");
     assert_eq!(
         desired_spec.tags.get(tags::APPLIED_TAG),
-        super::application::applied_record(desired_spec).as_ref()
+        Some(&super::application::applied_record(desired_spec))
     );
     // Ownership tags are shown like any tag, the record is not.
     let tag_paths: Vec<&str> = paths(change).into_iter().filter(|p| p.starts_with("tags")).collect();
@@ -2475,9 +2543,8 @@ fn a_record_without_a_fields_hash_counts_differences_as_changes() {
     let app = observed_app(&mut actual, "etl");
     // A record that knows no field (as after an import of a record that
     // did not fit): proof of ownership, but no history.
-    app.spec
-        .tags
-        .insert(tags::APPLIED_TAG.to_string(), "0000=000000".to_string());
+    let binding = tags::binding_token(tags::Identity::of_application(&app.spec), &app.spec.tags);
+    app.spec.tags.insert(tags::APPLIED_TAG.to_string(), binding);
     app.spec.release_label = "emr-7.3.0".to_string();
     let out = plan(&desired, &actual);
     let change = find(&out, "application.etl");
@@ -2489,15 +2556,17 @@ fn a_record_without_a_fields_hash_counts_differences_as_changes() {
 
 #[test]
 fn a_stale_record_alone_only_refreshes_the_tags() {
-    for stale in [Some("abcd=000000"), Some("0000=000000 1111=111111")] {
+    // Records from before bindings (the next apply binds them) and a bound
+    // one whose fields are stale.
+    for stale in ["abcd=000000", "abcd=000000 1111=111111", "BOUND 1111=111111"] {
         let mut desired = stack();
         declare(&mut desired, "etl", rich_spec("etl"));
         let mut actual = deploy(&desired, &account());
         let app = observed_app(&mut actual, "etl");
-        match stale {
-            Some(text) => app.spec.tags.insert(tags::APPLIED_TAG.to_string(), text.to_string()),
-            None => app.spec.tags.remove(tags::APPLIED_TAG),
-        };
+        let binding = tags::binding_token(tags::Identity::of_application(&app.spec), &app.spec.tags);
+        app.spec
+            .tags
+            .insert(tags::APPLIED_TAG.to_string(), stale.replace("BOUND", &binding));
         let out = plan(&desired, &actual);
         let change = find(&out, "application.etl");
         assert_eq!(change.action, Action::Update, "{stale:?}");
@@ -2505,6 +2574,12 @@ fn a_stale_record_alone_only_refreshes_the_tags() {
         assert_eq!(change.steps, vec![Step::Tag]);
         assert!(app_target(change).update_fields.is_empty());
         assert!(change.notes.iter().any(|n| n.contains("only the applied record tag")));
+        assert_eq!(
+            change.notes.iter().any(|n| n.contains("binds it to this resource")),
+            !stale.starts_with("BOUND"),
+            "{stale}: {:?}",
+            change.notes
+        );
         let next = apply_changes(&actual, &out.changes);
         assert_eq!(find(&plan(&desired, &next), "application.etl").action, Action::NoOp);
     }
@@ -2600,9 +2675,10 @@ fn setting_a_maximum_capacity_aws_chose_is_a_change_not_drift() {
 #[test]
 fn origin_of_a_field_compares_both_sides_with_the_record() {
     let applied = json!({"cpu": "4 vCPU"});
-    let record = Record::decode(
-        &encode_record(&BTreeMap::from([("maximum_capacity".to_string(), applied.clone())])).expect("fits"),
-    );
+    let record = Record::decode(&encode_record(
+        "0000=abcdef",
+        &BTreeMap::from([("maximum_capacity".to_string(), applied.clone())]),
+    ));
     let other = json!({"cpu": "8 vCPU"});
     let third = json!({"cpu": "16 vCPU"});
     let check = |desired: &Value, actual: &Value, expect: Origin| {
@@ -2910,10 +2986,9 @@ fn role_drift_is_told_by_its_record() {
     assert!(field(change, "description").drift);
 
     // With a record that knows no field, the same difference is a change.
-    observed_role(&mut actual, "etl-role")
-        .spec
-        .tags
-        .insert(tags::APPLIED_TAG.to_string(), "0000=000000".to_string());
+    let observed = observed_role(&mut actual, "etl-role");
+    let binding = tags::binding_token(tags::Identity::of_role(&observed.spec), &observed.spec.tags);
+    observed.spec.tags.insert(tags::APPLIED_TAG.to_string(), binding);
     let change = find(&plan(&desired, &actual), "role.etl").clone();
     assert_eq!(change.reason, Reason::Changed);
     assert!(!change.has_drift());
@@ -2923,7 +2998,7 @@ fn role_drift_is_told_by_its_record() {
     observed_role(&mut stale, "etl-role")
         .spec
         .tags
-        .insert(tags::APPLIED_TAG.to_string(), "0000=000000".to_string());
+        .insert(tags::APPLIED_TAG.to_string(), "abcd=000000".to_string());
     let out = plan(&desired, &stale);
     let change = find(&out, "role.etl");
     assert_eq!(change.action, Action::Update);
@@ -3318,6 +3393,7 @@ fn a_duplicate_role_under_the_same_address_is_deleted() {
     leftover.spec.name = "etl-role-old".to_string();
     leftover.arn = format!("arn:aws:iam::{ACCOUNT}:role/etl-role-old");
     leftover.role_id = "AROA0000".to_string();
+    rebind_role(&mut leftover);
     actual.roles.push(leftover);
     let out = plan(&desired, &actual);
     let changes = find_all(&out, "role.etl");

@@ -360,7 +360,7 @@ fn provably_stacks(app: &ObservedApplication, stack: &str) -> bool {
     app.owner()
         .address_in(stack)
         .is_some_and(|address| address.kind == ResourceKind::Application)
-        && tags::proves_ownership(&app.spec.tags)
+        && tags::proves_ownership(&app.spec.tags, tags::Identity::of_application(&app.spec))
 }
 
 async fn applications<C: Cloud>(

@@ -194,9 +194,10 @@ pub fn application_arn(id: &str) -> String {
     format!("arn:aws:emr-serverless:{REGION}:{ACCOUNT}:/applications/{id}")
 }
 
-/// The `emrstack:applied` record of a role as apply writes it (the fields
-/// of `diff::role::role_fields` except name and path).
-fn role_record(spec: &RoleSpec) -> Option<String> {
+/// The `emrstack:applied` record of a role as apply writes it (its binding
+/// token, then the fields of `diff::role::role_fields` except name and
+/// path).
+fn role_record(spec: &RoleSpec) -> String {
     let visible: BTreeMap<&String, &String> = spec
         .tags
         .iter()
@@ -215,7 +216,8 @@ fn role_record(spec: &RoleSpec) -> Option<String> {
         fields.insert(format!("policies.{name}"), emrstack::diff::policy::canonical(document));
     }
     fields.insert("tags".to_string(), json!(visible));
-    emrstack::diff::fields::encode_record(&fields)
+    let binding = tags::binding_token(tags::Identity::of_role(spec), &spec.tags);
+    emrstack::diff::fields::encode_record(&binding, &fields)
 }
 
 /// The Actual that applying `desired` to `actual` would leave: created
@@ -268,9 +270,8 @@ pub fn converge(desired: &Desired, actual: &Actual, state: ApplicationState) -> 
                 for document in spec.inline_policies.values_mut() {
                     *document = reference::substitute(document, &arns);
                 }
-                if let Some(record) = role_record(&spec) {
-                    spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
-                }
+                let record = role_record(&spec);
+                spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
                 out.roles.retain(|observed| observed.spec.name != spec.name);
                 out.roles.push(ObservedRole {
                     arn: format!("arn:aws:iam::{ACCOUNT}:role{}{}", spec.path, spec.name),

@@ -165,15 +165,13 @@ pub fn import(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, address
 fn adoption_tags(
     ownership: &BTreeMap<String, String>,
     current: &BTreeMap<String, String>,
-    record: impl FnOnce(BTreeMap<String, String>) -> Option<String>,
+    record: impl FnOnce(BTreeMap<String, String>) -> String,
 ) -> BTreeMap<String, String> {
     let mut after = current.clone();
     after.remove(tags::APPLIED_TAG);
     after.extend(ownership.clone());
     let mut adoption = ownership.clone();
-    if let Some(record) = record(after) {
-        adoption.insert(tags::APPLIED_TAG.to_string(), record);
-    }
+    adoption.insert(tags::APPLIED_TAG.to_string(), record(after));
     adoption
 }
 
