@@ -863,10 +863,112 @@ async fn a_foreign_resource_with_a_declared_name_is_a_conflict_until_imported() 
     assert_eq!(paths, ["trust_policy.Statement"], "{role:#}");
 
     // Importing again under another ID is refused.
-    let other = ws
-        .run(&["import", "application.spark", "00zzzzzzzzzzzzzz"])
-        .expect_code(1);
-    assert!(other.stderr.contains("already"), "{}", other.stderr);
+    let other = emr(emulator, &ws.account)
+        .await
+        .create_application()
+        .name("foreign-spark-2")
+        .r#type("SPARK")
+        .release_label("emr-7.1.0")
+        .send()
+        .await
+        .expect("create_application")
+        .application_id;
+    let again = ws.run(&["import", "application.spark", &other]).expect_code(1);
+    assert!(
+        again.stderr.contains(&format!("`application.spark` is already `{id}`")),
+        "{}",
+        again.stderr
+    );
+}
+
+/// Upgrading: an application an emrstack version from before records proved
+/// ownership created carries the stack's tags without a record. Once it is
+/// no longer declared, the plan warns and leaves it alone, naming the
+/// import that writes its record; that import works without a declaration,
+/// and the next apply deletes the application. Without the address, or for
+/// a role a plan could not find (no stack marker), such an import is
+/// refused.
+#[tokio::test]
+async fn a_resource_from_before_records_is_imported_after_it_left_the_stack_then_deleted() {
+    let emulator = shared_emulator();
+    let ws = Workspace::new(emulator);
+    let without = CUSTOM_NAMES.replace(
+        "[applications.adhoc]\nname = \"team-a-adhoc\"\ntype = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\n",
+        "",
+    );
+    ws.write("emrstack.toml", &without);
+    ws.run(&["apply", "--auto-approve"]).ok();
+    let emr = emr(emulator, &ws.account).await;
+    let old = emr
+        .create_application()
+        .name("team-a-adhoc")
+        .r#type("SPARK")
+        .release_label("emr-7.2.0")
+        .tags("emrstack:stack", "shared")
+        .tags("emrstack:address", "application.adhoc")
+        .send()
+        .await
+        .expect("create_application")
+        .application_id;
+    emulator.release(&ws.account, &old);
+    let plan = ws.run(&["plan"]).ok();
+    assert!(
+        plan.stderr.contains("warning[plan.unproven-ownership]")
+            && plan
+                .stderr
+                .contains("an emrstack version from before records proved ownership")
+            && plan
+                .stderr
+                .contains(&format!("emrstack import application.adhoc {old}")),
+        "{}",
+        plan.stderr
+    );
+
+    let imported = ws.run(&["import", "application.adhoc", &old]).ok();
+    assert!(
+        imported
+            .stderr
+            .contains("is not declared in the stack file, so the next apply deletes it"),
+        "{}",
+        imported.stderr
+    );
+    let plan = json_of(&ws.run(&["plan", "--format", "json"]).ok());
+    assert_eq!(actions(&plan), pairs(&[("application.adhoc", "delete")]));
+    assert_eq!(change(&plan, "application.adhoc")["reason"], "removed-from-stack");
+    ws.run(&["apply", "--auto-approve"]).ok();
+    let gone = emr.get_application().application_id(&old).send().await.expect("get");
+    assert_eq!(gone.application.expect("application").state.as_str(), "TERMINATED");
+
+    // Not carrying the address: an undeclared address needs a declaration.
+    let stranger = emr
+        .create_application()
+        .name("someone")
+        .r#type("SPARK")
+        .release_label("emr-7.2.0")
+        .send()
+        .await
+        .expect("create_application")
+        .application_id;
+    let refused = ws.run(&["import", "application.other", &stranger]).expect_code(1);
+    assert!(refused.stderr.contains("declare it first"), "{}", refused.stderr);
+    // A role without the stack's marker would not be found to be deleted.
+    let tag = |k: &str, v: &str| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().unwrap();
+    iam(emulator, &ws.account)
+        .await
+        .create_role()
+        .role_name("team-a-old")
+        .assume_role_policy_document(FOREIGN_TRUST)
+        .tags(tag("emrstack:stack", "shared"))
+        .tags(tag("emrstack:address", "role.old"))
+        .send()
+        .await
+        .expect("create_role");
+    let refused = ws.run(&["import", "role.old", "team-a-old"]).expect_code(1);
+    assert!(
+        refused.stderr.contains("does not carry the stack's marker"),
+        "{}",
+        refused.stderr
+    );
 }
 
 // ---- a STARTED application --------------------------------------------------
@@ -1649,7 +1751,10 @@ async fn a_duplicate_left_by_a_killed_run_is_still_found_among_others() {
 /// The stack's ownership tags, set by hand on resources emrstack never
 /// created: one with a declared address, one with an address the stack does
 /// not declare, and a role. None of them is changed or deleted by plan,
-/// apply or destroy, and every command names them.
+/// apply or destroy, and every command names them: the declared addresses
+/// as errors (nothing is applied), the undeclared one as a warning, which
+/// blocks nothing once the others are gone. A hand-tagged role with neither
+/// the stack's marker nor a declared name is not even read.
 #[tokio::test]
 async fn hand_tagged_look_alikes_survive_plan_apply_and_destroy_untouched() {
     let ws = Workspace::new(shared_emulator());
@@ -1679,7 +1784,7 @@ async fn hand_tagged_look_alikes_survive_plan_apply_and_destroy_untouched() {
     // A copy of the stack's role, trust policy (with the stack's marker) and
     // tags included, is read and reported. A hand-tagged role without the
     // marker and with a name the stack does not declare is not even read
-    // (docs/observe.md): it is left alone all the same.
+    // (docs/observe.md), which the count of `GetRole` shows.
     let trust = iam
         .get_role()
         .role_name("team-a-runner")
@@ -1716,12 +1821,20 @@ async fn hand_tagged_look_alikes_survive_plan_apply_and_destroy_untouched() {
         }
         assert_eq!(
             run.stderr.matches("error[plan.unproven-ownership]").count(),
-            3,
+            2,
+            "{}",
+            run.stderr
+        );
+        assert_eq!(
+            run.stderr.matches("warning[plan.unproven-ownership]").count(),
+            1,
             "{}",
             run.stderr
         );
     };
     expect_names(&ws.run(&["plan"]).expect_code(1));
+    // The two declared roles and the marked copy: not `unmarked-copy`.
+    assert_eq!(calls_since(&ws, &before, "iam:GetRole"), 3);
     expect_names(&ws.run(&["apply", "--auto-approve"]).expect_code(1));
     expect_names(&ws.run(&["destroy", "--auto-approve"]).expect_code(1));
     for key in [
@@ -1754,6 +1867,45 @@ async fn hand_tagged_look_alikes_survive_plan_apply_and_destroy_untouched() {
         let tags = role.role.expect("role").tags.unwrap_or_default();
         assert!(tags.iter().all(|tag| tag.key != "emrstack:applied"), "{name}");
     }
+
+    // Without the look-alikes of declared addresses, the one of an
+    // undeclared address blocks nothing: apply and destroy run, name it,
+    // and leave it alone.
+    emr.delete_application()
+        .application_id(&lookalikes[0])
+        .send()
+        .await
+        .expect("delete_application");
+    iam.untag_role()
+        .role_name("copy-of-runner")
+        .tag_keys("emrstack:stack")
+        .tag_keys("emrstack:address")
+        .send()
+        .await
+        .expect("untag_role");
+    let before = served_calls(&ws);
+    for args in [&["apply", "--auto-approve"][..], &["destroy", "--auto-approve"][..]] {
+        let run = ws.run(args).ok();
+        assert!(
+            run.stderr.contains(&format!(
+                "warning[plan.unproven-ownership]: application `old-thing` ({})",
+                lookalikes[1]
+            )),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("error["), "{}", run.stderr);
+    }
+    assert_eq!(calls_since(&ws, &before, "emr-serverless:DeleteApplication"), 2);
+    let app = emr
+        .get_application()
+        .application_id(&lookalikes[1])
+        .send()
+        .await
+        .expect("get");
+    let app = app.application.expect("application");
+    assert_eq!(app.state.as_str(), "CREATED");
+    assert!(!app.tags.unwrap_or_default().contains_key("emrstack:applied"));
 }
 
 /// IAM refuses a role whose name differs from another's only in case, so a

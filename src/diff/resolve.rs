@@ -131,9 +131,16 @@ fn pick_primary(candidates: &mut [&ObservedApplication], declared: Option<(&str,
     })
 }
 
-/// The error for a resource that carries this stack's ownership tags but not
-/// the record emrstack writes: someone tagged it by hand, so emrstack
-/// neither changes nor deletes it (docs/ownership.md).
+/// The diagnostic for a resource that carries this stack's ownership tags
+/// but not the record emrstack writes for it: someone tagged it by hand (or
+/// copied another resource's tags), or an emrstack version from before
+/// records proved ownership created or imported it. emrstack neither
+/// changes nor deletes it (docs/ownership.md). An error when the stack
+/// declares its address: the plan would otherwise have to decide what to do
+/// with it next to the declared resource. A warning when it does not:
+/// nothing is planned for an undeclared address but deletion, which it is
+/// spared anyway, so anyone able to tag an application must not be able to
+/// block the stack's applies and destroys with it.
 fn unproven(
     address: &Address,
     kind: &str,
@@ -151,24 +158,31 @@ fn unproven(
     } else {
         format!("{kind} `{name}` ({id})")
     };
-    let diagnostic = Diagnostic::error(
-        "plan.unproven-ownership",
+    let record = if resource_tags.contains_key(tags::APPLIED_TAG) {
         format!(
-            "{what} carries the tags {} but no `{}` record, so emrstack cannot prove it created it and will neither \
-             change nor delete it",
-            shown.join(", "),
+            "but an `{}` record emrstack did not write for it (copied from another resource, or edited)",
             tags::APPLIED_TAG
-        ),
+        )
+    } else {
+        format!("but no `{}` record", tags::APPLIED_TAG)
+    };
+    let message = format!(
+        "{what} carries the tags {} {record}, so emrstack cannot prove it created it and will neither change nor \
+         delete it",
+        shown.join(", "),
+    );
+    let import = format!(
+        "if emrstack created it (or an emrstack version from before records proved ownership created or imported \
+         it, docs/ownership.md \"Upgrading\"), run `emrstack import {address} {id}`"
     );
     if declared {
-        diagnostic
-            .with_help(format!(
-                "run `emrstack import {address} {id}` to adopt it, or remove its `emrstack:` tags"
-            ))
+        Diagnostic::error("plan.unproven-ownership", message)
+            .with_help(format!("{import} to adopt it; otherwise remove its `emrstack:` tags"))
             .about(address.to_string(), "name")
     } else {
-        diagnostic.with_help(format!(
-            "declare `{address}` and run `emrstack import {address} {id}` to adopt it, or remove its `emrstack:` tags"
+        Diagnostic::warning("plan.unproven-ownership", message).with_help(format!(
+            "`{address}` is not declared, so it is left alone; {import} and the next apply deletes it; otherwise \
+             remove its `emrstack:` tags"
         ))
     }
 }
