@@ -881,6 +881,59 @@ async fn a_foreign_resource_with_a_declared_name_is_a_conflict_until_imported() 
     );
 }
 
+/// Two imports of one address while the tag index lags behind: the first
+/// application has a name the stack does not declare and was created long
+/// ago, so neither the search by tag nor the declared name nor its age
+/// shows it to the second import, which must still refuse: import checks
+/// every application of the region directly.
+#[tokio::test]
+async fn a_second_import_of_an_address_is_refused_before_the_tag_index_shows_the_first() {
+    let emulator = shared_emulator();
+    let ws = Workspace::new(emulator);
+    ws.write(
+        "emrstack.toml",
+        "[stack]\nname = \"twice\"\nregion = \"us-east-1\"\n\n[applications.spark]\nname = \"twice-spark\"\n\
+         type = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\n",
+    );
+    let emr = emr(emulator, &ws.account).await;
+    let mut ids = Vec::new();
+    for name in ["old-spark-1", "old-spark-2"] {
+        let id = emr
+            .create_application()
+            .name(name)
+            .r#type("SPARK")
+            .release_label("emr-7.2.0")
+            .send()
+            .await
+            .expect("create_application")
+            .application_id;
+        emulator.release(&ws.account, &id);
+        ids.push(id);
+    }
+    emulator.backdate(&ws.account, 3600);
+    emulator.set_tagging(&ws.account, json!({"indexDelaySeconds": 600}));
+    ws.run(&["import", "application.spark", &ids[0]]).ok();
+    let before = served_calls(&ws);
+    let second = ws.run(&["import", "application.spark", &ids[1]]).expect_code(1);
+    assert!(
+        second
+            .stderr
+            .contains(&format!("`application.spark` is already `{}`", ids[0])),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(calls_since(&ws, &before, "emr-serverless:TagResource"), 0);
+    let untouched = emr.get_application().application_id(&ids[1]).send().await.expect("get");
+    assert!(
+        untouched
+            .application
+            .expect("application")
+            .tags
+            .unwrap_or_default()
+            .is_empty()
+    );
+}
+
 /// Upgrading: an application an emrstack version from before records proved
 /// ownership created carries the stack's tags without a record. Once it is
 /// no longer declared, the plan warns and leaves it alone, naming the

@@ -633,6 +633,34 @@ async fn declared_repositories<C: Cloud>(
     Ok((repositories, image_digests))
 }
 
+/// Every application of the region that carries `address` of `stack` in
+/// its tags, whether or not they prove it, read directly: every listed
+/// application, one `GetApplication` each. For `emrstack import`, which
+/// must not adopt a second application under an address, and cannot trust
+/// the tag index for that: an application imported a moment ago may not
+/// show in it yet, under a name the stack does not declare.
+pub async fn applications_at<C: Cloud>(
+    cloud: &C,
+    stack: &str,
+    address: &crate::model::Address,
+    options: &ObserveOptions,
+) -> Result<Vec<ObservedApplication>, CloudError> {
+    let gate = Gate::new(options.parallelism);
+    let gate = &gate;
+    let summaries = gate.call(cloud.list_applications()).await?;
+    let fetched: Vec<Option<ObservedApplication>> = stream::iter(summaries)
+        .map(|summary| async move { absent_if_not_found(gate.call(cloud.get_application(&summary.id)).await) })
+        .buffer_unordered(options.parallelism.max(1))
+        .try_collect()
+        .await?;
+    Ok(fetched
+        .into_iter()
+        .flatten()
+        .filter(|app| app.state != crate::model::ApplicationState::Terminated)
+        .filter(|app| app.owner().address_in(stack) == Some(address))
+        .collect())
+}
+
 /// Unfinished job runs of the given applications, by application ID.
 pub async fn active_jobs<C: Cloud>(
     cloud: &C,

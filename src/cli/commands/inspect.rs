@@ -254,14 +254,12 @@ async fn adopt(
                 return EXIT_ERROR;
             }
             // One application per address: adopting a second one would make
-            // the next plan delete one of them as a duplicate.
-            match crate::observe::observe(cloud, desired, &options).await {
-                Ok(observation) => {
-                    let found = observation.actual.applications;
-                    if let Some(other) = found
-                        .iter()
-                        .find(|other| other.owner().address_in(stack) == Some(address) && other.id != app.id)
-                    {
+            // the next plan delete one of them as a duplicate. Checked on
+            // every application of the region, not through the tag index,
+            // which may not show an import made a moment ago yet.
+            match crate::observe::applications_at(cloud, stack, address, &options).await {
+                Ok(found) => {
+                    if let Some(other) = found.iter().find(|other| other.id != app.id) {
                         printer.error(&format!(
                             "`{address}` is already `{}`; remove it from the stack or delete it before importing another",
                             other.id
