@@ -844,9 +844,18 @@ async fn a_foreign_resource_with_a_declared_name_is_a_conflict_until_imported() 
     // the release label, and the trust policy emrstack writes.
     let imported = ws.run(&["import", "application.spark", &id]).ok();
     assert!(imported.stderr.contains("Imported application"), "{}", imported.stderr);
-    ws.run(&["import", "role.etl", "foreign-etl"]).ok();
+    // The role's trust policy gets the stack's marker with the next apply:
+    // import and every plan until then say to apply before removing it.
+    let imported = ws.run(&["import", "role.etl", "foreign-etl"]).ok();
+    assert!(
+        imported
+            .stderr
+            .contains("apply before removing `role.etl` from the stack"),
+        "{}",
+        imported.stderr
+    );
     let plan = json_of(&ws.run(&["plan", "--format", "json"]).ok());
-    assert_eq!(codes(&plan), Vec::<String>::new());
+    assert_eq!(codes(&plan), ["plan.role-unmarked"]);
     assert_eq!(
         actions(&plan),
         pairs(&[("application.spark", "update"), ("role.etl", "update")])
@@ -879,6 +888,11 @@ async fn a_foreign_resource_with_a_declared_name_is_a_conflict_until_imported() 
         "{}",
         again.stderr
     );
+
+    // Once applied, the role carries the marker and the warning is gone.
+    ws.run(&["apply", "--auto-approve"]).ok();
+    let plan = json_of(&ws.run(&["plan", "--format", "json"]).ok());
+    assert_eq!(codes(&plan), Vec::<String>::new());
 }
 
 /// Two imports of one address while the tag index lags behind: the first

@@ -10,7 +10,7 @@ use super::fields::{Origin, Record, encode_record, leaf_diffs, origin};
 use super::policy::canonical;
 use super::resolve::{Resolved, RoleSlot};
 use super::{Action, Change, FieldChange, Mode, Reason, RoleTarget, Step, Target};
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Address, ObservedRole, RoleSpec, reference, tags};
 
 /// The fields of a role as plans show them and as `emrstack:applied`
@@ -76,6 +76,9 @@ pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Ch
         match (&slot.desired, slot.primary) {
             (Some(desired), None) => out.push(create(&address, slot, desired)),
             (Some(desired), Some(primary)) => {
+                if let Some(warning) = unmarked(resolved.stack(), &address, primary) {
+                    diagnostics.push(warning);
+                }
                 out.push(compare(resolved, &address, slot, desired, primary, diagnostics))
             }
             (None, Some(primary)) => {
@@ -112,6 +115,34 @@ pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Ch
         }
     }
     out
+}
+
+/// The warning for a declared role of the stack whose trust policy carries
+/// neither the stack's marker nor emrstack's trust policy from before
+/// markers (an imported role, or a marker removed by hand). A plan finds a
+/// role the stack no longer declares only by those (`ListRoles` shows trust
+/// policies, not tags): removed from the stack before an apply writes the
+/// marker, the role would be left in place, never found again. The plan
+/// writes the marker (an update of `trust_policy`); this says why it
+/// matters to apply it first (docs/ownership.md).
+fn unmarked(stack: &str, address: &Address, role: &ObservedRole) -> Option<Diagnostic> {
+    let policy = &role.spec.trust_policy;
+    if crate::model::role::has_stack_marker(policy, stack) || crate::model::role::is_legacy_trust_policy(policy) {
+        return None;
+    }
+    Some(
+        Diagnostic::warning(
+            "plan.role-unmarked",
+            format!(
+                "role `{}` is `{address}` of this stack, but its trust policy does not carry the stack's marker yet \
+                 (it was imported, or the marker was removed by hand): until an apply writes it, a plan that no \
+                 longer declares `{address}` cannot find the role to delete it",
+                role.spec.name
+            ),
+        )
+        .with_help(format!("apply before removing `{address}` from the stack"))
+        .about(address.to_string(), "name"),
+    )
 }
 
 fn field_change(path: String, before: Value, after: Value, forces_replacement: bool, drift: bool) -> FieldChange {

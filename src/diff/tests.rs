@@ -3528,3 +3528,55 @@ fn a_role_name_taken_in_another_case_is_a_conflict() {
         conflicts[0].message
     );
 }
+
+/// A declared role of the stack without the stack's marker in its trust
+/// policy (imported, or the marker removed by hand) is found by its name
+/// while declared, but would not be found once removed from the stack: the
+/// plan writes the marker and warns to apply it first. A marked role, or
+/// one with emrstack's trust policy from before markers, is found either
+/// way.
+#[test]
+fn a_declared_role_without_the_marker_is_updated_with_a_warning() {
+    let mut desired = stack();
+    desired.roles.insert("etl".to_string(), role("etl-role"));
+    let deployed = deploy(&desired, &account());
+    let warned = |actual: &Actual| {
+        plan(&desired, actual)
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "plan.role-unmarked")
+    };
+    assert!(!warned(&deployed));
+    let mut legacy = deployed.clone();
+    legacy.roles[0].spec.trust_policy["Statement"][0]["Sid"] = json!(crate::model::role::LEGACY_TRUST_SID);
+    assert!(!warned(&legacy));
+
+    let mut imported = deployed.clone();
+    imported.roles[0].spec.trust_policy = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "emr-serverless.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    let out = plan(&desired, &imported);
+    let warning = out
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "plan.role-unmarked")
+        .expect("a warning");
+    assert!(!warning.is_error());
+    assert!(
+        warning.message.contains("role `etl-role` is `role.etl`")
+            && warning
+                .help
+                .as_deref()
+                .unwrap_or_default()
+                .contains("apply before removing `role.etl`"),
+        "{warning:?}"
+    );
+    let change = find(&out, "role.etl");
+    assert_eq!(change.action, Action::Update);
+    assert!(
+        paths(change).iter().any(|p| p.starts_with("trust_policy")),
+        "{change:#?}"
+    );
+    // Once applied, the marker is there and the warning gone.
+    let next = apply_changes(&imported, &out.changes);
+    assert!(!warned(&next));
+}

@@ -373,6 +373,13 @@ async fn adopt(
             printer.message(&format!(
                 "Imported role `{id}` as `{address}`. `emrstack plan` now shows only real differences."
             ));
+            if !findable {
+                printer.message(&format!(
+                    "note: its trust policy does not carry the stack's marker yet, which is how a plan finds a role \
+                     the stack no longer declares: apply before removing `{address}` from the stack \
+                     (docs/ownership.md)"
+                ));
+            }
             deleted_next(printer);
         }
         _ => return EXIT_ERROR,
