@@ -1660,6 +1660,41 @@ async fn custom_named_resources_removed_from_the_stack_are_deleted_and_others_on
     assert!(run.stderr.contains("role `team-b-4`"), "{}", run.stderr);
 }
 
+/// An application a run created a moment ago and the stack then no longer
+/// declares (a killed run's, or one removed right after its apply), while
+/// the tag index lags ten minutes behind and does not show it: found
+/// because it is that new, and deleted; everyone else's older applications
+/// are still only listed.
+#[tokio::test]
+async fn an_application_removed_from_the_stack_before_the_tag_index_shows_it_is_still_deleted() {
+    let ws = Workspace::new(shared_emulator());
+    others(&ws, 6).await;
+    ws.emulator.set_tagging(&ws.account, json!({"indexDelaySeconds": 600}));
+    ws.write("emrstack.toml", CUSTOM_NAMES);
+    ws.run(&["apply", "--auto-approve"]).ok();
+    let without = CUSTOM_NAMES.replace(
+        "[applications.adhoc]\nname = \"team-a-adhoc\"\ntype = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\n",
+        "",
+    );
+    ws.write("emrstack.toml", &without);
+    let before = served_calls(&ws);
+    let verbose = ws.run(&["plan", "-vv"]).ok();
+    assert!(
+        verbose.stderr.contains(
+            "discovery: applications: by tag (tag:GetResources): 0 tagged with the stack, 1 listed with a declared \
+             name, 2 created in the last 15 minutes; read 2 of 8 listed"
+        ),
+        "{}",
+        verbose.stderr
+    );
+    assert_eq!(calls_since(&ws, &before, "emr-serverless:GetApplication"), 2);
+    let plan = json_of(&ws.run(&["plan", "--format", "json"]).ok());
+    assert_eq!(actions(&plan), pairs(&[("application.adhoc", "delete")]));
+    assert_eq!(change(&plan, "application.adhoc")["reason"], "removed-from-stack");
+    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.run(&["plan", "--detailed-exitcode"]).ok();
+}
+
 #[tokio::test]
 async fn without_tag_get_resources_the_plan_is_the_same_with_one_warning() {
     let ws = Workspace::new(shared_emulator());
@@ -1755,15 +1790,19 @@ async fn a_throttled_or_unauthenticated_search_by_tag_fails_the_plan_instead_of_
     }
 }
 
-/// What a killed run can leave: a second application with the stack's
-/// name and ownership tags. It is found (by tag and by name) and deleted as
-/// a duplicate, however many applications others have.
+/// What an interrupted run leaves: a second application with the declared
+/// name, type and every tag of the stack's (its record included, bound to
+/// that name), created a moment ago, while the tag index lags ten minutes
+/// behind and shows neither. It is found by the declared name (and as an
+/// application created in the last 15 minutes), and deleted as a duplicate;
+/// the older one is kept, the same in `plan --destroy`.
+/// (tests/e2e_apply_kill.rs makes one with a real killed apply.)
 #[tokio::test]
-async fn a_duplicate_left_by_a_killed_run_is_still_found_among_others() {
+async fn a_duplicate_made_a_moment_ago_is_found_and_deleted_before_the_tag_index_shows_it() {
     let ws = Workspace::new(shared_emulator());
+    ws.emulator.set_tagging(&ws.account, json!({"indexDelaySeconds": 600}));
     ws.write("emrstack.toml", CUSTOM_NAMES);
     ws.run(&["apply", "--auto-approve"]).ok();
-    others(&ws, 5).await;
     let output = json_of(&ws.run(&["output", "--format", "json"]).ok());
     let kept = output["applications"]["nightly"]["id"].as_str().unwrap().to_string();
     let emr = emr(ws.emulator, &ws.account).await;
@@ -1788,6 +1827,14 @@ async fn a_duplicate_left_by_a_killed_run_is_still_found_among_others() {
         .expect("create_application")
         .application_id;
     ws.emulator.release(&ws.account, &duplicate);
+    let verbose = ws.run(&["plan", "-vv"]).ok();
+    assert!(
+        verbose
+            .stderr
+            .contains("discovery: applications: by tag (tag:GetResources): 0 tagged with the stack"),
+        "{}",
+        verbose.stderr
+    );
     let plan = json_of(&ws.run(&["plan", "--format", "json"]).ok());
     assert_eq!(actions(&plan), pairs(&[("application.nightly", "delete")]));
     let delete = plan["changes"]
