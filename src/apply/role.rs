@@ -126,11 +126,17 @@ async fn create<C: Cloud>(context: &Context<'_, C>, address: &Address, desired: 
             // Created by an earlier, interrupted run (or a retried call whose
             // answer was lost): carry on if it is ours, refuse otherwise.
             let existing = get(context, address, &desired.name, true).await?;
-            if existing.owner().address_in(&context.plan.stack) != Some(address)
-                || !tags::proves_ownership(&existing.spec.tags, tags::Identity::of_role(&existing.spec))
-            {
+            if existing.owner().address_in(&context.plan.stack) != Some(address) {
                 return Err(ChangeError::Unexpected(format!(
                     "role `{}` already exists and is not `{address}` of this stack; run `emrstack import {address} {}` to adopt it",
+                    desired.name, desired.name
+                )));
+            }
+            if !tags::proves_ownership(&existing.spec.tags, tags::Identity::of_role(&existing.spec)) {
+                return Err(ChangeError::Unexpected(format!(
+                    "role `{}` already exists and carries the address `{address}` of this stack but no applied \
+                     record emrstack wrote for it, so emrstack cannot prove it created it; run `emrstack import \
+                     {address} {}` to adopt it",
                     desired.name, desired.name
                 )));
             }

@@ -454,3 +454,52 @@ async fn an_application_removed_from_the_stack_is_stopped_and_deleted() {
     assert_eq!(states.iter().filter(|s| **s == ApplicationState::Terminated).count(), 1);
     let _ = ResourceKind::Application;
 }
+
+/// A role created with the stack's ownership tags, but no applied record,
+/// between plan and apply: the create meets it and refuses to take it
+/// over, saying what it is (it carries the address, not emrstack's record)
+/// rather than that it is not the stack's; a role of another address is
+/// refused as not this stack's.
+#[tokio::test(start_paused = true)]
+async fn a_role_created_meanwhile_with_the_address_but_no_record_is_not_taken_over() {
+    let check = async |address: &str, expect: &str| {
+        let cloud = FakeCloud::new();
+        let mut desired = Desired::empty("dev");
+        desired.roles.insert("etl".to_string(), role("dev-etl", &[]));
+        let plan = plan(&cloud, &desired, Mode::Apply).await;
+        cloud.insert_role(crate::model::ObservedRole {
+            arn: "arn:aws:iam::123456789012:role/dev-etl".to_string(),
+            role_id: "AROADEVETL".to_string(),
+            spec: crate::model::RoleSpec {
+                name: "dev-etl".to_string(),
+                path: "/".to_string(),
+                description: None,
+                max_session_duration: 3600,
+                permissions_boundary: None,
+                trust_policy: json!({}),
+                inline_policies: BTreeMap::new(),
+                managed_policy_arns: Default::default(),
+                tags: BTreeMap::from([
+                    (crate::model::tags::STACK_TAG.to_string(), "dev".to_string()),
+                    (crate::model::tags::ADDRESS_TAG.to_string(), address.to_string()),
+                ]),
+            },
+        });
+        let report = execute(&cloud, &plan, &options(), &SilentObserver).await;
+        let Outcome::Failed(message) = &report.outcomes[0].outcome else {
+            panic!("{:?}", report.outcomes);
+        };
+        assert!(message.contains(expect), "{message}");
+        assert!(
+            !message.contains(if address == "role.etl" { "is not" } else { "carries" }),
+            "{message}"
+        );
+        assert_eq!(cloud.call_count("TagRole") + cloud.call_count("PutRolePolicy"), 0);
+    };
+    check(
+        "role.etl",
+        "carries the address `role.etl` of this stack but no applied record",
+    )
+    .await;
+    check("role.other", "is not `role.etl` of this stack").await;
+}
