@@ -79,7 +79,8 @@ pub enum Reason {
     /// interrupted run).
     Duplicate,
     /// A resource the previous apply began and did not finish (a role
-    /// created, its policies or record not yet written).
+    /// created, its policies or record not yet written), or that an apply
+    /// still running (another pipeline's) is writing: the mark cannot tell.
     Unfinished,
     /// `emrstack destroy`.
     Destroy,
@@ -99,7 +100,9 @@ impl Reason {
             Reason::ReferenceReplaced => "an application it names is replaced",
             Reason::RemovedFromStack => "no longer in the stack",
             Reason::Duplicate => "a duplicate left by an interrupted run",
-            Reason::Unfinished => "the previous apply did not finish",
+            // The mark does not tell a killed apply from one still running
+            // in another pipeline.
+            Reason::Unfinished => "the previous apply did not finish (or is still running)",
             Reason::Destroy => "the stack is being destroyed",
             Reason::UpToDate => "up to date",
         }

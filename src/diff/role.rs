@@ -364,7 +364,8 @@ fn compare(
         cleanup_after: Vec::new(),
         notes: if unfinished {
             vec![format!(
-                "role `{}` was created by an apply that stopped before it finished; this completes it",
+                "role `{}` was created by an apply that stopped before it finished, or is still running (another \
+                 pipeline's); this completes it",
                 primary.spec.name
             )]
         } else if record_stale && changed.is_empty() {
