@@ -297,6 +297,27 @@ async fn apply_killed_at_random_points_converges_on_the_next_run() {
     .await;
 }
 
+/// Waits until the fault rule `rule` has fired once (the call it holds is
+/// in flight), then kills `child` as a crash would, and returns its run.
+async fn kill_once_held(emulator: &Emulator, rule: &str, mut child: tokio::process::Child) -> support::cli::Run {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let faults = emulator.faults();
+        let fired = faults["rules"]
+            .as_array()
+            .and_then(|rules| rules.iter().find(|r| r["id"] == rule))
+            .and_then(|r| r["fired"].as_u64())
+            .unwrap_or(0);
+        if fired == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the held call never came: {faults}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.start_kill().expect("kill");
+    finish(child, "apply (killed)").await
+}
+
 /// A run killed while its CreateApplication is still being served: the
 /// request completes after the next run has observed the account. The next
 /// run's create must carry the same client token (it names only the stack,
@@ -321,24 +342,9 @@ async fn a_create_in_flight_when_apply_is_killed_is_not_duplicated_by_the_next_r
             "account": project.account(), "service": "emr-serverless", "operation": "CreateApplication",
             "kind": "latency", "latencyMs": 2000, "skip": 1, "count": 1,
         }));
-        let mut child = command(&project.ws, &apply_args("1")).spawn().expect("spawn");
+        let child = command(&project.ws, &apply_args("1")).spawn().expect("spawn");
         // Kill as soon as that call is held (the rule has fired).
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let faults = emulator.faults();
-            let fired = faults["rules"]
-                .as_array()
-                .and_then(|rules| rules.iter().find(|r| r["id"] == rule.as_str()))
-                .and_then(|r| r["fired"].as_u64())
-                .unwrap_or(0);
-            if fired == 1 {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the second create never came: {faults}");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        child.start_kill().expect("kill");
-        let killed = finish(child, "apply (killed)").await;
+        let killed = kill_once_held(emulator, &rule, child).await;
         let again = project.apply(&["--parallelism", "1"]).await;
         // Let the held request finish before judging.
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -384,23 +390,8 @@ async fn a_duplicate_a_killed_run_left_is_found_and_deleted_before_the_tag_index
             "account": project.account(), "service": "emr-serverless", "operation": "CreateApplication",
             "kind": "latency", "latencyMs": 3000, "count": 1,
         }));
-        let mut child = command(&project.ws, &apply_args("1")).spawn().expect("spawn");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let faults = emulator.faults();
-            let fired = faults["rules"]
-                .as_array()
-                .and_then(|rules| rules.iter().find(|r| r["id"] == rule.as_str()))
-                .and_then(|r| r["fired"].as_u64())
-                .unwrap_or(0);
-            if fired == 1 {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the create never came: {faults}");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        child.start_kill().expect("kill");
-        finish(child, "apply (killed)").await;
+        let child = command(&project.ws, &apply_args("1")).spawn().expect("spawn");
+        kill_once_held(emulator, &rule, child).await;
         project.edit("emrstack.toml", "emr-7.2.0", "emr-7.3.0");
         // Creates it again; its own check may already see the held create.
         project.apply(&["--parallelism", "1"]).await;

@@ -138,6 +138,24 @@ async fn iam(emulator: &Emulator, account: &str) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(&sdk_config(emulator, account).await)
 }
 
+/// Creates a Spark application named `name` with `tags` in `ws`'s account
+/// directly with the SDK, as someone else would (or an earlier emrstack),
+/// ends its creation, and returns its ID.
+async fn sdk_application(ws: &Workspace<'_>, name: &str, tags: &[(&str, &str)]) -> String {
+    let mut request = emr(ws.emulator, &ws.account)
+        .await
+        .create_application()
+        .name(name)
+        .r#type("SPARK")
+        .release_label("emr-7.2.0");
+    for (key, value) in tags {
+        request = request.tags(*key, *value);
+    }
+    let id = request.send().await.expect("create_application").application_id;
+    ws.emulator.release(&ws.account, &id);
+    id
+}
+
 async fn ecr(emulator: &Emulator, account: &str) -> aws_sdk_ecr::Client {
     aws_sdk_ecr::Client::new(&sdk_config(emulator, account).await)
 }
@@ -872,16 +890,7 @@ async fn a_foreign_resource_with_a_declared_name_is_a_conflict_until_imported() 
     assert_eq!(paths, ["trust_policy.Statement"], "{role:#}");
 
     // Importing again under another ID is refused.
-    let other = emr(emulator, &ws.account)
-        .await
-        .create_application()
-        .name("foreign-spark-2")
-        .r#type("SPARK")
-        .release_label("emr-7.1.0")
-        .send()
-        .await
-        .expect("create_application")
-        .application_id;
+    let other = sdk_application(&ws, "foreign-spark-2", &[]).await;
     let again = ws.run(&["import", "application.spark", &other]).expect_code(1);
     assert!(
         again.stderr.contains(&format!("`application.spark` is already `{id}`")),
@@ -910,20 +919,10 @@ async fn a_second_import_of_an_address_is_refused_before_the_tag_index_shows_the
          type = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\n",
     );
     let emr = emr(emulator, &ws.account).await;
-    let mut ids = Vec::new();
-    for name in ["old-spark-1", "old-spark-2"] {
-        let id = emr
-            .create_application()
-            .name(name)
-            .r#type("SPARK")
-            .release_label("emr-7.2.0")
-            .send()
-            .await
-            .expect("create_application")
-            .application_id;
-        emulator.release(&ws.account, &id);
-        ids.push(id);
-    }
+    let ids = [
+        sdk_application(&ws, "old-spark-1", &[]).await,
+        sdk_application(&ws, "old-spark-2", &[]).await,
+    ];
     emulator.backdate(&ws.account, 3600);
     emulator.set_tagging(&ws.account, json!({"indexDelaySeconds": 600}));
     ws.run(&["import", "application.spark", &ids[0]]).ok();
@@ -966,18 +965,12 @@ async fn a_resource_from_before_records_is_imported_after_it_left_the_stack_then
     ws.write("emrstack.toml", &without);
     ws.run(&["apply", "--auto-approve"]).ok();
     let emr = emr(emulator, &ws.account).await;
-    let old = emr
-        .create_application()
-        .name("team-a-adhoc")
-        .r#type("SPARK")
-        .release_label("emr-7.2.0")
-        .tags("emrstack:stack", "shared")
-        .tags("emrstack:address", "application.adhoc")
-        .send()
-        .await
-        .expect("create_application")
-        .application_id;
-    emulator.release(&ws.account, &old);
+    let old = sdk_application(
+        &ws,
+        "team-a-adhoc",
+        &[("emrstack:stack", "shared"), ("emrstack:address", "application.adhoc")],
+    )
+    .await;
     let plan = ws.run(&["plan"]).ok();
     assert!(
         plan.stderr.contains("warning[plan.unproven-ownership]")
@@ -1007,15 +1000,7 @@ async fn a_resource_from_before_records_is_imported_after_it_left_the_stack_then
     assert_eq!(gone.application.expect("application").state.as_str(), "TERMINATED");
 
     // Not carrying the address: an undeclared address needs a declaration.
-    let stranger = emr
-        .create_application()
-        .name("someone")
-        .r#type("SPARK")
-        .release_label("emr-7.2.0")
-        .send()
-        .await
-        .expect("create_application")
-        .application_id;
+    let stranger = sdk_application(&ws, "someone", &[]).await;
     let refused = ws.run(&["import", "application.other", &stranger]).expect_code(1);
     assert!(refused.stderr.contains("declare it first"), "{}", refused.stderr);
     // A role without the stack's marker would not be found to be deleted.

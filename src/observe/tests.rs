@@ -428,6 +428,13 @@ async fn active_jobs_lists_only_unfinished_runs() {
     let _ = Address::application("a");
 }
 
+/// `count` applications of someone else, created long ago.
+fn insert_others(cloud: &FakeCloud, count: usize) {
+    for i in 0..count {
+        cloud.insert_application(app(&format!("other-{i}"), BTreeMap::new()), ApplicationState::Created);
+    }
+}
+
 /// Ownership tags with an applied record: what emrstack leaves on an
 /// application it wrote.
 fn proven_tags(stack: &str, address: &str) -> BTreeMap<String, String> {
@@ -450,9 +457,7 @@ async fn only_a_refused_permission_or_a_missing_operation_makes_the_plan_read_ev
             app("dev-etl", owned_tags("dev", "application.etl")),
             ApplicationState::Created,
         );
-        for i in 0..3 {
-            cloud.insert_application(app(&format!("other-{i}"), BTreeMap::new()), ApplicationState::Created);
-        }
+        insert_others(&cloud, 3);
         cloud.fail_with_code("GetResources", kind, code, 1);
         let result = observe(&cloud, &Desired::empty("dev"), &ObserveOptions::default()).await;
         match falls_back {
@@ -497,9 +502,7 @@ async fn only_a_refused_permission_or_a_missing_operation_makes_the_plan_read_ev
 async fn an_application_created_within_the_index_lag_is_read_before_the_index_shows_it() {
     let cloud = FakeCloud::new();
     cloud.set_tag_index_delay(std::time::Duration::from_secs(300));
-    for i in 0..3 {
-        cloud.insert_application(app(&format!("other-{i}"), BTreeMap::new()), ApplicationState::Created);
-    }
+    insert_others(&cloud, 3);
     let created = cloud
         .create_application(&app("dev-adhoc", proven_tags("dev", "application.adhoc")), "token")
         .await
@@ -550,9 +553,7 @@ async fn an_old_application_of_the_stack_the_search_left_out_makes_the_plan_read
         app("dev-gone", proven_tags("dev", "application.gone")),
         ApplicationState::Created,
     );
-    for i in 0..3 {
-        cloud.insert_application(app(&format!("other-{i}"), BTreeMap::new()), ApplicationState::Created);
-    }
+    insert_others(&cloud, 3);
     cloud.set_tag_index_empty(true);
     let observation = observe(&cloud, &desired_with_app("etl", "dev-etl"), &ObserveOptions::default())
         .await
