@@ -143,7 +143,7 @@ pub struct Planned {
     pub diagnostics: Diagnostics,
 }
 
-/// Applications a plan would stop: their running jobs are worth showing.
+/// Applications a plan would stop: their job runs and sessions are worth showing.
 fn stopping(output: &diff::DiffOutput) -> Vec<String> {
     output
         .changes
@@ -157,8 +157,8 @@ fn stopping(output: &diff::DiffOutput) -> Vec<String> {
         .collect()
 }
 
-/// Observe, diff, count the jobs of applications that must stop, build the
-/// graph, make the plan.
+/// Observe, diff, list the job runs and sessions of applications that must
+/// stop, build the graph, make the plan.
 pub async fn make_plan<C: Cloud>(
     cloud: &C,
     desired: &Desired,
@@ -180,7 +180,7 @@ pub async fn make_plan<C: Cloud>(
     let first = diff::diff(desired, &actual, mode);
     let ids = stopping(&first);
     if !ids.is_empty() {
-        actual.active_jobs = observe::active_jobs(cloud, &ids, &options).await?;
+        actual.running_work = observe::running_work(cloud, &ids, &options).await?;
     }
     let output = diff::diff(desired, &actual, mode);
     diagnostics.extend(output.diagnostics);
