@@ -269,6 +269,33 @@ impl Emulator {
             .to_string()
     }
 
+    /// Injects a job run of `mode` (`BATCH` or `STREAMING`) and returns its ID.
+    pub fn inject_job_run(&self, account: &str, application_id: &str, mode: &str, script: Option<Value>) -> String {
+        let mut body = json!({ "account": account, "applicationId": application_id, "mode": mode });
+        if let Some(script) = script {
+            body["script"] = script;
+        }
+        let job = self.control_ok("POST", "/_emulator/jobs", Some(&body));
+        job["jobRunId"]
+            .as_str()
+            .expect("invariant: the emulator returns the job run id")
+            .to_string()
+    }
+
+    /// Injects an interactive session (no IAM role needed) and returns its ID.
+    /// `script` of `None` uses the default script (idle until terminated).
+    pub fn inject_session(&self, account: &str, application_id: &str, script: Option<Value>) -> String {
+        let mut body = json!({ "account": account, "applicationId": application_id });
+        if let Some(script) = script {
+            body["script"] = script;
+        }
+        let session = self.control_ok("POST", "/_emulator/sessions", Some(&body));
+        session["sessionId"]
+            .as_str()
+            .expect("invariant: the emulator returns the session id")
+            .to_string()
+    }
+
     /// Completes a held or pending application transition now.
     pub fn release(&self, account: &str, application_id: &str) -> Value {
         self.control_ok(
