@@ -155,8 +155,8 @@ def test_every_field_is_updatable_in_created_and_stopped(emr):
     [
         {"maximumCapacity": {"cpu": "8", "memory": "32"}},
         {"schedulerConfiguration": {"maxConcurrentRuns": 9}},
-        {"imageConfiguration": {"imageUri": ""}},
-        {"workerTypeSpecifications": {"Driver": {"imageConfiguration": {"imageUri": ""}}}},
+        {"imageConfiguration": {}},
+        {"workerTypeSpecifications": {"Driver": {"imageConfiguration": {}}}},
         {"maximumCapacity": {"cpu": "8", "memory": "32"}, "schedulerConfiguration": {"maxConcurrentRuns": 2}},
     ],
 )

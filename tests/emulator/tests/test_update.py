@@ -75,7 +75,7 @@ def test_release_label_and_architecture_are_updatable(emr, rich_app):
     [
         ("initialCapacity", {}, None),
         ("networkConfiguration", {"subnetIds": [], "securityGroupIds": []}, None),
-        ("imageConfiguration", {"imageUri": ""}, None),
+        ("imageConfiguration", {}, None),
         ("runtimeConfiguration", [], None),
         ("schedulerConfiguration", {}, None),
         ("diskEncryptionConfiguration", {}, None),
@@ -95,10 +95,31 @@ def test_each_clearing_form_clears(emr, rich_app, field, clearing, expected):
 
 
 def test_worker_type_images_are_removed_one_type_at_a_time(emr, rich_app):
-    after = update(emr, rich_app, clientToken="t1", workerTypeSpecifications={"Executor": {"imageConfiguration": {"imageUri": ""}}})
+    after = update(emr, rich_app, clientToken="t1", workerTypeSpecifications={"Executor": {"imageConfiguration": {}}})
     assert set(after["workerTypeSpecifications"]) == {"Driver"}
-    after = update(emr, rich_app, clientToken="t2", workerTypeSpecifications={"Driver": {"imageConfiguration": {"imageUri": ""}}})
+    after = update(emr, rich_app, clientToken="t2", workerTypeSpecifications={"Driver": {}})
     assert "workerTypeSpecifications" not in after
+
+
+@pytest.mark.parametrize(
+    "fields, path",
+    [
+        ({"imageConfiguration": {"imageUri": ""}}, "imageConfiguration.imageUri"),
+        ({"workerTypeSpecifications": {"Executor": {"imageConfiguration": {"imageUri": ""}}}},
+         "workerTypeSpecifications.Executor.member.imageConfiguration.imageUri"),
+    ],
+)
+def test_an_empty_image_uri_is_refused_and_changes_nothing(emr, rich_app, fields, path):
+    # ImageUri has min length 1 in the model.
+    before = get(emr, rich_app)
+    with pytest.raises(emr.exceptions.ValidationException) as excinfo:
+        update(emr, rich_app, clientToken="t1", **fields)
+    message = error_of(excinfo)[2]
+    assert message.startswith(
+        f"2 validation errors detected: Value '' at '{path}' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 1; "
+    )
+    assert get(emr, rich_app) == before
 
 
 def test_monitoring_is_merged_per_sub_configuration(emr, rich_app):

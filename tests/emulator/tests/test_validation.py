@@ -1,4 +1,7 @@
-"""Input validation: one failing case per rule, each a 400 ValidationException.
+"""EMR Serverless input validation: one failing case per rule, each a 400
+ValidationException, from the model (the front layer's validator) or from the
+rules beyond it (emr.rules). test_model_validation.py pins the validator's
+exact wording for every kind of constraint and protocol.
 
 The botocore clients here skip client-side validation, so every case reaches
 the server, as it would from the Rust SDK (which checks no ranges).
@@ -90,8 +93,9 @@ CASES = [
     ("disk too big", {"initialCapacity": worker(disk="201GB")}, "201 GB of STANDARD disk"),
     ("shuffle disk too big", {"initialCapacity": worker(disk="2001GB", diskType="SHUFFLE_OPTIMIZED")}, "2001 GB of SHUFFLE_OPTIMIZED disk"),
     ("image uri pattern", {"imageConfiguration": {"imageUri": "docker.io/library/spark:latest"}}, "imageUri"),
+    ("image uri empty", {"imageConfiguration": {"imageUri": ""}},
+     "Value '' at 'imageConfiguration.imageUri' failed to satisfy constraint: Member must have length greater than or equal to 1"),
     ("identity center arn pattern", {"identityCenterConfiguration": {"identityCenterInstanceArn": "arn:aws:sso:::instance/bad"}}, "identityCenterInstanceArn"),
-    ("wrong member type", {"autoStartConfiguration": {"enabled": "yes"}}, "boolean"),
 ]
 
 
@@ -148,6 +152,7 @@ def test_update_is_validated_too(emr):
         {"schedulerConfiguration": {"maxConcurrentRuns": 0}},
         {"initialCapacity": {"TEZ_TASK": {"workerCount": 1}}},
         {"architecture": "BOGUS"},
+        {"imageConfiguration": {"imageUri": ""}},
     ):
         with pytest.raises(emr.exceptions.ValidationException):
             emr.update_application(applicationId=app_id, clientToken="t", **fields)
@@ -187,3 +192,9 @@ def test_list_job_runs_parameters_are_validated(emr):
 def test_a_body_that_is_not_json_is_a_serialization_error(server, account):
     status, headers, _ = raw_request(server.port, "POST", "/applications", account=account, body=b"{not json")
     assert status == 400 and headers["x-amzn-errortype"] == "SerializationException"
+
+
+def test_a_member_of_the_wrong_json_type_is_a_serialization_error(emr):
+    with pytest.raises(emr.exceptions.ClientError) as excinfo:
+        emr.create_application(**BASE, autoStartConfiguration={"enabled": "yes"})
+    assert error_of(excinfo) == (400, "SerializationException", "STRING_VALUE can not be converted to a Boolean")

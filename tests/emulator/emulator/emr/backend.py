@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import applications, errors, images, jobs, model, rules
+from . import applications, errors, images, jobs, rules
 from .applications import Application
 from .jobs import JobRun, Step
 
@@ -103,7 +103,6 @@ class EmrBackend:
         return self._seq
 
     def _app(self, account: str, region: str, app_id: str) -> Application:
-        model.validate_value("ApplicationId", app_id, "applicationId")
         app = self._region(account, region).apps.get(app_id)
         if app is None:
             raise errors.not_found(f"Application {app_id} does not exist")
@@ -159,7 +158,6 @@ class EmrBackend:
     # --- applications ---------------------------------------------------------
 
     def create_application(self, account: str, region_name: str, body: dict[str, Any]) -> dict[str, Any]:
-        model.validate_input("CreateApplication", body)
         with self._lock:
             region = self._region(account, region_name)
             repeated = self._token(region, "CreateApplication", body)
@@ -214,7 +212,6 @@ class EmrBackend:
             return out
 
     def update_application(self, account: str, region_name: str, app_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        model.validate_input("UpdateApplication", body, allow_blank_image_uri=True)
         with self._lock:
             region = self._region(account, region_name)
             app = self._app(account, region_name, app_id)
@@ -301,7 +298,6 @@ class EmrBackend:
     # --- job runs ---------------------------------------------------------------
 
     def start_job_run(self, account: str, region_name: str, app_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        model.validate_input("StartJobRun", body)
         with self._lock:
             region = self._region(account, region_name)
             app = self._app(account, region_name, app_id)
@@ -390,7 +386,6 @@ class EmrBackend:
 
     def _job(self, account: str, region: str, app_id: str, job_id: str) -> tuple[Application, JobRun]:
         app = self._app(account, region, app_id)
-        model.validate_value("JobRunId", job_id, "jobRunId")
         job = app.jobs.get(job_id)
         if job is None:
             raise errors.not_found(f"Job run {job_id} does not exist in application {app_id}")
@@ -449,7 +444,6 @@ class EmrBackend:
     # --- tags ---------------------------------------------------------------------
 
     def _tagged(self, account: str, region: str, arn: str) -> Application | JobRun:
-        model.validate_value("ResourceArn", arn, "resourceArn")
         m = _RESOURCE_ARN.fullmatch(arn)
         if not m or m["session"] is not None or m["account"] != account or m["region"] != region:
             raise errors.not_found(f"Resource {arn} does not exist")
@@ -464,7 +458,6 @@ class EmrBackend:
         return job
 
     def tag_resource(self, account: str, region: str, arn: str, body: dict[str, Any]) -> dict[str, Any]:
-        model.validate_input("TagResource", body)
         with self._lock:
             resource = self._tagged(account, region, arn)
             merged = {**resource.tags, **body["tags"]}
@@ -474,7 +467,6 @@ class EmrBackend:
             return {}
 
     def untag_resource(self, account: str, region: str, arn: str, keys: list[str]) -> dict[str, Any]:
-        model.validate_value("TagKeyList", keys, "tagKeys")
         rules.check_tag_keys(keys)
         with self._lock:
             resource = self._tagged(account, region, arn)
