@@ -11,7 +11,7 @@
 | POST /_emulator/seed | {"seed": int or null} | reseeds the fault RNG |
 | GET, POST /_emulator/delays | {"createMs"?, "startMs"?, "stopMs"?, "cancelMs"?} | state delays in ms, -1 holds |
 | GET, POST /_emulator/job-script | {"script": [[state, seconds], ..., [terminal]]} | the default job script |
-| POST /_emulator/jobs | {"applicationId", "account"?, "region"?, "script"?, "name"?, "tags"?, "jobDriver"?, "force"?} | injects a job run |
+| POST /_emulator/jobs | {"applicationId", "account"?, "region"?, "script"?, "name"?, "tags"?, "jobDriver"?, "mode"?, "force"?, ...} | injects a job run (BATCH or STREAMING) |
 | POST /_emulator/transitions | {"applicationId", "account"?, "region"?} | completes a held or pending transition now |
 | GET /_emulator/calls[?account=] | | call counts |
 | DELETE /_emulator/calls | | resets call counts |
@@ -188,6 +188,8 @@ class ControlApi:
         force = body.get("force", False)
         if not isinstance(force, bool):
             raise _bad("force must be true or false")
+        if body.get("mode", "BATCH") not in ("BATCH", "STREAMING"):
+            raise _bad("mode must be BATCH or STREAMING")
         job_body = {k: body[k] for k in ("name", "tags", "jobDriver", "configurationOverrides", "mode", "executionRoleArn") if k in body}
         return self.emulator.emr_backend.inject_job(account, region, app_id, script, job_body, force)
 

@@ -158,6 +158,7 @@ class EmrBackend:
     # --- applications ---------------------------------------------------------
 
     def create_application(self, account: str, region_name: str, body: dict[str, Any]) -> dict[str, Any]:
+        _check_create_images(body)
         with self._lock:
             region = self._region(account, region_name)
             repeated = self._token(region, "CreateApplication", body)
@@ -226,12 +227,20 @@ class EmrBackend:
             old_slots = app.image_slots()
             new_slots = applications.image_slots(cfg)
             changed = {s: u for s, u in new_slots.items() if old_slots.get(s) != u}
-            # A running application pulls a changed image for new workers
-            # (BELIEF): the pull checks apply at once, before anything changes.
-            digests = self._resolve_images(app, changed) if started else {}
+            # On a running application, a changed image whose digest resolves
+            # per workload (applicationLevelDigestResolution false, the default
+            # from emr-7.14.0) is used by new workloads at once: its pull is
+            # checked and its digest resolved now, before anything changes. One
+            # that resolves at application start keeps the digest of the last
+            # start "until the application restarts" (user guide, "Updating
+            # running applications"); its pull is checked at the next start
+            # (BELIEF on when the pull is checked).
+            live = {s: u for s, u in changed.items() if not applications.digest_resolution(cfg, s)} if started else {}
+            digests = self._resolve_images(app, live)
+            keep = set(changed) - set(live) if started else set()
             app.config = cfg
             for slot, uri in old_slots.items():
-                if new_slots.get(slot) != uri:
+                if new_slots.get(slot) != uri and slot not in keep:
                     app.resolved_digests.pop(slot, None)
             app.resolved_digests.update(digests)
             app.updated_at = self.clock()
@@ -243,11 +252,14 @@ class EmrBackend:
         with self._lock:
             app = self._app(account, region, app_id)
             if app.state not in ("CREATED", "STOPPED"):
+                # The service's words, its typo included (gchq/sleeper #2909:
+                # "Application <applicationId> must be in of the following
+                # statuses [CREATED, STOPPED]. Current status: STARTED").
                 raise errors.validation(
-                    f"Application {app_id} must be in one of the following statuses [CREATED, STOPPED] to be deleted. "
+                    f"Application {app_id} must be in of the following statuses [CREATED, STOPPED]. "
                     f"Current status: {app.state}"
                 )
-            self._refuse_with_active_jobs(app, "deleted")
+            self._refuse_with_active_work(app, "deleted")
             self._enter(app, "TERMINATED", self.clock())
             return {}
 
@@ -276,22 +288,34 @@ class EmrBackend:
     def stop_application(self, account: str, region: str, app_id: str) -> dict[str, Any]:
         with self._lock:
             app = self._app(account, region, app_id)
-            if app.state in ("CREATED", "STOPPED", "STOPPING"):
-                return {}  # accepted, no change (BELIEF)
             if app.state not in ("STARTED", "STARTING"):
-                raise errors.validation(f"Application {app_id} cannot be stopped in state {app.state}")
-            self._refuse_with_active_jobs(app, "stopped")
+                # The service's words (gchq/sleeper #1212, a StopApplication of
+                # an application that was not running; the fix, PR #1216,
+                # skips CREATED applications). Applied to every other state,
+                # STOPPED included, as the message's status list says.
+                raise errors.validation(
+                    "Application cannot be STOPPED. Applications must be in one of the following statuses: "
+                    "[STARTING, STARTED]"
+                )
+            self._refuse_with_active_work(app, "stopped")
             app.starting_digests = {}
             self._transition(app, "STOPPING", "STOPPED", self.settings.stop_ms, self.clock())
             return {}
 
-    def _refuse_with_active_jobs(self, app: Application, verb: str) -> None:
+    def _refuse_with_active_work(self, app: Application, verb: str) -> None:
+        """StopApplication and DeleteApplication need the application idle: "All
+        scheduled and running jobs must be completed or cancelled before
+        stopping an application" (API, StopApplication), whatever their mode
+        (BATCH or STREAMING). The wording of this refusal is the emulator's;
+        AWS's is not public."""
         now = self.clock()
-        active = [(j.id, j.state(now)) for j in sorted(app.jobs.values(), key=lambda j: j.seq) if j.is_active(now)]
+        active = [
+            f"job run {j.id} ({j.state(now)})"
+            for j in sorted(app.jobs.values(), key=lambda j: j.seq) if j.is_active(now)
+        ]
         if active:
-            listed = ", ".join(f"{job_id} ({state})" for job_id, state in active)
             raise errors.validation(
-                f"Application {app.id} cannot be {verb} while job runs are active: {listed}. "
+                f"Application {app.id} cannot be {verb} while work is running on it: {', '.join(active)}. "
                 "All scheduled and running jobs must be completed or cancelled first."
             )
 
@@ -328,22 +352,28 @@ class EmrBackend:
             job = self._submit(app, script or self.settings.job_script, body, force=force)
             return {"applicationId": app.id, "jobRunId": job.id, "arn": job.arn}
 
+    def _admit(self, app: Application, what: str, force: bool) -> bool:
+        """Whether new work (a job run or a session) may start on ``app`` now,
+        and whether it auto-starts the application (GUIDE: auto-start on
+        submission); raises when the application cannot take it."""
+        if force:
+            return False
+        if app.state in ("CREATED", "STOPPED"):
+            if not app.config["autoStartConfiguration"]["enabled"]:
+                raise errors.validation(
+                    f"Application {app.id} is in {app.state} state and auto-start is disabled; "
+                    f"start the application before submitting {what}"
+                )
+            # The image checks of a start happen before anything changes.
+            app.starting_digests = self._resolve_images(app, app.image_slots())
+            return True
+        if app.state not in ("STARTED", "STARTING"):
+            raise errors.validation(f"{what.capitalize()} cannot be submitted to application {app.id} in state {app.state}")
+        return False
+
     def _submit(self, app: Application, script: tuple[Step, ...], body: dict[str, Any], force: bool) -> JobRun:
         now = self.clock()
-        needs_start = False
-        if not force:
-            if app.state in ("CREATED", "STOPPED"):
-                if not app.config["autoStartConfiguration"]["enabled"]:
-                    raise errors.validation(
-                        f"Application {app.id} is in {app.state} state and auto-start is disabled; "
-                        "start the application before submitting job runs"
-                    )
-                needs_start = True
-            elif app.state not in ("STARTED", "STARTING"):
-                raise errors.validation(f"Job runs cannot be submitted to application {app.id} in state {app.state}")
-            if needs_start:
-                # The image checks of a start happen before anything changes.
-                app.starting_digests = self._resolve_images(app, app.image_slots())
+        needs_start = self._admit(app, "job runs", force)
         job_id = applications.new_id()
         while job_id in app.jobs:
             job_id = applications.new_id()
@@ -491,6 +521,22 @@ class EmrBackend:
                 if job.cancel_requested_at is not None and job.cancel_done_at is None:
                     job.cancel_done_at = now
             return {"application": app.describe()}
+
+
+def _check_create_images(body: dict[str, Any]) -> None:
+    """ImageConfigurationInput.imageUri: "This field is required when you create
+    a new application" (API). The refusal's wording is the standard one for a
+    missing member (BELIEF)."""
+    missing = []
+    if body.get("imageConfiguration") is not None and body["imageConfiguration"].get("imageUri") is None:
+        missing.append("imageConfiguration.imageUri")
+    for worker_type, spec in (body.get("workerTypeSpecifications") or {}).items():
+        if ((spec or {}).get("imageConfiguration") or {}).get("imageUri") is None:
+            missing.append(f"workerTypeSpecifications.{worker_type}.member.imageConfiguration.imageUri")
+    if missing:
+        problems = [f"Value null at '{path}' failed to satisfy constraint: Member must not be null" for path in missing]
+        noun = "error" if len(problems) == 1 else "errors"
+        raise errors.validation(f"{len(problems)} validation {noun} detected: " + "; ".join(problems))
 
 
 def _request_images(body: dict[str, Any]) -> list[str]:
