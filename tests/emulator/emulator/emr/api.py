@@ -90,6 +90,29 @@ class EmrApi:
     def _CancelJobRun(self, request, account, region, applicationId, jobRunId):
         return self.backend.cancel_job_run(account, region, applicationId, jobRunId)
 
+    # --- sessions -----------------------------------------------------------------
+
+    def _StartSession(self, request, account, region, applicationId):
+        return self.backend.start_session(account, region, applicationId, _body(request))
+
+    def _GetSession(self, request, account, region, applicationId, sessionId):
+        return self.backend.get_session(account, region, applicationId, sessionId)
+
+    def _GetSessionEndpoint(self, request, account, region, applicationId, sessionId):
+        return self.backend.get_session_endpoint(account, region, applicationId, sessionId)
+
+    def _ListSessions(self, request, account, region, applicationId):
+        return self.backend.list_sessions(
+            account, region, applicationId, request.args.getlist("states"),
+            _int_param(request, "maxResults"),
+            request.args.get("nextToken"),
+            _time_param(request, "createdAtAfter"),
+            _time_param(request, "createdAtBefore"),
+        )
+
+    def _TerminateSession(self, request, account, region, applicationId, sessionId):
+        return self.backend.terminate_session(account, region, applicationId, sessionId)
+
     # --- tags -------------------------------------------------------------------
 
     def _TagResource(self, request, account, region, resourceArn):

@@ -19,6 +19,7 @@ from typing import Any
 
 from . import errors, rules
 from .jobs import JobRun
+from .sessions import Session
 
 # Members of CreateApplication/UpdateApplication that are configuration
 # (everything but identifiers, clientToken and tags).
@@ -126,6 +127,8 @@ class Application:
     starting_digests: dict[str, str] = field(default_factory=dict)
     jobs: dict[str, JobRun] = field(default_factory=dict)
     job_seq: int = 0
+    sessions: dict[str, Session] = field(default_factory=dict)
+    session_seq: int = 0
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"applicationId": self.id}

@@ -18,9 +18,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import applications, errors, images, jobs, rules
+from . import applications, errors, images, jobs, rules, sessions
 from .applications import Application
 from .jobs import JobRun, Step
+from .sessions import Session
 
 
 @dataclass
@@ -124,10 +125,10 @@ class EmrBackend:
         if state == "STARTED":
             app.resolved_digests.update(app.starting_digests)
             app.starting_digests = {}
-            # Jobs waiting for the application start their script now.
-            for job in app.jobs.values():
-                if job.clock_start is None and job.cancel_requested_at is None:
-                    job.clock_start = at
+            # Job runs and sessions waiting for the application start their script now.
+            for run in [*app.jobs.values(), *app.sessions.values()]:
+                if run.clock_start is None and run.cancel_requested_at is None:
+                    run.clock_start = at
 
     def _transition(self, app: Application, through: str, target: str, delay_ms: int, now: float) -> None:
         app.state = through
@@ -306,12 +307,15 @@ class EmrBackend:
         """StopApplication and DeleteApplication need the application idle: "All
         scheduled and running jobs must be completed or cancelled before
         stopping an application" (API, StopApplication), whatever their mode
-        (BATCH or STREAMING). The wording of this refusal is the emulator's;
-        AWS's is not public."""
+        (BATCH or STREAMING), and no interactive session running (BELIEF). The
+        wording of this refusal is the emulator's; AWS's is not public."""
         now = self.clock()
         active = [
             f"job run {j.id} ({j.state(now)})"
             for j in sorted(app.jobs.values(), key=lambda j: j.seq) if j.is_active(now)
+        ] + [
+            f"session {s.id} ({s.state(now)})"
+            for s in sorted(app.sessions.values(), key=lambda s: s.seq) if s.is_active(now)
         ]
         if active:
             raise errors.validation(
@@ -471,21 +475,148 @@ class EmrBackend:
                 job.cancel_done_at = None if delay < 0 else now + delay / 1000.0
             return {"applicationId": app.id, "jobRunId": job.id}
 
+    # --- sessions ----------------------------------------------------------------
+
+    def start_session(self, account: str, region_name: str, app_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            region = self._region(account, region_name)
+            app = self._app(account, region_name, app_id)
+            repeated = self._token(region, "StartSession", body, extra=app_id)
+            if repeated is not None:
+                return repeated
+            if not (app.config.get("interactiveConfiguration") or {}).get("sessionEnabled"):
+                # "... and have interactive sessions enabled" (API, StartSession).
+                # The wording of the refusal is the emulator's.
+                raise errors.validation(
+                    f"Interactive sessions are not enabled for application {app.id}: "
+                    "set interactiveConfiguration.sessionEnabled to true"
+                )
+            _check_execution_role(body["executionRoleArn"], account, app.arn)
+            rules.check_tags(dict(body.get("tags") or {}))
+            session = self._open_session(app, sessions.DEFAULT_SCRIPT, body, force=False)
+            response = {"applicationId": app.id, "sessionId": session.id, "arn": session.arn}
+            self._remember(region, "StartSession", body, response, extra=app_id)
+            return response
+
+    def inject_session(
+        self, account: str, region: str, app_id: str, script: tuple[Step, ...] | None, body: dict[str, Any], force: bool
+    ) -> dict[str, Any]:
+        """The control API's session: no IAM role, no sessionEnabled needed, any script."""
+        with self._lock:
+            app = self._app(account, region, app_id)
+            session = self._open_session(app, script or sessions.DEFAULT_SCRIPT, body, force=force)
+            return {"applicationId": app.id, "sessionId": session.id, "arn": session.arn}
+
+    def _open_session(self, app: Application, script: tuple[Step, ...], body: dict[str, Any], force: bool) -> Session:
+        now = self.clock()
+        needs_start = self._admit(app, "sessions", force)
+        session_id = applications.new_id()
+        while session_id in app.sessions:
+            session_id = applications.new_id()
+        app.session_seq += 1
+        part = applications.partition(app.region)
+        session = Session(
+            id=session_id,
+            arn=f"{app.arn}/sessions/{session_id}",
+            application_id=app.id,
+            seq=app.session_seq,
+            created_at=now,
+            created_by=f"arn:{part}:iam::{app.account}:user/emulator",
+            execution_role=body.get("executionRoleArn") or f"arn:{part}:iam::{app.account}:role/emulator-injected",
+            release_label=app.config["releaseLabel"],
+            script=script,
+            name=body.get("name"),
+            configuration_overrides=copy.deepcopy(body.get("configurationOverrides")),
+            network_configuration=copy.deepcopy(app.config.get("networkConfiguration")),
+            idle_timeout_minutes=body.get("idleTimeoutMinutes"),
+            tags=dict(body.get("tags") or {}),
+        )
+        if force or app.state == "STARTED":
+            session.clock_start = now
+        app.sessions[session_id] = session
+        if needs_start:
+            self._transition(app, "STARTING", "STARTED", self.settings.start_ms, now)
+        return session
+
+    def _session(self, account: str, region: str, app_id: str, session_id: str) -> tuple[Application, Session]:
+        app = self._app(account, region, app_id)
+        session = app.sessions.get(session_id)
+        if session is None:
+            raise errors.not_found(f"Session {session_id} does not exist in application {app_id}")
+        return app, session
+
+    def get_session(self, account: str, region: str, app_id: str, session_id: str) -> dict[str, Any]:
+        with self._lock:
+            _, session = self._session(account, region, app_id, session_id)
+            return {"session": session.describe(self.clock())}
+
+    def get_session_endpoint(self, account: str, region: str, app_id: str, session_id: str) -> dict[str, Any]:
+        with self._lock:
+            _, session = self._session(account, region, app_id, session_id)
+            now = self.clock()
+            state = session.state(now)
+            if state not in ("STARTED", "IDLE", "BUSY"):
+                raise errors.validation(f"Session {session_id} is in state {state} and has no endpoint")
+            return session.endpoint(region, now)
+
+    def list_sessions(
+        self,
+        account: str,
+        region: str,
+        app_id: str,
+        states: list[str],
+        max_results: int | None,
+        next_token: str | None,
+        created_after: float | None,
+        created_before: float | None,
+    ) -> dict[str, Any]:
+        after = _decode_token(next_token)
+        with self._lock:
+            app = self._app(account, region, app_id)
+            now = self.clock()
+            # Newest first, like job runs (BELIEF).
+            found = sorted(app.sessions.values(), key=lambda x: x.seq, reverse=True)
+            selected = [
+                x for x in found
+                if (after is None or x.seq < after)
+                and (not states or x.state(now) in states)
+                and (created_after is None or x.created_at >= created_after)
+                and (created_before is None or x.created_at <= created_before)
+            ]
+            page = selected[: max_results or DEFAULT_PAGE]
+            out: dict[str, Any] = {"sessions": [x.summary(now) for x in page]}
+            if len(selected) > len(page):
+                out["nextToken"] = _encode_token(page[-1].seq)
+            return out
+
+    def terminate_session(self, account: str, region: str, app_id: str, session_id: str) -> dict[str, Any]:
+        with self._lock:
+            app, session = self._session(account, region, app_id, session_id)
+            now = self.clock()
+            state = session.state(now)
+            if state in sessions.TERMINAL:
+                raise errors.validation(f"Session {session_id} is in terminal state {state} and cannot be terminated")
+            if session.cancel_requested_at is None:
+                session.cancel_requested_at = now
+                delay = self.settings.cancel_ms
+                session.cancel_done_at = None if delay < 0 else now + delay / 1000.0
+            return {"applicationId": app.id, "sessionId": session.id}
+
     # --- tags ---------------------------------------------------------------------
 
-    def _tagged(self, account: str, region: str, arn: str) -> Application | JobRun:
+    def _tagged(self, account: str, region: str, arn: str) -> Application | JobRun | Session:
         m = _RESOURCE_ARN.fullmatch(arn)
-        if not m or m["session"] is not None or m["account"] != account or m["region"] != region:
+        if not m or m["account"] != account or m["region"] != region:
             raise errors.not_found(f"Resource {arn} does not exist")
         app = self._region(account, region).apps.get(m["app"])
         if app is None:
             raise errors.not_found(f"Resource {arn} does not exist")
-        if m["job"] is None:
+        if m["job"] is None and m["session"] is None:
             return app
-        job = app.jobs.get(m["job"])
-        if job is None:
+        resource = app.jobs.get(m["job"]) if m["job"] is not None else app.sessions.get(m["session"])
+        if resource is None:
             raise errors.not_found(f"Resource {arn} does not exist")
-        return job
+        return resource
 
     def tag_resource(self, account: str, region: str, arn: str, body: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -517,9 +648,9 @@ class EmrBackend:
             if app.pending is not None:
                 app.pending = (app.pending[0], now)
                 self._advance(app, now)
-            for job in app.jobs.values():
-                if job.cancel_requested_at is not None and job.cancel_done_at is None:
-                    job.cancel_done_at = now
+            for run in [*app.jobs.values(), *app.sessions.values()]:
+                if run.cancel_requested_at is not None and run.cancel_done_at is None:
+                    run.cancel_done_at = now
             return {"application": app.describe()}
 
 
