@@ -33,12 +33,19 @@ class ServiceRules:
     model: str  # the botocore service name
     style: str  # answer.CORAL, answer.ECR or answer.EC2
     code: str  # the error code of a refusal (EC2's depends on the violation)
+    # Whether a Coral refusal quotes the offending value. IAM's did until at
+    # least 2022 ("Value 'devproto-...' at 'roleName' ...",
+    # aws-samples/aws-last-mile-delivery-hyperlocal #115) and no longer did in
+    # 2024 ("Value at 'roleName' failed to satisfy constraint: Member must have
+    # length less than or equal to 64", aws/eks-hybrid #113); the newer
+    # capture wins.
+    echo_values: bool = True
 
 
 SERVICES: dict[str, ServiceRules] = {
     # credential-scope service name -> rules
     "emr-serverless": ServiceRules("emr-serverless", answer.CORAL, "ValidationException"),
-    "iam": ServiceRules("iam", answer.CORAL, "ValidationError"),
+    "iam": ServiceRules("iam", answer.CORAL, "ValidationError", echo_values=False),
     "sts": ServiceRules("sts", answer.CORAL, "ValidationError"),
     "ecr": ServiceRules("ecr", answer.ECR, "InvalidParameterException"),
     "ec2": ServiceRules("ec2", answer.EC2, "InvalidParameterValue"),
@@ -76,5 +83,5 @@ def validate(service: str | None, request: HttpRequest) -> Refusal | None:
     violations = check.Checker().input(read.operation.input_shape, read.params)
     if not violations:
         return None
-    code, message = answer.refusal(rules.style, rules.code, violations)
+    code, message = answer.refusal(rules.style, rules.code, violations, echo_values=rules.echo_values)
     return Refusal(400, code, message)

@@ -5,15 +5,16 @@ Three wordings, each from public captures of the real services:
 - CORAL: the validation layer behind most AWS APIs. HTTP 400, every
   violation joined by "; " after "N validation error(s) detected: ", each
   "Value '<v>' at '<path>' failed to satisfy constraint: <constraint>".
-  A missing member is "Value null at ..." ; a member whose shape is
-  sensitive has no value ("Value at 'environment.variables' ...": Lambda).
+  A missing member is "Value null at ..."; a member whose shape is
+  sensitive has no value ("Value at 'environment.variables' ...": Lambda),
+  nor has any member in IAM's answers today (``ServiceRules.echo_values``).
   EMR Serverless answers ValidationException this way (TF #49109 and the
   API reference's ValidationException); IAM and STS answer ValidationError in
-  the query error document ("1 validation error detected: Value '...' at
-  'roleName' failed to satisfy constraint: Member must have length less
-  than or equal to 64 (... Error Code: ValidationError)", quoted from
-  CloudFormation output in many public reports; "at 'maxSessionDuration'",
-  "at 'roleSessionName'" likewise).
+  the query error document, Type Sender (the whole document in NixOS/nixops
+  #328: "<Code>ValidationError</Code><Message>1 validation error detected:
+  Value '...' at 'roleName' failed to satisfy constraint: Member must have
+  length less than or equal to 64</Message>"; STS's "at 'roleArn'" in
+  newscorpaus/consigliere #18).
 - ECR: HTTP 400 InvalidParameterException, one violation:
   "Invalid parameter at 'repositoryName' failed to satisfy constraint:
   'must satisfy regular expression '<pattern>''" (jenkins-x/jx #1344,
@@ -87,20 +88,20 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def coral_item(v: Violation) -> str:
+def coral_item(v: Violation, echo_values: bool = True) -> str:
     if v.constraint.kind == check.REQUIRED:
         head = f"Value null at '{v.path}'"
-    elif v.sensitive:
+    elif v.sensitive or not echo_values:
         head = f"Value at '{v.path}'"
     else:
         head = f"Value '{show(v.value)}' at '{v.path}'"
     return f"{head} failed to satisfy constraint: {constraint_text(v.constraint)}"
 
 
-def coral_message(violations: list[Violation]) -> str:
+def coral_message(violations: list[Violation], echo_values: bool = True) -> str:
     count = len(violations)
     noun = "error" if count == 1 else "errors"
-    return f"{count} validation {noun} detected: " + "; ".join(coral_item(v) for v in violations)
+    return f"{count} validation {noun} detected: " + "; ".join(coral_item(v, echo_values) for v in violations)
 
 
 def ecr_message(v: Violation) -> str:
@@ -161,10 +162,10 @@ def serialization_message(problem: TypeProblem) -> str:
     return f"{token} can not be converted to {_JSON_TYPE_NAMES.get(problem.expected, 'a ' + problem.expected)}"
 
 
-def refusal(style: str, code: str, violations: list[Violation]) -> tuple[str, str]:
+def refusal(style: str, code: str, violations: list[Violation], echo_values: bool = True) -> tuple[str, str]:
     """(error code, message) of the service's answer to ``violations`` (not empty)."""
     if style == CORAL:
-        return code, coral_message(violations)
+        return code, coral_message(violations, echo_values)
     if style == ECR:
         return code, ecr_message(violations[0])
     if style == EC2:

@@ -9,20 +9,24 @@ Each violation records where it is in AWS's notation, which the public
 record shows for the Coral validation layer behind most AWS services:
 
 - a member is its name with the first letter lowered, joined by dots:
-  ``imageConfiguration.imageUri``, ``roleName``;
+  ``imageConfiguration.imageUri``, ``roleName``, ``roleARN``;
 - an element of a list of structures is ``list.N.member``
-  (``targets.1.member.inputTransformer``: EventBridge, quoted in
-  ../README.md), an entry of a map of structures ``map.KEY.member``
-  (``requestItems.users.member.keys``: DynamoDB, as quoted in moto's tests);
-- a list of scalars that breaks its member's constraints is one violation
-  on the list, "Member must satisfy constraint: [...]" listing every
-  constraint of the member (Lambda's ``cors.allowMethods`` from a real
-  CLI run); a map's keys and scalar values likewise, "Map keys must satisfy
-  constraint: [...]" and "Map value must satisfy constraint: [...]", keys
-  before values, once each however many entries break them;
-- a string breaking both a length and its pattern gives two violations,
-  length first; an empty string is held against the pattern too (both as
-  probed on Firehose by floci).
+  (``targets.1.member.inputTransformer.inputPathsMap`` in an EventBridge
+  answer), an entry of a map of structures ``map.KEY.member``
+  (``requestItems.users.member.keys`` in DynamoDB's, as moto's tests quote it);
+- a list of scalars that breaks its member's constraints is one violation on
+  the list, "Member must satisfy constraint: [...]" listing every constraint
+  of the member (Lambda's "Value '[]' at 'layers' failed to satisfy
+  constraint: Member must satisfy constraint: [Member must have length less
+  than or equal to 2048, ...]", appleboy/lambda-action #83); a map's keys and
+  scalar values likewise, "Map keys must satisfy constraint: [...]" and "Map
+  value must satisfy constraint: [...]", keys first, once each however many
+  entries break them (probed on Firehose by floci);
+- a string breaking both a length and its pattern gives two violations; an
+  empty string is held against the pattern too (STS's "2 validation errors
+  detected: Value '' at 'roleArn' ... pattern ...; Value '' at 'roleArn' ...
+  length greater than or equal to 20", newscorpaus/consigliere #18). Which of
+  the two comes first differs between captures; here length comes first.
 
 Violations come out in the model's member order. Values of ``Unreadable``
 wire input are skipped.
