@@ -645,11 +645,26 @@ async fn scheduler_tables_end_with_both_members_set_and_false_turns_queueing_off
             "queueing is off: {scheduler:?}"
         );
 
-        // Leaving the scheduler out leaves it as it is: no difference.
+        // Leaving the scheduler out leaves it as it is: no field changes,
+        // only the applied record, and a warning that AWS keeps it off.
         project.edit("emrstack.toml", "scheduler = false\n", "");
-        let plan = project.plan(&[]).await;
-        assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+        let plan = project.plan(&[]).await.expect_code(2);
+        assert!(
+            plan.stdout.contains("only the applied record tag is refreshed"),
+            "{}",
+            plan.stdout
+        );
         assert!(plan.stderr.contains("plan.scheduler-kept"), "{}", plan.stderr);
+        assert!(plan.stderr.contains("keeps job queueing off"), "{}", plan.stderr);
+        let updates = project.served("emr-serverless:UpdateApplication");
+        apply_and_converge(&project, &[]).await;
+        assert_eq!(
+            project.served("emr-serverless:UpdateApplication"),
+            updates,
+            "nothing sent"
+        );
+        let scheduler = aws.app_named("sem-spark").await.scheduler;
+        assert!(matches!(scheduler, None | Some((None, None))), "{scheduler:?}");
     })
     .await;
 }

@@ -311,15 +311,26 @@ fn kept_warning(address: &Address, field: ApplicationField, kept: &ApplicationSp
             )
             .with_help("set `maximum_capacity` to the limit the application should have")
         }
-        other => Diagnostic::warning(
-            "plan.scheduler-kept",
-            format!(
-                "`{other}` was removed from `{address}`, so emrstack leaves it to EMR Serverless: \
-                 the application keeps {}",
-                field_value(kept, other)
-            ),
-        )
-        .with_help("write `scheduler = false` to turn job queueing off, or set the values the application should have"),
+        other => {
+            let kept = match kept.scheduler.as_ref() {
+                Some(scheduler) if !scheduler.is_disabled() => format!(
+                    "job queueing on with `max_concurrent_runs = {}` and `queue_timeout_minutes = {}`",
+                    scheduler.max_concurrent_runs.unwrap_or_default(),
+                    scheduler.queue_timeout_minutes.unwrap_or_default()
+                ),
+                _ => "job queueing off".to_string(),
+            };
+            Diagnostic::warning(
+                "plan.scheduler-kept",
+                format!(
+                    "`{other}` was removed from `{address}`, so emrstack leaves it to EMR Serverless: \
+                     the application keeps {kept}"
+                ),
+            )
+            .with_help(
+                "write `scheduler = false` to turn job queueing off, or a `scheduler` table with the values the application should have",
+            )
+        }
     };
     diagnostic.about(address.to_string(), field.as_str())
 }

@@ -2357,7 +2357,13 @@ fn a_scheduler_the_stack_stops_setting_is_kept_with_a_warning() {
     // Only the record is refreshed: it then says the stack leaves it to AWS.
     assert!(change.fields.is_empty(), "{change:#?}");
     let warning = diagnostic(&out, "plan.scheduler-kept");
-    assert!(warning.message.contains("max_concurrent_runs"), "{}", warning.message);
+    assert!(
+        warning
+            .message
+            .contains("keeps job queueing on with `max_concurrent_runs = 5`"),
+        "{}",
+        warning.message
+    );
     let next = apply_changes(&actual, &out.changes);
     let again = plan(&desired, &next);
     assert_eq!(find(&again, "application.etl").action, Action::NoOp);
