@@ -22,7 +22,7 @@ use tokio::time::Instant;
 
 use super::{ApplicationRef, CallerIdentity, Cloud, CloudError, ErrorKind};
 use crate::model::fields::{ChangeRule, Live, release_of};
-use crate::model::update::field_json;
+use crate::model::update::{field_json, set_field_json};
 use crate::model::{
     ApplicationField, ApplicationSpec, ApplicationState, ApplicationSummary, ApplicationUpdate, AutoStart, AutoStop,
     ImageConfig, ImageInput, JobRun, JobRunMode, JobRunState, ObservedApplication, ObservedRepository, ObservedRole,
@@ -438,24 +438,15 @@ fn stored_image(sent: &ImageInput) -> Option<ImageConfig> {
 pub fn stored_after_update(stored: &ApplicationSpec, update: &ApplicationUpdate, started: bool) -> ApplicationSpec {
     let mut out = stored.clone();
     let sent = &update.values;
-    for field in &update.fields {
+    for &field in &update.fields {
         match field {
             ApplicationField::Name | ApplicationField::Engine | ApplicationField::Tags => {}
-            ApplicationField::ReleaseLabel => out.release_label = sent.release_label.clone(),
-            ApplicationField::Architecture => out.architecture = Some(sent.architecture.unwrap_or_default()),
             ApplicationField::InitialCapacity => {
                 out.initial_capacity = sent.initial_capacity.clone();
                 for capacity in out.initial_capacity.values_mut() {
                     capacity.worker.disk_gb.get_or_insert(20);
                 }
             }
-            ApplicationField::MaximumCapacity => {
-                if sent.maximum_capacity.is_some() {
-                    out.maximum_capacity = sent.maximum_capacity.clone();
-                }
-            }
-            ApplicationField::AutoStart => out.auto_start = Some(sent.auto_start.clone().unwrap_or_default()),
-            ApplicationField::AutoStop => out.auto_stop = Some(sent.auto_stop.clone().unwrap_or_default()),
             ApplicationField::Network => {
                 out.network = sent
                     .network
@@ -471,7 +462,6 @@ pub fn stored_after_update(stored: &ApplicationSpec, update: &ApplicationUpdate,
                     };
                 }
             }
-            ApplicationField::RuntimeConfiguration => out.runtime_configuration = sent.runtime_configuration.clone(),
             ApplicationField::Monitoring => {
                 let parts = &sent.monitoring;
                 if let Some(s3) = &parts.s3 {
@@ -487,7 +477,6 @@ pub fn stored_after_update(stored: &ApplicationSpec, update: &ApplicationUpdate,
                     out.monitoring.prometheus = prometheus.remote_write_url.is_some().then(|| prometheus.clone());
                 }
             }
-            ApplicationField::Interactive => out.interactive = sent.interactive.clone(),
             ApplicationField::Scheduler => {
                 if let Some(scheduler) = &sent.scheduler {
                     out.scheduler = if scheduler.is_disabled() {
@@ -512,9 +501,14 @@ pub fn stored_after_update(stored: &ApplicationSpec, update: &ApplicationUpdate,
             ApplicationField::IdentityCenter => {
                 out.identity_center = sent.identity_center.clone().filter(|i| i.instance_arn.is_some());
             }
-            ApplicationField::JobLevelCostAllocation => {
-                out.job_level_cost_allocation = sent.job_level_cost_allocation.clone();
-            }
+            // Every other field is stored as sent: the release label,
+            // architecture, maximum capacity, auto start and stop, runtime
+            // configuration, interactive, cost allocation, and any field
+            // added later whose form the service keeps as it is.
+            // Both sides are the same model type but for images, so the
+            // JSON form always fits.
+            other => set_field_json(&mut out, other, field_json(sent, other))
+                .expect("invariant: a field other than the images has the same shape in a request"),
         }
     }
     out

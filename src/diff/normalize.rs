@@ -9,6 +9,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::model::fields::{Absence, release_of};
+use crate::model::update::field_json;
 use crate::model::{
     ApplicationField, ApplicationSpec, AutoStart, AutoStop, Configuration, DiskType, ImageConfig, Interactive,
     Monitoring, Scheduler, WorkerType, tags,
@@ -353,9 +354,6 @@ pub fn field_value(spec: &ApplicationSpec, field: ApplicationField) -> Value {
                 Value::Object(map)
             }
         },
-        ApplicationField::AutoStart => spec.auto_start.as_ref().map_or(Value::Null, to_value),
-        ApplicationField::AutoStop => spec.auto_stop.as_ref().map_or(Value::Null, to_value),
-        ApplicationField::Network => spec.network.as_ref().map_or(Value::Null, to_value),
         ApplicationField::Image => spec.image.as_ref().map_or(Value::Null, image_value),
         ApplicationField::WorkerTypeSpecifications => {
             if spec.worker_type_specifications.is_empty() {
@@ -374,25 +372,12 @@ pub fn field_value(spec: &ApplicationSpec, field: ApplicationField) -> Value {
                 configuration_map(&spec.runtime_configuration)
             }
         }
-        ApplicationField::Monitoring => {
-            if spec.monitoring.is_empty() {
-                Value::Null
-            } else {
-                to_value(&spec.monitoring)
-            }
-        }
-        ApplicationField::Interactive => spec.interactive.as_ref().map_or(Value::Null, to_value),
         // `false` for off, as the stack file writes it.
         ApplicationField::Scheduler => match &spec.scheduler {
             None => Value::Null,
             Some(scheduler) if scheduler.is_disabled() => Value::Bool(false),
             Some(scheduler) => to_value(scheduler),
         },
-        ApplicationField::DiskEncryption => spec.disk_encryption.as_ref().map_or(Value::Null, to_value),
-        ApplicationField::IdentityCenter => spec.identity_center.as_ref().map_or(Value::Null, to_value),
-        ApplicationField::JobLevelCostAllocation => {
-            spec.job_level_cost_allocation.as_ref().map_or(Value::Null, to_value)
-        }
         ApplicationField::Tags => {
             let visible: Map<String, Value> = spec
                 .tags
@@ -406,6 +391,14 @@ pub fn field_value(spec: &ApplicationSpec, field: ApplicationField) -> Value {
                 Value::Object(visible)
             }
         }
+        // Every other field as the model writes it, which is the stack
+        // file's shape: auto start and stop, network, monitoring,
+        // interactive, disk encryption, Identity Center, cost allocation,
+        // and any field added later that needs no rendering of its own.
+        other => match field_json(spec, other) {
+            Value::Object(map) if map.is_empty() => Value::Null,
+            value => value,
+        },
     }
 }
 

@@ -277,6 +277,29 @@ pub fn field_json<I: Serialize>(spec: &ApplicationSpec<I>, field: ApplicationFie
         .unwrap_or(Value::Null)
 }
 
+/// Sets a field of a spec from its JSON form (as [`field_json`] gives it):
+/// the way to copy a field between specs of different image types, such as
+/// from a request to what the service stores. `null` clears it. Fails when
+/// the value does not have the field's shape.
+pub fn set_field_json<I>(spec: &mut ApplicationSpec<I>, field: ApplicationField, value: Value) -> Result<(), String>
+where
+    I: Serialize + for<'de> Deserialize<'de>,
+{
+    let key = match field {
+        ApplicationField::Engine => "engine",
+        other => other.as_str(),
+    };
+    let mut whole = serde_json::to_value(&*spec).map_err(|e| e.to_string())?;
+    let map = whole.as_object_mut().ok_or("a spec is a JSON object")?;
+    if value.is_null() {
+        map.remove(key);
+    } else {
+        map.insert(key.to_string(), value);
+    }
+    *spec = serde_json::from_value(whole).map_err(|e| format!("`{field}`: {e}"))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,6 +471,26 @@ mod tests {
         );
         assert_eq!(sent.values.maximum_capacity, desired.maximum_capacity);
         assert_eq!(sent.values.initial_capacity, desired.initial_capacity);
+    }
+
+    #[test]
+    fn set_field_json_copies_a_field_between_image_types() {
+        let mut stored = ApplicationSpec::<ImageConfig>::new("a", Engine::Spark, "emr-7.5.0");
+        let mut sent = ApplicationSpec::<ImageInput>::new("a", Engine::Spark, "emr-7.5.0");
+        sent.auto_stop = Some(AutoStop {
+            enabled: false,
+            idle_timeout_minutes: 30,
+        });
+        set_field_json(
+            &mut stored,
+            ApplicationField::AutoStop,
+            field_json(&sent, ApplicationField::AutoStop),
+        )
+        .expect("set");
+        assert_eq!(stored.auto_stop, sent.auto_stop);
+        set_field_json(&mut stored, ApplicationField::AutoStop, Value::Null).expect("clear");
+        assert_eq!(stored.auto_stop, None);
+        assert!(set_field_json(&mut stored, ApplicationField::AutoStop, serde_json::json!("x")).is_err());
     }
 
     #[test]
