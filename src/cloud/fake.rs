@@ -194,6 +194,31 @@ impl FakeCloud {
         Ok(guard)
     }
 
+    /// `change` applied to one application as `operation` on `subject`: the
+    /// call recorded, then due transitions completed first.
+    async fn change_app<T>(
+        &self,
+        operation: &str,
+        subject: &str,
+        application_id: &str,
+        change: impl FnOnce(&mut FakeApplication) -> Result<T, CloudError>,
+    ) -> Result<T, CloudError> {
+        let _call = self.enter(operation, subject).await?;
+        let mut state = self.lock();
+        let app = state
+            .applications
+            .get_mut(application_id)
+            .ok_or_else(|| not_found(operation, &format!("application {application_id}")))?;
+        settle(app, Instant::now());
+        change(app)
+    }
+
+    /// A read of one application as `operation`: a copy of its state.
+    async fn settled(&self, operation: &str, application_id: &str) -> Result<FakeApplication, CloudError> {
+        self.change_app(operation, application_id, application_id, |app| Ok(app.clone()))
+            .await
+    }
+
     // ---- test controls --------------------------------------------------
 
     /// Makes the next `count` calls of `operation` on `subject` fail with `kind`.
@@ -804,14 +829,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn list_active_job_runs(&self, application_id: &str) -> Result<Vec<JobRun>, CloudError> {
-        let operation = "ListJobRuns";
-        let _call = self.enter(operation, application_id).await?;
-        let mut state = self.lock();
-        let app = state
-            .applications
-            .get_mut(application_id)
-            .ok_or_else(|| not_found(operation, &format!("application {application_id}")))?;
-        settle(app, Instant::now());
+        let app = self.settled("ListJobRuns", application_id).await?;
         Ok(app
             .jobs
             .iter()
@@ -826,14 +844,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn list_active_sessions(&self, application_id: &str) -> Result<Vec<Session>, CloudError> {
-        let operation = "ListSessions";
-        let _call = self.enter(operation, application_id).await?;
-        let mut state = self.lock();
-        let app = state
-            .applications
-            .get_mut(application_id)
-            .ok_or_else(|| not_found(operation, &format!("application {application_id}")))?;
-        settle(app, Instant::now());
+        let app = self.settled("ListSessions", application_id).await?;
         Ok(app
             .sessions
             .iter()
@@ -848,58 +859,48 @@ impl Cloud for FakeCloud {
 
     async fn terminate_session(&self, application_id: &str, session_id: &str) -> Result<(), CloudError> {
         let operation = "TerminateSession";
-        let _call = self.enter(operation, session_id).await?;
-        let terminate = self.timings.cancel;
-        let mut state = self.lock();
-        let app = state
-            .applications
-            .get_mut(application_id)
-            .ok_or_else(|| not_found(operation, &format!("application {application_id}")))?;
-        let now = Instant::now();
-        settle(app, now);
-        let session = app
-            .sessions
-            .iter_mut()
-            .find(|session| session.id == session_id)
-            .ok_or_else(|| not_found(operation, &format!("session {session_id}")))?;
-        if matches!(session.state, SessionState::Failed | SessionState::Terminated) {
-            return Err(invalid(
-                operation,
-                format!("session {session_id} is {} and cannot be terminated", session.state),
-            ));
-        }
-        if session.state != SessionState::Terminating {
-            session.state = SessionState::Terminating;
-            session.terminated_at = Some(now + terminate);
-        }
-        Ok(())
+        let delay = self.timings.cancel;
+        self.change_app(operation, session_id, application_id, |app| {
+            let session = app
+                .sessions
+                .iter_mut()
+                .find(|session| session.id == session_id)
+                .ok_or_else(|| not_found(operation, &format!("session {session_id}")))?;
+            if matches!(session.state, SessionState::Failed | SessionState::Terminated) {
+                return Err(invalid(
+                    operation,
+                    format!("session {session_id} is {} and cannot be terminated", session.state),
+                ));
+            }
+            if session.state != SessionState::Terminating {
+                session.state = SessionState::Terminating;
+                session.terminated_at = Some(Instant::now() + delay);
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn cancel_job_run(&self, application_id: &str, job_run_id: &str) -> Result<(), CloudError> {
         let operation = "CancelJobRun";
-        let _call = self.enter(operation, job_run_id).await?;
-        let cancel = self.timings.cancel;
-        let mut state = self.lock();
-        let app = state
-            .applications
-            .get_mut(application_id)
-            .ok_or_else(|| not_found(operation, &format!("application {application_id}")))?;
-        let now = Instant::now();
-        settle(app, now);
-        let job = app
-            .jobs
-            .iter_mut()
-            .find(|job| job.id == job_run_id)
-            .ok_or_else(|| not_found(operation, &format!("job run {job_run_id}")))?;
-        if !job.state.is_active() {
-            return Err(invalid(
-                operation,
-                format!("job run {job_run_id} is {} and cannot be cancelled", job.state),
-            ));
-        }
-        job.state = JobRunState::Cancelling;
-        job.cancelled_at = Some(now + cancel);
-        Ok(())
+        let delay = self.timings.cancel;
+        self.change_app(operation, job_run_id, application_id, |app| {
+            let job = app
+                .jobs
+                .iter_mut()
+                .find(|job| job.id == job_run_id)
+                .ok_or_else(|| not_found(operation, &format!("job run {job_run_id}")))?;
+            if !job.state.is_active() {
+                return Err(invalid(
+                    operation,
+                    format!("job run {job_run_id} is {} and cannot be cancelled", job.state),
+                ));
+            }
+            job.state = JobRunState::Cancelling;
+            job.cancelled_at = Some(Instant::now() + delay);
+            Ok(())
+        })
+        .await
     }
 
     async fn tag_application(&self, arn: &str, tags: &BTreeMap<String, String>) -> Result<(), CloudError> {

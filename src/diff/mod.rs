@@ -178,17 +178,7 @@ impl Step {
                 running_jobs,
                 running_sessions,
             } => {
-                let mut parts = Vec::new();
-                match running_jobs {
-                    0 => {}
-                    1 => parts.push("1 running job".to_string()),
-                    n => parts.push(format!("{n} running jobs")),
-                }
-                match running_sessions {
-                    0 => {}
-                    1 => parts.push("1 session".to_string()),
-                    n => parts.push(format!("{n} sessions")),
-                }
+                let parts = running_counts(*running_jobs, *running_sessions);
                 if parts.is_empty() {
                     "stop".to_string()
                 } else {
@@ -207,6 +197,22 @@ impl Step {
             Step::DeletePolicy => "delete repository policy".to_string(),
         }
     }
+}
+
+/// `["2 running jobs", "1 session"]`, leaving out what is none.
+pub fn running_counts(jobs: usize, sessions: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    match jobs {
+        0 => {}
+        1 => parts.push("1 running job".to_string()),
+        n => parts.push(format!("{n} running jobs")),
+    }
+    match sessions {
+        0 => {}
+        1 => parts.push("1 session".to_string()),
+        n => parts.push(format!("{n} sessions")),
+    }
+    parts
 }
 
 fn is_zero(count: &usize) -> bool {

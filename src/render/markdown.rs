@@ -97,17 +97,7 @@ fn short_notes(change: &Change) -> String {
             ),
             _ => (jobs, sessions),
         };
-        let mut running = Vec::new();
-        match jobs {
-            0 => {}
-            1 => running.push("1 running job".to_string()),
-            n => running.push(format!("{n} running jobs")),
-        }
-        match sessions {
-            0 => {}
-            1 => running.push("1 session".to_string()),
-            n => running.push(format!("{n} sessions")),
-        }
+        let running = crate::diff::running_counts(jobs, sessions);
         let mut text = format!("stops a {state} application");
         if !running.is_empty() {
             text.push_str(&format!(" with {}", running.join(" and ")));
