@@ -212,7 +212,8 @@ const INITIAL_CAPACITY: FieldDeclaration = FieldDeclaration {
     api_member: "initialCapacity",
     change: ChangeRule::Update(Live::Never),
     absence: Absence::Cleared,
-    server_default: ServerDefault::PerEntry(r#"{"workerConfiguration":{"disk":"20 GB","diskType":"STANDARD"}}"#),
+    // An absent diskType means STANDARD (API); GetApplication leaves it out.
+    server_default: ServerDefault::PerEntry(r#"{"workerConfiguration":{"disk":"20 GB"}}"#),
     clearing: Clearing::Send("{}"),
     gates: &[],
     sources: "GUIDE (whole map, 20 GB disk); BELIEF ({} clears)",
