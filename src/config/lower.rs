@@ -1,7 +1,7 @@
 //! Lowering: the checked stack into [`Desired`], with defaults filled the
 //! way the language documents them (names `<stack>-<key>`, tags merged, the
-//! scheduler's 15 and 360 in a written table, `enabled = true` for written
-//! tables) and server defaults left as `None`.
+//! scheduler's 15 and 360, `enabled = true` for written tables) and server
+//! defaults left as `None`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
