@@ -10,11 +10,13 @@ mod apply_support;
 mod support;
 
 use apply_support::{
-    ANALYTICS_REPOSITORY, Aws, Project, Snapshot, analytics, bounded, line_of, quickstart, statements,
+    ANALYTICS_REPOSITORY, ANALYTICS_TAGS, Aws, Project, Snapshot, analytics, bounded, line_of, quickstart, statements,
 };
 use serde_json::json;
 use support::cli::Workspace;
 use support::cloud::shared_emulator;
+use support::emulator::Emulator;
+use support::fixtures;
 
 // ---------------------------------------------------------------------------
 // Convergence of every example: apply creates everything, a second plan is empty.
@@ -183,33 +185,6 @@ async fn maximum_capacity_change_on_a_started_application_is_applied_without_sto
         assert_eq!(after.state, "STARTED");
         assert_eq!(project.served("emr-serverless:StopApplication"), 0);
         assert_eq!(project.served("emr-serverless:StartApplication"), starts);
-        assert_eq!(project.served("emr-serverless:UpdateApplication"), 1);
-        project.assert_converged().await;
-    })
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn image_tag_bump_on_a_started_application_is_applied_without_stopping() {
-    bounded(async {
-        let project = analytics(shared_emulator(), "dev.vars.toml").await;
-        project.apply(&[]).await.ok();
-        let aws = project.aws().await;
-        let app = aws.app_named("analytics-dev-etl").await;
-        // Starting checks the repository policy, which the apply wrote.
-        aws.start(project.emulator(), project.account(), &app.id).await;
-
-        let mut project = project;
-        project
-            .stack_args
-            .extend(["--var".to_string(), "image_tag=dev2".to_string()]);
-        project.apply(&[]).await.ok();
-
-        let after = aws.app(&app.id).await;
-        let image = after.image_uri.clone().expect("an image");
-        assert!(image.ends_with(&format!("@{}", project.digests["dev2"])), "{image}");
-        assert_eq!(after.state, "STARTED");
-        assert_eq!(project.served("emr-serverless:StopApplication"), 0);
         assert_eq!(project.served("emr-serverless:UpdateApplication"), 1);
         project.assert_converged().await;
     })
@@ -576,6 +551,341 @@ async fn prevent_destroy_makes_destroy_and_a_replacing_plan_an_error() {
         assert_eq!(aws.app(&app.id).await.name, "quickstart-spark");
         assert_eq!(project.served("emr-serverless:CreateApplication"), 1);
         assert_eq!(project.served("emr-serverless:DeleteApplication"), 0);
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------
+// EMR Serverless semantics (docs/api-semantics.md): the scheduler, images,
+// and the work that keeps an application from stopping.
+// ---------------------------------------------------------------------------
+
+/// A fresh account with the `analytics/spark` repository and its tagged
+/// images, and `stack` (TOML after `[stack]`) as the stack file.
+async fn semantics_project<'a>(emulator: &'a Emulator, stack: &str) -> Project<'a> {
+    let ws = Workspace::new(emulator);
+    fixtures::repository(emulator, &ws.account, ANALYTICS_REPOSITORY).await;
+    let mut digests = std::collections::BTreeMap::new();
+    for (tag, layer) in ANALYTICS_TAGS {
+        let digest = fixtures::push_image(emulator, &ws.account, ANALYTICS_REPOSITORY, tag, layer).await;
+        digests.insert(tag.to_string(), digest);
+    }
+    ws.write(
+        "emrstack.toml",
+        &format!("[stack]\nname = \"sem\"\nregion = \"us-east-1\"\n\n{stack}"),
+    );
+    let mut project = Project::new(ws);
+    project.digests = digests;
+    project
+}
+
+/// Applies, checks the apply converged (exit 0), and checks a new plan is empty.
+async fn apply_and_converge(project: &Project<'_>, extra: &[&str]) -> support::cli::Run {
+    let run = project.apply(extra).await.ok();
+    assert!(
+        run.stderr.contains("Converged: AWS matches the stack."),
+        "{}",
+        run.stderr
+    );
+    project.assert_converged().await;
+    run
+}
+
+const DEFAULT_QUEUEING: Option<(Option<i32>, Option<i32>)> = Some((Some(15), Some(360)));
+
+/// Regression: emrstack read a missing `scheduler` as "off", so the first
+/// apply of an emr-7.3.0+ application, where queueing is on by default,
+/// ended "not converged" (exit 1), and the second sent `{}` and turned
+/// queueing off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emr_7_5_application_without_a_scheduler_converges_on_the_first_apply_with_queueing_on() {
+    bounded(async {
+        let project = semantics_project(
+            shared_emulator(),
+            "[applications.spark]\ntype = \"SPARK\"\nrelease_label = \"emr-7.5.0\"\n",
+        )
+        .await;
+        apply_and_converge(&project, &[]).await;
+        let app = project.aws().await.app_named("sem-spark").await;
+        assert_eq!(app.scheduler, DEFAULT_QUEUEING, "queueing is still on");
+        // Nothing was ever sent about the scheduler: one create, no update.
+        assert_eq!(project.served("emr-serverless:UpdateApplication"), 0);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduler_tables_end_with_both_members_set_and_false_turns_queueing_off() {
+    bounded(async {
+        let base = "[applications.spark]\ntype = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\n";
+        let project = semantics_project(shared_emulator(), &format!("{base}scheduler = {{}}\n")).await;
+        apply_and_converge(&project, &[]).await;
+        let aws = project.aws().await;
+        assert_eq!(aws.app_named("sem-spark").await.scheduler, DEFAULT_QUEUEING);
+
+        project.edit(
+            "emrstack.toml",
+            "scheduler = {}",
+            "scheduler = { max_concurrent_runs = 5 }",
+        );
+        apply_and_converge(&project, &[]).await;
+        assert_eq!(aws.app_named("sem-spark").await.scheduler, Some((Some(5), Some(360))));
+
+        project.edit(
+            "emrstack.toml",
+            "scheduler = { max_concurrent_runs = 5 }",
+            "scheduler = false",
+        );
+        let plan = project.plan(&[]).await.expect_code(2);
+        assert!(plan.stdout.contains("job queueing is turned off"), "{}", plan.stdout);
+        apply_and_converge(&project, &[]).await;
+        let scheduler = aws.app_named("sem-spark").await.scheduler;
+        assert!(
+            matches!(scheduler, None | Some((None, None))),
+            "queueing is off: {scheduler:?}"
+        );
+
+        // Leaving the scheduler out leaves it as it is: no field changes,
+        // only the applied record, and a warning that AWS keeps it off.
+        project.edit("emrstack.toml", "scheduler = false\n", "");
+        let plan = project.plan(&[]).await.expect_code(2);
+        assert!(
+            plan.stdout.contains("only the applied record tag is refreshed"),
+            "{}",
+            plan.stdout
+        );
+        assert!(plan.stderr.contains("plan.scheduler-kept"), "{}", plan.stderr);
+        assert!(plan.stderr.contains("keeps job queueing off"), "{}", plan.stderr);
+        let updates = project.served("emr-serverless:UpdateApplication");
+        apply_and_converge(&project, &[]).await;
+        assert_eq!(
+            project.served("emr-serverless:UpdateApplication"),
+            updates,
+            "nothing sent"
+        );
+        let scheduler = aws.app_named("sem-spark").await.scheduler;
+        assert!(matches!(scheduler, None | Some((None, None))), "{scheduler:?}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_max_concurrent_runs_change_on_a_started_application_does_not_stop_it() {
+    bounded(async {
+        let project = semantics_project(
+            shared_emulator(),
+            "[applications.spark]\ntype = \"SPARK\"\nrelease_label = \"emr-7.5.0\"\nscheduler = { max_concurrent_runs = 5, queue_timeout_minutes = 60 }\n",
+        )
+        .await;
+        apply_and_converge(&project, &[]).await;
+        let aws = project.aws().await;
+        let app = aws.app_named("sem-spark").await;
+        aws.start(project.emulator(), project.account(), &app.id).await;
+        let starts = project.served("emr-serverless:StartApplication");
+
+        project.edit("emrstack.toml", "max_concurrent_runs = 5", "max_concurrent_runs = 8");
+        let plan = project.plan(&[]).await.expect_code(2);
+        assert!(!plan.stdout.contains("forces a stop"), "{}", plan.stdout);
+        apply_and_converge(&project, &[]).await;
+
+        let after = aws.app(&app.id).await;
+        assert_eq!(after.state, "STARTED");
+        assert_eq!(after.scheduler, Some((Some(8), Some(60))), "the queue timeout is kept");
+        assert_eq!(project.served("emr-serverless:StopApplication"), 0);
+        assert_eq!(project.served("emr-serverless:StartApplication"), starts);
+
+        // Any other scheduler change needs a stop.
+        project.edit("emrstack.toml", "queue_timeout_minutes = 60", "queue_timeout_minutes = 90");
+        let plan = project.plan(&[]).await.expect_code(2);
+        assert!(plan.stdout.contains("forces a stop"), "{}", plan.stdout);
+        apply_and_converge(&project, &[]).await;
+        let after = aws.app(&app.id).await;
+        assert_eq!((after.state.as_str(), after.scheduler), ("STARTED", Some((Some(8), Some(90)))));
+        assert_eq!(project.served("emr-serverless:StopApplication"), 1);
+    })
+    .await;
+}
+
+/// Two STARTED applications with the same image, one with pre-initialized
+/// capacity: an image tag bump is live for the other one only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_tag_bump_stops_only_the_started_application_with_initial_capacity() {
+    bounded(async {
+        let stack = "\
+[repositories.spark]
+name = \"analytics/spark\"
+applications = [\"warm\", \"cold\"]
+
+[applications.warm]
+type = \"SPARK\"
+release_label = \"emr-7.5.0\"
+image = { repository = \"spark\", tag = \"dev\" }
+initial_capacity = { driver = { worker_count = 1, cpu = \"4 vCPU\", memory = \"16 GB\" } }
+
+[applications.cold]
+type = \"SPARK\"
+release_label = \"emr-7.5.0\"
+image = { repository = \"spark\", tag = \"dev\" }
+";
+        let project = semantics_project(shared_emulator(), stack).await;
+        apply_and_converge(&project, &[]).await;
+        let aws = project.aws().await;
+        let warm = aws.app_named("sem-warm").await;
+        let cold = aws.app_named("sem-cold").await;
+        aws.start(project.emulator(), project.account(), &warm.id).await;
+        aws.start(project.emulator(), project.account(), &cold.id).await;
+        let starts = project.served("emr-serverless:StartApplication");
+
+        let text = project.read("emrstack.toml").replace("tag = \"dev\"", "tag = \"dev2\"");
+        project.ws.write("emrstack.toml", &text);
+        let plan = project.plan(&[]).await.expect_code(2);
+        assert!(
+            plan.stdout
+                .contains("does not update the image of a STARTED application with pre-initialized capacity"),
+            "{}",
+            plan.stdout
+        );
+        assert!(plan.stdout.contains("only after it is restarted"), "{}", plan.stdout);
+        let run = apply_and_converge(&project, &[]).await;
+
+        for app in [&warm, &cold] {
+            let after = aws.app(&app.id).await;
+            let image = after.image_uri.clone().expect("an image");
+            assert!(image.ends_with(&format!("@{}", project.digests["dev2"])), "{image}");
+            assert_eq!(after.state, "STARTED", "{}", app.name);
+        }
+        // One stop and one start, both of the application with capacity.
+        assert_eq!(project.served("emr-serverless:StopApplication"), 1);
+        assert_eq!(project.served("emr-serverless:StartApplication") - starts, 1);
+        assert!(run.stderr.contains(&format!("stopping {}", warm.id)), "{}", run.stderr);
+        assert!(!run.stderr.contains(&format!("stopping {}", cold.id)), "{}", run.stderr);
+        // The live one resolves its digest at start (the emr-7.5.0 default):
+        // the summary says new jobs get the image after a restart.
+        assert!(run.stderr.contains("application.cold"), "{}", run.stderr);
+        assert!(run.stderr.contains("only after it is restarted"), "{}", run.stderr);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_an_image_converges() {
+    bounded(async {
+        let stack = "\
+[repositories.spark]
+name = \"analytics/spark\"
+applications = [\"spark\"]
+
+[applications.spark]
+type = \"SPARK\"
+release_label = \"emr-7.5.0\"
+image = { repository = \"spark\", tag = \"dev\" }
+";
+        let project = semantics_project(shared_emulator(), stack).await;
+        apply_and_converge(&project, &[]).await;
+        let aws = project.aws().await;
+        assert!(aws.app_named("sem-spark").await.image_uri.is_some());
+
+        // From the application's image to one per worker type...
+        project.edit(
+            "emrstack.toml",
+            "image = { repository = \"spark\", tag = \"dev\" }",
+            "worker_type_specifications = { driver = { image = { repository = \"spark\", tag = \"dev\" } }, executor = { image = { repository = \"spark\", tag = \"dev2\" } } }",
+        );
+        apply_and_converge(&project, &[]).await;
+        let app = aws.app_named("sem-spark").await;
+        assert_eq!(app.image_uri, None);
+        assert_eq!(app.worker_images.len(), 2, "{app:?}");
+
+        // ... dropping one worker type's image ...
+        project.edit(
+            "emrstack.toml",
+            ", executor = { image = { repository = \"spark\", tag = \"dev2\" } }",
+            "",
+        );
+        apply_and_converge(&project, &[]).await;
+        let app = aws.app_named("sem-spark").await;
+        assert_eq!(app.worker_images.keys().collect::<Vec<_>>(), vec!["Driver"], "{app:?}");
+
+        // ... and to no image at all.
+        let text = project.read("emrstack.toml");
+        let start = text.find("worker_type_specifications").expect("the line");
+        let end = start + text[start..].find('\n').expect("end of line");
+        project.ws.write("emrstack.toml", &format!("{}{}", &text[..start], &text[end + 1..]));
+        apply_and_converge(&project, &[]).await;
+        let app = aws.app_named("sem-spark").await;
+        assert_eq!((app.image_uri, app.worker_images.len()), (None, 0));
+    })
+    .await;
+}
+
+/// A release bump needs a stop; a STREAMING job run and an interactive
+/// session are work the stop must deal with, as batch runs are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streaming_run_and_a_session_block_a_stop_under_fail_and_are_ended_under_cancel() {
+    bounded(async {
+        let stack = "[applications.spark]\ntype = \"SPARK\"\nrelease_label = \"emr-7.5.0\"\n";
+        let project = semantics_project(shared_emulator(), stack).await;
+        apply_and_converge(&project, &[]).await;
+        let aws = project.aws().await;
+        let app = aws.app_named("sem-spark").await;
+        aws.start(project.emulator(), project.account(), &app.id).await;
+        let emulator = project.emulator();
+        let streaming = emulator.inject_job_run(project.account(), &app.id, "STREAMING", Some(json!([["RUNNING"]])));
+        let session = emulator.inject_session(project.account(), &app.id, None);
+
+        project.edit("emrstack.toml", "emr-7.5.0", "emr-7.6.0");
+        let plan = project.plan(&[]).await.expect_code(2);
+        assert!(
+            plan.stdout.contains(&streaming),
+            "the plan lists the run: {}",
+            plan.stdout
+        );
+        assert!(
+            plan.stdout.contains(&session),
+            "the plan lists the session: {}",
+            plan.stdout
+        );
+
+        let run = project.apply(&[]).await.expect_code(1);
+        assert!(
+            run.stderr.contains(&streaming) && run.stderr.contains("STREAMING"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(&session), "{}", run.stderr);
+        assert_eq!(project.served("emr-serverless:StopApplication"), 0);
+        assert_eq!(aws.app(&app.id).await.state, "STARTED");
+
+        apply_and_converge(&project, &["--on-running", "cancel"]).await;
+        let after = aws.app(&app.id).await;
+        assert_eq!(
+            (after.release_label.as_str(), after.state.as_str()),
+            ("emr-7.6.0", "STARTED")
+        );
+        assert_eq!(project.served("emr-serverless:CancelJobRun"), 1);
+        assert_eq!(project.served("emr-serverless:TerminateSession"), 1);
+        let job = aws
+            .emr
+            .get_job_run()
+            .application_id(&app.id)
+            .job_run_id(&streaming)
+            .send()
+            .await
+            .expect("GetJobRun")
+            .job_run
+            .expect("job run");
+        assert_eq!(job.state.as_str(), "CANCELLED");
+        let ended = aws
+            .emr
+            .get_session()
+            .application_id(&app.id)
+            .session_id(&session)
+            .send()
+            .await
+            .expect("GetSession")
+            .session
+            .expect("session");
+        assert_eq!(ended.state.as_str(), "TERMINATED");
     })
     .await;
 }

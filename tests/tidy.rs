@@ -67,6 +67,7 @@ const MUTATIONS: &[&str] = &[
     "stop_application",
     "delete_application",
     "cancel_job_run",
+    "terminate_session",
     "tag_application",
     "untag_application",
     "create_role",

@@ -29,16 +29,18 @@ pub use retry::RetryPolicy;
 use crate::cloud::{Cloud, CloudError};
 use crate::diff::{Action, Target};
 use crate::graph::{ChangeGraph, Node, Phase};
+use crate::model::Address;
 use crate::plan::Plan;
 
-/// What to do with unfinished job runs before stopping or deleting an application.
+/// What to do with unfinished job runs (batch and streaming) and active
+/// interactive sessions before stopping or deleting an application.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnRunning {
-    /// Refuse, naming the job runs.
+    /// Refuse, naming every job run and session.
     Fail,
     /// Wait for them to finish, up to `job_timeout`.
     Wait,
-    /// Cancel them and wait until they are cancelled.
+    /// Cancel the job runs, terminate the sessions, and wait until they are done.
     Cancel,
 }
 
@@ -48,7 +50,8 @@ pub struct ApplyOptions {
     /// The most changes in progress at once, at least 1.
     pub parallelism: usize,
     pub on_running: OnRunning,
-    /// How long `OnRunning::Wait` and `OnRunning::Cancel` wait for job runs.
+    /// How long `OnRunning::Wait` and `OnRunning::Cancel` wait for job runs
+    /// and sessions.
     pub job_timeout: Duration,
     /// How long to wait for an application to leave CREATING, STARTING or STOPPING.
     pub state_timeout: Duration,
@@ -82,6 +85,16 @@ impl Default for ApplyOptions {
 pub struct ApplyReport {
     /// One entry per graph node, in the order they finished.
     pub outcomes: Vec<NodeOutcome>,
+    /// What people should know about applied changes, such as an image that
+    /// new jobs get only after the application restarts; in address order.
+    pub notices: Vec<Notice>,
+}
+
+/// A remark about an applied change, for the apply summary.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Notice {
+    pub address: Address,
+    pub text: String,
 }
 
 impl ApplyReport {
@@ -118,6 +131,8 @@ pub(crate) struct Context<'a, C> {
     /// Different in every run, for client tokens that must not be reused
     /// by a later run (see `application::send_update`).
     pub run_nonce: String,
+    /// Remarks for the summary, collected as changes are applied.
+    pub notices: Mutex<Vec<Notice>>,
 }
 
 impl<C> Context<'_, C> {
@@ -137,6 +152,16 @@ impl<C> Context<'_, C> {
 
     pub fn emit(&self, event: Event) {
         self.observer.event(&event);
+    }
+
+    pub fn notice(&self, address: &Address, text: impl Into<String>) {
+        self.notices
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(Notice {
+                address: address.clone(),
+                text: text.into(),
+            });
     }
 }
 
@@ -194,6 +219,7 @@ pub async fn execute<C: Cloud>(cloud: &C, plan: &Plan, options: &ApplyOptions, o
                     phase: Phase::Main,
                     outcome: Outcome::Failed(diagnostic.message.clone()),
                 }],
+                notices: Vec::new(),
             };
         }
     };
@@ -204,8 +230,15 @@ pub async fn execute<C: Cloud>(cloud: &C, plan: &Plan, options: &ApplyOptions, o
         observer,
         arns: Mutex::new(known_arns(plan)),
         run_nonce: run_nonce(),
+        notices: Mutex::new(Vec::new()),
     };
-    walk(&context, &graph).await
+    let mut report = walk(&context, &graph).await;
+    report.notices = context
+        .notices
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    report.notices.sort();
+    report
 }
 
 async fn walk<C: Cloud>(context: &Context<'_, C>, graph: &ChangeGraph) -> ApplyReport {

@@ -314,22 +314,37 @@ fn classify_common(facts: &ErrorFacts) -> ErrorKind {
 /// request being wrong. The executor reacts to these by stopping the
 /// application or waiting, so every wording the service uses belongs here.
 pub(crate) fn is_state_conflict(message: &str) -> bool {
+    // Stable fragments of the service's wordings, not whole sentences: the
+    // texts have typos and vary between operations and over time.
     const PHRASES: &[&str] = &[
-        // "Application X must be in one of the following statuses [CREATED, STOPPED]. Current status: STARTED"
-        "must be in one of the following statuses",
-        // The 2023 wording: "must be in one of the statuses to be updated: [STOPPED, CREATED]"
-        "must be in one of the statuses",
-        // Updates of a STARTED application outside the live subset (TF #49109).
-        "only the following configurations can be updated when an application is in started state",
+        // UpdateApplication: "Application X must be in one of the following
+        // statuses [CREATED, STOPPED]. Current status: STARTED"; 2023:
+        // "must be in one of the statuses to be updated: [STOPPED, CREATED]";
+        // DeleteApplication, typo included: "Application X must be in of the
+        // following statuses [CREATED, STOPPED]. Current status: STARTED"
+        // (gchq/sleeper #2909).
+        "of the following statuses",
+        "of the statuses",
+        "current status:",
+        // Updates of a STARTED application outside the live subset: "Only the
+        // following configurations can be updated when an application is in
+        // STARTED state: ..." (TF #49109), "Only MaxConcurrentRuns from
+        // SchedulerConfiguration can be updated when application is in
+        // STARTED state." (aws/aws-cdk #35488).
+        "in started state",
+        // Image updates of a STARTED application with pre-initialized
+        // capacity (GUIDE, "Updating running applications").
+        "pre-initialized capacity",
+        "preinitialized capacity",
         // StopApplication and DeleteApplication while job runs are active.
         "running jobs",
         "job runs are active",
         "jobs must be completed or cancelled",
+        "active sessions",
         // "Application X cannot be started in state TERMINATED", "Job run X is in terminal state SUCCESS".
         "cannot be started in state",
         "cannot be stopped in state",
         "in terminal state",
-        "current status:",
     ];
     let lower = message.to_ascii_lowercase();
     PHRASES.iter().any(|phrase| lower.contains(phrase))
@@ -419,7 +434,31 @@ mod tests {
                 ),
                 (
                     "ValidationException",
+                    "Application 00f must be in of the following statuses [CREATED, STOPPED]. Current status: STARTED",
+                    400,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
                     "Only the following configurations can be updated when an application is in STARTED state: schedulerConfiguration.maxConcurrentRuns, extendedSupportConfiguration, imageConfiguration, workerTypeSpecifications.imageConfiguration, maximumCapacity.",
+                    400,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
+                    "Only MaxConcurrentRuns from SchedulerConfiguration can be updated when application is in STARTED state.",
+                    400,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
+                    "Custom image updates on running applications are not supported on applications with pre-initialized capacity configured.",
+                    400,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
+                    "Application 00f must be in one of the statuses to be updated: [STOPPED, CREATED]. Current status: STARTED",
                     400,
                     Conflict,
                 ),
@@ -746,6 +785,9 @@ mod tests {
             "1 validation error detected: Value 'x' at 'name' failed to satisfy constraint"
         ));
         assert!(!is_state_conflict("Image URI foo is not valid"));
+        assert!(!is_state_conflict(
+            "1 validation error detected: Value '' at 'imageConfiguration.imageUri' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        ));
         assert!(!is_role_propagation("Role name is too long"));
     }
 }

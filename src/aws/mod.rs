@@ -18,7 +18,7 @@ pub mod settings;
 mod sts;
 mod tagging;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -29,8 +29,8 @@ pub use settings::{
 
 use crate::cloud::{ApplicationRef, CallerIdentity, Cloud, CloudError};
 use crate::model::{
-    ApplicationField, ApplicationSpec, ApplicationSummary, JobRun, ObservedApplication, ObservedRepository,
-    ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, SubnetInfo, TaggedApplication,
+    ApplicationSpec, ApplicationSummary, ApplicationUpdate, JobRun, ObservedApplication, ObservedRepository,
+    ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, Session, SubnetInfo, TaggedApplication,
 };
 
 impl Cloud for AwsCloud {
@@ -67,11 +67,10 @@ impl Cloud for AwsCloud {
     async fn update_application(
         &self,
         id: &str,
-        spec: &ApplicationSpec,
-        fields: &BTreeSet<ApplicationField>,
+        update: &ApplicationUpdate,
         client_token: &str,
     ) -> Result<(), CloudError> {
-        self.emr_update_application(id, spec, fields, client_token).await
+        self.emr_update_application(id, update, client_token).await
     }
 
     async fn start_application(&self, id: &str) -> Result<(), CloudError> {
@@ -92,6 +91,14 @@ impl Cloud for AwsCloud {
 
     async fn cancel_job_run(&self, application_id: &str, job_run_id: &str) -> Result<(), CloudError> {
         self.emr_cancel_job_run(application_id, job_run_id).await
+    }
+
+    async fn list_active_sessions(&self, application_id: &str) -> Result<Vec<Session>, CloudError> {
+        self.emr_list_active_sessions(application_id).await
+    }
+
+    async fn terminate_session(&self, application_id: &str, session_id: &str) -> Result<(), CloudError> {
+        self.emr_terminate_session(application_id, session_id).await
     }
 
     async fn tag_application(&self, arn: &str, tags: &BTreeMap<String, String>) -> Result<(), CloudError> {

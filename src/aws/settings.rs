@@ -177,7 +177,8 @@ pub fn default_rate(service: Service, operation: &str) -> Rate {
     match service {
         // GUIDE §7.2, copied in docs/api-semantics.md. ListJobRuns sits with
         // the mutations there; the tagging APIs are undocumented and assumed
-        // to match the reads.
+        // to match the reads; ListSessions and TerminateSession, also
+        // undocumented, get the conservative bucket of ListJobRuns.
         Service::EmrServerless => match operation {
             "ListApplications" | "GetApplication" | "GetJobRun" => Rate::new(10.0, 50),
             "TagResource" | "UntagResource" | "ListTagsForResource" => Rate::new(10.0, 50),

@@ -137,7 +137,10 @@ impl Observer for Progress {
                 running,
                 elapsed,
             } => {
-                let text = format!("waiting for {running} job run(s) ({}s)", elapsed.as_secs());
+                let text = format!(
+                    "waiting for {running} job run(s) and session(s) to end ({}s)",
+                    elapsed.as_secs()
+                );
                 self.waiting(&mut state, address, text);
             }
             Event::Retrying {

@@ -166,7 +166,7 @@ pub fn print_discovery(printer: &Printer, discovery: &observe::Discovery, cloud:
     ));
 }
 
-/// Applications a plan would stop: their running jobs are worth showing.
+/// Applications a plan would stop: their job runs and sessions are worth showing.
 fn stopping(output: &diff::DiffOutput) -> Vec<String> {
     output
         .changes
@@ -180,8 +180,8 @@ fn stopping(output: &diff::DiffOutput) -> Vec<String> {
         .collect()
 }
 
-/// Observe, diff, count the jobs of applications that must stop, build the
-/// graph, make the plan.
+/// Observe, diff, list the job runs and sessions of applications that must
+/// stop, build the graph, make the plan.
 pub async fn make_plan<C: Cloud>(
     cloud: &C,
     desired: &Desired,
@@ -205,7 +205,7 @@ pub async fn make_plan<C: Cloud>(
     let first = diff::diff(desired, &actual, mode);
     let ids = stopping(&first);
     if !ids.is_empty() {
-        actual.active_jobs = observe::active_jobs(cloud, &ids, &options).await?;
+        actual.running_work = observe::running_work(cloud, &ids, &options).await?;
     }
     let output = diff::diff(desired, &actual, mode);
     diagnostics.extend(output.diagnostics);

@@ -6,7 +6,7 @@
 pub mod error;
 pub mod fake;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use serde::{Deserialize, Serialize};
@@ -15,8 +15,8 @@ use serde_json::Value;
 pub use error::{CloudError, ErrorKind};
 
 use crate::model::{
-    ApplicationField, ApplicationSpec, ApplicationSummary, JobRun, ObservedApplication, ObservedRepository,
-    ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, SubnetInfo, TaggedApplication,
+    ApplicationSpec, ApplicationSummary, ApplicationUpdate, JobRun, ObservedApplication, ObservedRepository,
+    ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, Session, SubnetInfo, TaggedApplication,
 };
 
 /// Who the calls run as.
@@ -72,15 +72,12 @@ pub trait Cloud: Send + Sync {
         client_token: &str,
     ) -> impl Future<Output = Result<ApplicationRef, CloudError>> + Send;
 
-    /// `UpdateApplication` sending exactly `fields`, with values from `spec`.
-    /// A field whose value in `spec` is absent is sent in the form that
-    /// clears it on the service (see docs/api-semantics.md). `Name`, `Engine`
-    /// and `Tags` are not updatable and must not be in `fields`.
+    /// `UpdateApplication` sending exactly `update` (its fields, with their
+    /// values as given; `model::update` decides the clearing forms).
     fn update_application(
         &self,
         id: &str,
-        spec: &ApplicationSpec,
-        fields: &BTreeSet<ApplicationField>,
+        update: &ApplicationUpdate,
         client_token: &str,
     ) -> impl Future<Output = Result<(), CloudError>> + Send;
 
@@ -89,7 +86,8 @@ pub trait Cloud: Send + Sync {
     fn delete_application(&self, id: &str) -> impl Future<Output = Result<(), CloudError>> + Send;
 
     /// Job runs of the application that are not finished (SUBMITTED,
-    /// PENDING, SCHEDULED, RUNNING, QUEUED, CANCELLING), all pages.
+    /// PENDING, SCHEDULED, RUNNING, QUEUED, CANCELLING), batch and
+    /// streaming, all pages.
     fn list_active_job_runs(
         &self,
         application_id: &str,
@@ -99,6 +97,19 @@ pub trait Cloud: Send + Sync {
         &self,
         application_id: &str,
         job_run_id: &str,
+    ) -> impl Future<Output = Result<(), CloudError>> + Send;
+
+    /// Interactive sessions of the application that are not finished
+    /// (every state but FAILED and TERMINATED), all pages.
+    fn list_active_sessions(
+        &self,
+        application_id: &str,
+    ) -> impl Future<Output = Result<Vec<Session>, CloudError>> + Send;
+
+    fn terminate_session(
+        &self,
+        application_id: &str,
+        session_id: &str,
     ) -> impl Future<Output = Result<(), CloudError>> + Send;
 
     /// Adds or overwrites tags on an application.

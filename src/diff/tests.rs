@@ -28,6 +28,7 @@ use crate::model::{
     ObservedApplication, ObservedRepository, ObservedRole, PrometheusMonitoring, S3Monitoring, Scheduler,
     SecurityGroupInfo, SubnetInfo, WorkerResources, WorkerType, reference, repository, tags,
 };
+use crate::model::{ApplicationUpdate, Delivery};
 
 // ---------------------------------------------------------------------------
 // Fixtures
@@ -96,9 +97,11 @@ fn configuration(classification: &str, properties: &[(&str, &str)]) -> Configura
     }
 }
 
-/// An application that sets every field the API has, to non-default values.
+/// An application that sets every field the API has, to non-default values,
+/// on a release that has every feature.
 pub(crate) fn rich_spec(name: &str) -> ApplicationSpec<DesiredImage> {
     let mut spec = spec(name);
+    spec.release_label = "emr-7.13.0".to_string();
     spec.architecture = Some(Architecture::Arm64);
     spec.initial_capacity.insert(WorkerType::Driver, capacity(1, 2, 8));
     spec.initial_capacity.insert(WorkerType::Executor, capacity(2, 4, 16));
@@ -244,57 +247,24 @@ pub(crate) fn account_with_repository(policy: Option<Value>) -> Actual {
 }
 
 /// What `GetApplication` returns for an application whose configuration is
-/// `spec` (docs/api-semantics.md, "What GetApplication returns").
+/// `spec`: the same model of the service as `FakeCloud`'s.
 pub(crate) fn server_echo(spec: &ApplicationSpec) -> ApplicationSpec {
-    let mut out = spec.clone();
-    out.architecture.get_or_insert_default();
-    out.auto_start.get_or_insert_with(AutoStart::default);
-    out.auto_stop.get_or_insert_with(AutoStop::default);
-    for capacity in out.initial_capacity.values_mut() {
-        capacity.worker.disk_gb.get_or_insert(20);
-    }
-    if let Some(scheduler) = out.scheduler.as_mut() {
-        scheduler.max_concurrent_runs.get_or_insert(15);
-        scheduler.queue_timeout_minutes.get_or_insert(360);
-    }
-    out
+    crate::cloud::fake::described(&crate::cloud::fake::stored_after_create(spec))
 }
 
-/// `UpdateApplication` as PATCH: the fields sent replace the current ones;
-/// an absent value is sent in its clearing form.
-fn patch(current: &ApplicationSpec, desired: &ApplicationSpec, fields: &BTreeSet<ApplicationField>) -> ApplicationSpec {
-    let mut out = current.clone();
-    for field in fields {
-        match field {
-            ApplicationField::ReleaseLabel => out.release_label = desired.release_label.clone(),
-            ApplicationField::Architecture => out.architecture = Some(desired.architecture.unwrap_or_default()),
-            ApplicationField::InitialCapacity => out.initial_capacity = desired.initial_capacity.clone(),
-            ApplicationField::MaximumCapacity => {
-                assert!(desired.maximum_capacity.is_some(), "maximum_capacity cannot be cleared");
-                out.maximum_capacity = desired.maximum_capacity.clone();
-            }
-            ApplicationField::AutoStart => out.auto_start = Some(desired.auto_start.clone().unwrap_or_default()),
-            ApplicationField::AutoStop => out.auto_stop = Some(desired.auto_stop.clone().unwrap_or_default()),
-            ApplicationField::Network => out.network = desired.network.clone(),
-            ApplicationField::Image => out.image = desired.image.clone(),
-            ApplicationField::WorkerTypeSpecifications => {
-                out.worker_type_specifications = desired.worker_type_specifications.clone()
-            }
-            ApplicationField::RuntimeConfiguration => out.runtime_configuration = desired.runtime_configuration.clone(),
-            ApplicationField::Monitoring => out.monitoring = desired.monitoring.clone(),
-            ApplicationField::Interactive => out.interactive = desired.interactive.clone(),
-            ApplicationField::Scheduler => out.scheduler = desired.scheduler.clone(),
-            ApplicationField::DiskEncryption => out.disk_encryption = desired.disk_encryption.clone(),
-            ApplicationField::IdentityCenter => out.identity_center = desired.identity_center.clone(),
-            ApplicationField::JobLevelCostAllocation => {
-                out.job_level_cost_allocation = desired.job_level_cost_allocation.clone()
-            }
-            ApplicationField::Name | ApplicationField::Engine | ApplicationField::Tags => {
-                panic!("`{field}` sent to UpdateApplication")
-            }
-        }
-    }
-    out
+/// `UpdateApplication` as the executor sends it (`ApplicationUpdate`, live
+/// when the plan says the application is STARTED and stays so) and as the
+/// service stores it (`FakeCloud`'s model of PATCH).
+fn patch(current: &ApplicationSpec, desired: &ApplicationSpec, target: &ApplicationTarget) -> ApplicationSpec {
+    let live = target
+        .current
+        .as_ref()
+        .is_some_and(|current| current.state == ApplicationState::Started)
+        && !target.needs_stop;
+    let delivery = if live { Delivery::Live } else { Delivery::Stopped };
+    let update = ApplicationUpdate::new(current, desired, &target.update_fields, delivery)
+        .unwrap_or_else(|error| panic!("{error}"));
+    crate::cloud::fake::described(&crate::cloud::fake::stored_after_update(current, &update, live))
 }
 
 fn new_application_id(actual: &Actual, key: &str) -> String {
@@ -346,9 +316,9 @@ pub(crate) fn apply_changes(actual: &Actual, changes: &[Change]) -> Actual {
                     .iter_mut()
                     .find(|observed| observed.id == current.id)
                     .expect("updated application exists");
-                let mut spec = patch(&observed.spec, desired, &app.update_fields);
+                let mut spec = patch(&observed.spec, desired, app);
                 spec.tags = desired.tags.clone();
-                observed.spec = server_echo(&spec);
+                observed.spec = spec;
             }
             Action::Delete => {
                 let current = app.current.as_ref().expect("delete has a current application");
@@ -626,12 +596,15 @@ fn check_application_invariants(change: &Change, app: &ApplicationTarget, contex
 // Normalisation
 // ---------------------------------------------------------------------------
 
-/// A resolved spec with initial capacity and an enabled scheduler, so that
-/// the defaults inside them can be tested.
+/// A resolved spec with initial capacity and an enabled scheduler with one
+/// member, so that the defaults inside them can be tested.
 fn normal_base() -> ApplicationSpec {
     let mut spec: ApplicationSpec = ApplicationSpec::new("a", Engine::Spark, "emr-7.2.0");
     spec.initial_capacity.insert(WorkerType::Driver, capacity(1, 4, 16));
-    spec.scheduler = Some(Scheduler::default());
+    spec.scheduler = Some(Scheduler {
+        max_concurrent_runs: Some(15),
+        queue_timeout_minutes: None,
+    });
     spec
 }
 
@@ -1788,7 +1761,7 @@ fn create_lists_every_field_and_carries_the_applied_record() {
     let every: BTreeSet<&str> = ApplicationField::ALL.iter().map(|f| f.as_str()).collect();
     assert_eq!(listed, every);
     assert!(change.fields.iter().all(|f| f.before.is_null() && !f.after.is_null()));
-    assert_eq!(field(change, "release_label").after, json!("emr-7.2.0"));
+    assert_eq!(field(change, "release_label").after, json!("emr-7.13.0"));
     let target = app_target(change);
     let desired_spec = target.desired.as_ref().expect("desired");
     assert_eq!(desired_spec.tags[tags::STACK_TAG], STACK);
@@ -1926,11 +1899,13 @@ fn field_cases() -> Vec<FieldCase> {
             ApplicationField::Network,
             false,
         ),
+        // The rich application has pre-initialized capacity: the service
+        // does not update its images while STARTED.
         case(
             "image",
             |s| s.image = Some(uri_image("111111111111.dkr.ecr.us-east-1.amazonaws.com/base:v2")),
             ApplicationField::Image,
-            true,
+            false,
         ),
         case(
             "worker image",
@@ -1941,7 +1916,7 @@ fn field_cases() -> Vec<FieldCase> {
                 );
             },
             ApplicationField::WorkerTypeSpecifications,
-            true,
+            false,
         ),
         case(
             "runtime configuration",
@@ -2041,7 +2016,14 @@ fn each_field_change_is_an_update_of_that_field_live_or_with_a_stop() {
                 fields: vec![expect_field.as_str().to_string()],
             };
             let expected_steps = match (state, live) {
-                (ApplicationState::Started, false) => vec![Step::Stop { running_jobs: 0 }, update, Step::Start],
+                (ApplicationState::Started, false) => vec![
+                    Step::Stop {
+                        running_jobs: 0,
+                        running_sessions: 0,
+                    },
+                    update,
+                    Step::Start,
+                ],
                 _ => vec![update],
             };
             // The record changes with the field, so the tags are refreshed too.
@@ -2062,7 +2044,10 @@ fn each_field_change_is_an_update_of_that_field_live_or_with_a_stop() {
 #[test]
 fn update_steps_depend_on_the_application_state() {
     use ApplicationState::*;
-    let stop = Step::Stop { running_jobs: 0 };
+    let stop = Step::Stop {
+        running_jobs: 0,
+        running_sessions: 0,
+    };
     let update = |field: &str| Step::Update {
         fields: vec![field.to_string()],
     };
@@ -2145,7 +2130,7 @@ fn mixed_live_and_stop_fields_need_a_stop_and_notes_say_so() {
     );
 
     // Live changes only: said to apply without a stop.
-    desired.applications.get_mut("etl").expect("etl").spec.release_label = "emr-7.2.0".to_string();
+    desired.applications.get_mut("etl").expect("etl").spec.release_label = "emr-7.13.0".to_string();
     let out = plan(&desired, &actual);
     let change = find(&out, "application.etl");
     assert!(
@@ -2167,25 +2152,48 @@ fn stopping_a_started_application_counts_its_running_jobs() {
             id: "j1".to_string(),
             name: None,
             state: JobRunState::Running,
+            mode: crate::model::JobRunMode::Batch,
         },
         JobRun {
             id: "j2".to_string(),
             name: Some("nightly".to_string()),
             state: JobRunState::Queued,
+            mode: crate::model::JobRunMode::Batch,
         },
     ];
-    actual.active_jobs.insert(id, jobs.clone());
+    actual.running_work.insert(
+        id,
+        crate::model::RunningWork {
+            job_runs: jobs.clone(),
+            sessions: Vec::new(),
+        },
+    );
 
     desired.applications.get_mut("etl").expect("etl").spec.release_label = "emr-7.3.0".to_string();
     let out = plan(&desired, &actual);
     let change = find(&out, "application.etl");
-    assert_eq!(change.steps[0], Step::Stop { running_jobs: 2 });
+    assert_eq!(
+        change.steps[0],
+        Step::Stop {
+            running_jobs: 2,
+            running_sessions: 0,
+        }
+    );
     assert_eq!(app_target(change).running_jobs, jobs);
 
     // Deleting it stops it too, with the same count.
     let out = plan(&stack(), &actual);
     let change = find(&out, "application.etl");
-    assert_eq!(change.steps, vec![Step::Stop { running_jobs: 2 }, Step::Delete]);
+    assert_eq!(
+        change.steps,
+        vec![
+            Step::Stop {
+                running_jobs: 2,
+                running_sessions: 0,
+            },
+            Step::Delete
+        ]
+    );
     assert_eq!(app_target(change).running_jobs, jobs);
 }
 
@@ -2231,7 +2239,10 @@ fn a_name_or_type_change_replaces_the_application() {
         "type",
         vec![
             Step::CreateReplacement,
-            Step::Stop { running_jobs: 0 },
+            Step::Stop {
+                running_jobs: 0,
+                running_sessions: 0,
+            },
             Step::DeleteReplaced,
         ],
     );
@@ -2293,12 +2304,24 @@ fn an_application_removed_from_the_stack_is_deleted_stopping_it_first() {
     };
     check(Created, vec![Step::Delete]);
     check(Stopped, vec![Step::Delete]);
-    check(Started, vec![Step::Stop { running_jobs: 0 }, Step::Delete]);
+    check(
+        Started,
+        vec![
+            Step::Stop {
+                running_jobs: 0,
+                running_sessions: 0,
+            },
+            Step::Delete,
+        ],
+    );
     check(
         Starting,
         vec![
             Step::Wait { state: Starting },
-            Step::Stop { running_jobs: 0 },
+            Step::Stop {
+                running_jobs: 0,
+                running_sessions: 0,
+            },
             Step::Delete,
         ],
     );
@@ -2437,12 +2460,13 @@ fn a_removed_block_is_cleared() {
         ApplicationField::Monitoring,
         false,
     );
-    check(|s| s.image = None, "image", ApplicationField::Image, true);
+    // Not live: the rich application has pre-initialized capacity.
+    check(|s| s.image = None, "image", ApplicationField::Image, false);
     check(
         |s| s.worker_type_specifications.clear(),
         "worker_type_specifications",
         ApplicationField::WorkerTypeSpecifications,
-        true,
+        false,
     );
     check(
         |s| s.initial_capacity.clear(),
@@ -2451,7 +2475,6 @@ fn a_removed_block_is_cleared() {
         false,
     );
     check(|s| s.network = None, "network", ApplicationField::Network, false);
-    check(|s| s.scheduler = None, "scheduler", ApplicationField::Scheduler, false);
     check(
         |s| s.runtime_configuration.clear(),
         "runtime_configuration",
@@ -2475,6 +2498,213 @@ fn a_removed_block_is_cleared() {
         "interactive",
         ApplicationField::Interactive,
         false,
+    );
+}
+
+#[test]
+fn an_absent_scheduler_is_never_a_difference_on_any_release() {
+    for release in ["emr-6.15.0", "emr-7.2.0", "emr-7.5.0"] {
+        let mut desired = stack();
+        let mut app = spec("etl");
+        app.release_label = release.to_string();
+        declare(&mut desired, "etl", app);
+        // Created without a scheduler: nothing about it in the plan.
+        let out = plan(&desired, &account());
+        let create = find(&out, "application.etl");
+        assert!(!paths(create).iter().any(|p| p.starts_with("scheduler")), "{release}");
+        let deployed = deploy(&desired, &account());
+        // Whatever AWS holds (its default, a value set elsewhere, off), it stands.
+        for held in [
+            None,
+            Some(Scheduler::ENABLED_DEFAULTS),
+            Some(Scheduler {
+                max_concurrent_runs: Some(3),
+                queue_timeout_minutes: Some(30),
+            }),
+            Some(Scheduler::DISABLED),
+        ] {
+            let mut actual = deployed.clone();
+            observed_app(&mut actual, "etl").spec.scheduler = held.clone();
+            let out = plan(&desired, &actual);
+            assert_eq!(find(&out, "application.etl").action, Action::NoOp, "{release} {held:?}");
+            assert!(out.diagnostics.is_empty(), "{release} {held:?}: {:?}", out.diagnostics);
+        }
+    }
+    // The service turns queueing on by default from emr-7.3.0.
+    let mut desired = stack();
+    let mut app = spec("etl");
+    app.release_label = "emr-7.5.0".to_string();
+    declare(&mut desired, "etl", app);
+    let deployed = deploy(&desired, &account());
+    assert_eq!(
+        observed_app(&mut deployed.clone(), "etl").spec.scheduler,
+        Some(Scheduler::ENABLED_DEFAULTS)
+    );
+}
+
+#[test]
+fn scheduler_false_turns_queueing_off_and_the_plan_says_so() {
+    let mut desired = stack();
+    let mut app = spec("etl");
+    app.release_label = "emr-7.5.0".to_string();
+    declare(&mut desired, "etl", app);
+    let actual = deploy(&desired, &account());
+    desired.applications.get_mut("etl").expect("etl").spec.scheduler = Some(Scheduler::DISABLED);
+    let out = plan(&desired, &actual);
+    let change = find(&out, "application.etl");
+    assert_eq!(change.action, Action::Update);
+    let scheduler = field(change, "scheduler");
+    assert_eq!(
+        (scheduler.before.clone(), scheduler.after.clone()),
+        (
+            json!({"max_concurrent_runs": 15, "queue_timeout_minutes": 360}),
+            json!(false)
+        )
+    );
+    assert!(!scheduler.live, "turning queueing off needs a stopped application");
+    assert!(
+        change.notes.iter().any(|n| n.contains("job queueing is turned off")),
+        "{:?}",
+        change.notes
+    );
+    let next = apply_changes(&actual, &out.changes);
+    assert_eq!(observed_app(&mut next.clone(), "etl").spec.scheduler, None);
+    assert_eq!(find(&plan(&desired, &next), "application.etl").action, Action::NoOp);
+}
+
+#[test]
+fn a_scheduler_the_stack_stops_setting_is_kept_with_a_warning() {
+    let mut desired = stack();
+    let mut app = spec("etl");
+    app.scheduler = Some(Scheduler {
+        max_concurrent_runs: Some(5),
+        queue_timeout_minutes: None,
+    });
+    declare(&mut desired, "etl", app);
+    let actual = deploy(&desired, &account());
+    desired.applications.get_mut("etl").expect("etl").spec.scheduler = None;
+    let out = plan(&desired, &actual);
+    let change = find(&out, "application.etl");
+    // Only the record is refreshed: it then says the stack leaves it to AWS.
+    assert!(change.fields.is_empty(), "{change:#?}");
+    let warning = diagnostic(&out, "plan.scheduler-kept");
+    assert!(
+        warning
+            .message
+            .contains("keeps job queueing on with `max_concurrent_runs = 5`"),
+        "{}",
+        warning.message
+    );
+    let next = apply_changes(&actual, &out.changes);
+    let again = plan(&desired, &next);
+    assert_eq!(find(&again, "application.etl").action, Action::NoOp);
+    assert!(again.diagnostics.is_empty(), "warned once: {:?}", again.diagnostics);
+}
+
+/// An application with an image and no pre-initialized capacity.
+fn image_app(release: &str, resolution: Option<bool>) -> ApplicationSpec<DesiredImage> {
+    let mut app = spec("etl");
+    app.release_label = release.to_string();
+    let mut image = uri_image("111111111111.dkr.ecr.us-east-1.amazonaws.com/base:v1");
+    image.application_level_digest_resolution = resolution;
+    app.image = Some(image);
+    app
+}
+
+#[test]
+fn image_changes_are_live_without_initial_capacity_and_say_when_jobs_get_them() {
+    // (release, digest resolution in the stack, new jobs wait for a restart)
+    for (release, resolution, restart) in [
+        ("emr-7.5.0", None, true),
+        ("emr-7.5.0", Some(false), false),
+        ("emr-7.14.0", None, false),
+        ("emr-7.14.0", Some(true), true),
+    ] {
+        let mut desired = stack();
+        declare(&mut desired, "etl", image_app(release, resolution));
+        let mut actual = deploy(&desired, &account());
+        set_state(&mut actual, "etl", ApplicationState::Started);
+        let app = desired.applications.get_mut("etl").expect("etl");
+        app.spec.image.as_mut().expect("image").source = ImageSource::Uri {
+            uri: "111111111111.dkr.ecr.us-east-1.amazonaws.com/base:v2".to_string(),
+        };
+        let out = plan(&desired, &actual);
+        let change = find(&out, "application.etl");
+        let context = format!("{release} {resolution:?}: {change:#?}");
+        assert!(field(change, "image.uri").live, "{context}");
+        assert!(!app_target(change).needs_stop, "{context}");
+        assert_eq!(app_target(change).image_needs_restart, restart, "{context}");
+        assert_eq!(
+            change.notes.iter().any(|n| n.contains("only after it is restarted")),
+            restart,
+            "{context}"
+        );
+    }
+}
+
+#[test]
+fn image_changes_with_initial_capacity_stop_the_application_and_say_why() {
+    let mut desired = stack();
+    let mut app = image_app("emr-7.5.0", None);
+    app.initial_capacity.insert(WorkerType::Driver, capacity(1, 4, 16));
+    declare(&mut desired, "etl", app);
+    let mut actual = deploy(&desired, &account());
+    set_state(&mut actual, "etl", ApplicationState::Started);
+    desired.applications.get_mut("etl").expect("etl").spec.image =
+        Some(uri_image("111111111111.dkr.ecr.us-east-1.amazonaws.com/base:v2"));
+    let out = plan(&desired, &actual);
+    let change = find(&out, "application.etl");
+    assert!(!field(change, "image.uri").live);
+    let target = app_target(change);
+    assert!(target.needs_stop && !target.image_needs_restart);
+    assert!(
+        change
+            .notes
+            .iter()
+            .any(|n| n.contains("does not update the image of a STARTED application with pre-initialized capacity")),
+        "{:?}",
+        change.notes
+    );
+    let next = apply_changes(&actual, &out.changes);
+    assert_eq!(find(&plan(&desired, &next), "application.etl").action, Action::NoOp);
+}
+
+#[test]
+fn a_stop_counts_streaming_runs_and_sessions() {
+    let mut desired = stack();
+    declare(&mut desired, "etl", spec("etl"));
+    let mut actual = deploy(&desired, &account());
+    set_state(&mut actual, "etl", ApplicationState::Started);
+    let id = observed_app(&mut actual, "etl").id.clone();
+    let work = crate::model::RunningWork {
+        job_runs: vec![JobRun {
+            id: "j1".to_string(),
+            name: None,
+            state: JobRunState::Running,
+            mode: crate::model::JobRunMode::Streaming,
+        }],
+        sessions: vec![crate::model::Session {
+            id: "s1".to_string(),
+            name: Some("notebook".to_string()),
+            state: crate::model::SessionState::Idle,
+        }],
+    };
+    actual.running_work.insert(id, work.clone());
+    desired.applications.get_mut("etl").expect("etl").spec.release_label = "emr-7.3.0".to_string();
+    let out = plan(&desired, &actual);
+    let change = find(&out, "application.etl");
+    assert_eq!(
+        change.steps[0],
+        Step::Stop {
+            running_jobs: 1,
+            running_sessions: 1,
+        }
+    );
+    assert_eq!(change.steps[0].describe(), "stop (1 running job, 1 session)");
+    let target = app_target(change);
+    assert_eq!(
+        (target.running_jobs.clone(), target.running_sessions.clone()),
+        (work.job_runs, work.sessions)
     );
 }
 

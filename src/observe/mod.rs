@@ -33,8 +33,8 @@ use tokio::sync::Semaphore;
 use crate::cloud::{Cloud, CloudError, ErrorKind};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{
-    Actual, Desired, ImageSource, JobRun, ObservedApplication, ObservedRepository, ObservedRole, ResourceKind, role,
-    tags,
+    Actual, Desired, ImageSource, ObservedApplication, ObservedRepository, ObservedRole, ResourceKind, RunningWork,
+    role, tags,
 };
 
 /// How observation runs.
@@ -661,18 +661,27 @@ pub async fn applications_at<C: Cloud>(
         .collect())
 }
 
-/// Unfinished job runs of the given applications, by application ID.
-pub async fn active_jobs<C: Cloud>(
+/// What runs on the given applications, by application ID: unfinished job
+/// runs of both modes and active interactive sessions, which all keep an
+/// application from stopping.
+pub async fn running_work<C: Cloud>(
     cloud: &C,
     application_ids: &[String],
     options: &ObserveOptions,
-) -> Result<BTreeMap<String, Vec<JobRun>>, CloudError> {
+) -> Result<BTreeMap<String, RunningWork>, CloudError> {
     let gate = Gate::new(options.parallelism);
     let gate = &gate;
     stream::iter(application_ids.iter().cloned())
         .map(|id| async move {
-            let jobs = gate.call(cloud.list_active_job_runs(&id)).await?;
-            Ok::<_, CloudError>((id, jobs))
+            let (job_runs, sessions) = futures::join!(
+                gate.call(cloud.list_active_job_runs(&id)),
+                gate.call(cloud.list_active_sessions(&id)),
+            );
+            let work = RunningWork {
+                job_runs: job_runs?,
+                sessions: sessions?,
+            };
+            Ok::<_, CloudError>((id, work))
         })
         .buffer_unordered(options.parallelism.max(1))
         .try_collect()

@@ -408,23 +408,27 @@ async fn repositories_of_owned_images_are_found_after_they_leave_the_stack() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn active_jobs_lists_only_unfinished_runs() {
+async fn running_work_lists_unfinished_runs_of_both_modes_and_active_sessions() {
     let cloud = FakeCloud::with_timings(FakeTimings::default());
     let running = cloud.insert_application(app("a", BTreeMap::new()), ApplicationState::Started);
     let idle = cloud.insert_application(app("b", BTreeMap::new()), ApplicationState::Started);
     let job = cloud.add_job(&running.id, None);
-    let jobs = active_jobs(
+    let streaming = cloud.add_job_run(&running.id, crate::model::JobRunMode::Streaming, None);
+    let finished = cloud.add_job(&running.id, Some(std::time::Duration::from_secs(1)));
+    let session = cloud.add_session(&running.id);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let work = running_work(
         &cloud,
         &[running.id.clone(), idle.id.clone()],
         &ObserveOptions::default(),
     )
     .await
     .unwrap();
-    assert_eq!(
-        jobs[&running.id].iter().map(|j| j.id.clone()).collect::<Vec<_>>(),
-        vec![job]
-    );
-    assert!(jobs[&idle.id].is_empty());
+    let runs: Vec<String> = work[&running.id].job_runs.iter().map(|j| j.id.clone()).collect();
+    assert_eq!(runs, vec![job, streaming]);
+    assert!(!runs.contains(&finished));
+    assert_eq!(work[&running.id].sessions[0].id, session);
+    assert!(work[&idle.id].is_empty());
     let _ = Address::application("a");
 }
 

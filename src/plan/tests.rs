@@ -137,14 +137,12 @@ fn fingerprint_ignores_what_moves_on_its_own() {
     });
     check("running jobs", &|a| {
         let id = a.applications[0].id.clone();
-        a.active_jobs.insert(
-            id,
-            vec![JobRun {
-                id: "j".to_string(),
-                name: None,
-                state: JobRunState::Running,
-            }],
-        );
+        a.running_work.entry(id).or_default().job_runs.extend(vec![JobRun {
+            id: "j".to_string(),
+            name: None,
+            state: JobRunState::Running,
+            mode: crate::model::JobRunMode::Batch,
+        }]);
     });
     check("free addresses", &|a| {
         a.subnets

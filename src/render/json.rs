@@ -67,15 +67,23 @@ fn step(step: &Step) -> Value {
         "step": step_code(step),
         "description": step.describe(),
     });
-    let detail = match step {
-        Step::Wait { state } => Some(("state", json!(state.api_name()))),
-        Step::Stop { running_jobs } => Some(("running_jobs", json!(running_jobs))),
-        Step::Update { fields } => Some(("fields", json!(fields))),
-        Step::UpdateRole { parts } => Some(("parts", json!(parts))),
-        _ => None,
+    let details: Vec<(&str, Value)> = match step {
+        Step::Wait { state } => vec![("state", json!(state.api_name()))],
+        Step::Stop {
+            running_jobs,
+            running_sessions,
+        } => vec![
+            ("running_jobs", json!(running_jobs)),
+            ("running_sessions", json!(running_sessions)),
+        ],
+        Step::Update { fields } => vec![("fields", json!(fields))],
+        Step::UpdateRole { parts } => vec![("parts", json!(parts))],
+        _ => Vec::new(),
     };
-    if let (Some((key, value)), Some(map)) = (detail, object.as_object_mut()) {
-        map.insert(key.to_string(), value);
+    if let Some(map) = object.as_object_mut() {
+        for (key, value) in details {
+            map.insert(key.to_string(), value);
+        }
     }
     object
 }
@@ -104,13 +112,19 @@ fn application(change: &Change) -> Value {
     let runs: Vec<Value> = app
         .running_jobs
         .iter()
-        .map(|run| json!({"id": run.id, "name": run.name, "state": run.state.api_name()}))
+        .map(|run| json!({"id": run.id, "name": run.name, "state": run.state.api_name(), "mode": run.mode.api_name()}))
+        .collect();
+    let sessions: Vec<Value> = app
+        .running_sessions
+        .iter()
+        .map(|session| json!({"id": session.id, "name": session.name, "state": session.state.api_name()}))
         .collect();
     json!({
         "id": current.id,
         "arn": current.arn,
         "state": current.state.api_name(),
         "running_jobs": runs,
+        "running_sessions": sessions,
     })
 }
 

@@ -17,8 +17,9 @@ use serde_json::{Value, json};
 use emrstack::config::{LoadOptions, load, load_str};
 use emrstack::diff::{self, Action, Mode, Target};
 use emrstack::model::{
-    Actual, ApplicationState, Desired, ImageSource, JobRun, JobRunState, ObservedApplication, ObservedRepository,
-    ObservedRole, RoleSpec, SecurityGroupInfo, SubnetInfo, reference, repository, tags,
+    Actual, ApplicationState, Desired, ImageSource, JobRun, JobRunMode, JobRunState, ObservedApplication,
+    ObservedRepository, ObservedRole, RoleSpec, RunningWork, SecurityGroupInfo, Session, SessionState, SubnetInfo,
+    reference, repository, tags,
 };
 use emrstack::plan::{Plan, PlanMode};
 
@@ -346,20 +347,30 @@ pub fn applied_base() -> (Desired, Actual) {
     (desired, actual)
 }
 
-/// Two unfinished job runs.
-pub fn running_jobs() -> Vec<JobRun> {
-    vec![
-        JobRun {
-            id: "00fhq3mjob00001".to_string(),
-            name: Some("nightly-orders".to_string()),
-            state: JobRunState::Running,
-        },
-        JobRun {
-            id: "00fhq3mjob00002".to_string(),
-            name: None,
-            state: JobRunState::Pending,
-        },
-    ]
+/// Two unfinished job runs, one of them streaming, and an idle interactive
+/// session: the work a stop must deal with.
+pub fn running_work() -> RunningWork {
+    RunningWork {
+        job_runs: vec![
+            JobRun {
+                id: "00fhq3mjob00001".to_string(),
+                name: Some("nightly-orders".to_string()),
+                state: JobRunState::Running,
+                mode: JobRunMode::Batch,
+            },
+            JobRun {
+                id: "00fhq3mjob00002".to_string(),
+                name: None,
+                state: JobRunState::Pending,
+                mode: JobRunMode::Streaming,
+            },
+        ],
+        sessions: vec![Session {
+            id: "00fhq3mses00001".to_string(),
+            name: Some("notebook".to_string()),
+            state: SessionState::Idle,
+        }],
+    }
 }
 
 /// Every scenario by name, for tests that check all of them.
@@ -390,7 +401,7 @@ pub fn example_plan(name: &str, var_file: Option<&str>) -> Plan {
     plan(&desired, &actual, Mode::Apply)
 }
 
-/// `application.etl` is STARTED with two running jobs. The stack moves it
+/// `application.etl` is STARTED with two running jobs and a session. The stack moves it
 /// to a new release (which needs a stopped application) while someone
 /// lowered its idle timeout in the console.
 pub fn stopped_update_with_drift() -> Plan {
@@ -400,7 +411,7 @@ pub fn stopped_update_with_drift() -> Plan {
     if let Some(auto_stop) = etl.spec.auto_stop.as_mut() {
         auto_stop.idle_timeout_minutes = 5;
     }
-    actual.active_jobs.insert(id, running_jobs());
+    actual.running_work.insert(id, running_work());
     let desired = stack(&base_with(
         "release_label = \"emr-7.2.0\"",
         "release_label = \"emr-7.3.0\"",

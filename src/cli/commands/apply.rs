@@ -67,6 +67,9 @@ async fn execute_and_check(
     let progress = Progress::new(printer, std::io::stderr().is_terminal());
     let report = apply::execute(cloud, plan, &options, &progress).await;
     printer.message(&summary(&report, plan.mode));
+    for notice in &report.notices {
+        printer.message(&format!("Note: {}: {}", notice.address, notice.text));
+    }
     let mode = match plan.mode {
         PlanMode::Apply => Mode::Apply,
         PlanMode::Destroy => Mode::Destroy,

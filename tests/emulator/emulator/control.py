@@ -11,7 +11,8 @@
 | POST /_emulator/seed | {"seed": int or null} | reseeds the fault RNG |
 | GET, POST /_emulator/delays | {"createMs"?, "startMs"?, "stopMs"?, "cancelMs"?} | state delays in ms, -1 holds |
 | GET, POST /_emulator/job-script | {"script": [[state, seconds], ..., [terminal]]} | the default job script |
-| POST /_emulator/jobs | {"applicationId", "account"?, "region"?, "script"?, "name"?, "tags"?, "jobDriver"?, "force"?} | injects a job run |
+| POST /_emulator/jobs | {"applicationId", "account"?, "region"?, "script"?, "name"?, "tags"?, "jobDriver"?, "mode"?, "force"?, ...} | injects a job run (BATCH or STREAMING) |
+| POST /_emulator/sessions | {"applicationId", "account"?, "region"?, "script"?, "name"?, "tags"?, "executionRoleArn"?, "idleTimeoutMinutes"?, "force"?} | injects an interactive session |
 | POST /_emulator/transitions | {"applicationId", "account"?, "region"?} | completes a held or pending transition now |
 | GET /_emulator/calls[?account=] | | call counts |
 | DELETE /_emulator/calls | | resets call counts |
@@ -35,7 +36,7 @@ from werkzeug.wrappers import Request, Response
 from . import __version__, protocols
 from .config import apply_delays
 from .emr import errors as emr_errors
-from .emr import jobs
+from .emr import jobs, sessions
 from .faults import RuleError
 from .ratelimit import RateLimitError
 
@@ -91,6 +92,7 @@ class ControlApi:
             ("GET", "/_emulator/job-script"): self.job_script,
             ("POST", "/_emulator/job-script"): self.set_job_script,
             ("POST", "/_emulator/jobs"): self.inject_job,
+            ("POST", "/_emulator/sessions"): self.inject_session,
             ("POST", "/_emulator/transitions"): self.release,
             ("GET", "/_emulator/calls"): self.calls,
             ("DELETE", "/_emulator/calls"): self.reset_calls,
@@ -193,8 +195,31 @@ class ControlApi:
         force = body.get("force", False)
         if not isinstance(force, bool):
             raise _bad("force must be true or false")
+        if body.get("mode", "BATCH") not in ("BATCH", "STREAMING"):
+            raise _bad("mode must be BATCH or STREAMING")
         job_body = {k: body[k] for k in ("name", "tags", "jobDriver", "configurationOverrides", "mode", "executionRoleArn") if k in body}
         return self.emulator.emr_backend.inject_job(account, region, app_id, script, job_body, force)
+
+    def inject_session(self, request: Request) -> Any:
+        body = _json_body(request)
+        account, region, app_id = _target(body)
+        allowed = {"applicationId", "account", "region", "script", "name", "tags", "executionRoleArn",
+                   "idleTimeoutMinutes", "configurationOverrides", "force"}
+        unknown = sorted(set(body) - allowed)
+        if unknown:
+            raise _bad(f"unknown keys: {', '.join(unknown)}")
+        script = None
+        if body.get("script") is not None:
+            try:
+                script = sessions.parse_session_script(body["script"])
+            except jobs.ScriptError as e:
+                raise _bad(str(e)) from None
+        force = body.get("force", False)
+        if not isinstance(force, bool):
+            raise _bad("force must be true or false")
+        session_body = {k: body[k] for k in ("name", "tags", "executionRoleArn", "idleTimeoutMinutes",
+                                             "configurationOverrides") if k in body}
+        return self.emulator.emr_backend.inject_session(account, region, app_id, script, session_body, force)
 
     def release(self, request: Request) -> Any:
         account, region, app_id = _target(_json_body(request))

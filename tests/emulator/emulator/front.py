@@ -6,7 +6,9 @@ in this order:
 1. ``/_emulator/...`` goes to the control API (never faulted or counted);
 2. fault rules may delay it, answer it with an error or drop the connection;
 3. the EMR Serverless rate limiter may throttle it;
-4. EMR Serverless goes to our implementation, the Resource Groups Tagging
+4. the request validator (``emulator.validation``) holds it against its
+   service's botocore model and answers a violation as the service would;
+5. EMR Serverless goes to our implementation, the Resource Groups Tagging
    API (``tagging``) to ``tagging.py``, everything else to moto.
 
 Accounts: the ``x-moto-account-id`` header if the client sent one, else the
@@ -20,10 +22,11 @@ from __future__ import annotations
 import io
 import time
 from typing import Any, Callable, Iterable
+from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
-from . import iam_names, protocols
+from . import iam_names, protocols, validation
 from .config import StartupConfig
 from .counters import CallCounter
 from .emr.api import EmrApi
@@ -129,6 +132,11 @@ class Emulator:
             return protocols.throttle_response(service)(environ, start_response)
 
         self.calls.record("served", service, operation, account)
+        refusal = validation.validate(service, _http_request(environ, body))
+        if refusal is not None:
+            return protocols.error_response(service, refusal.status, refusal.code, refusal.message)(
+                environ, start_response
+            )
         if service == "emr-serverless":
             response = self.emr_api.handle(Request(environ), account, region)
             if operation in TAGS_CHANGED_BY:
@@ -149,6 +157,20 @@ def _fault_response(service: str | None, rule) -> Response:
     if rule.kind == "server_error":
         return protocols.server_error_response(service, rule.status)
     return protocols.error_response(service, rule.status, rule.code, rule.message)
+
+
+def _http_request(environ: dict[str, Any], body: bytes) -> validation.HttpRequest:
+    """The request as sent: the raw path keeps percent-encoded labels (an ARN's
+    `/` as %2F), which PATH_INFO has already decoded."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    path = raw.split("?", 1)[0] if raw else quote(environ.get("PATH_INFO", ""))
+    return validation.HttpRequest(
+        method=environ.get("REQUEST_METHOD", "GET"),
+        raw_path=path,
+        query_string=environ.get("QUERY_STRING", ""),
+        headers=Request(environ).headers,
+        body=body,
+    )
 
 
 def _buffer_body(environ: dict[str, Any]) -> bytes:

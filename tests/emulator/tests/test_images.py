@@ -84,7 +84,7 @@ def test_start_with_a_policy_scoped_to_the_application_succeeds_and_resolves_the
     emr.start_application(applicationId=app_id)
     wait_state(emr, app_id, "STARTED")
     assert emr.get_application(applicationId=app_id)["application"]["imageConfiguration"] == {
-        "imageUri": uri, "resolvedImageDigest": digest,
+        "imageUri": uri, "applicationLevelDigestResolution": True, "resolvedImageDigest": digest,
     }
 
 

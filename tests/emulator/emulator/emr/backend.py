@@ -18,9 +18,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import applications, errors, images, jobs, model, rules
+from . import applications, errors, images, jobs, rules, sessions
 from .applications import Application
 from .jobs import JobRun, Step
+from .sessions import Session
 
 
 @dataclass
@@ -103,7 +104,6 @@ class EmrBackend:
         return self._seq
 
     def _app(self, account: str, region: str, app_id: str) -> Application:
-        model.validate_value("ApplicationId", app_id, "applicationId")
         app = self._region(account, region).apps.get(app_id)
         if app is None:
             raise errors.not_found(f"Application {app_id} does not exist")
@@ -125,10 +125,10 @@ class EmrBackend:
         if state == "STARTED":
             app.resolved_digests.update(app.starting_digests)
             app.starting_digests = {}
-            # Jobs waiting for the application start their script now.
-            for job in app.jobs.values():
-                if job.clock_start is None and job.cancel_requested_at is None:
-                    job.clock_start = at
+            # Job runs and sessions waiting for the application start their script now.
+            for run in [*app.jobs.values(), *app.sessions.values()]:
+                if run.clock_start is None and run.cancel_requested_at is None:
+                    run.clock_start = at
 
     def _transition(self, app: Application, through: str, target: str, delay_ms: int, now: float) -> None:
         app.state = through
@@ -159,7 +159,7 @@ class EmrBackend:
     # --- applications ---------------------------------------------------------
 
     def create_application(self, account: str, region_name: str, body: dict[str, Any]) -> dict[str, Any]:
-        model.validate_input("CreateApplication", body)
+        _check_create_images(body)
         with self._lock:
             region = self._region(account, region_name)
             repeated = self._token(region, "CreateApplication", body)
@@ -214,7 +214,6 @@ class EmrBackend:
             return out
 
     def update_application(self, account: str, region_name: str, app_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        model.validate_input("UpdateApplication", body, allow_blank_image_uri=True)
         with self._lock:
             region = self._region(account, region_name)
             app = self._app(account, region_name, app_id)
@@ -229,12 +228,20 @@ class EmrBackend:
             old_slots = app.image_slots()
             new_slots = applications.image_slots(cfg)
             changed = {s: u for s, u in new_slots.items() if old_slots.get(s) != u}
-            # A running application pulls a changed image for new workers
-            # (BELIEF): the pull checks apply at once, before anything changes.
-            digests = self._resolve_images(app, changed) if started else {}
+            # On a running application, a changed image whose digest resolves
+            # per workload (applicationLevelDigestResolution false, the default
+            # from emr-7.14.0) is used by new workloads at once: its pull is
+            # checked and its digest resolved now, before anything changes. One
+            # that resolves at application start keeps the digest of the last
+            # start "until the application restarts" (user guide, "Updating
+            # running applications"); its pull is checked at the next start
+            # (BELIEF on when the pull is checked).
+            live = {s: u for s, u in changed.items() if not applications.digest_resolution(cfg, s)} if started else {}
+            digests = self._resolve_images(app, live)
+            keep = set(changed) - set(live) if started else set()
             app.config = cfg
             for slot, uri in old_slots.items():
-                if new_slots.get(slot) != uri:
+                if new_slots.get(slot) != uri and slot not in keep:
                     app.resolved_digests.pop(slot, None)
             app.resolved_digests.update(digests)
             app.updated_at = self.clock()
@@ -246,11 +253,14 @@ class EmrBackend:
         with self._lock:
             app = self._app(account, region, app_id)
             if app.state not in ("CREATED", "STOPPED"):
+                # The service's words, its typo included (gchq/sleeper #2909:
+                # "Application <applicationId> must be in of the following
+                # statuses [CREATED, STOPPED]. Current status: STARTED").
                 raise errors.validation(
-                    f"Application {app_id} must be in one of the following statuses [CREATED, STOPPED] to be deleted. "
+                    f"Application {app_id} must be in of the following statuses [CREATED, STOPPED]. "
                     f"Current status: {app.state}"
                 )
-            self._refuse_with_active_jobs(app, "deleted")
+            self._refuse_with_active_work(app, "deleted")
             self._enter(app, "TERMINATED", self.clock())
             return {}
 
@@ -279,29 +289,43 @@ class EmrBackend:
     def stop_application(self, account: str, region: str, app_id: str) -> dict[str, Any]:
         with self._lock:
             app = self._app(account, region, app_id)
-            if app.state in ("CREATED", "STOPPED", "STOPPING"):
-                return {}  # accepted, no change (BELIEF)
             if app.state not in ("STARTED", "STARTING"):
-                raise errors.validation(f"Application {app_id} cannot be stopped in state {app.state}")
-            self._refuse_with_active_jobs(app, "stopped")
+                # The service's words (gchq/sleeper #1212, a StopApplication of
+                # an application that was not running; the fix, PR #1216,
+                # skips CREATED applications). Applied to every other state,
+                # STOPPED included, as the message's status list says.
+                raise errors.validation(
+                    "Application cannot be STOPPED. Applications must be in one of the following statuses: "
+                    "[STARTING, STARTED]"
+                )
+            self._refuse_with_active_work(app, "stopped")
             app.starting_digests = {}
             self._transition(app, "STOPPING", "STOPPED", self.settings.stop_ms, self.clock())
             return {}
 
-    def _refuse_with_active_jobs(self, app: Application, verb: str) -> None:
+    def _refuse_with_active_work(self, app: Application, verb: str) -> None:
+        """StopApplication and DeleteApplication need the application idle: "All
+        scheduled and running jobs must be completed or cancelled before
+        stopping an application" (API, StopApplication), whatever their mode
+        (BATCH or STREAMING), and no interactive session running (BELIEF). The
+        wording of this refusal is the emulator's; AWS's is not public."""
         now = self.clock()
-        active = [(j.id, j.state(now)) for j in sorted(app.jobs.values(), key=lambda j: j.seq) if j.is_active(now)]
+        active = [
+            f"job run {j.id} ({j.state(now)})"
+            for j in sorted(app.jobs.values(), key=lambda j: j.seq) if j.is_active(now)
+        ] + [
+            f"session {s.id} ({s.state(now)})"
+            for s in sorted(app.sessions.values(), key=lambda s: s.seq) if s.is_active(now)
+        ]
         if active:
-            listed = ", ".join(f"{job_id} ({state})" for job_id, state in active)
             raise errors.validation(
-                f"Application {app.id} cannot be {verb} while job runs are active: {listed}. "
+                f"Application {app.id} cannot be {verb} while work is running on it: {', '.join(active)}. "
                 "All scheduled and running jobs must be completed or cancelled first."
             )
 
     # --- job runs ---------------------------------------------------------------
 
     def start_job_run(self, account: str, region_name: str, app_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        model.validate_input("StartJobRun", body)
         with self._lock:
             region = self._region(account, region_name)
             app = self._app(account, region_name, app_id)
@@ -332,22 +356,28 @@ class EmrBackend:
             job = self._submit(app, script or self.settings.job_script, body, force=force)
             return {"applicationId": app.id, "jobRunId": job.id, "arn": job.arn}
 
+    def _admit(self, app: Application, what: str, force: bool) -> bool:
+        """Whether new work (a job run or a session) may start on ``app`` now,
+        and whether it auto-starts the application (GUIDE: auto-start on
+        submission); raises when the application cannot take it."""
+        if force:
+            return False
+        if app.state in ("CREATED", "STOPPED"):
+            if not app.config["autoStartConfiguration"]["enabled"]:
+                raise errors.validation(
+                    f"Application {app.id} is in {app.state} state and auto-start is disabled; "
+                    f"start the application before submitting {what}"
+                )
+            # The image checks of a start happen before anything changes.
+            app.starting_digests = self._resolve_images(app, app.image_slots())
+            return True
+        if app.state not in ("STARTED", "STARTING"):
+            raise errors.validation(f"{what.capitalize()} cannot be submitted to application {app.id} in state {app.state}")
+        return False
+
     def _submit(self, app: Application, script: tuple[Step, ...], body: dict[str, Any], force: bool) -> JobRun:
         now = self.clock()
-        needs_start = False
-        if not force:
-            if app.state in ("CREATED", "STOPPED"):
-                if not app.config["autoStartConfiguration"]["enabled"]:
-                    raise errors.validation(
-                        f"Application {app.id} is in {app.state} state and auto-start is disabled; "
-                        "start the application before submitting job runs"
-                    )
-                needs_start = True
-            elif app.state not in ("STARTED", "STARTING"):
-                raise errors.validation(f"Job runs cannot be submitted to application {app.id} in state {app.state}")
-            if needs_start:
-                # The image checks of a start happen before anything changes.
-                app.starting_digests = self._resolve_images(app, app.image_slots())
+        needs_start = self._admit(app, "job runs", force)
         job_id = applications.new_id()
         while job_id in app.jobs:
             job_id = applications.new_id()
@@ -390,7 +420,6 @@ class EmrBackend:
 
     def _job(self, account: str, region: str, app_id: str, job_id: str) -> tuple[Application, JobRun]:
         app = self._app(account, region, app_id)
-        model.validate_value("JobRunId", job_id, "jobRunId")
         job = app.jobs.get(job_id)
         if job is None:
             raise errors.not_found(f"Job run {job_id} does not exist in application {app_id}")
@@ -446,25 +475,150 @@ class EmrBackend:
                 job.cancel_done_at = None if delay < 0 else now + delay / 1000.0
             return {"applicationId": app.id, "jobRunId": job.id}
 
+    # --- sessions ----------------------------------------------------------------
+
+    def start_session(self, account: str, region_name: str, app_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            region = self._region(account, region_name)
+            app = self._app(account, region_name, app_id)
+            repeated = self._token(region, "StartSession", body, extra=app_id)
+            if repeated is not None:
+                return repeated
+            if not (app.config.get("interactiveConfiguration") or {}).get("sessionEnabled"):
+                # "... and have interactive sessions enabled" (API, StartSession).
+                # The wording of the refusal is the emulator's.
+                raise errors.validation(
+                    f"Interactive sessions are not enabled for application {app.id}: "
+                    "set interactiveConfiguration.sessionEnabled to true"
+                )
+            _check_execution_role(body["executionRoleArn"], account, app.arn)
+            rules.check_tags(dict(body.get("tags") or {}))
+            session = self._open_session(app, sessions.DEFAULT_SCRIPT, body, force=False)
+            response = {"applicationId": app.id, "sessionId": session.id, "arn": session.arn}
+            self._remember(region, "StartSession", body, response, extra=app_id)
+            return response
+
+    def inject_session(
+        self, account: str, region: str, app_id: str, script: tuple[Step, ...] | None, body: dict[str, Any], force: bool
+    ) -> dict[str, Any]:
+        """The control API's session: no IAM role, no sessionEnabled needed, any script."""
+        with self._lock:
+            app = self._app(account, region, app_id)
+            session = self._open_session(app, script or sessions.DEFAULT_SCRIPT, body, force=force)
+            return {"applicationId": app.id, "sessionId": session.id, "arn": session.arn}
+
+    def _open_session(self, app: Application, script: tuple[Step, ...], body: dict[str, Any], force: bool) -> Session:
+        now = self.clock()
+        needs_start = self._admit(app, "sessions", force)
+        session_id = applications.new_id()
+        while session_id in app.sessions:
+            session_id = applications.new_id()
+        app.session_seq += 1
+        part = applications.partition(app.region)
+        session = Session(
+            id=session_id,
+            arn=f"{app.arn}/sessions/{session_id}",
+            application_id=app.id,
+            seq=app.session_seq,
+            created_at=now,
+            created_by=f"arn:{part}:iam::{app.account}:user/emulator",
+            execution_role=body.get("executionRoleArn") or f"arn:{part}:iam::{app.account}:role/emulator-injected",
+            release_label=app.config["releaseLabel"],
+            script=script,
+            name=body.get("name"),
+            configuration_overrides=copy.deepcopy(body.get("configurationOverrides")),
+            network_configuration=copy.deepcopy(app.config.get("networkConfiguration")),
+            idle_timeout_minutes=body.get("idleTimeoutMinutes"),
+            tags=dict(body.get("tags") or {}),
+        )
+        if force or app.state == "STARTED":
+            session.clock_start = now
+        app.sessions[session_id] = session
+        if needs_start:
+            self._transition(app, "STARTING", "STARTED", self.settings.start_ms, now)
+        return session
+
+    def _session(self, account: str, region: str, app_id: str, session_id: str) -> tuple[Application, Session]:
+        app = self._app(account, region, app_id)
+        session = app.sessions.get(session_id)
+        if session is None:
+            raise errors.not_found(f"Session {session_id} does not exist in application {app_id}")
+        return app, session
+
+    def get_session(self, account: str, region: str, app_id: str, session_id: str) -> dict[str, Any]:
+        with self._lock:
+            _, session = self._session(account, region, app_id, session_id)
+            return {"session": session.describe(self.clock())}
+
+    def get_session_endpoint(self, account: str, region: str, app_id: str, session_id: str) -> dict[str, Any]:
+        with self._lock:
+            _, session = self._session(account, region, app_id, session_id)
+            now = self.clock()
+            state = session.state(now)
+            if state not in ("STARTED", "IDLE", "BUSY"):
+                raise errors.validation(f"Session {session_id} is in state {state} and has no endpoint")
+            return session.endpoint(region, now)
+
+    def list_sessions(
+        self,
+        account: str,
+        region: str,
+        app_id: str,
+        states: list[str],
+        max_results: int | None,
+        next_token: str | None,
+        created_after: float | None,
+        created_before: float | None,
+    ) -> dict[str, Any]:
+        after = _decode_token(next_token)
+        with self._lock:
+            app = self._app(account, region, app_id)
+            now = self.clock()
+            # Newest first, like job runs (BELIEF).
+            found = sorted(app.sessions.values(), key=lambda x: x.seq, reverse=True)
+            selected = [
+                x for x in found
+                if (after is None or x.seq < after)
+                and (not states or x.state(now) in states)
+                and (created_after is None or x.created_at >= created_after)
+                and (created_before is None or x.created_at <= created_before)
+            ]
+            page = selected[: max_results or DEFAULT_PAGE]
+            out: dict[str, Any] = {"sessions": [x.summary(now) for x in page]}
+            if len(selected) > len(page):
+                out["nextToken"] = _encode_token(page[-1].seq)
+            return out
+
+    def terminate_session(self, account: str, region: str, app_id: str, session_id: str) -> dict[str, Any]:
+        with self._lock:
+            app, session = self._session(account, region, app_id, session_id)
+            now = self.clock()
+            state = session.state(now)
+            if state in sessions.TERMINAL:
+                raise errors.validation(f"Session {session_id} is in terminal state {state} and cannot be terminated")
+            if session.cancel_requested_at is None:
+                session.cancel_requested_at = now
+                delay = self.settings.cancel_ms
+                session.cancel_done_at = None if delay < 0 else now + delay / 1000.0
+            return {"applicationId": app.id, "sessionId": session.id}
+
     # --- tags ---------------------------------------------------------------------
 
-    def _tagged(self, account: str, region: str, arn: str) -> Application | JobRun:
-        model.validate_value("ResourceArn", arn, "resourceArn")
+    def _tagged(self, account: str, region: str, arn: str) -> Application | JobRun | Session:
         m = _RESOURCE_ARN.fullmatch(arn)
-        if not m or m["session"] is not None or m["account"] != account or m["region"] != region:
+        if not m or m["account"] != account or m["region"] != region:
             raise errors.not_found(f"Resource {arn} does not exist")
         app = self._region(account, region).apps.get(m["app"])
         if app is None:
             raise errors.not_found(f"Resource {arn} does not exist")
-        if m["job"] is None:
+        if m["job"] is None and m["session"] is None:
             return app
-        job = app.jobs.get(m["job"])
-        if job is None:
+        resource = app.jobs.get(m["job"]) if m["job"] is not None else app.sessions.get(m["session"])
+        if resource is None:
             raise errors.not_found(f"Resource {arn} does not exist")
-        return job
+        return resource
 
     def tag_resource(self, account: str, region: str, arn: str, body: dict[str, Any]) -> dict[str, Any]:
-        model.validate_input("TagResource", body)
         with self._lock:
             resource = self._tagged(account, region, arn)
             merged = {**resource.tags, **body["tags"]}
@@ -474,7 +628,6 @@ class EmrBackend:
             return {}
 
     def untag_resource(self, account: str, region: str, arn: str, keys: list[str]) -> dict[str, Any]:
-        model.validate_value("TagKeyList", keys, "tagKeys")
         rules.check_tag_keys(keys)
         with self._lock:
             resource = self._tagged(account, region, arn)
@@ -519,10 +672,26 @@ class EmrBackend:
             if app.pending is not None:
                 app.pending = (app.pending[0], now)
                 self._advance(app, now)
-            for job in app.jobs.values():
-                if job.cancel_requested_at is not None and job.cancel_done_at is None:
-                    job.cancel_done_at = now
+            for run in [*app.jobs.values(), *app.sessions.values()]:
+                if run.cancel_requested_at is not None and run.cancel_done_at is None:
+                    run.cancel_done_at = now
             return {"application": app.describe()}
+
+
+def _check_create_images(body: dict[str, Any]) -> None:
+    """ImageConfigurationInput.imageUri: "This field is required when you create
+    a new application" (API). The refusal's wording is the standard one for a
+    missing member (BELIEF)."""
+    missing = []
+    if body.get("imageConfiguration") is not None and body["imageConfiguration"].get("imageUri") is None:
+        missing.append("imageConfiguration.imageUri")
+    for worker_type, spec in (body.get("workerTypeSpecifications") or {}).items():
+        if ((spec or {}).get("imageConfiguration") or {}).get("imageUri") is None:
+            missing.append(f"workerTypeSpecifications.{worker_type}.member.imageConfiguration.imageUri")
+    if missing:
+        problems = [f"Value null at '{path}' failed to satisfy constraint: Member must not be null" for path in missing]
+        noun = "error" if len(problems) == 1 else "errors"
+        raise errors.validation(f"{len(problems)} validation {noun} detected: " + "; ".join(problems))
 
 
 def _request_images(body: dict[str, Any]) -> list[str]:

@@ -12,7 +12,8 @@ Cancelling truncates the script: CANCELLING at once, CANCELLED after the
 configured cancel delay.
 
 States are computed from timestamps when asked for, so a job never needs a
-thread and every timestamp is exact.
+thread and every timestamp is exact. Interactive sessions (``emr.sessions``)
+follow scripts the same way (``parse_script``, ``script_events``).
 """
 
 from __future__ import annotations
@@ -38,12 +39,17 @@ class Step:
     seconds: float | None
 
 
-def parse_script(value: Any) -> tuple[Step, ...]:
+def parse_script(
+    value: Any, states: tuple[str, ...] | None = None, terminal: tuple[str, ...] = TERMINAL, what: str = "job run"
+) -> tuple[Step, ...]:
     """Parses ``[[state, seconds], ..., [terminal]]``; also accepts
-    ``{"state", "seconds"}`` objects and bare state strings."""
+    ``{"state", "seconds"}`` objects and bare state strings. ``states`` are the
+    allowed states (default: the API's JobRunState), ``terminal`` the ones a
+    script may end in with nothing after them."""
     if not isinstance(value, list) or not value:
-        raise ScriptError("a job script is a non-empty list of steps")
-    states = model.enum_values("JobRunState")
+        raise ScriptError(f"a {what} script is a non-empty list of steps")
+    if states is None:
+        states = tuple(model.enum_values("JobRunState"))
     steps = []
     for i, item in enumerate(value):
         if isinstance(item, str):
@@ -56,15 +62,15 @@ def parse_script(value: Any) -> tuple[Step, ...]:
         else:
             raise ScriptError(f"step {i + 1} must be [state, seconds], {{state, seconds}} or a state")
         if state not in states:
-            raise ScriptError(f"step {i + 1}: {state!r} is not a job run state ({', '.join(states)})")
+            raise ScriptError(f"step {i + 1}: {state!r} is not a {what} state ({', '.join(states)})")
         if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0):
             raise ScriptError(f"step {i + 1}: seconds must be a non-negative number")
         last = i == len(value) - 1
-        if state in TERMINAL and not last:
+        if state in terminal and not last:
             raise ScriptError(f"step {i + 1}: the terminal state {state} must be the last step")
         if not last and seconds is None:
             raise ScriptError(f"step {i + 1}: every step but the last needs a duration")
-        if last and state not in TERMINAL and seconds is not None:
+        if last and state not in terminal and seconds is not None:
             raise ScriptError("the last step must be a terminal state, or a state without a duration to stay in")
         steps.append(Step(state, None if seconds is None else float(seconds)))
     return tuple(steps)
@@ -107,26 +113,7 @@ class JobRun:
     cancel_done_at: float | None = None
 
     def events(self, now: float) -> list[tuple[str, float]]:
-        """(state, entered at) for every state entered up to ``now``."""
-        out: list[tuple[str, float]] = []
-        limit = now if self.cancel_requested_at is None else min(now, self.cancel_requested_at)
-        first = self.script[0]
-        out.append((first.state, self.created_at))
-        if self.clock_start is not None:
-            # Every step but the last has a duration (parse_script checks it);
-            # the last step is terminal or lasts until the job is cancelled.
-            t = self.clock_start
-            for i in range(len(self.script) - 1):
-                t += self.script[i].seconds or 0.0
-                if t > limit:
-                    break
-                out.append((self.script[i + 1].state, max(t, self.created_at)))
-        if self.cancel_requested_at is not None and self.cancel_requested_at <= now:
-            if out[-1][0] not in TERMINAL:
-                out.append(("CANCELLING", self.cancel_requested_at))
-                if self.cancel_done_at is not None and self.cancel_done_at <= now:
-                    out.append(("CANCELLED", self.cancel_done_at))
-        return out
+        return script_events(self, now, TERMINAL, "CANCELLING", "CANCELLED")
 
     def state(self, now: float) -> str:
         return self.events(now)[-1][0]
@@ -202,6 +189,34 @@ class JobRun:
         if ended is not None:
             out["endedAt"] = _ts(ended)
         return out
+
+
+def script_events(
+    run: Any, now: float, terminal: tuple[str, ...], stopping: str, stopped: str
+) -> list[tuple[str, float]]:
+    """(state, entered at) for every state a scripted run (job run or session)
+    entered up to ``now``. The script's clock starts at ``run.clock_start`` (the
+    application is STARTED); a stop request (CancelJobRun, TerminateSession)
+    truncates it: ``stopping`` at once, ``stopped`` at ``run.cancel_done_at``."""
+    out: list[tuple[str, float]] = []
+    limit = now if run.cancel_requested_at is None else min(now, run.cancel_requested_at)
+    first = run.script[0]
+    out.append((first.state, run.created_at))
+    if run.clock_start is not None:
+        # Every step but the last has a duration (parse_script checks it);
+        # the last step is terminal or lasts until the run is stopped.
+        t = run.clock_start
+        for i in range(len(run.script) - 1):
+            t += run.script[i].seconds or 0.0
+            if t > limit:
+                break
+            out.append((run.script[i + 1].state, max(t, run.created_at)))
+    if run.cancel_requested_at is not None and run.cancel_requested_at <= now:
+        if out[-1][0] not in terminal:
+            out.append((stopping, run.cancel_requested_at))
+            if run.cancel_done_at is not None and run.cancel_done_at <= now:
+                out.append((stopped, run.cancel_done_at))
+    return out
 
 
 def _ts(t: float) -> float:
