@@ -2,9 +2,11 @@
 //!
 //! The crate is laid out as the pipeline it runs (see ARCHITECTURE.md):
 //! `config` -> `validate` (inside `config`) -> `observe` -> `diff` -> `graph`
-//! -> `plan` -> `render` -> `apply`. Only `aws` names AWS SDK types; every
-//! other stage talks to the [`cloud::Cloud`] trait.
+//! -> `plan` -> `render` -> `apply`, with `adopt` (`emrstack generate` and
+//! `emrstack import`) beside `observe` and `apply`. Only `aws` names AWS SDK
+//! types; every other stage talks to the [`cloud::Cloud`] trait.
 
+pub mod adopt;
 pub mod apply;
 pub mod aws;
 pub mod cli;

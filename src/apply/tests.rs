@@ -54,6 +54,7 @@ fn role(name: &str, trust: &[&str]) -> DesiredRole {
         )]),
         managed_policy_arns: Default::default(),
         trust_applications: trust.iter().map(|s| s.to_string()).collect(),
+        trust_policy: None,
         tags: BTreeMap::new(),
         prevent_destroy: false,
     }

@@ -185,16 +185,26 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: DataFormat,
     },
-    /// Adopt an existing resource into the stack by tagging it as owned.
+    /// Adopt existing resources into the stack by tagging them as owned:
+    /// one by address and ID, or every declared one with `--all`.
     Import {
         #[command(flatten)]
         stack: StackArgs,
+        #[command(flatten)]
+        read: ReadArgs,
         /// The address in the stack file (`application.etl`, `role.etl`).
-        #[arg(value_name = "ADDRESS")]
-        address: String,
+        #[arg(value_name = "ADDRESS", required_unless_present = "all", conflicts_with = "all")]
+        address: Option<String>,
         /// The AWS identifier: an application ID or a role name.
-        #[arg(value_name = "ID")]
-        id: String,
+        #[arg(value_name = "ID", required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        /// Adopt every declared application and role that exists under its
+        /// declared name and is not the stack's yet; shows the list and asks first.
+        #[arg(long)]
+        all: bool,
+        /// With `--all`: skip the confirmation. Required when stdin is not a terminal.
+        #[arg(long, requires = "all")]
+        auto_approve: bool,
     },
     /// Print the JSON Schema of the stack language.
     Schema,

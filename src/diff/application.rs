@@ -12,7 +12,8 @@ use super::{Action, ApplicationTarget, Change, CurrentApplication, FieldChange, 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::fields::{ChangeRule, Live};
 use crate::model::{
-    Address, ApplicationField, ApplicationSpec, ApplicationState, ObservedApplication, RunningWork, tags,
+    Address, ApplicationField, ApplicationSpec, ApplicationState, DesiredImage, ImageConfig, ObservedApplication,
+    RunningWork, tags,
 };
 
 /// The fields recorded in `emrstack:applied`: every field but the two that
@@ -34,6 +35,32 @@ pub fn applied_record(spec: &ApplicationSpec) -> String {
         &tags::binding_token(tags::Identity::of_application(spec), &spec.tags),
         &fields,
     )
+}
+
+/// The `emrstack:applied` record `emrstack import` writes for an
+/// application as `GetApplication` returns it (`observed`, with the
+/// ownership tags it is given): every field as AWS holds it, except that a
+/// field the declaration leaves to the service (`Absence::NotManaged`, and a
+/// digest resolution the stack does not set) is recorded unset, as
+/// [`applied_record`] of the declaration records it. So a stack that states
+/// the application exactly plans nothing after the import, and one that
+/// differs shows its differences as changes of the stack file.
+/// `declared` is `None` for an address the stack no longer declares.
+pub fn imported_record(observed: &ApplicationSpec, declared: Option<&ApplicationSpec<DesiredImage>>) -> String {
+    let mut view = normalize::observed(observed);
+    if let Some(declared) = declared {
+        // Only what the declaration leaves out matters here, not where its
+        // images come from.
+        let shape = declared.clone().map_images(|_, image| {
+            Ok::<_, std::convert::Infallible>(ImageConfig {
+                image_uri: String::new(),
+                application_level_digest_resolution: image.application_level_digest_resolution,
+            })
+        });
+        let Ok(shape) = shape;
+        normalize::drop_unmanaged(&mut view, &shape);
+    }
+    applied_record(&view)
 }
 
 fn current(app: &ObservedApplication) -> CurrentApplication {

@@ -24,7 +24,7 @@ use crate::model::{
     Session,
 };
 
-pub use application::applied_record as application_record;
+pub use application::{applied_record as application_record, imported_record as imported_application_record};
 pub use resolve::Resolved;
 pub use role::applied_record as role_record;
 

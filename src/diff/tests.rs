@@ -198,6 +198,7 @@ pub(crate) fn role(name: &str) -> DesiredRole {
         inline_policies: BTreeMap::new(),
         managed_policy_arns: BTreeSet::new(),
         trust_applications: Vec::new(),
+        trust_policy: None,
         tags: BTreeMap::new(),
         prevent_destroy: false,
     }

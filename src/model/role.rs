@@ -56,6 +56,12 @@ pub struct DesiredRole {
     /// the account may assume the role.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trust_applications: Vec<String>,
+    /// The trust policy as the stack file states it (`trust_policy`), instead
+    /// of the one emrstack generates from `trust_applications`; the planner
+    /// adds the stack's [`marker_statement`] to it. It may name application
+    /// ARNs as placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_policy: Option<Value>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
@@ -145,6 +151,63 @@ fn is_legacy_condition(condition: &serde_json::Map<String, Value>) -> bool {
     account && sources && condition.keys().all(|key| key == "StringEquals" || key == "ArnLike")
 }
 
+/// The value of `aws:SourceAccount` in [`marker_statement`]: never an
+/// account ID (those are 12 digits), so the statement never applies.
+pub const MARKER_SOURCE_ACCOUNT: &str = "emrstack-marker";
+
+/// The statement that marks a role whose trust policy the stack states
+/// (`trust_policy` in the stack file) as the stack's, so that a plan finds
+/// it from `ListRoles` after it leaves the stack (docs/observe.md, "Roles").
+/// Its `Sid` is the stack's marker ([`has_stack_marker`]); it grants and
+/// denies nothing: it denies `sts:AssumeRole` to EMR Serverless only when
+/// `aws:SourceAccount` is [`MARKER_SOURCE_ACCOUNT`], which no account is.
+/// emrstack adds it to the stated trust policy, as it adds ownership tags
+/// (docs/ownership.md, "Roles and the marker").
+pub fn marker_statement(stack: &str) -> Value {
+    json!({
+        "Sid": super::repository::statement_sid(stack),
+        "Effect": "Deny",
+        "Principal": { "Service": EMR_SERVERLESS_PRINCIPAL },
+        "Action": "sts:AssumeRole",
+        "Condition": { "StringEquals": { "aws:SourceAccount": MARKER_SOURCE_ACCOUNT } },
+    })
+}
+
+/// `trust_policy` with [`marker_statement`] added as its last statement,
+/// unless it already carries the stack's marker; every other statement is
+/// kept as it is.
+pub fn with_marker(trust_policy: &Value, stack: &str) -> Value {
+    if has_stack_marker(trust_policy, stack) {
+        return trust_policy.clone();
+    }
+    let mut document = trust_policy.as_object().cloned().unwrap_or_default();
+    let mut statements: Vec<Value> = match document.remove("Statement") {
+        Some(Value::Array(list)) => list,
+        Some(single) => vec![single],
+        None => Vec::new(),
+    };
+    statements.push(marker_statement(stack));
+    document.insert("Statement".to_string(), Value::Array(statements));
+    Value::Object(document)
+}
+
+/// `trust_policy` without the [`marker_statement`] of `stack`, when it
+/// carries exactly that statement: the trust policy as the stack file states
+/// it. Anything else is returned unchanged.
+pub fn without_marker(trust_policy: &Value, stack: &str) -> Value {
+    let marker = marker_statement(stack);
+    let Some(Value::Array(list)) = trust_policy.get("Statement") else {
+        return trust_policy.clone();
+    };
+    if !list.contains(&marker) || list.len() < 2 {
+        return trust_policy.clone();
+    }
+    let mut document = trust_policy.clone();
+    let kept: Vec<Value> = list.iter().filter(|statement| **statement != marker).cloned().collect();
+    document["Statement"] = Value::Array(kept);
+    document
+}
+
 /// The trust policy of a job runtime role of `stack`.
 ///
 /// The statement lets EMR Serverless assume the role, restricted to the
@@ -187,6 +250,26 @@ mod tests {
         assert!(has_stack_marker(&policy, "analytics-dev"));
         assert!(!has_stack_marker(&policy, "analytics-prod"));
         assert!(!is_legacy_trust_policy(&policy));
+    }
+
+    #[test]
+    fn a_stated_trust_policy_gets_the_marker_once_and_loses_only_it() {
+        let stated = json!({
+            "Version": "2012-10-17",
+            "Statement": {"Effect": "Allow", "Principal": {"Service": EMR_SERVERLESS_PRINCIPAL}, "Action": "sts:AssumeRole"},
+        });
+        let marked = with_marker(&stated, "dev");
+        assert!(has_stack_marker(&marked, "dev"));
+        assert!(!has_stack_marker(&marked, "prod"));
+        assert_eq!(marked["Statement"][0], stated["Statement"]);
+        assert_eq!(marked["Statement"][1], marker_statement("dev"));
+        assert_eq!(with_marker(&marked, "dev"), marked);
+        let unmarked = without_marker(&marked, "dev");
+        assert_eq!(unmarked["Statement"], json!([stated["Statement"].clone()]));
+        // Only the exact marker statement goes; another stack's stays.
+        assert_eq!(without_marker(&marked, "prod"), marked);
+        let generated = trust_policy("dev", "123456789012", &[]);
+        assert_eq!(without_marker(&generated, "dev"), generated);
     }
 
     #[test]

@@ -633,16 +633,15 @@ async fn declared_repositories<C: Cloud>(
     Ok((repositories, image_digests))
 }
 
-/// Every application of the region that carries `address` of `stack` in
-/// its tags, whether or not they prove it, read directly: every listed
-/// application, one `GetApplication` each. For `emrstack import`, which
-/// must not adopt a second application under an address, and cannot trust
-/// the tag index for that: an application imported a moment ago may not
-/// show in it yet, under a name the stack does not declare.
-pub async fn applications_at<C: Cloud>(
+/// Every application of the region that is not TERMINATED, read directly:
+/// every listed application, one `GetApplication` each. For `emrstack
+/// import`, which must not adopt a second application under an address,
+/// and cannot trust the tag index for that: an application imported a
+/// moment ago may not show in it yet, under a name the stack does not
+/// declare. `emrstack import --all` finds the declared names in the same
+/// read.
+pub async fn every_application<C: Cloud>(
     cloud: &C,
-    stack: &str,
-    address: &crate::model::Address,
     options: &ObserveOptions,
 ) -> Result<Vec<ObservedApplication>, CloudError> {
     let gate = Gate::new(options.parallelism);
@@ -653,12 +652,27 @@ pub async fn applications_at<C: Cloud>(
         .buffer_unordered(options.parallelism.max(1))
         .try_collect()
         .await?;
-    Ok(fetched
+    let mut applications: Vec<ObservedApplication> = fetched
         .into_iter()
         .flatten()
         .filter(|app| app.state != crate::model::ApplicationState::Terminated)
-        .filter(|app| app.owner().address_in(stack) == Some(address))
-        .collect())
+        .collect();
+    applications.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(applications)
+}
+
+/// The roles a plan of `desired` reads, as [`observe`] reads them: every
+/// declared name, and every role whose trust policy carries the stack's
+/// marker (or emrstack's trust policy from before markers). For `emrstack
+/// import`, which must find the role that already carries an address.
+pub async fn stack_roles<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    options: &ObserveOptions,
+) -> Result<Vec<ObservedRole>, CloudError> {
+    let gate = Gate::new(options.parallelism);
+    let mut discovery = Discovery::default();
+    roles(cloud, &gate, desired, options.parallelism.max(1), &mut discovery).await
 }
 
 /// What runs on the given applications, by application ID: unfinished job

@@ -161,6 +161,7 @@ async fn call_count_is_one_get_per_application_and_role_plus_the_lists() {
                 inline_policies: BTreeMap::new(),
                 managed_policy_arns: Default::default(),
                 trust_applications: Vec::new(),
+                trust_policy: None,
                 tags: BTreeMap::new(),
                 prevent_destroy: false,
             },

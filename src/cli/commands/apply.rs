@@ -18,8 +18,8 @@ use super::super::session::{self, Stack};
 use super::super::{EXIT_ERROR, EXIT_OK};
 
 /// Asks for confirmation on a terminal; refuses without one.
-fn confirm(printer: &Printer, execute: &ExecuteArgs, question: &str) -> bool {
-    if execute.auto_approve {
+pub(super) fn confirm(printer: &Printer, auto_approve: bool, question: &str) -> bool {
+    if auto_approve {
         return true;
     }
     let stdin = std::io::stdin();
@@ -163,7 +163,7 @@ pub fn run(
             Mode::Apply => "Do you want to perform these actions?",
             Mode::Destroy => "Do you really want to destroy everything this stack owns?",
         };
-        if !confirm(printer, execute, question) {
+        if !confirm(printer, execute.auto_approve, question) {
             return EXIT_ERROR;
         }
         execute_and_check(printer, &cloud, &plan, read, execute).await

@@ -1,6 +1,7 @@
 //! One function per subcommand. Each returns the process exit code.
 
 mod apply;
+mod import;
 mod inspect;
 mod plan;
 mod schema;
@@ -56,7 +57,22 @@ pub fn run(cli: Cli) -> u8 {
         }
         Command::Show { plan_file, format } => inspect::show(&printer, &plan_file, format),
         Command::Output { stack, read, format } => inspect::output(&printer, &cli.global, &stack, &read, format),
-        Command::Import { stack, address, id } => inspect::import(&printer, &cli.global, &stack, &address, &id),
+        Command::Import {
+            stack,
+            read,
+            address,
+            id,
+            all,
+            auto_approve,
+        } => match (all, address, id) {
+            (true, _, _) => import::all(&printer, &cli.global, &stack, &read, auto_approve),
+            (false, Some(address), Some(id)) => import::one(&printer, &cli.global, &stack, &read, &address, &id),
+            // clap requires both without `--all`.
+            (false, _, _) => {
+                printer.error("give an ADDRESS and an ID, or --all");
+                super::EXIT_ERROR
+            }
+        },
         Command::Schema => schema::run(&printer),
     }
 }

@@ -1,0 +1,176 @@
+//! `emrstack import ADDRESS ID` and `emrstack import --all`: load the stack,
+//! let `adopt::import` decide, print what it decided, confirm (`--all`),
+//! write.
+
+use crate::adopt::import::{self, Adoption, ImportError, Outcome, Survey};
+use crate::aws::AwsCloud;
+use crate::model::{Address, Desired};
+use crate::observe::ObserveOptions;
+
+use super::super::args::{GlobalArgs, ReadArgs, StackArgs};
+use super::super::output::Printer;
+use super::super::session::{self, Stack};
+use super::super::{EXIT_ERROR, EXIT_OK};
+use super::apply::confirm;
+
+/// The message for a failed import: a refusal as it is, a failed AWS call
+/// with advice for its kind.
+fn failure(error: &ImportError) -> String {
+    match error {
+        ImportError::Cloud(error) => session::cloud_failure(error),
+        other => other.to_string(),
+    }
+}
+
+/// Connects and runs `work`, printing a failure to connect or to start.
+fn with_cloud<F>(printer: &Printer, global: &GlobalArgs, desired: &Desired, work: F) -> u8
+where
+    F: AsyncFnOnce(&AwsCloud) -> u8,
+{
+    let result = session::block_on(async {
+        match session::connect(printer, global, desired.stack.region.as_deref()).await {
+            Ok(cloud) => work(&cloud).await,
+            Err(error) => {
+                printer.error(&session::cloud_failure(&error));
+                EXIT_ERROR
+            }
+        }
+    });
+    result.unwrap_or_else(|error| {
+        printer.error(&format!("cannot start the async runtime: {error}"));
+        EXIT_ERROR
+    })
+}
+
+/// Writes one adoption and prints its notes.
+async fn write(printer: &Printer, cloud: &AwsCloud, adoption: &Adoption) -> bool {
+    match adoption.write(cloud).await {
+        Ok(()) => {
+            printer.message(&adoption.done());
+            for note in &adoption.notes {
+                printer.message(note);
+            }
+            true
+        }
+        Err(error) => {
+            printer.error(&format!(
+                "importing {} as `{}` failed: {}",
+                adoption.subject,
+                adoption.address,
+                session::cloud_failure(&error)
+            ));
+            false
+        }
+    }
+}
+
+/// Runs `import ADDRESS ID`.
+pub fn one(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &ReadArgs, address: &str, id: &str) -> u8 {
+    let address: Address = match address.parse() {
+        Ok(address) => address,
+        Err(error) => {
+            printer.error(&error);
+            return EXIT_ERROR;
+        }
+    };
+    let Some(Stack { desired, .. }) = session::load_stack(printer, global, stack) else {
+        return EXIT_ERROR;
+    };
+    let options = ObserveOptions {
+        parallelism: read.parallelism as usize,
+    };
+    with_cloud(printer, global, &desired, async |cloud| {
+        match import::prepare(cloud, &desired, &address, id, &options).await {
+            Ok(adoption) => {
+                if write(printer, cloud, &adoption).await {
+                    EXIT_OK
+                } else {
+                    EXIT_ERROR
+                }
+            }
+            Err(error) => {
+                printer.error(&failure(&error));
+                EXIT_ERROR
+            }
+        }
+    })
+}
+
+/// The list `import --all` shows before it asks.
+fn listing(desired: &Desired, survey: &Survey) -> String {
+    let width = survey
+        .entries
+        .iter()
+        .map(|entry| entry.address.to_string().len())
+        .max()
+        .unwrap_or(0);
+    let mut out = format!("Declared resources of stack `{}`:\n", desired.stack.name);
+    for entry in &survey.entries {
+        let (sign, text) = match &entry.outcome {
+            Outcome::Adopt(adoption) => ("+", format!("{}: {}", adoption.subject, adoption.describe())),
+            Outcome::Owned { id } => ("=", format!("`{id}` is already the stack's")),
+            Outcome::Missing { name } => (" ", format!("no `{name}` exists; `emrstack apply` creates it")),
+            Outcome::Refused(error) => ("!", format!("refused: {}", failure(error))),
+        };
+        out.push_str(&format!("  {sign} {:<width$}  {text}\n", entry.address.to_string()));
+    }
+    out
+}
+
+/// Runs `import --all`.
+pub fn all(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &ReadArgs, auto_approve: bool) -> u8 {
+    let Some(Stack { desired, .. }) = session::load_stack(printer, global, stack) else {
+        return EXIT_ERROR;
+    };
+    let options = ObserveOptions {
+        parallelism: read.parallelism as usize,
+    };
+    with_cloud(printer, global, &desired, async |cloud| {
+        let survey = match import::survey(cloud, &desired, &options).await {
+            Ok(survey) => survey,
+            Err(error) => {
+                printer.error(&session::cloud_failure(&error));
+                return EXIT_ERROR;
+            }
+        };
+        if survey.entries.is_empty() {
+            printer.message("The stack declares no application or role: nothing to import.");
+            return EXIT_OK;
+        }
+        printer.message(&listing(&desired, &survey));
+        let refused = survey.refusals().count();
+        if refused > 0 {
+            printer.error(&format!(
+                "{refused} declared resource(s) cannot be imported (marked `!` above); nothing was imported"
+            ));
+            return EXIT_ERROR;
+        }
+        let adoptions: Vec<&Adoption> = survey.adoptions().collect();
+        if adoptions.is_empty() {
+            printer.message("Nothing to import.");
+            return EXIT_OK;
+        }
+        let question = format!(
+            "Import {} resource(s) into stack `{}`? Each is tagged as the stack's (marked `+` above).",
+            adoptions.len(),
+            desired.stack.name
+        );
+        if !confirm(printer, auto_approve, &question) {
+            return EXIT_ERROR;
+        }
+        // One at a time: a few calls each, and a failure names its resource.
+        let mut failed = 0;
+        for adoption in adoptions {
+            if !write(printer, cloud, adoption).await {
+                failed += 1;
+            }
+        }
+        if failed > 0 {
+            printer.error(&format!(
+                "{failed} import(s) failed; run `emrstack import --all` again to finish (it skips what is done)"
+            ));
+            return EXIT_ERROR;
+        }
+        EXIT_OK
+    })
+}
