@@ -798,6 +798,40 @@ fn policy_effect_action_resource_principal_sid_in_a_json_string() {
     expect(&input, "policy.resource", "{\"Sid\"");
 }
 
+/// A trust policy a stack states: a principal and no resource, as IAM
+/// requires; the console's empty `Sid` is accepted; placeholders name
+/// declared applications; not with `trust_applications`.
+#[test]
+fn role_trust_policy() {
+    let stated = |document: &str| format!("{}\n[roles.r]\ntrust_policy = {{ document = {document} }}\n", spark(""));
+    expect_valid(&stated(
+        r#"{ Version = "2012-10-17", Statement = [{ Sid = "", Effect = "Allow", Principal = { Service = "emr-serverless.amazonaws.com" }, Action = "sts:AssumeRole", Condition = { ArnLike = { "aws:SourceArn" = "${application.a.arn}/*" } } }] }"#,
+    ));
+    let input = stated(
+        r#"{ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Resource = "*" }, { Effect = "Allow", Principal = { Servce = "x" }, Action = "sts:AssumeRole" }] }"#,
+    );
+    expect(&input, "policy.resource", "Resource");
+    expect(&input, "policy.principal", "{ Effect = \"Allow\", Action");
+    expect(&input, "policy.unknown-key", "Servce");
+    expect_warning(
+        &stated(
+            r#"{ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] }"#,
+        ),
+        "role.trust-policy-service",
+        "{ document",
+    );
+    let both = format!(
+        "{}\n[roles.r]\ntrust_applications = [\"a\"]\ntrust_policy = {{ file = \"trust.json\" }}\n",
+        spark("")
+    );
+    expect(&both, "role.trust-policy-conflict", "[\"a\"]");
+    expect(
+        &format!("{}\n[roles.r]\ntrust_policy = {{}}\n", spark("")),
+        "policy.source",
+        "{}",
+    );
+}
+
 #[test]
 fn policy_characters() {
     let input = role(

@@ -93,7 +93,7 @@ pub(super) fn lower(parsed: &Parsed) -> Option<Desired> {
                     .map(|arns| arns.iter().map(|a| a.get().clone()).collect::<BTreeSet<_>>())
                     .unwrap_or_default(),
                 trust_applications: raw.trust_applications.as_ref().map(strings).unwrap_or_default(),
-                trust_policy: None,
+                trust_policy: parsed.trust_policies.get(&role.key).map(|p| p.document.clone()),
                 tags: merged_tags(raw.tags.as_ref()),
                 prevent_destroy: raw.prevent_destroy.as_ref().is_some_and(|p| *p.get()),
             },

@@ -77,6 +77,8 @@ pub(crate) struct Parsed {
     pub runtimes: BTreeMap<Address, Vec<Classification>>,
     /// Inline policies by role key and policy name.
     pub policies: BTreeMap<(String, String), PolicyDocument>,
+    /// Stated trust policies (`trust_policy`) by role key.
+    pub trust_policies: BTreeMap<String, PolicyDocument>,
 }
 
 /// An application with its config bundles merged in.
@@ -581,6 +583,7 @@ fn read_resources(
         region,
         runtimes: BTreeMap::new(),
         policies: BTreeMap::new(),
+        trust_policies: BTreeMap::new(),
     }
 }
 
@@ -712,8 +715,24 @@ fn read_runtimes(
     }
 }
 
-/// Reads and checks every inline policy document: a TOML table, a JSON
-/// string or a JSON file, each with positions.
+/// Where a policy document of a role comes from, as written.
+struct DocumentSource<'a> {
+    /// The table that holds `document` or `file` (the policy's name, or
+    /// the `trust_policy` key), for diagnostics about the pair.
+    span: Span,
+    /// What to call it in messages (`policy \`data\``, `trust_policy`).
+    what: String,
+    document: bool,
+    file_ref: Option<&'a Sp<String>>,
+    /// The `document` value in the spanned tree.
+    tree: Option<&'a Spanned<DeValue<'a>>>,
+    /// The field path of the document in the span index (`policies.data.document`).
+    field: String,
+}
+
+/// Reads and checks every policy document of every role, each with
+/// positions: the inline policies (identity policies) and a stated
+/// `trust_policy`, each a TOML table, a JSON string or a JSON file.
 #[allow(clippy::too_many_arguments)]
 fn read_policies(
     parsed: &mut Parsed,
@@ -732,52 +751,50 @@ fn read_policies(
         .map(str::to_string)
         .collect();
     let mut documents = BTreeMap::new();
+    let mut trust_policies = BTreeMap::new();
     for role in &parsed.roles {
-        for (name, policy) in &role.value.policies {
-            let policy_span = Span::new(file, name.range());
-            let tree_value = root
-                .get("roles")
-                .and_then(|r| r.get_ref().get(role.key.as_str()))
-                .and_then(|r| r.get_ref().get("policies"))
-                .and_then(|p| p.get_ref().get(name.get().as_str()))
-                .and_then(|p| p.get_ref().get("document"));
-            let document = match (&policy.get().document, &policy.get().file, tree_value) {
-                (Some(_), Some(file_ref), _) => {
+        let role_tree = root.get("roles").and_then(|r| r.get_ref().get(role.key.as_str()));
+        let mut read = |source: DocumentSource<'_>, kind: rules::policy::PolicyKind| {
+            let check = |document: &Spanned<DeValue<'_>>, id: FileId, diagnostics: &mut Diagnostics| {
+                rules::policy::check_document(document, id, &applications, kind, diagnostics);
+            };
+            match (source.document, source.file_ref, source.tree) {
+                (true, Some(file_ref), _) => {
                     diagnostics.push(
                         Diagnostic::error(
                             "policy.source",
-                            format!("policy `{}` has both `document` and `file`", name.get()),
+                            format!("{} has both `document` and `file`", source.what),
                         )
                         .at(Span::new(file, file_ref.range()))
                         .with_help("keep one of them"),
                     );
                     None
                 }
-                (None, None, _) => {
+                (false, None, _) => {
                     diagnostics.push(
-                        Diagnostic::error("policy.source", format!("policy `{}` has no `document` or `file`", name.get()))
-                            .at(policy_span.clone())
+                        Diagnostic::error("policy.source", format!("{} has no `document` or `file`", source.what))
+                            .at(source.span.clone())
                             .with_help("add `document = { Version = \"2012-10-17\", Statement = [...] }` or `file = \"policies/x.json\"`"),
                     );
                     None
                 }
-                (Some(_), None, Some(tree)) => match tree.get_ref() {
+                (true, None, Some(tree)) => match tree.get_ref() {
                     DeValue::String(json_text) => {
                         let map = vars::inner_mapper(text, &tree.span(), json_text);
                         let (document, errors) = json::parse(json_text, &map);
                         push_json_errors(errors, file, diagnostics);
                         document.map(|document| {
-                            rules::policy::check_document(&document, file, &applications, diagnostics);
+                            check(&document, file, diagnostics);
                             json::to_json(document.get_ref())
                         })
                     }
                     _ => {
-                        rules::policy::check_document(tree, file, &applications, diagnostics);
+                        check(tree, file, diagnostics);
                         Some(json::to_json(tree.get_ref()))
                     }
                 },
-                (Some(_), None, None) => None,
-                (None, Some(reference), _) => match read_referenced(base, reference, file, diagnostics) {
+                (true, None, None) => None,
+                (false, Some(reference), _) => match read_referenced(base, reference, file, diagnostics) {
                     Some((path, json_text)) => {
                         let id = sources.add(&path, json_text.clone());
                         let (document, errors) = json::parse(&json_text, &|range: Range<usize>| range);
@@ -786,25 +803,54 @@ fn read_policies(
                             vars::substitute(&mut document, variables, id, &json_text, false, diagnostics);
                             spans.insert_field(
                                 &Address::role(role.key.clone()),
-                                &format!(
-                                    "policies.{}.document",
-                                    super::structure::render_path(&[Segment::Key(name.get().clone())])
-                                ),
+                                &source.field,
                                 Span::new(id, document.span()),
                             );
-                            rules::policy::check_document(&document, id, &applications, diagnostics);
+                            check(&document, id, diagnostics);
                             json::to_json(document.get_ref())
                         })
                     }
                     None => None,
                 },
+            }
+        };
+        for (name, policy) in &role.value.policies {
+            let source = DocumentSource {
+                span: Span::new(file, name.range()),
+                what: format!("policy `{}`", name.get()),
+                document: policy.get().document.is_some(),
+                file_ref: policy.get().file.as_ref(),
+                tree: role_tree
+                    .and_then(|r| r.get_ref().get("policies"))
+                    .and_then(|p| p.get_ref().get(name.get().as_str()))
+                    .and_then(|p| p.get_ref().get("document")),
+                field: format!(
+                    "policies.{}.document",
+                    super::structure::render_path(&[Segment::Key(name.get().clone())])
+                ),
             };
-            if let Some(document) = document {
+            if let Some(document) = read(source, rules::policy::PolicyKind::Identity) {
                 documents.insert((role.key.clone(), name.get().clone()), PolicyDocument { document });
+            }
+        }
+        if let Some(trust) = &role.value.trust_policy {
+            let source = DocumentSource {
+                span: Span::new(file, trust.range()),
+                what: "`trust_policy`".to_string(),
+                document: trust.get().document.is_some(),
+                file_ref: trust.get().file.as_ref(),
+                tree: role_tree
+                    .and_then(|r| r.get_ref().get("trust_policy"))
+                    .and_then(|t| t.get_ref().get("document")),
+                field: "trust_policy.document".to_string(),
+            };
+            if let Some(document) = read(source, rules::policy::PolicyKind::Trust) {
+                trust_policies.insert(role.key.clone(), PolicyDocument { document });
             }
         }
     }
     parsed.policies = documents;
+    parsed.trust_policies = trust_policies;
 }
 
 /// Reports `${application.<key>.arn}` outside inline policy documents:
@@ -816,7 +862,8 @@ fn misplaced_placeholders(
     file: FileId,
     diagnostics: &mut Diagnostics,
 ) {
-    let in_policy = path.len() >= 5 && path[0] == "roles" && path[2] == "policies" && path[4] == "document";
+    let in_policy = path.len() >= 5 && path[0] == "roles" && path[2] == "policies" && path[4] == "document"
+        || path.len() >= 4 && path[0] == "roles" && path[2] == "trust_policy" && path[3] == "document";
     if in_policy {
         return;
     }
@@ -825,7 +872,7 @@ fn misplaced_placeholders(
             diagnostics.push(
                 Diagnostic::error(
                     "reference.placeholder-outside-policy",
-                    "`${application.<key>.arn}` is only resolved inside a role's inline policy `document`",
+                    "`${application.<key>.arn}` is only resolved inside a role's policy `document` or `trust_policy`",
                 )
                 .at(Span::new(file, value.span()))
                 .with_help(

@@ -535,7 +535,7 @@ impl JsonSchema for RawLogTypes {
 }
 
 /// `[roles.<key>]`: an IAM job runtime role. Its trust policy (for
-/// `emr-serverless.amazonaws.com`) is generated.
+/// `emr-serverless.amazonaws.com`) is generated, unless `trust_policy` states it.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Role")]
@@ -555,6 +555,11 @@ pub struct RawRole {
     /// Application keys whose job runs may assume the role (the trust policy is
     /// scoped to their ARNs); empty means any application of the account.
     pub trust_applications: Option<SpList>,
+    /// The role's trust policy as written here instead of the one emrstack
+    /// generates (not together with `trust_applications`): exactly one of
+    /// `document` and `file`. emrstack adds one statement to it, the stack's
+    /// marker, which grants and denies nothing.
+    pub trust_policy: Option<Sp<RawTrustPolicy>>,
     /// Inline policies by name (1 to 128 of `A-Z a-z 0-9 + = , . @ _ -`); at
     /// most 10240 characters in total, without whitespace.
     #[serde(default)]
@@ -574,6 +579,20 @@ pub struct RawPolicy {
     /// `${application.<key>.arn}` for the ARN of an application of the stack.
     pub document: Option<Sp<PolicyDocument>>,
     /// A JSON file with the policy document, relative to the stack file.
+    pub file: Option<Sp<String>>,
+}
+
+/// `trust_policy`: a role's trust policy as the stack states it, exactly one
+/// of `document` and `file`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "TrustPolicy")]
+pub struct RawTrustPolicy {
+    /// The trust policy document, as a JSON string or a table: who may assume
+    /// the role (`Principal`, `Action` such as `sts:AssumeRole`, no
+    /// `Resource`). It may use `${application.<key>.arn}`.
+    pub document: Option<Sp<PolicyDocument>>,
+    /// A JSON file with the trust policy document, relative to the stack file.
     pub file: Option<Sp<String>>,
 }
 

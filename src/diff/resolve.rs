@@ -446,7 +446,15 @@ fn role_slots<'a>(resolved: &Resolved<'a>, diagnostics: &mut Diagnostics) -> BTr
             description: declaration.description.clone(),
             max_session_duration: declaration.max_session_duration,
             permissions_boundary: declaration.permissions_boundary.clone(),
-            trust_policy: crate::model::role::trust_policy(stack, &actual.account_id, &arns),
+            // A stated trust policy is kept as written, with the stack's
+            // marker statement added so that a plan finds the role after
+            // it leaves the stack (docs/observe.md, "Roles").
+            trust_policy: match &declaration.trust_policy {
+                Some(stated) => {
+                    crate::model::role::with_marker(&reference::substitute(stated, &resolved.known_arns), stack)
+                }
+                None => crate::model::role::trust_policy(stack, &actual.account_id, &arns),
+            },
             inline_policies,
             managed_policy_arns: declaration.managed_policy_arns.clone(),
             tags: role_tags,

@@ -375,3 +375,54 @@ async fn import_all_refuses_another_stacks_resource_and_two_of_one_name() {
         ]
     );
 }
+
+/// A role whose trust policy the stack states keeps it: import adds the
+/// stack's marker statement (so that a plan finds the role once it leaves
+/// the stack) with the tags, the plan after it is empty, and a stated
+/// policy that differs from the role's shows as a change before any apply.
+#[tokio::test(start_paused = true)]
+async fn a_role_with_a_stated_trust_policy_is_marked_by_the_import_and_plans_nothing() {
+    let cloud = FakeCloud::new();
+    let handmade = json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "", "Effect": "Allow", "Principal": {"Service": "emr-serverless.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    });
+    cloud.insert_role(observed_role(&cloud, "dev-etl", handmade.clone(), BTreeMap::new()));
+    let mut desired = Desired::empty(STACK);
+    let mut declaration = declared_role("dev-etl");
+    declaration.trust_policy = Some(handmade.clone());
+    desired.roles.insert("etl".to_string(), declaration);
+    let survey = super::survey(&cloud, &desired, &ObserveOptions::default())
+        .await
+        .expect("survey");
+    let adoption = survey.adoptions().next().expect("an adoption").clone();
+    assert_eq!(adoption.trust_policy, Some(role::with_marker(&handmade, STACK)));
+    assert!(
+        adoption.describe().contains("marker statement"),
+        "{}",
+        adoption.describe()
+    );
+    adoption.write(&cloud).await.expect("write");
+    let written = cloud.roles()[0].spec.trust_policy.clone();
+    assert!(role::has_stack_marker(&written, STACK));
+    assert_eq!(role::without_marker(&written, STACK), handmade);
+    assert_eq!(plan(&cloud, &desired).await, no_ops(&["role.etl"]));
+    // Found by the marker alone once the stack no longer declares it: the
+    // plan deletes it rather than forgetting it.
+    let emptied = Desired::empty(STACK);
+    assert_eq!(
+        plan(&cloud, &emptied).await,
+        vec![("role.etl".to_string(), Action::Delete)]
+    );
+
+    let mut changed = desired.clone();
+    if let Some(role) = changed.roles.get_mut("etl") {
+        let mut stated = handmade.clone();
+        stated["Statement"][0]["Condition"] = json!({"StringEquals": {"aws:SourceAccount": cloud.account_id()}});
+        role.trust_policy = Some(stated);
+    }
+    assert_eq!(
+        plan(&cloud, &changed).await,
+        vec![("role.etl".to_string(), Action::Update)]
+    );
+}

@@ -1,7 +1,8 @@
 //! Policy document rules: the shape IAM accepts for an identity policy
 //! (`Version`, `Statement`, `Effect`, `Action`/`NotAction`,
-//! `Resource`/`NotResource`, no `Principal`), `Sid`s, and
-//! `${application.<key>.arn}` placeholders naming declared applications.
+//! `Resource`/`NotResource`, no `Principal`) and for a role's trust policy
+//! (a `Principal`, no `Resource`), `Sid`s, and `${application.<key>.arn}`
+//! placeholders naming declared applications.
 
 use std::collections::BTreeMap;
 
@@ -25,12 +26,24 @@ const STATEMENT_KEYS: [&str; 9] = [
     "NotPrincipal",
 ];
 const VERSIONS: [&str; 2] = ["2012-10-17", "2008-10-17"];
+/// The keys of a `Principal` object (IAM policy grammar).
+const PRINCIPAL_KEYS: [&str; 4] = ["AWS", "Service", "Federated", "CanonicalUser"];
 
-/// Checks an identity policy document read from `file`.
+/// Which kind of policy a document is: IAM checks the two differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PolicyKind {
+    /// An inline policy of a role: what the role may do (`Resource`, no `Principal`).
+    Identity,
+    /// A role's trust policy: who may assume it (`Principal`, no `Resource`).
+    Trust,
+}
+
+/// Checks a policy document read from `file`.
 pub(crate) fn check_document(
     document: &Spanned<DeValue<'_>>,
     file: FileId,
     applications: &[String],
+    kind: PolicyKind,
     diagnostics: &mut Diagnostics,
 ) {
     let span = |range: std::ops::Range<usize>| Span::new(file, range);
@@ -95,7 +108,7 @@ pub(crate) fn check_document(
     };
     let mut sids: BTreeMap<String, Span> = BTreeMap::new();
     for statement in statements {
-        check_statement(statement, file, &mut sids, diagnostics);
+        check_statement(statement, file, &mut sids, kind, diagnostics);
     }
 }
 
@@ -127,6 +140,7 @@ fn check_statement(
     statement: &Spanned<DeValue<'_>>,
     file: FileId,
     sids: &mut BTreeMap<String, Span>,
+    kind: PolicyKind,
     diagnostics: &mut Diagnostics,
 ) {
     let span = |range: std::ops::Range<usize>| Span::new(file, range);
@@ -140,6 +154,9 @@ fn check_statement(
     }
     if let Some(sid) = table.get("Sid") {
         match sid.get_ref().as_str() {
+            // The IAM console writes `"Sid": ""` into the trust policies it
+            // creates, and IAM accepts it there.
+            Some("") if kind == PolicyKind::Trust => {}
             Some(text) if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric()) => {
                 if let Some(first) = sids.get(text) {
                     diagnostics.push(
@@ -182,6 +199,25 @@ fn check_statement(
         file,
         diagnostics,
     );
+    for key in ["Action", "NotAction"] {
+        if let Some(actions) = table.get(key) {
+            check_actions(key, actions, file, diagnostics);
+        }
+    }
+    match kind {
+        PolicyKind::Identity => identity_statement(table, statement, file, diagnostics),
+        PolicyKind::Trust => trust_statement(table, statement, file, diagnostics),
+    }
+}
+
+/// An identity policy statement names resources and no principal.
+fn identity_statement(
+    table: &toml::de::DeTable<'_>,
+    statement: &Spanned<DeValue<'_>>,
+    file: FileId,
+    diagnostics: &mut Diagnostics,
+) {
+    let span = |range: std::ops::Range<usize>| Span::new(file, range);
     exactly_one(
         table,
         statement,
@@ -190,11 +226,6 @@ fn check_statement(
         file,
         diagnostics,
     );
-    for key in ["Action", "NotAction"] {
-        if let Some(actions) = table.get(key) {
-            check_actions(key, actions, file, diagnostics);
-        }
-    }
     for key in ["Resource", "NotResource"] {
         if let Some(resources) = table.get(key) {
             strings(key, resources, file, diagnostics);
@@ -205,9 +236,53 @@ fn check_statement(
             diagnostics.push(
                 Diagnostic::error("policy.principal", format!("a role's inline policy cannot have `{key}`"))
                     .at(span(key_spanned.span()))
-                    .with_help("identity policies apply to the role itself; the trust policy (who may assume the role) is generated from `trust_applications`"),
+                    .with_help("identity policies apply to the role itself; the trust policy (who may assume the role) is generated from `trust_applications`, or stated in `trust_policy`"),
             );
         }
+    }
+}
+
+/// A trust policy statement names who may assume the role, and no resource:
+/// IAM refuses the document otherwise (`MalformedPolicyDocument`, "Missing
+/// required field Principal", "Has prohibited field Resource").
+fn trust_statement(
+    table: &toml::de::DeTable<'_>,
+    statement: &Spanned<DeValue<'_>>,
+    file: FileId,
+    diagnostics: &mut Diagnostics,
+) {
+    let span = |range: std::ops::Range<usize>| Span::new(file, range);
+    for key in ["Resource", "NotResource"] {
+        if let Some((key_spanned, _)) = table.get_key_value(key) {
+            diagnostics.push(
+                Diagnostic::error("policy.resource", format!("a trust policy cannot have `{key}`"))
+                    .at(span(key_spanned.span()))
+                    .with_help("a trust policy says who may assume the role; the role is its resource"),
+            );
+        }
+    }
+    match table.get("Principal") {
+        None => diagnostics.push(
+            Diagnostic::error("policy.principal", "a trust policy statement needs a `Principal`")
+                .at(span(statement.span()))
+                .with_help("add `\"Principal\": {\"Service\": \"emr-serverless.amazonaws.com\"}`"),
+        ),
+        Some(principal) => match principal.get_ref() {
+            DeValue::String(text) if text.as_ref() == "*" => {}
+            DeValue::Table(principals) if !principals.is_empty() => {
+                for (key, value) in principals.iter() {
+                    unknown_key(key, &PRINCIPAL_KEYS, "`Principal`", file, diagnostics);
+                    strings(key.get_ref(), value, file, diagnostics);
+                }
+            }
+            _ => diagnostics.push(
+                Diagnostic::error(
+                    "policy.principal",
+                    "`Principal` must be `\"*\"` or a table of `AWS`, `Service`, `Federated` or `CanonicalUser`",
+                )
+                .at(span(principal.span())),
+            ),
+        },
     }
 }
 

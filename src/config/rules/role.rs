@@ -157,6 +157,7 @@ fn check_role(parsed: &Parsed, role: &Resource<RawRole>, diagnostics: &mut Diagn
             );
         }
     }
+    trust(parsed, role, diagnostics);
     let mut total = 0;
     for name in raw.policies.keys() {
         if !is_iam_name(name.get(), 128) {
@@ -192,6 +193,69 @@ fn check_role(parsed: &Parsed, role: &Resource<RawRole>, diagnostics: &mut Diagn
             .with_help("move statements into a managed policy and list it in `managed_policy_arns` (sizes count application ARNs at full length and ignore whitespace)"),
         );
     }
+}
+
+/// A stated `trust_policy`: not together with `trust_applications` (which
+/// shapes the generated one), and a warning when no statement lets EMR
+/// Serverless assume the role (its job runs could not use it).
+fn trust(parsed: &Parsed, role: &Resource<RawRole>, diagnostics: &mut Diagnostics) {
+    let raw = &role.value;
+    let Some(stated) = &raw.trust_policy else {
+        return;
+    };
+    if let Some(applications) = &raw.trust_applications {
+        diagnostics.push(
+            Diagnostic::error(
+                "role.trust-policy-conflict",
+                format!("`role.{}` has both `trust_applications` and `trust_policy`", role.key),
+            )
+            .at(parsed.span(applications))
+            .with_label(parsed.span(stated), "the trust policy is stated here")
+            .with_help(
+                "`trust_applications` shapes the trust policy emrstack generates; with `trust_policy`, write the \
+                 applications' ARNs (`${application.<key>.arn}`) in its conditions instead",
+            ),
+        );
+    }
+    if let Some(document) = parsed.trust_policies.get(&role.key)
+        && !lets_emr_serverless_assume(&document.document)
+    {
+        diagnostics.push(
+            Diagnostic::warning(
+                "role.trust-policy-service",
+                format!(
+                    "the `trust_policy` of `role.{}` has no statement that lets `{}` assume the role",
+                    role.key,
+                    crate::model::role::EMR_SERVERLESS_PRINCIPAL
+                ),
+            )
+            .at(parsed.span(stated))
+            .with_help("EMR Serverless job runs cannot use the role as their runtime role without one"),
+        );
+    }
+}
+
+/// Whether a trust policy has an `Allow` statement whose principal is the
+/// EMR Serverless service (or anyone).
+fn lets_emr_serverless_assume(document: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    let names = |value: Option<&Value>| match value {
+        Some(Value::String(text)) => vec![text.clone()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        _ => Vec::new(),
+    };
+    crate::model::repository::statements(document)
+        .into_iter()
+        .any(|statement| {
+            let allows = statement.get("Effect").and_then(Value::as_str) == Some("Allow");
+            let principal = statement.get("Principal");
+            let trusted = principal.and_then(Value::as_str) == Some("*")
+                || names(principal.and_then(|p| p.get("Service")))
+                    .iter()
+                    .any(|service| service == crate::model::role::EMR_SERVERLESS_PRINCIPAL)
+                || names(principal.and_then(|p| p.get("AWS"))).iter().any(|aws| aws == "*");
+            allows && trusted
+        })
 }
 
 /// The size IAM counts for a policy: minified JSON, with each application ARN
