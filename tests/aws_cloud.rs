@@ -1500,6 +1500,30 @@ async fn ecr_repository_policy_and_image_digests() {
         .await
         .expect_err("missing");
     assert_eq!(err.kind, ErrorKind::NotFound);
+
+    // The other way round: the tags of a digest, one DescribeImages. A
+    // second tag on v1's image is listed with it; an unknown digest has none.
+    ecr.put_image()
+        .repository_name("team/spark")
+        .image_manifest(manifest('a'))
+        .image_tag("stable")
+        .send()
+        .await
+        .expect("put_image");
+    let before = count(emulator, &account, "served", "ecr:DescribeImages");
+    assert_eq!(
+        cloud
+            .image_tags("team/spark", &expected["v1"])
+            .await
+            .expect("image_tags"),
+        ["stable", "v1"]
+    );
+    assert_eq!(count(emulator, &account, "served", "ecr:DescribeImages") - before, 1);
+    let unknown = format!("sha256:{}", "0".repeat(64));
+    assert_eq!(
+        cloud.image_tags("team/spark", &unknown).await.expect("image_tags"),
+        Vec::<String>::new()
+    );
 }
 
 // ---- EC2 and STS --------------------------------------------------------------

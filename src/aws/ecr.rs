@@ -5,7 +5,9 @@
 //! `failures` while still answering for the others, so any set of tags costs
 //! ceil(n / 100) calls. DescribeImages with `imageIds` fails the whole call
 //! with `ImageNotFoundException` when any one tag is missing, and without
-//! `imageIds` it pages through every image of the repository.
+//! `imageIds` it pages through every image of the repository. The other
+//! way round, the tags of one digest (`image_tags`, for `emrstack
+//! generate`), is one DescribeImages: its `imageTags` lists them all.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -172,5 +174,31 @@ impl AwsCloud {
             }
         }
         Ok(digests)
+    }
+
+    /// `DescribeImages` for one digest: the tags that point to it. A
+    /// missing image (`ImageNotFoundException`) has none.
+    pub(super) async fn ecr_image_tags(&self, repository: &str, digest: &str) -> Result<Vec<String>, CloudError> {
+        let request = self
+            .ecr
+            .describe_images()
+            .repository_name(repository)
+            .image_ids(ImageIdentifier::builder().image_digest(digest).build())
+            .send();
+        let output = match self.call(ECR, "DescribeImages", request).await {
+            Ok(output) => output,
+            Err(err) if err.code.as_deref() == Some("ImageNotFoundException") => return Ok(Vec::new()),
+            Err(err) => return Err(err),
+        };
+        let mut tags: Vec<String> = output
+            .image_details
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|detail| detail.image_digest.as_deref() == Some(digest))
+            .flat_map(|detail| detail.image_tags.unwrap_or_default())
+            .collect();
+        tags.sort();
+        tags.dedup();
+        Ok(tags)
     }
 }

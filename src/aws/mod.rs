@@ -186,6 +186,10 @@ impl Cloud for AwsCloud {
         self.ecr_image_digests(repository, tags).await
     }
 
+    async fn image_tags(&self, repository: &str, digest: &str) -> Result<Vec<String>, CloudError> {
+        self.ecr_image_tags(repository, digest).await
+    }
+
     async fn describe_subnets(&self, ids: &[String]) -> Result<Vec<SubnetInfo>, CloudError> {
         self.ec2_describe_subnets(ids).await
     }

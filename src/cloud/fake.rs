@@ -1296,6 +1296,27 @@ impl Cloud for FakeCloud {
             .collect())
     }
 
+    async fn image_tags(&self, repository: &str, digest: &str) -> Result<Vec<String>, CloudError> {
+        let _call = self.enter("DescribeImages", repository).await?;
+        let state = self.lock();
+        if !state.repositories.contains_key(repository) {
+            return Err(
+                CloudError::not_found("DescribeImages", format!("repository {repository} does not exist"))
+                    .with_code("RepositoryNotFoundException"),
+            );
+        }
+        Ok(state
+            .image_digests
+            .get(repository)
+            .map(|tags| {
+                tags.iter()
+                    .filter(|(_, known)| known.as_str() == digest)
+                    .map(|(tag, _)| tag.clone())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     async fn describe_subnets(&self, ids: &[String]) -> Result<Vec<SubnetInfo>, CloudError> {
         let _call = self.enter("DescribeSubnets", "").await?;
         let state = self.lock();

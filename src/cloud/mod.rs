@@ -218,6 +218,15 @@ pub trait Cloud: Send + Sync {
         tags: &[String],
     ) -> impl Future<Output = Result<BTreeMap<String, String>, CloudError>> + Send;
 
+    /// The tags that point to the image with `digest` (`sha256:...`) in the
+    /// repository, sorted; empty when no image has that digest, or it has
+    /// no tag.
+    fn image_tags(
+        &self,
+        repository: &str,
+        digest: &str,
+    ) -> impl Future<Output = Result<Vec<String>, CloudError>> + Send;
+
     // ---- EC2 (read only) ------------------------------------------------
 
     /// The subnets among `ids` that exist; missing ones are absent.
