@@ -84,6 +84,18 @@ pub enum OnRunning {
     Cancel,
 }
 
+/// An application state, for `generate --state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ApplicationStateArg {
+    Creating,
+    Created,
+    Starting,
+    Started,
+    Stopping,
+    Stopped,
+}
+
 /// Options of the commands that change AWS.
 #[derive(Debug, Clone, Args)]
 pub struct ExecuteArgs {
@@ -205,6 +217,39 @@ pub enum Command {
         /// With `--all`: skip the confirmation. Required when stdin is not a terminal.
         #[arg(long, requires = "all")]
         auto_approve: bool,
+    },
+    /// Write a stack file for what the account already runs: its EMR
+    /// Serverless applications, the IAM roles their job runs assume, the ECR
+    /// repositories of their images. Adopt it with `import --all`.
+    Generate {
+        #[command(flatten)]
+        read: ReadArgs,
+        /// The stack's name (`[stack] name`).
+        #[arg(long, value_name = "NAME")]
+        stack_name: String,
+        /// Only applications whose name matches this glob (`*`, `?`). Repeatable: any of them.
+        #[arg(long = "name", value_name = "PATTERN")]
+        names: Vec<String>,
+        /// Only applications with this tag. Repeatable: all of them.
+        #[arg(long = "tag", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
+        /// Only applications in this state. Repeatable: any of them.
+        #[arg(long = "state", value_enum, value_name = "STATE")]
+        states: Vec<ApplicationStateArg>,
+        /// Write these roles (by name) instead of the ones EMR Serverless may
+        /// assume for the selected applications. Repeatable.
+        #[arg(long = "role", value_name = "NAME")]
+        roles: Vec<String>,
+        /// Write inline role policies to `policies/<role>-<name>.json` next
+        /// to the stack file instead of into it.
+        #[arg(long)]
+        policy_files: bool,
+        /// Write the stack file to FILE instead of stdout.
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Overwrite FILE and policy files that exist.
+        #[arg(long)]
+        force: bool,
     },
     /// Print the JSON Schema of the stack language.
     Schema,

@@ -1,6 +1,7 @@
 //! One function per subcommand. Each returns the process exit code.
 
 mod apply;
+mod generate;
 mod import;
 mod inspect;
 mod plan;
@@ -73,6 +74,31 @@ pub fn run(cli: Cli) -> u8 {
                 super::EXIT_ERROR
             }
         },
+        Command::Generate {
+            read,
+            stack_name,
+            names,
+            tags,
+            states,
+            roles,
+            policy_files,
+            out,
+            force,
+        } => generate::run(
+            &printer,
+            &cli.global,
+            generate::Request {
+                read,
+                stack_name,
+                names,
+                tags,
+                states,
+                roles,
+                policy_files,
+                out,
+                force,
+            },
+        ),
         Command::Schema => schema::run(&printer),
     }
 }
