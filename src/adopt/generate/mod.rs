@@ -182,7 +182,7 @@ fn locate<'p>(placed: &'p [Placed], diagnostic: &Diagnostic) -> Option<&'p Place
     placed
         .iter()
         .find(|item| item.range.contains(&start))
-        .or_else(|| placed.iter().filter(|item| item.range.start <= start).last())
+        .or_else(|| placed.iter().rfind(|item| item.range.start <= start))
 }
 
 /// The `# warning[code]: message` lines kept next to a key.

@@ -168,7 +168,7 @@ fn account() -> FakeCloud {
     let mut generated = observed_role(
         &cloud,
         "shop-etl",
-        role::trust_policy(STACK, &account, &[etl.arn.clone()]),
+        role::trust_policy(STACK, &account, std::slice::from_ref(&etl.arn)),
     );
     generated.spec.tags = BTreeMap::from([("team".to_string(), "data".to_string())]);
     generated.spec.inline_policies.insert(
