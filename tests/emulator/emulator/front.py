@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
-from . import iam_names, protocols, validation
+from . import ecr_images, iam_names, protocols, validation
 from .config import StartupConfig
 from .counters import CallCounter
 from .emr.api import EmrApi
@@ -65,6 +65,7 @@ class Emulator:
         self.rate_limiter.configure(startup.rate_limit)
         self.calls = CallCounter()
         self.moto = DomainDispatcherApplication(create_backend_app)
+        ecr_images.install()
         self.control = ControlApi(self)
         self.started_at = time.time()
 

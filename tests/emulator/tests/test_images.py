@@ -212,3 +212,28 @@ def test_images_of_other_accounts_are_not_checked_on_start(emr):
     emr.start_application(applicationId=app_id)
     wait_state(emr, app_id, "STARTED")
     assert "resolvedImageDigest" not in emr.get_application(applicationId=app_id)["application"]["imageConfiguration"]
+
+
+def test_batch_get_image_names_an_image_by_the_tag_asked_for(aws):
+    """An image with two tags is found by either, and named by the one asked
+    for (emulator/ecr_images.py)."""
+    ecr = aws("ecr")
+    ecr.create_repository(repositoryName="tagged")
+    manifest = json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 100,
+                   "digest": "sha256:" + "a" * 64},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 200,
+                    "digest": "sha256:" + "b" * 64}],
+    })
+    digest = ecr.put_image(repositoryName="tagged", imageManifest=manifest, imageTag="v2")["image"]["imageId"]["imageDigest"]
+    ecr.put_image(repositoryName="tagged", imageManifest=manifest, imageTag="latest")
+    details = ecr.describe_images(repositoryName="tagged")["imageDetails"]
+    assert [sorted(d["imageTags"]) for d in details] == [["latest", "v2"]]
+    answer = ecr.batch_get_image(repositoryName="tagged", imageIds=[{"imageTag": "v2"}, {"imageTag": "latest"}])
+    assert [image["imageId"] for image in answer["images"]] == [
+        {"imageTag": "v2", "imageDigest": digest},
+        {"imageTag": "latest", "imageDigest": digest},
+    ]
+    assert answer["failures"] == []
