@@ -174,7 +174,8 @@ fn application(rng: &mut Rng, setting: &Setting, index: usize) -> Value {
         body["initialCapacity"] = Value::Object(capacity);
     }
     if rng.chance(50) {
-        let mut maximum = json!({"cpu": rng.pick(&["400 vCPU", "1000 vCPU"]), "memory": rng.pick(&["3000 GB", "4000 GB"])});
+        let mut maximum =
+            json!({"cpu": rng.pick(&["400 vCPU", "1000 vCPU"]), "memory": rng.pick(&["3000 GB", "4000 GB"])});
         if rng.chance(50) {
             maximum["disk"] = json!("20000 GB");
         }
@@ -188,8 +189,7 @@ fn application(rng: &mut Rng, setting: &Setting, index: usize) -> Value {
     match rng.range(0, 9) {
         0 | 1 => body["autoStopConfiguration"] = json!({"enabled": false}),
         2..=4 => {
-            body["autoStopConfiguration"] =
-                json!({"enabled": true, "idleTimeoutMinutes": rng.pick(&[15, 30, 60, 240])})
+            body["autoStopConfiguration"] = json!({"enabled": true, "idleTimeoutMinutes": rng.pick(&[15, 30, 60, 240])})
         }
         _ => {}
     }
@@ -220,7 +220,11 @@ fn application(rng: &mut Rng, setting: &Setting, index: usize) -> Value {
             0..=3 => body["imageConfiguration"] = image,
             4 | 5 => {
                 let mut specifications = serde_json::Map::new();
-                for worker_type in if spark { ["Driver", "Executor"] } else { ["HiveDriver", "TezTask"] } {
+                for worker_type in if spark {
+                    ["Driver", "Executor"]
+                } else {
+                    ["HiveDriver", "TezTask"]
+                } {
                     if specifications.is_empty() || rng.chance(50) {
                         let image = json!({"imageUri": rng.pick(&setting.images).uri.clone()});
                         specifications.insert(worker_type.to_string(), json!({"imageConfiguration": image}));
@@ -451,18 +455,22 @@ async fn build(ws: &Workspace<'_>, seed: u64) -> Built {
         .expect("policy arn");
     let roles = rng.range(0, 4) as usize;
     for index in 0..roles {
-        let emr_statement = |condition: Value| {
-            json!({"Effect": "Allow", "Principal": {"Service": "emr-serverless.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": condition})
-        };
+        let emr_statement = |condition: Value| json!({"Effect": "Allow", "Principal": {"Service": "emr-serverless.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": condition});
         let arn = rng.pick(&arns).clone();
         let trust = match rng.range(0, 4) {
-            0 => json!({"Version": "2012-10-17", "Statement": [emr_statement(json!({"StringEquals": {"aws:SourceAccount": account}}))]}),
-            1 => json!({"Version": "2012-10-17", "Statement": [emr_statement(json!({"ArnLike": {"aws:SourceArn": [arn.clone(), format!("{arn}/*")]}}))]}),
+            0 => {
+                json!({"Version": "2012-10-17", "Statement": [emr_statement(json!({"StringEquals": {"aws:SourceAccount": account}}))]})
+            }
+            1 => {
+                json!({"Version": "2012-10-17", "Statement": [emr_statement(json!({"ArnLike": {"aws:SourceArn": [arn.clone(), format!("{arn}/*")]}}))]})
+            }
             2 => role::trust_policy(STACK, &account, &[arn.clone()]),
             3 => json!({"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Principal": {"Service": ["emr-serverless.amazonaws.com", "glue.amazonaws.com"]}, "Action": "sts:AssumeRole"},
             ]}),
-            _ => json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            _ => {
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+            }
         };
         let name = match rng.range(0, 2) {
             0 => format!("{STACK}-runtime-{index}"),
@@ -494,9 +502,15 @@ async fn build(ws: &Workspace<'_>, seed: u64) -> Built {
         request.send().await.expect("create_role");
         for policy in 0..rng.range(0, 2) {
             let document = match rng.range(0, 2) {
-                0 => json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": [format!("arn:aws:s3:::{STACK}-data/${{aws:username}}/*")]}]}),
-                1 => json!({"Version": "2012-10-17", "Statement": [{"Sid": "Glue", "Effect": "Allow", "Action": "glue:GetTable", "Resource": "*"}]}),
-                _ => json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "emr-serverless:GetJobRun", "Resource": [format!("{arn}/jobruns/*")]}]}),
+                0 => {
+                    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": [format!("arn:aws:s3:::{STACK}-data/${{aws:username}}/*")]}]})
+                }
+                1 => {
+                    json!({"Version": "2012-10-17", "Statement": [{"Sid": "Glue", "Effect": "Allow", "Action": "glue:GetTable", "Resource": "*"}]})
+                }
+                _ => {
+                    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "emr-serverless:GetJobRun", "Resource": [format!("{arn}/jobruns/*")]}]})
+                }
             };
             iam.put_role_policy()
                 .role_name(&name)
@@ -547,7 +561,10 @@ async fn snapshot(ws: &Workspace<'_>) -> Value {
         let mut observed = cloud.get_role(&summary.name).await.expect("get_role");
         observed.spec.tags.retain(|key, _| !key.starts_with("emrstack:"));
         observed.spec.trust_policy = role::without_marker(&observed.spec.trust_policy, STACK);
-        roles.insert(summary.name.clone(), serde_json::to_value(&observed).expect("role as JSON"));
+        roles.insert(
+            summary.name.clone(),
+            serde_json::to_value(&observed).expect("role as JSON"),
+        );
     }
     let ecr = aws_sdk_ecr::Client::new(&sdk_config(ws.emulator, &ws.account).await);
     let mut repositories = BTreeMap::new();
@@ -586,11 +603,14 @@ async fn adopt_case(seed: u64) {
     let built = build(&ws, seed).await;
     let before = snapshot(&ws).await;
 
-    let generated = ws
-        .run(&["generate", "--stack-name", STACK, "-o", "emrstack.toml"])
-        .ok();
+    let generated = ws.run(&["generate", "--stack-name", STACK, "-o", "emrstack.toml"]).ok();
     let file = std::fs::read_to_string(ws.dir().join("emrstack.toml")).expect("the stack file");
-    let context = |what: &str| format!("{what}\n--- emrstack.toml ---\n{file}\n--- generate's stderr ---\n{}", generated.stderr);
+    let context = |what: &str| {
+        format!(
+            "{what}\n--- emrstack.toml ---\n{file}\n--- generate's stderr ---\n{}",
+            generated.stderr
+        )
+    };
     // Everything of these accounts is modelled: nothing is left out and
     // nothing would differ.
     for line in generated.stderr.lines() {
@@ -610,11 +630,21 @@ async fn adopt_case(seed: u64) {
     );
 
     let validated = ws.run(&["validate"]);
-    assert_eq!(validated.code, 0, "{}", context(&format!("validate: {}{}", validated.stdout, validated.stderr)));
+    assert_eq!(
+        validated.code,
+        0,
+        "{}",
+        context(&format!("validate: {}{}", validated.stdout, validated.stderr))
+    );
     assert!(!validated.stderr.contains("error["), "{}", context(&validated.stderr));
 
     let imported = ws.run(&["import", "--all", "--auto-approve"]);
-    assert_eq!(imported.code, 0, "{}", context(&format!("import: {}{}", imported.stdout, imported.stderr)));
+    assert_eq!(
+        imported.code,
+        0,
+        "{}",
+        context(&format!("import: {}{}", imported.stdout, imported.stderr))
+    );
 
     let plan = ws.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(
@@ -657,5 +687,69 @@ async fn generated_stacks_adopt_random_accounts_with_an_empty_plan() {
     eprintln!(
         "{cases} random accounts adopted in {:.1} s (first seed {first})",
         started.elapsed().as_secs_f64()
+    );
+}
+
+/// An application the stack language cannot state in full (one image for
+/// all workers and another per worker type, which the API reference calls
+/// either-or and the language refuses) is still written, with what the
+/// language refuses left out and reported on stderr with the resource and
+/// the field; the first plan's difference too. The file is not overwritten
+/// without `--force`.
+#[tokio::test]
+async fn what_the_language_cannot_state_is_reported_on_stderr() {
+    let ws = Workspace::new(shared_emulator());
+    let account = ws.account.clone();
+    fixtures::repository(ws.emulator, &account, "team/spark").await;
+    fixtures::push_image(ws.emulator, &account, "team/spark", "v1", 'a').await;
+    let uri = format!("{account}.dkr.ecr.{REGION}.amazonaws.com/team/spark:v1");
+    let body = json!({
+        "clientToken": "both-images",
+        "name": "both-images",
+        "releaseLabel": "emr-7.2.0",
+        "type": "SPARK",
+        "imageConfiguration": {"imageUri": uri},
+        "workerTypeSpecifications": {"Driver": {"imageConfiguration": {"imageUri": uri}}},
+    });
+    let created = emr(&ws, "POST", "/applications", Some(&body));
+    let id = created["applicationId"].as_str().expect("applicationId").to_string();
+    ws.emulator.release(&account, &id);
+
+    let run = ws.run(&["generate", "--stack-name", STACK, "-o", "emrstack.toml"]).ok();
+    let file = std::fs::read_to_string(ws.dir().join("emrstack.toml")).expect("the stack file");
+    assert!(file.contains("[applications.both-images]"), "{file}");
+    assert!(file.contains(&format!("# application {id} (CREATED)")), "{file}");
+    assert!(!file.contains("worker_type_specifications"), "{file}");
+    assert!(
+        run.stderr.contains(
+            "left out: application.both-images: `worker_type_specifications.driver`: the stack language refuses it (error[image.conflict]"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("differs: application.both-images: `worker_type_specifications`: the stack language cannot state AWS's value"),
+        "{}",
+        run.stderr
+    );
+    // The file validates; the plan after adoption shows the one difference.
+    ws.run(&["validate"]).ok();
+    ws.run(&["import", "--all", "--auto-approve"]).ok();
+    ws.run(&["plan", "--detailed-exitcode"]).expect_code(2);
+
+    // An existing file is kept unless --force.
+    let refused = ws
+        .run(&["generate", "--stack-name", STACK, "-o", "emrstack.toml"])
+        .expect_code(1);
+    assert!(refused.stderr.contains("pass --force"), "{}", refused.stderr);
+    ws.run(&["generate", "--stack-name", STACK, "-o", "emrstack.toml", "--force"])
+        .ok();
+    // To stdout by default.
+    let printed = ws.run(&["generate", "--stack-name", STACK]).ok();
+    assert!(
+        printed.stdout.contains("[applications.both-images]"),
+        "{}",
+        printed.stdout
     );
 }
