@@ -10,7 +10,8 @@
 //! alone with `EMRSTACK_ADOPT_SEED=<seed> EMRSTACK_ADOPT_CASES=1 cargo test
 //! --test e2e_adopt`. `EMRSTACK_ADOPT_CASES` sets the number of cases (50
 //! by default); without `EMRSTACK_ADOPT_SEED` the first seed comes from the
-//! clock, so every run explores new accounts.
+//! clock, so every run explores new accounts. `EMRSTACK_ADOPT_SHOW=1` prints
+//! each generated file and report.
 
 mod support;
 
@@ -92,6 +93,8 @@ struct Setting {
     second_group: String,
     images: Vec<Image>,
     kms_key: String,
+    /// A tag every application and role of the case carries (`[tags]`).
+    common_tag: Option<String>,
 }
 
 /// Worker sizes the service accepts: (vCPU, GB).
@@ -139,11 +142,16 @@ fn application(rng: &mut Rng, setting: &Setting, index: usize) -> Value {
     let spark = rng.chance(70);
     let label = *rng.pick(RELEASES);
     let release = version(label);
-    let name = match rng.range(0, 3) {
+    // Names in several styles; `etl.N`, `etl_N.` and `ETL_N` make the
+    // same key, so generate must make them unique.
+    let n = index / 2;
+    let name = match rng.range(0, 5) {
         0 => format!("{STACK}-etl-{index}"),
         1 => format!("etl-{index}"),
         2 => format!("Nightly.Report_{index}"),
-        _ => format!("team/ml#{index}"),
+        3 => format!("team/ml#{index}"),
+        4 => format!("etl.{n}{}", if index % 2 == 0 { "" } else { "_" }),
+        _ => format!("ETL_{n}{}", if index % 2 == 0 { "" } else { "." }),
     };
     let mut body = json!({
         "clientToken": format!("token-{}-{index}", rng.next()),
@@ -248,10 +256,12 @@ fn application(rng: &mut Rng, setting: &Setting, index: usize) -> Value {
             monitoring.insert("s3MonitoringConfiguration".to_string(), s3);
         }
         if rng.chance(30) {
-            monitoring.insert(
-                "managedPersistenceMonitoringConfiguration".to_string(),
-                json!({"enabled": false}),
-            );
+            let persistence = match rng.range(0, 2) {
+                0 => json!({"enabled": false}),
+                1 => json!({"enabled": true, "encryptionKeyArn": setting.kms_key}),
+                _ => json!({"enabled": false, "encryptionKeyArn": setting.kms_key}),
+            };
+            monitoring.insert("managedPersistenceMonitoringConfiguration".to_string(), persistence);
         }
         if rng.chance(40) {
             let mut cloudwatch = json!({"enabled": true});
@@ -260,6 +270,9 @@ fn application(rng: &mut Rng, setting: &Setting, index: usize) -> Value {
             }
             if rng.chance(30) {
                 cloudwatch["logStreamNamePrefix"] = json!("jobs");
+            }
+            if rng.chance(20) {
+                cloudwatch["encryptionKeyArn"] = json!(setting.kms_key);
             }
             if spark && rng.chance(40) {
                 cloudwatch["logTypes"] = json!({"SPARK_DRIVER": ["STDOUT", "STDERR"]});
@@ -284,23 +297,34 @@ fn application(rng: &mut Rng, setting: &Setting, index: usize) -> Value {
         body["interactiveConfiguration"] = interactive;
     }
     if release >= (7, 0) && rng.chance(40) {
-        body["schedulerConfiguration"] = match rng.range(0, 2) {
+        body["schedulerConfiguration"] = match rng.range(0, 3) {
             0 => json!({}),
             1 => json!({"maxConcurrentRuns": rng.pick(&[5, 15, 50]), "queueTimeoutMinutes": rng.pick(&[60, 360, 720])}),
+            2 => json!({"maxConcurrentRuns": rng.pick(&[5, 50])}),
             _ => json!({"maxConcurrentRuns": 15, "queueTimeoutMinutes": 360}),
         };
     }
     if rng.chance(15) {
-        body["diskEncryptionConfiguration"] = json!({"encryptionKeyArn": setting.kms_key});
+        let mut encryption = json!({"encryptionKeyArn": setting.kms_key});
+        if rng.chance(50) {
+            encryption["encryptionContext"] = json!({"team": "data", "purpose": "shuffle"});
+        }
+        body["diskEncryptionConfiguration"] = encryption;
     }
     if release >= (7, 8) && rng.chance(15) {
-        body["identityCenterConfiguration"] =
-            json!({"identityCenterInstanceArn": "arn:aws:sso:::instance/ssoins-1234567890abcdef"});
+        let mut identity = json!({"identityCenterInstanceArn": "arn:aws:sso:::instance/ssoins-1234567890abcdef"});
+        if rng.chance(50) {
+            identity["userBackgroundSessionsEnabled"] = json!(true);
+        }
+        body["identityCenterConfiguration"] = identity;
     }
     if rng.chance(15) {
         body["jobLevelCostAllocationConfiguration"] = json!({"enabled": true});
     }
     let mut tags = serde_json::Map::new();
+    if let Some(owner) = &setting.common_tag {
+        tags.insert("owner".to_string(), json!(owner));
+    }
     if rng.chance(60) {
         tags.insert("team".to_string(), json!(rng.pick(&["data", "ml"])));
     }
@@ -341,6 +365,8 @@ fn emr(ws: &Workspace<'_>, method: &str, path: &str, body: Option<&Value>) -> Va
 struct Built {
     applications: usize,
     roles: usize,
+    /// Whether generate writes inline policies to files.
+    policy_files: bool,
 }
 
 /// Builds a random account for `seed` in `ws`'s account.
@@ -401,12 +427,19 @@ async fn build(ws: &Workspace<'_>, seed: u64) -> Built {
         }
         repositories.push(name);
     }
+    // Another account's image, which only a URI can name.
+    if rng.chance(50) {
+        images.push(Image {
+            uri: "999999999999.dkr.ecr.us-east-1.amazonaws.com/shared/spark:7.2".to_string(),
+        });
+    }
     let setting = Setting {
         account: account.clone(),
         network,
         second_group,
         images,
         kms_key: format!("arn:aws:kms:{REGION}:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        common_tag: rng.chance(25).then(|| "platform".to_string()),
     };
 
     // Applications, each ended its creation.
@@ -418,6 +451,12 @@ async fn build(ws: &Workspace<'_>, seed: u64) -> Built {
         let id = created["applicationId"].as_str().expect("applicationId").to_string();
         arns.push(created["arn"].as_str().expect("arn").to_string());
         ws.emulator.release(&account, &id);
+        // Some run: adoption changes nothing, so it stops nothing.
+        if rng.chance(15) && body.get("imageConfiguration").is_none() && body.get("workerTypeSpecifications").is_none()
+        {
+            emr(ws, "POST", &format!("/applications/{id}/start"), None);
+            ws.emulator.release(&account, &id);
+        }
     }
 
     // Repository policies: a foreign account's pull, EMR Serverless's pull
@@ -490,6 +529,18 @@ async fn build(ws: &Workspace<'_>, seed: u64) -> Built {
         if rng.chance(20) {
             request = request.path("/emr/");
         }
+        if rng.chance(15) {
+            request = request.permissions_boundary(&managed);
+        }
+        if let Some(owner) = &setting.common_tag {
+            request = request.tags(
+                aws_sdk_iam::types::Tag::builder()
+                    .key("owner")
+                    .value(owner)
+                    .build()
+                    .expect("tag"),
+            );
+        }
         if rng.chance(50) {
             request = request.tags(
                 aws_sdk_iam::types::Tag::builder()
@@ -532,6 +583,7 @@ async fn build(ws: &Workspace<'_>, seed: u64) -> Built {
     Built {
         applications: count,
         roles,
+        policy_files: rng.chance(30),
     }
 }
 
@@ -603,7 +655,11 @@ async fn adopt_case(seed: u64) {
     let built = build(&ws, seed).await;
     let before = snapshot(&ws).await;
 
-    let generated = ws.run(&["generate", "--stack-name", STACK, "-o", "emrstack.toml"]).ok();
+    let mut args = vec!["generate", "--stack-name", STACK, "-o", "emrstack.toml"];
+    if built.policy_files {
+        args.push("--policy-files");
+    }
+    let generated = ws.run(&args).ok();
     let file = std::fs::read_to_string(ws.dir().join("emrstack.toml")).expect("the stack file");
     let context = |what: &str| {
         format!(
@@ -611,6 +667,9 @@ async fn adopt_case(seed: u64) {
             generated.stderr
         )
     };
+    if std::env::var_os("EMRSTACK_ADOPT_SHOW").is_some() {
+        eprintln!("--- seed {seed} ---\n{file}\n--- stderr ---\n{}", generated.stderr);
+    }
     // Everything of these accounts is modelled: nothing is left out and
     // nothing would differ.
     for line in generated.stderr.lines() {
