@@ -151,8 +151,8 @@ fn application(rng: &mut Rng, setting: &Setting, index: usize) -> Value {
         1 => format!("etl-{index}"),
         2 => format!("Nightly.Report_{index}"),
         3 => format!("team/ml#{index}"),
-        4 => format!("etl.{n}{}", if index % 2 == 0 { "" } else { "_" }),
-        _ => format!("ETL_{n}{}", if index % 2 == 0 { "" } else { "." }),
+        4 => format!("etl.{n}{}", if index.is_multiple_of(2) { "" } else { "_" }),
+        _ => format!("ETL_{n}{}", if index.is_multiple_of(2) { "" } else { "." }),
     };
     let mut body = json!({
         "clientToken": format!("token-{}-{index}", rng.next()),
@@ -504,7 +504,7 @@ async fn build(ws: &Workspace<'_>, seed: u64) -> Built {
             1 => {
                 json!({"Version": "2012-10-17", "Statement": [emr_statement(json!({"ArnLike": {"aws:SourceArn": [arn.clone(), format!("{arn}/*")]}}))]})
             }
-            2 => role::trust_policy(STACK, &account, &[arn.clone()]),
+            2 => role::trust_policy(STACK, &account, std::slice::from_ref(&arn)),
             3 => json!({"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Principal": {"Service": ["emr-serverless.amazonaws.com", "glue.amazonaws.com"]}, "Action": "sts:AssumeRole"},
             ]}),
@@ -853,4 +853,72 @@ async fn what_the_language_cannot_state_is_reported_on_stderr() {
         "{}",
         printed.stdout
     );
+}
+
+/// `--name`, `--tag`, `--state` select applications, and with them the
+/// roles EMR Serverless may assume for them (or for any application);
+/// `--role` names the roles instead.
+#[tokio::test]
+async fn flags_select_applications_and_their_roles() {
+    let ws = Workspace::new(shared_emulator());
+    let account = ws.account.clone();
+    let mut arns = BTreeMap::new();
+    for (name, team, start) in [("etl-daily", "data", false), ("ml-train", "ml", true)] {
+        let body = json!({"clientToken": name, "name": name, "releaseLabel": "emr-7.2.0", "type": "SPARK", "tags": {"team": team}});
+        let created = emr(&ws, "POST", "/applications", Some(&body));
+        let id = created["applicationId"].as_str().expect("applicationId").to_string();
+        ws.emulator.release(&account, &id);
+        if start {
+            emr(&ws, "POST", &format!("/applications/{id}/start"), None);
+            ws.emulator.release(&account, &id);
+        }
+        arns.insert(name, created["arn"].as_str().expect("arn").to_string());
+    }
+    let iam = aws_sdk_iam::Client::new(&sdk_config(ws.emulator, &account).await);
+    let statement = |condition: Value| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "emr-serverless.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": condition}]});
+    for (role, trust) in [
+        (
+            "etl-runner",
+            statement(json!({"ArnLike": {"aws:SourceArn": format!("{}/*", arns["etl-daily"])}})),
+        ),
+        (
+            "ml-runner",
+            statement(json!({"ArnLike": {"aws:SourceArn": format!("{}/*", arns["ml-train"])}})),
+        ),
+        (
+            "any-runner",
+            statement(json!({"StringEquals": {"aws:SourceAccount": account}})),
+        ),
+    ] {
+        iam.create_role()
+            .role_name(role)
+            .assume_role_policy_document(trust.to_string())
+            .send()
+            .await
+            .expect("create_role");
+    }
+    let headers = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["generate", "--stack-name", STACK];
+        all.extend_from_slice(args);
+        let run = ws.run(&all).ok();
+        run.stdout
+            .lines()
+            .filter(|line| line.starts_with('[') && line[1..line.len() - 1].split('.').count() == 2)
+            .filter(|line| !line.starts_with("[networks.") && !line.starts_with("[configs."))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        headers(&["--name", "etl-*"]),
+        ["[roles.any-runner]", "[roles.etl-runner]", "[applications.etl-daily]"]
+    );
+    assert_eq!(
+        headers(&["--state", "STARTED"]),
+        ["[roles.any-runner]", "[roles.ml-runner]", "[applications.ml-train]"]
+    );
+    assert_eq!(
+        headers(&["--tag", "team=data", "--role", "ml-runner"]),
+        ["[roles.ml-runner]", "[applications.etl-daily]"]
+    );
+    assert_eq!(headers(&["--name", "nothing-*"]), ["[roles.any-runner]"]);
 }

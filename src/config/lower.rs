@@ -78,13 +78,13 @@ pub(super) fn lower(parsed: &Parsed) -> Option<Desired> {
                     .path
                     .as_ref()
                     .map(|p| p.get().clone())
-                    .unwrap_or_else(|| "/".to_string()),
+                    .unwrap_or_else(|| crate::model::role::DEFAULT_PATH.to_string()),
                 description: raw.description.as_ref().map(|d| d.get().clone()),
                 max_session_duration: raw
                     .max_session_duration
                     .as_ref()
                     .map(|d| *d.get() as u32)
-                    .unwrap_or(3600),
+                    .unwrap_or(crate::model::role::DEFAULT_MAX_SESSION_DURATION),
                 permissions_boundary: raw.permissions_boundary.as_ref().map(|p| p.get().clone()),
                 inline_policies,
                 managed_policy_arns: raw

@@ -8,6 +8,12 @@ use serde_json::{Value, json};
 /// The service principal that assumes job runtime roles and pulls custom images.
 pub const EMR_SERVERLESS_PRINCIPAL: &str = "emr-serverless.amazonaws.com";
 
+/// The path IAM gives a role created without one.
+pub const DEFAULT_PATH: &str = "/";
+
+/// The maximum session duration IAM gives a role created without one (seconds).
+pub const DEFAULT_MAX_SESSION_DURATION: u32 = 3600;
+
 /// Every configurable field of an IAM role as emrstack manages it.
 ///
 /// Policy documents are parsed JSON. They may contain ARN placeholders

@@ -925,13 +925,13 @@ fn role_sections_of(
     if !spec.name.eq(&format!("{stack}-{key}")) {
         main.push(Entry::new("name", Value::str(&spec.name)));
     }
-    if spec.path != "/" {
+    if spec.path != role::DEFAULT_PATH {
         main.push(Entry::new("path", Value::str(&spec.path)));
     }
     if let Some(description) = &spec.description {
         main.push(Entry::new("description", Value::str(description)));
     }
-    if spec.max_session_duration != 3600 {
+    if spec.max_session_duration != role::DEFAULT_MAX_SESSION_DURATION {
         main.push(Entry::new(
             "max_session_duration",
             Value::Int(i64::from(spec.max_session_duration)),

@@ -9,11 +9,8 @@ use serde_json::Value;
 
 use crate::cloud::{CloudError, ErrorKind};
 use crate::model::repository::statements;
-use crate::model::role::EMR_SERVERLESS_PRINCIPAL;
+use crate::model::role::{DEFAULT_MAX_SESSION_DURATION, EMR_SERVERLESS_PRINCIPAL};
 use crate::model::{ObservedRole, RoleSpec, RoleSummary};
-
-/// The maximum session duration IAM applies when a role does not say (seconds).
-const DEFAULT_MAX_SESSION_DURATION: u32 = 3600;
 
 /// A policy document as IAM returns it: percent-encoded JSON. A document that
 /// is already plain JSON (some emulators) is parsed as is.
