@@ -89,7 +89,6 @@ struct Image {
 
 /// What a case's account holds besides applications, for the generator.
 struct Setting {
-    account: String,
     network: Network,
     second_group: String,
     images: Vec<Image>,
@@ -335,7 +334,6 @@ fn application(rng: &mut Rng, setting: &Setting, index: usize) -> Value {
     if !tags.is_empty() {
         body["tags"] = Value::Object(tags);
     }
-    let _ = setting.account.as_str();
     body
 }
 
@@ -365,7 +363,6 @@ fn emr(ws: &Workspace<'_>, method: &str, path: &str, body: Option<&Value>) -> Va
 /// What a case built.
 struct Built {
     applications: usize,
-    roles: usize,
     /// Whether generate writes inline policies to files.
     policy_files: bool,
 }
@@ -435,7 +432,6 @@ async fn build(ws: &Workspace<'_>, seed: u64) -> Built {
         });
     }
     let setting = Setting {
-        account: account.clone(),
         network,
         second_group,
         images,
@@ -583,7 +579,6 @@ async fn build(ws: &Workspace<'_>, seed: u64) -> Built {
     }
     Built {
         applications: count,
-        roles,
         policy_files: rng.chance(30),
     }
 }
@@ -741,7 +736,6 @@ async fn adopt_case(seed: u64) {
         "{}",
         context(&again.stderr)
     );
-    let _ = built.roles;
 }
 
 /// A number from the environment, or `default`.

@@ -576,4 +576,4 @@ pub fn survey_of(desired: &Desired, applications: &[ObservedApplication], roles:
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

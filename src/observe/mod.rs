@@ -80,7 +80,7 @@ impl Gate {
 }
 
 /// `Ok(None)` for a resource that does not exist.
-fn absent_if_not_found<T>(result: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
+pub(crate) fn absent_if_not_found<T>(result: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(error) if error.is_not_found() => Ok(None),

@@ -266,7 +266,7 @@ fn settle(draft: &mut Draft, path: &Path) -> Result<Desired, GenerateError> {
                         .push(Report::new(ReportKind::LeftOut, subject, Some(field), message));
                     entries.insert((item.section, entry));
                 }
-                (None, Some(owner)) if !section.field.is_empty() => {
+                (None, Some(_)) if !section.field.is_empty() => {
                     draft.reports.push(Report::new(
                         ReportKind::LeftOut,
                         subject,
@@ -274,7 +274,6 @@ fn settle(draft: &mut Draft, path: &Path) -> Result<Desired, GenerateError> {
                         message,
                     ));
                     sections.insert(item.section);
-                    let _ = owner;
                 }
                 (None, Some(owner)) => {
                     draft

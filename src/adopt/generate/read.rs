@@ -13,6 +13,7 @@ use crate::cloud::{Cloud, CloudError};
 use crate::config::text::parse_image_uri;
 use crate::model::role::EMR_SERVERLESS_PRINCIPAL;
 use crate::model::{ObservedApplication, ObservedRepository, ObservedRole, Owner, SubnetInfo, repository};
+use crate::observe::absent_if_not_found;
 
 use super::{GenerateOptions, Report, ReportKind};
 
@@ -149,13 +150,7 @@ pub(super) async fn read<C: Cloud>(cloud: &C, options: &GenerateOptions) -> Resu
         .map(|summary| summary.id.clone())
         .collect();
     let fetched: Vec<Option<ObservedApplication>> = stream::iter(chosen)
-        .map(|id| async move {
-            match cloud.get_application(&id).await {
-                Ok(app) => Ok(Some(app)),
-                Err(error) if error.is_not_found() => Ok(None),
-                Err(error) => Err(error),
-            }
-        })
+        .map(|id| async move { absent_if_not_found(cloud.get_application(&id).await) })
         .buffer_unordered(parallelism)
         .try_collect()
         .await?;
@@ -285,13 +280,7 @@ pub(super) async fn read<C: Cloud>(cloud: &C, options: &GenerateOptions) -> Resu
         }
     }
     let found: Vec<Option<ObservedRepository>> = stream::iter(wanted_tags.keys().cloned().collect::<Vec<_>>())
-        .map(|name| async move {
-            match cloud.get_repository(&name).await {
-                Ok(repository) => Ok(Some(repository)),
-                Err(error) if error.is_not_found() => Ok(None),
-                Err(error) => Err(error),
-            }
-        })
+        .map(|name| async move { absent_if_not_found(cloud.get_repository(&name).await) })
         .buffer_unordered(parallelism)
         .try_collect()
         .await?;

@@ -12,8 +12,8 @@ use crate::cloud::fake::FakeCloud;
 use crate::diff::Action;
 use crate::model::{
     ApplicationSpec, Architecture, AutoStop, CloudWatchLogging, Configuration, Engine, ImageConfig, InitialCapacity,
-    MaximumCapacity, NetworkConfiguration, ObservedRole, RoleSpec, S3Monitoring, Scheduler, SecurityGroupInfo,
-    SubnetInfo, WorkerResources, WorkerType, role,
+    MaximumCapacity, NetworkConfiguration, ObservedRole, S3Monitoring, Scheduler, SecurityGroupInfo, SubnetInfo,
+    WorkerResources, WorkerType, role,
 };
 
 const STACK: &str = "shop";
@@ -40,21 +40,7 @@ fn emr_trust(condition: Option<Json>) -> Json {
 }
 
 fn observed_role(cloud: &FakeCloud, name: &str, trust_policy: Json) -> ObservedRole {
-    ObservedRole {
-        arn: format!("arn:aws:iam::{}:role/{name}", cloud.account_id()),
-        role_id: format!("AROA{}", name.to_uppercase()),
-        spec: RoleSpec {
-            name: name.to_string(),
-            path: "/".to_string(),
-            description: None,
-            max_session_duration: 3600,
-            permissions_boundary: None,
-            trust_policy,
-            inline_policies: BTreeMap::new(),
-            managed_policy_arns: Default::default(),
-            tags: BTreeMap::new(),
-        },
-    }
+    crate::adopt::import::tests::observed_role(cloud, name, trust_policy, BTreeMap::new())
 }
 
 const DIGEST_V1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";

@@ -38,7 +38,12 @@ fn stack() -> Desired {
     desired
 }
 
-fn observed_role(cloud: &FakeCloud, name: &str, trust_policy: Value, tags: BTreeMap<String, String>) -> ObservedRole {
+pub(crate) fn observed_role(
+    cloud: &FakeCloud,
+    name: &str,
+    trust_policy: Value,
+    tags: BTreeMap<String, String>,
+) -> ObservedRole {
     ObservedRole {
         arn: format!("arn:aws:iam::{}:role/{name}", cloud.account_id()),
         role_id: format!("AROA{}", name.to_uppercase()),
