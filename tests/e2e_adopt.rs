@@ -727,6 +727,22 @@ async fn adopt_case(seed: u64) {
         context(&format!("plan after import:\n{}{}", plan.stdout, plan.stderr))
     );
 
+    // Generated again, the adopted stack is the same file: keys come back
+    // from the address tags, the marker statement is not part of a stated
+    // trust policy.
+    let mut again_args = vec!["generate", "--stack-name", STACK, "-o", "again.toml"];
+    if built.policy_files {
+        again_args.extend(["--policy-files", "--force"]);
+    }
+    let regenerated = ws.run(&again_args).ok();
+    let again_file = std::fs::read_to_string(ws.dir().join("again.toml")).expect("the second stack file");
+    assert_eq!(
+        again_file,
+        file,
+        "{}",
+        context(&format!("generated again after the import:\n{}", regenerated.stderr))
+    );
+
     // Import only marked what it adopted; a second import has nothing to do.
     let after = snapshot(&ws).await;
     assert_eq!(before, after, "{}", context("AWS changed beyond the stack's marks"));
