@@ -275,8 +275,23 @@ async fn adopt(
             // The applied record is emrstack's proof of ownership: written
             // for the application as it is, so the next plan shows the
             // stack's differences from it as changes of the stack file.
+            // What the stack leaves to the service (a scheduler it does not
+            // declare, a digest resolution it does not set) is recorded as
+            // the stack states it, unset, as a plan's own record would: else
+            // a value the service chose would read as a stale record.
+            let stated = desired.applications.get(&address.name).map(|declaration| {
+                declaration.spec.clone().map_images(|_, image| {
+                    Ok::<_, std::convert::Infallible>(crate::model::ImageConfig {
+                        image_uri: String::new(),
+                        application_level_digest_resolution: image.application_level_digest_resolution,
+                    })
+                })
+            });
             let ownership = adoption_tags(&ownership, &app.spec.tags, |tags| {
                 let mut adopted = app.spec.clone();
+                if let Some(Ok(stated)) = &stated {
+                    crate::diff::normalize::drop_unmanaged(&mut adopted, stated);
+                }
                 adopted.tags = tags;
                 crate::diff::application_record(&adopted)
             });
