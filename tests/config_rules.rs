@@ -207,6 +207,28 @@ fn unreadable_runtime_file() {
     );
 }
 
+#[test]
+fn nesting_deeper_than_the_limit() {
+    // A policy document as a JSON string: the 65th level opens at the
+    // 62nd object of the condition (tests/cli_validate.rs runs the 7,300
+    // levels that used to overflow the stack, in every place).
+    let condition = format!("{}1{}", "{\"a\": ".repeat(70), "}".repeat(70));
+    let input = format!(
+        "{STACK}\n[roles.r.policies.p]\ndocument = '{{\"Version\": \"2012-10-17\", \"Statement\": [{{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\", \"Condition\": {condition}}}]}}'\n"
+    );
+    let loaded = check_str(&input);
+    let (line, column) = position(&input, "\"Condition\"");
+    let column = column + "\"Condition\": ".len() + "{\"a\": ".len() * 61;
+    assert_found(&loaded, "emrstack.toml", "json.depth", line, column);
+    // The same depth in TOML: the table that opens level 65 is reported
+    // and emptied, so no later step walks deeper.
+    let header = vec!["a"; 70].join(".");
+    let input = format!("{STACK}\n[roles.r.policies.p.document.Id.{header}]\nb = 1\n");
+    let (line, _) = position(&input, "[roles.r.policies");
+    let column = "[roles.r.policies.p.document.Id.".len() + "a.".len() * 57 + 1;
+    assert_found(&check_str(&input), "emrstack.toml", "config.depth", line, column);
+}
+
 // ---------------------------------------------------------------- variables
 
 #[test]

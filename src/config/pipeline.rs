@@ -201,6 +201,16 @@ pub(crate) fn run(path: &Path, text: &str, options: &LoadOptions) -> Loaded {
         diagnostics.push(Diagnostic::error("toml.syntax", lower_first(error.message())).at(Span::new(file, range)));
     }
     let mut tree = Spanned::new(0..0, DeValue::Table(root.into_inner()));
+    json::limit_depth(&mut tree, crate::input::MAX_DEPTH, &mut |range| {
+        diagnostics.push(
+            Diagnostic::error(
+                "config.depth",
+                format!("tables and arrays nest more than {} deep here", crate::input::MAX_DEPTH),
+            )
+            .at(Span::new(file, range))
+            .with_help("nothing in the stack language needs more than a dozen levels"),
+        );
+    });
     let spans = match tree.get_ref() {
         DeValue::Table(table) => SpanIndex::build(table, file, text),
         _ => SpanIndex::default(),
@@ -348,7 +358,7 @@ fn collect_variables(
         }
     };
     for var_file in &options.var_files {
-        let text = match std::fs::read_to_string(var_file) {
+        let text = match crate::input::read_text(var_file, crate::input::MAX_SOURCE_BYTES) {
             Ok(text) => text,
             Err(error) => {
                 diagnostics.push(Diagnostic::error(
@@ -597,7 +607,7 @@ fn read_referenced(
     diagnostics: &mut Diagnostics,
 ) -> Option<(PathBuf, String)> {
     let path = base.join(reference.get());
-    match std::fs::read_to_string(&path) {
+    match crate::input::read_text(&path, crate::input::MAX_SOURCE_BYTES) {
         Ok(text) => Some((path, text)),
         Err(error) => {
             diagnostics.push(

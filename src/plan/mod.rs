@@ -90,7 +90,10 @@ pub struct Plan {
 #[derive(Debug, thiserror::Error)]
 pub enum PlanFileError {
     #[error("cannot read plan file `{path}`: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: crate::input::ReadError,
+    },
     #[error("cannot write plan file `{path}`: {source}")]
     Write { path: String, source: std::io::Error },
     #[error("`{path}` is not an emrstack plan file: {message}")]
@@ -153,10 +156,23 @@ impl Plan {
     /// with [`secrets::restore_plan`] before executing.
     pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
         let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| PlanFileError::Read {
-            path: display.clone(),
-            source,
-        })?;
+        let text =
+            crate::input::read_text(path, crate::input::MAX_PLAN_BYTES).map_err(|source| PlanFileError::Read {
+                path: display.clone(),
+                source,
+            })?;
+        // serde_json stops at 128 levels too, but it is our limit to keep,
+        // and a position makes the message useful.
+        if let Some(offset) = crate::input::json_too_deep(&text, crate::input::MAX_PLAN_DEPTH) {
+            let (line, column) = crate::input::line_column(&text, offset);
+            return Err(PlanFileError::Format {
+                path: display,
+                message: format!(
+                    "values nest deeper than {} levels at line {line}, column {column}",
+                    crate::input::MAX_PLAN_DEPTH
+                ),
+            });
+        }
         let value: Value = serde_json::from_str(&text).map_err(|error| PlanFileError::Format {
             path: display.clone(),
             message: error.to_string(),
