@@ -1599,3 +1599,75 @@ initial_capacity = {{ executor = {{ worker_count = 1, cpu = 3, memory = 8 }} }}\
     assert!(loaded.desired.is_none());
     assert!(all.len() >= 9, "{all:?}");
 }
+
+// ---------------------------------------------------------------- scale
+
+/// The seconds `load_str` takes on `input`, the best of `runs`.
+fn seconds(input: &str, runs: usize) -> f64 {
+    (0..runs)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            let loaded = check_str(input);
+            assert!(!loaded.diagnostics.is_empty());
+            started.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Asserts that four times the input takes less than ten times as long:
+/// linear work takes about four times, quadratic work sixteen.
+fn assert_linear(what: &str, make: impl Fn(usize) -> String, n: usize) {
+    let small = seconds(&make(n), 2);
+    let large = seconds(&make(4 * n), 1);
+    assert!(
+        large < 10.0 * small.max(0.005),
+        "{what}: {n} took {small:.3} s, {} took {large:.3} s; validation must be linear",
+        4 * n
+    );
+}
+
+#[test]
+fn validation_is_linear_in_classifications_and_references() {
+    // 80,000 classifications took 24.6 s (10,000: 0.5 s, 40,000: 6.4 s):
+    // each was looked for in the list before it, and merged the same way.
+    // Every name twice, so duplicates are merged too.
+    assert_linear(
+        "classifications",
+        |n| {
+            let mut text = spark("");
+            for i in 0..n {
+                text.push_str(&format!(
+                    "\n[[applications.a.runtime]]\nclassification = \"c{}\"\nproperties = {{ k = \"v\" }}\n",
+                    i / 2
+                ));
+            }
+            text
+        },
+        4000,
+    );
+    // An undeclared reference in each of many applications, among many
+    // declared networks, and an unknown key and an undefined variable in each.
+    assert_linear(
+        "references",
+        |n| {
+            let mut text = STACK.to_string();
+            for i in 0..n {
+                text.push_str(&format!(
+                    "\n[networks.n{i}]\nsubnet_ids = [\"subnet-0123456789abcdef0\"]\nsecurity_group_ids = [\"sg-0123456789abcdef0\"]\n"
+                ));
+            }
+            for i in 0..n {
+                text.push_str(&format!(
+                    "\n[applications.a{i}]\ntype = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\nnetwork = \"m{i}\"\nbogus = 1\nname = \"${{var.nope}}\"\nimage = {{ repository = \"spark\", tag = \"v1\" }}\n"
+                ));
+            }
+            text.push_str("\n[repositories.spark]\nname = \"spark\"\napplications = [");
+            for i in 0..n {
+                text.push_str(&format!("\"a{i}\", "));
+            }
+            text.push_str("]\n");
+            text
+        },
+        1000,
+    );
+}

@@ -81,28 +81,50 @@ struct Snippet {
     width: usize,
 }
 
+/// The most of a line a snippet shows, in bytes: a longer line (a minified
+/// JSON file) is cut around the span, with `...` where it is cut, so that
+/// the output stays proportional to the number of diagnostics.
+const WINDOW_BYTES: usize = 160;
+/// How much of the line before the span a cut line keeps, in bytes.
+const LEAD_BYTES: usize = 40;
+
+fn floor_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
 fn snippet(sources: &Sources, span: &Span) -> Snippet {
     let file = sources.get(span.file);
+    let text = file.text.as_str();
     let (line, _) = file.line_column(span.range.start);
-    let line_start = file.text[..span.range.start.min(file.text.len())]
-        .rfind('\n')
-        .map(|i| i + 1)
-        .unwrap_or(0);
-    let line_end = file.text[line_start..]
-        .find('\n')
-        .map(|i| line_start + i)
-        .unwrap_or(file.text.len());
-    let raw = &file.text[line_start..line_end];
-    let raw = raw.strip_suffix('\r').unwrap_or(raw);
+    let range = file.line_range(span.range.start);
+    let line_start = range.start;
+    let line_end = if text[line_start..range.end].ends_with('\r') {
+        range.end - 1
+    } else {
+        range.end
+    };
+    let start = floor_boundary(text, span.range.start.clamp(line_start, line_end));
+    let end = floor_boundary(text, span.range.end.clamp(start, line_end));
+    let (from, to) = if line_end - line_start <= WINDOW_BYTES {
+        (line_start, line_end)
+    } else {
+        let from = floor_boundary(text, start.saturating_sub(LEAD_BYTES).max(line_start));
+        let to = floor_boundary(text, (from + WINDOW_BYTES).min(line_end));
+        (from, to)
+    };
+    let shown_end = end.min(to).max(start);
     // Tabs become four spaces so the underline lines up.
     let expand = |s: &str| s.replace('\t', "    ");
-    let start = span.range.start.clamp(line_start, line_start + raw.len());
-    let end = span.range.end.clamp(start, line_start + raw.len());
-    let before = expand(&file.text[line_start..start]).chars().count();
-    let inside = expand(&file.text[start..end]).chars().count();
+    let lead = if from > line_start { "..." } else { "" };
+    let tail = if to < line_end { "..." } else { "" };
+    let before = lead.len() + expand(&text[from..start]).chars().count();
+    let inside = expand(&text[start..shown_end]).chars().count();
     Snippet {
         line,
-        text: expand(raw),
+        text: format!("{lead}{}{tail}", expand(&text[from..to])),
         start: before,
         width: inside.max(1),
     }
@@ -298,6 +320,24 @@ warning[config.undeclared-variable]: variable `x` is not declared
 1 error, 1 warning
 ";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_span() {
+        let mut sources = Sources::new();
+        let line = format!("{}\"bad\"{}", "x".repeat(10_000), "y".repeat(10_000));
+        sources.add("big.json", format!("{line}\n"));
+        let at = 10_000;
+        let diagnostics = Diagnostics(vec![
+            Diagnostic::error("json.syntax", "m").at(Span::new(FileId(0), at..at + 5)),
+        ]);
+        let text = human(&diagnostics, &sources, false);
+        let shown = text.lines().nth(3).unwrap();
+        let expected_line = format!("1 | ...{}\"bad\"{}...", "x".repeat(40), "y".repeat(115));
+        assert_eq!(shown, expected_line);
+        let underline = text.lines().nth(4).unwrap();
+        assert_eq!(underline, format!("  | {}^^^^^", " ".repeat(43)));
+        assert!(text.contains(" --> big.json:1:10001\n"), "{text}");
     }
 
     #[test]
