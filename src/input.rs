@@ -19,9 +19,9 @@ pub const MAX_SOURCE_BYTES: u64 = 8 * 1024 * 1024;
 pub const MAX_PLAN_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How deeply values may nest in a stack file, a var file or a JSON document
-/// (policies, classification files), counting the document itself as level
-/// 1. The deepest value the stack language has a use for (a policy
-/// condition's list of values inside a role) is about 10 levels down.
+/// (policies, classification files), counting the document itself as the
+/// first level. The deepest value the stack language has a use for (a
+/// policy condition's list of values inside a role) is about 10 levels down.
 pub const MAX_DEPTH: usize = 64;
 
 /// How deeply values may nest in a saved plan: the plan's own structure

@@ -332,14 +332,16 @@ pub(crate) fn run(path: &Path, text: &str, options: &LoadOptions) -> Loaded {
 /// search of every span per diagnostic was quadratic). An empty span counts
 /// as one byte long.
 struct Poisoned {
-    /// Per file: `(start, end)` sorted by start, and the largest end among
-    /// the first `i + 1` of them.
-    files: BTreeMap<FileId, (Vec<(usize, usize)>, Vec<usize>)>,
+    files: BTreeMap<FileId, Intervals>,
 }
+
+/// `(start, end)` sorted by start, and the largest end among the first
+/// `i + 1` of them.
+type Intervals = (Vec<(usize, usize)>, Vec<usize>);
 
 impl Poisoned {
     fn new<'a>(spans: impl Iterator<Item = &'a Span>) -> Poisoned {
-        let mut files: BTreeMap<FileId, (Vec<(usize, usize)>, Vec<usize>)> = BTreeMap::new();
+        let mut files: BTreeMap<FileId, Intervals> = BTreeMap::new();
         for span in spans {
             let end = span.range.end.max(span.range.start + 1);
             files.entry(span.file).or_default().0.push((span.range.start, end));

@@ -7,7 +7,11 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use crate::diag::{Diagnostic, Diagnostics, Severity, Sources, Span};
+use std::collections::HashMap;
+use std::ops::Range;
+
+use crate::diag::{Diagnostic, Diagnostics, FileId, Severity, Sources, Span};
+use crate::plan::secrets;
 
 const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
@@ -61,8 +65,9 @@ pub fn summary(diagnostics: &Diagnostics) -> String {
 pub fn human(diagnostics: &Diagnostics, sources: &Sources, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
+    let mut secrets = LineSecrets::new();
     for diagnostic in diagnostics.iter() {
-        render_one(&mut out, diagnostic, sources, &style);
+        render_one(&mut out, diagnostic, sources, &style, &mut secrets);
         out.push('\n');
     }
     let summary = summary(diagnostics);
@@ -95,7 +100,19 @@ fn floor_boundary(text: &str, mut offset: usize) -> usize {
     offset
 }
 
-fn snippet(sources: &Sources, span: &Span) -> Snippet {
+/// The secrets of each line shown so far, by file and line start, as
+/// absolute byte ranges: a long line is read once however many diagnostics
+/// point into it.
+type LineSecrets = HashMap<(FileId, usize), Vec<Range<usize>>>;
+
+/// One part of a shown line: source text, or `(sensitive value)` where the
+/// source has a secret.
+struct Piece {
+    range: Range<usize>,
+    masked: bool,
+}
+
+fn snippet(sources: &Sources, span: &Span, secrets: &mut LineSecrets) -> Snippet {
     let file = sources.get(span.file);
     let text = file.text.as_str();
     let (line, _) = file.line_column(span.range.start);
@@ -116,33 +133,101 @@ fn snippet(sources: &Sources, span: &Span) -> Snippet {
         (from, to)
     };
     let shown_end = end.min(to).max(start);
+    // Secret values on the line are never shown (plan::secrets).
+    let masks = secrets.entry((span.file, line_start)).or_insert_with(|| {
+        secrets::source_line_secrets(&text[line_start..line_end])
+            .into_iter()
+            .map(|r| r.start + line_start..r.end + line_start)
+            .collect()
+    });
+    let mut pieces = Vec::new();
+    let mut at = from;
+    for mask in masks.iter().filter(|m| m.end > from && m.start < to) {
+        let mask_start = mask.start.max(from);
+        if mask_start > at {
+            pieces.push(Piece {
+                range: at..mask_start,
+                masked: false,
+            });
+        }
+        let mask_end = mask.end.min(to);
+        pieces.push(Piece {
+            range: mask_start..mask_end,
+            masked: true,
+        });
+        at = mask_end;
+    }
+    if at < to {
+        pieces.push(Piece {
+            range: at..to,
+            masked: false,
+        });
+    }
     // Tabs become four spaces so the underline lines up.
     let expand = |s: &str| s.replace('\t', "    ");
     let lead = if from > line_start { "..." } else { "" };
     let tail = if to < line_end { "..." } else { "" };
-    let before = lead.len() + expand(&text[from..start]).chars().count();
-    let inside = expand(&text[start..shown_end]).chars().count();
+    let mut shown = String::from(lead);
+    let mut column = lead.len();
+    let (mut start_column, mut end_column) = (None, None);
+    for piece in &pieces {
+        let (width, piece_text) = if piece.masked {
+            (secrets::SENSITIVE.len(), secrets::SENSITIVE.to_string())
+        } else {
+            let expanded = expand(&text[piece.range.clone()]);
+            (expanded.chars().count(), expanded)
+        };
+        // The column of an offset inside this piece: counted in the source
+        // text, or the whole replacement for a masked piece.
+        let column_of = |offset: usize, is_end: bool| {
+            if piece.masked {
+                column + if is_end && offset > piece.range.start { width } else { 0 }
+            } else {
+                column + expand(&text[piece.range.start..offset]).chars().count()
+            }
+        };
+        if start_column.is_none() && start < piece.range.end {
+            start_column = Some(column_of(start.max(piece.range.start), false));
+        }
+        if end_column.is_none() && shown_end <= piece.range.end {
+            end_column = Some(column_of(shown_end.max(piece.range.start), true));
+        }
+        shown.push_str(&piece_text);
+        column += width;
+    }
+    shown.push_str(tail);
+    let start_column = start_column.unwrap_or(column);
+    let end_column = end_column.unwrap_or(column).max(start_column);
     Snippet {
         line,
-        text: format!("{lead}{}{tail}", expand(&text[from..to])),
-        start: before,
-        width: inside.max(1),
+        text: shown,
+        start: start_column,
+        width: (end_column - start_column).max(1),
     }
 }
 
-fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &Sources, style: &Style) {
+fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &Sources, style: &Style, secrets: &mut LineSecrets) {
     let color = style.severity(diagnostic.severity);
     let _ = writeln!(
         out,
         "{}{}",
         style.paint(color, &format!("{}[{}]", diagnostic.severity, diagnostic.code)),
-        style.paint(BOLD, &format!(": {}", diagnostic.message))
+        style.paint(BOLD, &format!(": {}", secrets::mask_text(&diagnostic.message)))
     );
-    let primary = diagnostic.span.as_ref().map(|span| (span, snippet(sources, span)));
-    let labels: Vec<(&Span, Snippet, &str)> = diagnostic
+    let primary = diagnostic
+        .span
+        .as_ref()
+        .map(|span| (span, snippet(sources, span, secrets)));
+    let labels: Vec<(&Span, Snippet, std::borrow::Cow<'_, str>)> = diagnostic
         .labels
         .iter()
-        .map(|label| (&label.span, snippet(sources, &label.span), label.message.as_str()))
+        .map(|label| {
+            (
+                &label.span,
+                snippet(sources, &label.span, secrets),
+                secrets::mask_text(&label.message),
+            )
+        })
         .collect();
     let width = primary
         .iter()
@@ -180,6 +265,7 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &Sources, styl
         let _ = writeln!(out, "{pad} {bar}");
     }
     if let Some(help) = &diagnostic.help {
+        let help = secrets::mask_text(help);
         let _ = writeln!(out, "{pad} {} {help}", style.paint(CYAN, "= help:"));
     }
 }
@@ -253,7 +339,7 @@ pub fn json(diagnostics: &Diagnostics, sources: &Sources) -> Value {
                 .map(|label| {
                     let [file, line, column, end_line, end_column] = position(sources, Some(&label.span));
                     json!({
-                        "message": label.message,
+                        "message": secrets::mask_text(&label.message),
                         "file": file,
                         "line": line,
                         "column": column,
@@ -265,13 +351,13 @@ pub fn json(diagnostics: &Diagnostics, sources: &Sources) -> Value {
             json!({
                 "severity": diagnostic.severity,
                 "code": diagnostic.code,
-                "message": diagnostic.message,
+                "message": secrets::mask_text(&diagnostic.message),
                 "file": file,
                 "line": line,
                 "column": column,
                 "end_line": end_line,
                 "end_column": end_column,
-                "help": diagnostic.help,
+                "help": diagnostic.help.as_deref().map(secrets::mask_text),
                 "labels": labels,
             })
         })
@@ -338,6 +424,49 @@ warning[config.undeclared-variable]: variable `x` is not declared
         let underline = text.lines().nth(4).unwrap();
         assert_eq!(underline, format!("  | {}^^^^^", " ".repeat(43)));
         assert!(text.contains(" --> big.json:1:10001\n"), "{text}");
+    }
+
+    #[test]
+    fn snippets_and_messages_never_show_secret_values() {
+        // A warning on a line with a secret-looking key printed the line.
+        let mut sources = Sources::new();
+        sources.add(
+            "prod.vars.toml",
+            "MY_PRIVATE_KEY = \"k3y-m4terial\"\nurl = \"jdbc:x://h/db?user=u&password=hunter2\" # \\tnote\n",
+        );
+        let diagnostics = Diagnostics(vec![
+            Diagnostic::warning(
+                "config.undeclared-variable",
+                "variable `MY_PRIVATE_KEY` is not declared",
+            )
+            .at(Span::new(FileId(0), 0..14)),
+            Diagnostic::error("x.y", "bad `jdbc:x://h/db?user=u&password=hunter2`")
+                .at(Span::new(FileId(0), 69..76))
+                .with_help("not password=hunter2"),
+        ]);
+        let text = human(&diagnostics, &sources, false);
+        assert!(!text.contains("k3y-m4terial") && !text.contains("hunter2"), "{text}");
+        let expected = "\
+warning[config.undeclared-variable]: variable `MY_PRIVATE_KEY` is not declared
+ --> prod.vars.toml:1:1
+  |
+1 | MY_PRIVATE_KEY = \"(sensitive value)\"
+  | ^^^^^^^^^^^^^^
+  |
+
+error[x.y]: bad `jdbc:x://h/db?user=u&password=(sensitive value)`
+ --> prod.vars.toml:2:38
+  |
+2 | url = \"jdbc:x://h/db?user=u&password=(sensitive value)\" # \\tnote
+  |                                      ^^^^^^^^^^^^^^^^^
+  |
+  = help: not password=(sensitive value)
+
+1 error, 1 warning
+";
+        assert_eq!(text, expected);
+        let document = json(&diagnostics, &sources).to_string();
+        assert!(!document.contains("hunter2"), "{document}");
     }
 
     #[test]

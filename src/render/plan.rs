@@ -379,6 +379,7 @@ mod tests {
             changes,
             diagnostics: Vec::new(),
             fingerprint: "0".repeat(64),
+            secrets: None,
             desired: Desired::empty("shop"),
         }
     }
