@@ -149,6 +149,37 @@ fn merge_ranges(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
     merged
 }
 
+/// What a plan file holds instead of an `emrstack:applied` record when the
+/// plan has secrets: the record's short unsalted hashes of whole fields
+/// would let a guess at a secret be checked against it.
+const OMITTED_RECORD: &str = "(omitted from plan files with secrets)";
+
+/// `text` with every `<redacted argon2id:...>` of a loaded plan shown as
+/// `(sensitive value)`.
+fn show_redacted(text: &str) -> Cow<'_, str> {
+    if !text.contains(REDACTED_PREFIX) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(REDACTED_PREFIX) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        match tail.find('>') {
+            Some(end) => {
+                out.push_str(SENSITIVE);
+                rest = &tail[end + 1..];
+            }
+            None => {
+                out.push_str(tail);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
 /// `text` with each embedded secret replaced by `replacement(secret)`.
 fn replace_embedded<'t>(text: &'t str, replacement: &mut dyn FnMut(&str) -> String) -> Cow<'t, str> {
     let ranges = embedded_secrets(text);
@@ -169,13 +200,33 @@ fn replace_embedded<'t>(text: &'t str, replacement: &mut dyn FnMut(&str) -> Stri
 /// Free text (a message, a note, an identifier) with every embedded secret
 /// shown as `(sensitive value)`.
 pub fn mask_text(text: &str) -> Cow<'_, str> {
-    replace_embedded(text, &mut |_| SENSITIVE.to_string())
+    match show_redacted(text) {
+        Cow::Borrowed(text) => replace_embedded(text, &mut |_| SENSITIVE.to_string()),
+        Cow::Owned(shown) => Cow::Owned(replace_embedded(&shown, &mut |_| SENSITIVE.to_string()).into_owned()),
+    }
+}
+
+/// `value` with the redacted parts of a loaded plan shown as `(sensitive value)`.
+fn show_redacted_value(value: Value) -> Value {
+    match value {
+        Value::String(text) => match show_redacted(&text) {
+            Cow::Owned(shown) => Value::String(shown),
+            Cow::Borrowed(_) => Value::String(text),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(show_redacted_value).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, show_redacted_value(v))).collect()),
+        other => other,
+    }
 }
 
 /// A string found under `key` in a map of user keys (a property or tag),
 /// or anywhere else when `key` is `None`, as it may be shown or stored:
 /// `None` when it holds no secret.
 fn hide(key: Option<&str>, value: &str, replacement: &mut dyn FnMut(&str) -> String) -> Option<String> {
+    // Already redacted (a loaded plan, or a second pass over a saved one).
+    if value.starts_with(REDACTED_PREFIX) {
+        return None;
+    }
     if key.is_some_and(|key| must_hide(key, value)) {
         return Some(replacement(value));
     }
@@ -263,12 +314,34 @@ fn scrub_field(field: &FieldChange, replacement: &mut dyn FnMut(&str) -> String)
 
 /// A field change as renderers must show it.
 pub fn display_field(field: &FieldChange) -> FieldChange {
-    scrub_field(field, &mut |_| SENSITIVE.to_string())
+    let mut shown = scrub_field(field, &mut |_| SENSITIVE.to_string());
+    shown.before = show_redacted_value(shown.before);
+    shown.after = show_redacted_value(shown.after);
+    shown
 }
 
 /// A JSON value as renderers must show it.
 pub fn display_value(value: &Value) -> Value {
-    scrub(value, None, &mut |_| SENSITIVE.to_string())
+    show_redacted_value(scrub(value, None, &mut |_| SENSITIVE.to_string()))
+}
+
+/// Replaces the value of every `emrstack:applied` tag in `value`.
+fn omit_records(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (name, item) in map.iter_mut() {
+                if name == "tags"
+                    && let Value::Object(tags) = item
+                    && let Some(record) = tags.get_mut(crate::model::tags::APPLIED_TAG)
+                {
+                    *record = Value::String(OMITTED_RECORD.to_string());
+                }
+                omit_records(item);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(omit_records),
+        _ => {}
+    }
 }
 
 /// The byte ranges of a line of a stack file, var file or JSON file that a
@@ -545,6 +618,7 @@ pub fn redact_plan(plan: &mut Plan) -> Result<(), SecretsError> {
     if hasher.cache.is_empty() {
         return Ok(());
     }
+    omit_records(&mut scrubbed);
     if let Value::Object(map) = &mut scrubbed {
         map.insert(
             "secrets".to_string(),
@@ -656,6 +730,19 @@ pub fn restore_plan(plan: &mut Plan, stack: &Desired) -> Result<(), SecretsError
         return Err(SecretsError::Missing(missing));
     }
     *plan = plan_from(value)?;
+    // The applied records apply writes, recomputed from the restored specs
+    // exactly as the planner computed them.
+    for change in &mut plan.changes {
+        if let crate::diff::Target::Application(app) = &mut change.target
+            && let Some(spec) = app.desired.as_mut()
+            && spec.tags.get(crate::model::tags::APPLIED_TAG).map(String::as_str) == Some(OMITTED_RECORD)
+        {
+            spec.tags.remove(crate::model::tags::APPLIED_TAG);
+            if let Some(record) = crate::diff::application_record(spec) {
+                spec.tags.insert(crate::model::tags::APPLIED_TAG.to_string(), record);
+            }
+        }
+    }
     Ok(())
 }
 
