@@ -888,7 +888,9 @@ async fn a_streaming_run_and_a_session_block_a_stop_under_fail_and_are_ended_und
         assert_eq!(ended.state.as_str(), "TERMINATED");
     })
     .await;
+}
 
+// ---------------------------------------------------------------------------
 // Secrets in every position never reach stdout, stderr or a plan file.
 // ---------------------------------------------------------------------------
 
