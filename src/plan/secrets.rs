@@ -738,9 +738,8 @@ pub fn restore_plan(plan: &mut Plan, stack: &Desired) -> Result<(), SecretsError
             && spec.tags.get(crate::model::tags::APPLIED_TAG).map(String::as_str) == Some(OMITTED_RECORD)
         {
             spec.tags.remove(crate::model::tags::APPLIED_TAG);
-            if let Some(record) = crate::diff::application_record(spec) {
-                spec.tags.insert(crate::model::tags::APPLIED_TAG.to_string(), record);
-            }
+            let record = crate::diff::application_record(spec);
+            spec.tags.insert(crate::model::tags::APPLIED_TAG.to_string(), record);
         }
     }
     Ok(())
