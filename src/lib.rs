@@ -15,6 +15,7 @@ pub mod config;
 pub mod diag;
 pub mod diff;
 pub mod graph;
+pub mod input;
 pub mod model;
 pub mod observe;
 pub mod plan;

@@ -25,20 +25,22 @@ use std::path::{Path, PathBuf};
 const ALLOWED: &[(&str, &[&str])] = &[
     ("model", &[]),
     ("diag", &[]),
-    ("config", &["model", "diag"]),
+    ("input", &[]),
+    ("config", &["model", "diag", "input"]),
     ("cloud", &["model"]),
     ("aws", &["cloud", "model"]),
     ("observe", &["cloud", "model", "diag"]),
     ("diff", &["model", "diag"]),
     ("graph", &["diff", "model", "diag"]),
-    ("plan", &["diff", "graph", "model", "diag"]),
+    ("plan", &["diff", "graph", "model", "diag", "input"]),
     ("render", &["plan", "diff", "model", "diag"]),
     ("apply", &["plan", "graph", "diff", "cloud", "model"]),
     ("adopt", &["observe", "diff", "config", "cloud", "model", "diag"]),
     (
         "cli",
         &[
-            "model", "diag", "config", "cloud", "aws", "observe", "diff", "graph", "plan", "render", "apply", "adopt",
+            "model", "diag", "input", "config", "cloud", "aws", "observe", "diff", "graph", "plan", "render", "apply",
+            "adopt",
         ],
     ),
 ];

@@ -198,11 +198,8 @@ fn run_saved(
             printer.error("the plan has secret values that only the stack file holds; fix the stack file first");
             return EXIT_ERROR;
         };
-        if let Err(missing) = secrets::restore_plan(&mut plan, &loaded.desired) {
-            printer.error(&format!(
-                "the stack file's secret values differ from the plan's: {}; plan again",
-                missing.join(", ")
-            ));
+        if let Err(error) = secrets::restore_plan(&mut plan, &loaded.desired) {
+            printer.error(&format!("{error}; plan again"));
             return EXIT_ERROR;
         }
     }

@@ -4,7 +4,7 @@
 //! (a `Principal`, no `Resource`), `Sid`s, and `${application.<key>.arn}`
 //! placeholders naming declared applications.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use toml::Spanned;
 use toml::de::DeValue;
@@ -42,7 +42,7 @@ pub(crate) enum PolicyKind {
 pub(crate) fn check_document(
     document: &Spanned<DeValue<'_>>,
     file: FileId,
-    applications: &[String],
+    applications: &BTreeSet<String>,
     kind: PolicyKind,
     diagnostics: &mut Diagnostics,
 ) {
@@ -399,7 +399,12 @@ fn check_characters(text: &str, range: std::ops::Range<usize>, file: FileId, dia
 }
 
 /// Checks every `${application.<key>.arn}` placeholder in the document.
-fn placeholders(value: &Spanned<DeValue<'_>>, file: FileId, applications: &[String], diagnostics: &mut Diagnostics) {
+fn placeholders(
+    value: &Spanned<DeValue<'_>>,
+    file: FileId,
+    applications: &BTreeSet<String>,
+    diagnostics: &mut Diagnostics,
+) {
     match value.get_ref() {
         DeValue::String(text) => {
             let mut rest: &str = text;
@@ -415,7 +420,7 @@ fn placeholders(value: &Spanned<DeValue<'_>>, file: FileId, applications: &[Stri
                 };
                 let inner = &tail[..close];
                 match inner.strip_suffix(".arn") {
-                    Some(key) if applications.iter().any(|a| a == key) => {}
+                    Some(key) if applications.contains(key) => {}
                     Some(key) => {
                         let help = match did_you_mean(key, applications.iter().map(String::as_str)) {
                             Some(close) => format!("did you mean `{close}`?"),

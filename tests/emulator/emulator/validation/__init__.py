@@ -8,8 +8,8 @@ gates, worker sizes, state rules) lives with the service implementation.
 
 The source of truth is the service-2.json of the pinned botocore, loaded at
 run time; nothing is copied out of it. Which services are validated, and how
-each words a refusal, is the data in ``SERVICES``. Adding one (s3,
-resourcegroupstaggingapi) is a line there, plus a reader in ``wire`` if its
+each words a refusal, is the data in ``SERVICES``. Adding one (s3) is a
+line there, plus a reader in ``wire`` if its
 protocol is new (rest-xml, smithy-rpc-v2-cbor): a request in a protocol
 ``wire`` cannot read passes unvalidated.
 """
@@ -49,6 +49,11 @@ SERVICES: dict[str, ServiceRules] = {
     "sts": ServiceRules("sts", answer.CORAL, "ValidationError"),
     "ecr": ServiceRules("ecr", answer.ECR, "InvalidParameterException"),
     "ec2": ServiceRules("ec2", answer.EC2, "InvalidParameterValue"),
+    # The Resource Groups Tagging API (tagging.py): a Coral JSON service whose
+    # model documents InvalidParameterException for bad parameters (moto
+    # raises the same code). No public capture of its constraint wording was
+    # found, so Coral's standard wording is a belief (tests/emulator/README.md).
+    "tagging": ServiceRules("resourcegroupstaggingapi", answer.CORAL, "InvalidParameterException"),
 }
 
 
