@@ -47,6 +47,7 @@ class Emulator:
 
         self.startup = startup
         self.emr_backend = EmrBackend(startup.settings())
+        self.emr_backend.outcomes.add(startup.job_outcomes)
         self.emr_api = EmrApi(self.emr_backend)
         self.faults = FaultEngine(startup.seed)
         self.faults.add(startup.faults)
@@ -67,6 +68,8 @@ class Emulator:
         self.faults.clear()
         self.faults.set_seed(self.startup.seed)
         self.faults.add(self.startup.faults)
+        self.emr_backend.outcomes.clear()
+        self.emr_backend.outcomes.add(self.startup.job_outcomes)
         self.rate_limiter.reset()
         self.rate_limiter.configure(self.startup.rate_limit)
 
@@ -138,6 +141,8 @@ class Emulator:
             response = self.emr_api.handle(Request(environ), account, region)
             return response(environ, start_response)
         if service == "s3" and target is not None:
+            # Driver logs of runs that have ended are in S3 before anyone reads it.
+            self.emr_backend.flush_logs()
             return self.s3(environ, start_response, target, account, region)
         return self.moto(environ, start_response)
 
