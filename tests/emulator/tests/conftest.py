@@ -119,6 +119,12 @@ class Control:
             body["script"] = script
         return self.ok("POST", "/_emulator/jobs", body)["jobRunId"]
 
+    def inject_session(self, account: str, app_id: str, script: list | None = None, **extra: Any) -> str:
+        body = {"account": account, "applicationId": app_id, **extra}
+        if script is not None:
+            body["script"] = script
+        return self.ok("POST", "/_emulator/sessions", body)["sessionId"]
+
     def release(self, account: str, app_id: str) -> None:
         self.ok("POST", "/_emulator/transitions", {"account": account, "applicationId": app_id})
 

@@ -90,7 +90,7 @@ def test_every_create_field_round_trips(aws, emr, account):
         "name": "etl-full",
         "arn": created["arn"],
         "releaseLabel": "emr-7.2.0",
-        "type": "SPARK",
+        "type": "Spark",
         "initialCapacity": {
             "DRIVER": {"workerCount": 2, "workerConfiguration": {"cpu": "2 vCPU", "memory": "4 GB", "disk": "20 GB"}},
             "EXECUTOR": {
@@ -105,7 +105,10 @@ def test_every_create_field_round_trips(aws, emr, account):
         "networkConfiguration": request["networkConfiguration"],
         "architecture": "ARM64",
         "imageConfiguration": {"imageUri": image_uri, "applicationLevelDigestResolution": True},
-        "workerTypeSpecifications": request["workerTypeSpecifications"],
+        # The driver's image did not say how its digest resolves: GetApplication
+        # shows the release's default (on up to emr-7.13).
+        "workerTypeSpecifications": {"Driver": {"imageConfiguration": {"imageUri": driver_image,
+                                                                       "applicationLevelDigestResolution": True}}},
         "runtimeConfiguration": request["runtimeConfiguration"],
         "monitoringConfiguration": request["monitoringConfiguration"],
         "diskEncryptionConfiguration": request["diskEncryptionConfiguration"],
@@ -130,7 +133,7 @@ def test_defaults_when_optional_fields_are_omitted(emr):
     created = emr.create_application(releaseLabel="emr-6.6.0", type="HIVE")
     app = emr.get_application(applicationId=created["applicationId"])["application"]
     assert "name" not in created and "name" not in app
-    assert app["type"] == "HIVE"
+    assert app["type"] == "Hive"
     assert app["architecture"] == "X86_64"
     assert app["autoStartConfiguration"] == {"enabled": True}
     assert app["autoStopConfiguration"] == {"enabled": True, "idleTimeoutMinutes": 15}
@@ -194,17 +197,25 @@ def test_initial_capacity_without_worker_configuration_keeps_only_the_count(emr)
     assert emr.get_application(applicationId=app_id)["application"]["initialCapacity"] == {"DRIVER": {"workerCount": 3}}
 
 
-@pytest.mark.parametrize("sent, returned", [("spark", "SPARK"), ("Spark", "SPARK"), ("SPARK", "SPARK"), ("hive", "HIVE"), ("Hive", "HIVE")])
-def test_type_is_accepted_in_any_case_and_returned_upper_case(emr, sent, returned):
+@pytest.mark.parametrize("sent, returned", [("spark", "Spark"), ("Spark", "Spark"), ("SPARK", "Spark"), ("hive", "Hive"), ("HIVE", "Hive")])
+def test_type_is_accepted_in_any_case_and_returned_as_spark_or_hive(emr, sent, returned):
     app_id = create_app(emr, wait=None, type=sent)
     assert emr.get_application(applicationId=app_id)["application"]["type"] == returned
+    summaries = emr.list_applications()["applications"]
+    assert [s["type"] for s in summaries if s["id"] == app_id] == [returned]
 
 
-def test_worker_type_keys_are_accepted_in_any_case_and_stored_canonically(aws, emr):
+def test_an_unknown_engine_is_refused(emr):
+    with pytest.raises(emr.exceptions.ValidationException) as excinfo:
+        create_app(emr, wait=None, type="FLINK")
+    assert "FLINK" in error_of(excinfo)[2]
+
+
+def test_worker_type_keys_are_matched_in_any_case_and_stored_in_a_known_spelling(aws, emr):
     image, _ = push_image(aws, "img", "v1")
     app_id = create_app(
         emr, wait=None,
-        initialCapacity={"driver": {"workerCount": 1}, "Executor": {"workerCount": 2}},
+        initialCapacity={"driver": {"workerCount": 1}, "EXECUTOR": {"workerCount": 2}},
         workerTypeSpecifications={"DRIVER": {"imageConfiguration": {"imageUri": image}}},
     )
     app = emr.get_application(applicationId=app_id)["application"]
@@ -221,6 +232,18 @@ def test_worker_type_keys_are_accepted_in_any_case_and_stored_canonically(aws, e
     assert set(hive["workerTypeSpecifications"]) == {"HiveDriver", "TezTask"}
 
 
+def test_hive_initial_capacity_takes_the_capitalised_worker_names_too(emr):
+    # terraform-provider-aws's TestAccEMRServerlessApplication_initialCapacity
+    # creates a Hive application with the key "HiveDriver" against real AWS and
+    # reads it back unchanged.
+    app_id = create_app(emr, wait=None, type="hive", releaseLabel="emr-6.6.0",
+                        initialCapacity={"HiveDriver": {"workerCount": 1, "workerConfiguration": {"cpu": "2 vCPU", "memory": "10 GB"}}})
+    app = emr.get_application(applicationId=app_id)["application"]
+    assert app["initialCapacity"] == {
+        "HiveDriver": {"workerCount": 1, "workerConfiguration": {"cpu": "2 vCPU", "memory": "10 GB", "disk": "20 GB"}}
+    }
+
+
 @pytest.mark.parametrize(
     "sent, returned",
     [
@@ -230,10 +253,38 @@ def test_worker_type_keys_are_accepted_in_any_case_and_stored_canonically(aws, e
         ({}, None),
     ],
 )
-def test_scheduler_defaults_are_filled_in_when_the_block_is_sent(emr, sent, returned):
-    app_id = create_app(emr, wait=None, schedulerConfiguration=sent)
+@pytest.mark.parametrize("release", ["emr-7.1.0", "emr-7.5.0"])
+def test_scheduler_defaults_are_filled_in_when_the_block_is_sent(emr, sent, returned, release):
+    # TF PR #44589: a missing member gets its default; `{}` turns queuing off,
+    # also on a release where it is on by default.
+    app_id = create_app(emr, wait=None, releaseLabel=release, schedulerConfiguration=sent)
     app = emr.get_application(applicationId=app_id)["application"]
     assert app.get("schedulerConfiguration") == returned
+
+
+@pytest.mark.parametrize(
+    "release, returned",
+    [
+        ("emr-6.6.0", None),
+        ("emr-7.0.0", None),
+        ("emr-7.2.0", None),
+        ("emr-7.3.0", {"maxConcurrentRuns": 15, "queueTimeoutMinutes": 360}),
+        ("emr-7.12.0", {"maxConcurrentRuns": 15, "queueTimeoutMinutes": 360}),
+    ],
+)
+def test_queuing_is_on_by_default_from_emr_7_3_0(emr, release, returned):
+    # User guide: "Job concurrency and queuing is enabled by default when you
+    # create a new EMR Serverless application on Amazon EMR release 7.3.0 or higher."
+    app_id = create_app(emr, wait=None, releaseLabel=release)
+    assert emr.get_application(applicationId=app_id)["application"].get("schedulerConfiguration") == returned
+
+
+def test_the_scheduler_is_accepted_before_emr_7_0_0(emr):
+    # "Supported with release labels emr-7.0.0 and above" is no evidence of a
+    # refusal, so the emulator stores what it is sent.
+    app_id = create_app(emr, wait=None, releaseLabel="emr-6.15.0", schedulerConfiguration={"maxConcurrentRuns": 2})
+    got = emr.get_application(applicationId=app_id)["application"]["schedulerConfiguration"]
+    assert got == {"maxConcurrentRuns": 2, "queueTimeoutMinutes": 360}
 
 
 def test_ids_arns_and_summaries(emr, account):
@@ -246,7 +297,7 @@ def test_ids_arns_and_summaries(emr, account):
     assert summary["id"] == app_id
     assert summary["arn"] == f"arn:aws:emr-serverless:us-east-1:{account}:/applications/{app_id}"
     assert summary["architecture"] == "ARM64"
-    assert summary["type"] == "SPARK"
+    assert summary["type"] == "Spark"
 
 
 def test_timestamps_are_epoch_seconds_on_the_wire(server, account):
@@ -286,7 +337,8 @@ def test_a_malformed_application_id_is_a_validation_error(emr):
 
 
 def test_unimplemented_operations_say_so(server, account):
-    status, headers, payload = raw_request(server.port, "GET", "/applications/00abc/sessions", account=account)
+    path = "/applications/00abc/dashboard?resourceId=00def&resourceType=SESSION"
+    status, headers, payload = raw_request(server.port, "GET", path, account=account)
     assert status == 501
     assert headers["x-amzn-errortype"] == "NotImplementedException"
-    assert "ListSessions" in json.loads(payload)["message"]
+    assert "GetResourceDashboard" in json.loads(payload)["message"]

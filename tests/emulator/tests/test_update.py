@@ -75,7 +75,7 @@ def test_release_label_and_architecture_are_updatable(emr, rich_app):
     [
         ("initialCapacity", {}, None),
         ("networkConfiguration", {"subnetIds": [], "securityGroupIds": []}, None),
-        ("imageConfiguration", {"imageUri": ""}, None),
+        ("imageConfiguration", {}, None),
         ("runtimeConfiguration", [], None),
         ("schedulerConfiguration", {}, None),
         ("diskEncryptionConfiguration", {}, None),
@@ -95,10 +95,40 @@ def test_each_clearing_form_clears(emr, rich_app, field, clearing, expected):
 
 
 def test_worker_type_images_are_removed_one_type_at_a_time(emr, rich_app):
-    after = update(emr, rich_app, clientToken="t1", workerTypeSpecifications={"Executor": {"imageConfiguration": {"imageUri": ""}}})
+    after = update(emr, rich_app, clientToken="t1", workerTypeSpecifications={"Executor": {"imageConfiguration": {}}})
     assert set(after["workerTypeSpecifications"]) == {"Driver"}
-    after = update(emr, rich_app, clientToken="t2", workerTypeSpecifications={"Driver": {"imageConfiguration": {"imageUri": ""}}})
+    after = update(emr, rich_app, clientToken="t2", workerTypeSpecifications={"Driver": {}})
     assert "workerTypeSpecifications" not in after
+
+
+def test_a_partial_worker_type_map_leaves_the_other_types_alone(aws, emr, rich_app):
+    # The model says the map "must contain all valid worker types"; nothing
+    # public shows a partial map refused, so the emulator merges it.
+    image2, _ = push_image(aws, "spark", "v2")
+    after = update(emr, rich_app, clientToken="t1", workerTypeSpecifications={"Driver": {"imageConfiguration": {"imageUri": image2}}})
+    assert after["workerTypeSpecifications"]["Driver"]["imageConfiguration"]["imageUri"] == image2
+    assert after["workerTypeSpecifications"]["Executor"] == get(emr, rich_app)["workerTypeSpecifications"]["Executor"]
+
+
+@pytest.mark.parametrize(
+    "fields, path",
+    [
+        ({"imageConfiguration": {"imageUri": ""}}, "imageConfiguration.imageUri"),
+        ({"workerTypeSpecifications": {"Executor": {"imageConfiguration": {"imageUri": ""}}}},
+         "workerTypeSpecifications.Executor.member.imageConfiguration.imageUri"),
+    ],
+)
+def test_an_empty_image_uri_is_refused_and_changes_nothing(emr, rich_app, fields, path):
+    # ImageUri has min length 1 in the model.
+    before = get(emr, rich_app)
+    with pytest.raises(emr.exceptions.ValidationException) as excinfo:
+        update(emr, rich_app, clientToken="t1", **fields)
+    message = error_of(excinfo)[2]
+    assert message.startswith(
+        f"2 validation errors detected: Value '' at '{path}' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 1; "
+    )
+    assert get(emr, rich_app) == before
 
 
 def test_monitoring_is_merged_per_sub_configuration(emr, rich_app):
@@ -159,11 +189,13 @@ def test_identity_center_application_arn_survives_updates_of_the_same_instance(e
     assert "ssoins-abcdef1234567890" in after["identityCenterConfiguration"]["identityCenterApplicationArn"]
 
 
-def test_a_downgrade_below_a_feature_gate_is_refused(emr, rich_app):
-    with pytest.raises(emr.exceptions.ValidationException) as excinfo:
-        update(emr, rich_app, clientToken="t1", releaseLabel="emr-6.8.0")
-    assert "emr-6.9.0" in error_of(excinfo)[2] or "emr-7" in error_of(excinfo)[2]
-    assert get(emr, rich_app)["releaseLabel"] == "emr-7.2.0"
+def test_release_gates_are_not_enforced_on_update(emr, rich_app):
+    # The guide's "supported from release X" statements are no evidence that
+    # the API refuses older releases (and TF's acceptance tests show ARM64 on
+    # emr-6.6.0 accepted), so a downgrade below them is accepted.
+    after = update(emr, rich_app, clientToken="t1", releaseLabel="emr-6.8.0")
+    assert after["releaseLabel"] == "emr-6.8.0"
+    assert after["schedulerConfiguration"] == {"maxConcurrentRuns": 3, "queueTimeoutMinutes": 30}
 
 
 def test_a_refused_update_changes_nothing(emr, rich_app):
@@ -189,34 +221,78 @@ def test_resolved_image_digest_is_dropped_when_the_image_changes(aws, emr, accou
     wait_state(emr, app_id, "STOPPED")
     assert get(emr, app_id)["imageConfiguration"]["resolvedImageDigest"] == digest
     after = update(emr, app_id, clientToken="t1", imageConfiguration={"imageUri": image2})
-    assert after["imageConfiguration"] == {"imageUri": image2}
+    assert after["imageConfiguration"] == {"imageUri": image2, "applicationLevelDigestResolution": True}
     emr.start_application(applicationId=app_id)
     wait_state(emr, app_id, "STARTED")
     assert get(emr, app_id)["imageConfiguration"]["resolvedImageDigest"] == digest2
 
 
-def test_an_image_update_on_a_started_application_resolves_at_once(aws, emr):
+@pytest.mark.parametrize("release, resolution", [("emr-7.1.0", False), ("emr-7.14.0", None)])
+def test_an_image_update_resolving_per_workload_takes_effect_at_once(aws, emr, release, resolution):
+    # "EMR 7.14 and later: applicationLevelDigestResolution = false. New custom
+    # images take effect for new workloads immediately."
     image, _ = push_image(aws, "live", "v1")
     image2, digest2 = push_image(aws, "live", "v2")
-    app_id = create_app(emr)
+    block = {"imageUri": image}
+    if resolution is not None:
+        block["applicationLevelDigestResolution"] = resolution
+    app_id = create_app(emr, releaseLabel=release, imageConfiguration=block)
+    aws("ecr").set_repository_policy(repositoryName="live", policyText=pull_policy(get(emr, app_id)["arn"]))
+    emr.start_application(applicationId=app_id)
+    wait_state(emr, app_id, "STARTED")
+    after = update(emr, app_id, clientToken="t1", imageConfiguration={"imageUri": image2, "applicationLevelDigestResolution": False})
+    assert after["imageConfiguration"] == {"imageUri": image2, "applicationLevelDigestResolution": False,
+                                           "resolvedImageDigest": digest2}
+    assert after["state"] == "STARTED"
+
+
+def test_an_image_update_resolving_at_application_start_waits_for_a_restart(aws, emr):
+    # "EMR 7.13 and earlier: applicationLevelDigestResolution = true. Custom
+    # images are resolved to a digest at application start; that digest is
+    # used for all jobs until the application restarts."
+    image, digest = push_image(aws, "live", "v1")
+    image2, digest2 = push_image(aws, "live", "v2")
+    app_id = create_app(emr, releaseLabel="emr-7.13.0", imageConfiguration={"imageUri": image})
     aws("ecr").set_repository_policy(repositoryName="live", policyText=pull_policy(get(emr, app_id)["arn"]))
     emr.start_application(applicationId=app_id)
     wait_state(emr, app_id, "STARTED")
     after = update(emr, app_id, clientToken="t1", imageConfiguration={"imageUri": image2})
-    assert after["imageConfiguration"]["resolvedImageDigest"] == digest2
     assert after["state"] == "STARTED"
+    assert after["imageConfiguration"] == {"imageUri": image2, "applicationLevelDigestResolution": True,
+                                           "resolvedImageDigest": digest}
+    emr.stop_application(applicationId=app_id)
+    wait_state(emr, app_id, "STOPPED")
+    emr.start_application(applicationId=app_id)
+    wait_state(emr, app_id, "STARTED")
+    assert get(emr, app_id)["imageConfiguration"]["resolvedImageDigest"] == digest2
+
+
+@pytest.mark.parametrize(
+    "release, expected",
+    [("emr-6.9.0", True), ("emr-7.13.0", True), ("emr-7.13.5", True), ("emr-7.14.0", False), ("emr-7.20.0", False)],
+)
+def test_digest_resolution_is_reported_with_the_release_default(aws, emr, release, expected):
+    image, _ = push_image(aws, "img", "v1")
+    app_id = create_app(emr, wait=None, releaseLabel=release, imageConfiguration={"imageUri": image},
+                        workerTypeSpecifications={"Driver": {"imageConfiguration": {"imageUri": image}}})
+    app = get(emr, app_id)
+    assert app["imageConfiguration"] == {"imageUri": image, "applicationLevelDigestResolution": expected}
+    assert app["workerTypeSpecifications"]["Driver"]["imageConfiguration"]["applicationLevelDigestResolution"] is expected
+    sent = create_app(emr, wait=None, releaseLabel=release,
+                      imageConfiguration={"imageUri": image, "applicationLevelDigestResolution": not expected})
+    assert get(emr, sent)["imageConfiguration"]["applicationLevelDigestResolution"] is (not expected)
 
 
 def test_an_image_update_on_a_started_application_without_pull_rights_changes_nothing(aws, emr):
     image, _ = push_image(aws, "live", "v1")
     other, _ = push_image(aws, "no-policy", "v1")
-    app_id = create_app(emr, imageConfiguration={"imageUri": image})
+    app_id = create_app(emr, imageConfiguration={"imageUri": image, "applicationLevelDigestResolution": False})
     aws("ecr").set_repository_policy(repositoryName="live", policyText=pull_policy(get(emr, app_id)["arn"]))
     emr.start_application(applicationId=app_id)
     wait_state(emr, app_id, "STARTED")
     before = get(emr, app_id)
     with pytest.raises(emr.exceptions.ValidationException) as excinfo:
-        update(emr, app_id, clientToken="t1", imageConfiguration={"imageUri": other})
+        update(emr, app_id, clientToken="t1", imageConfiguration={"imageUri": other, "applicationLevelDigestResolution": False})
     assert "not authorized to perform: ecr:DescribeImages" in error_of(excinfo)[2]
     assert get(emr, app_id) == before
 

@@ -2,7 +2,8 @@
 
 Path and query members follow the model's ``location`` traits; bodies and
 responses use the model's member names; timestamps are epoch seconds;
-errors carry ``X-Amzn-ErrorType`` and ``{"message": ...}``.
+errors carry ``X-Amzn-ErrorType`` and ``{"message": ...}``. Requests arrive
+here already held against the model by the front layer's validator.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from .. import protocols
-from . import errors, model, routes
+from . import errors, routes
 from .backend import EmrBackend
 
 
@@ -23,6 +24,7 @@ class EmrApi:
         self.backend = backend
 
     def handle(self, request: Request, account: str, region: str) -> Response:
+        self.backend.flush_logs()
         try:
             found = routes.match(request.method, request.path)
             if found is None:
@@ -50,13 +52,10 @@ class EmrApi:
         return self.backend.get_application(account, region, applicationId)
 
     def _ListApplications(self, request, account, region):
-        states = request.args.getlist("states")
-        if states:
-            model.validate_value("ApplicationStateSet", states, "states")
         return self.backend.list_applications(
-            account, region, states,
-            _int_param(request, "maxResults", "ListApplicationsRequestMaxResultsInteger"),
-            _token_param(request),
+            account, region, request.args.getlist("states"),
+            _int_param(request, "maxResults"),
+            request.args.get("nextToken"),
         )
 
     def _UpdateApplication(self, request, account, region, applicationId):
@@ -77,26 +76,54 @@ class EmrApi:
         return self.backend.start_job_run(account, region, applicationId, _body(request))
 
     def _GetJobRun(self, request, account, region, applicationId, jobRunId):
-        return self.backend.get_job_run(account, region, applicationId, jobRunId)
+        return self.backend.get_job_run(account, region, applicationId, jobRunId, _int_param(request, "attempt"))
+
+    def _GetDashboardForJobRun(self, request, account, region, applicationId, jobRunId):
+        # The URL points at the emulator itself, at the address the client used.
+        return self.backend.get_dashboard(
+            account, region, applicationId, jobRunId, _int_param(request, "attempt"), f"http://{request.host}",
+        )
+
+    def _ListJobRunAttempts(self, request, account, region, applicationId, jobRunId):
+        return self.backend.list_job_run_attempts(
+            account, region, applicationId, jobRunId, _int_param(request, "maxResults"), request.args.get("nextToken"),
+        )
 
     def _ListJobRuns(self, request, account, region, applicationId):
-        states = request.args.getlist("states")
-        if states:
-            model.validate_value("JobRunStateSet", states, "states")
-        mode = request.args.get("mode")
-        if mode is not None:
-            model.validate_value("JobRunMode", mode, "mode")
         return self.backend.list_job_runs(
-            account, region, applicationId, states,
-            _int_param(request, "maxResults", "ListJobRunsRequestMaxResultsInteger"),
-            _token_param(request),
+            account, region, applicationId, request.args.getlist("states"),
+            _int_param(request, "maxResults"),
+            request.args.get("nextToken"),
             _time_param(request, "createdAtAfter"),
             _time_param(request, "createdAtBefore"),
-            mode,
+            request.args.get("mode"),
         )
 
     def _CancelJobRun(self, request, account, region, applicationId, jobRunId):
         return self.backend.cancel_job_run(account, region, applicationId, jobRunId)
+
+    # --- sessions -----------------------------------------------------------------
+
+    def _StartSession(self, request, account, region, applicationId):
+        return self.backend.start_session(account, region, applicationId, _body(request))
+
+    def _GetSession(self, request, account, region, applicationId, sessionId):
+        return self.backend.get_session(account, region, applicationId, sessionId)
+
+    def _GetSessionEndpoint(self, request, account, region, applicationId, sessionId):
+        return self.backend.get_session_endpoint(account, region, applicationId, sessionId)
+
+    def _ListSessions(self, request, account, region, applicationId):
+        return self.backend.list_sessions(
+            account, region, applicationId, request.args.getlist("states"),
+            _int_param(request, "maxResults"),
+            request.args.get("nextToken"),
+            _time_param(request, "createdAtAfter"),
+            _time_param(request, "createdAtBefore"),
+        )
+
+    def _TerminateSession(self, request, account, region, applicationId, sessionId):
+        return self.backend.terminate_session(account, region, applicationId, sessionId)
 
     # --- tags -------------------------------------------------------------------
 
@@ -123,23 +150,15 @@ def _body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _int_param(request: Request, name: str, shape: str) -> int | None:
+def _int_param(request: Request, name: str) -> int | None:
+    """An integer query parameter (its range was checked in the front layer)."""
     text = request.args.get(name)
     if text is None:
         return None
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
-        raise errors.validation(f"Value '{text}' at '{name}' failed to satisfy constraint: Member must be an integer") from None
-    model.validate_value(shape, value, name)
-    return value
-
-
-def _token_param(request: Request) -> str | None:
-    token = request.args.get("nextToken")
-    if token is not None:
-        model.validate_value("NextToken", token, "nextToken")
-    return token
+        raise errors.serialization(f"STRING_VALUE can not be converted to an Integer: '{text}' at '{name}'") from None
 
 
 def _time_param(request: Request, name: str) -> float | None:

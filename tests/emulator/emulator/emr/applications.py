@@ -19,6 +19,7 @@ from typing import Any
 
 from . import errors, rules
 from .jobs import JobRun
+from .sessions import Session
 
 # Members of CreateApplication/UpdateApplication that are configuration
 # (everything but identifiers, clientToken and tags).
@@ -41,11 +42,31 @@ UPDATABLE = (
     "jobLevelCostAllocationConfiguration",
 )
 
-# The only update a STARTED application accepts (TF #49109 quotes the service).
+# The only update a STARTED application accepts, in the service's words
+# (hashicorp/terraform-provider-aws #49109, 2026-07: the whole message as
+# UpdateApplication answered it). extendedSupportConfiguration is not in the
+# botocore 1.44.5 model, so no request can name it.
 STARTED_UPDATE_MESSAGE = (
     "Only the following configurations can be updated when an application is in STARTED state: "
     "schedulerConfiguration.maxConcurrentRuns, extendedSupportConfiguration, imageConfiguration, "
     "workerTypeSpecifications.imageConfiguration, maximumCapacity."
+)
+# A scheduler update on a STARTED application that names more than
+# maxConcurrentRuns, in the service's words: aws/aws-cdk #35488 and
+# aws-cloudformation/cloudformation-coverage-roadmap #2370 (2025-09), where a
+# CloudFormation update that changed only tags, and so re-sent the unchanged
+# schedulerConfiguration with both members, was refused with this text. So the
+# refusal is by presence of queueTimeoutMinutes, not by a change of its value.
+STARTED_SCHEDULER_MESSAGE = (
+    "Only MaxConcurrentRuns from SchedulerConfiguration can be updated when application is in STARTED state."
+)
+# "Custom image updates on running applications are not supported on
+# applications with pre-initialized capacity configured" (user guide,
+# "Updating running applications"). The service's wording of the refusal is
+# not public; this text is the emulator's, in the style of the two above.
+STARTED_IMAGE_WITH_CAPACITY_MESSAGE = (
+    "Image configuration can not be updated when an application is in STARTED state "
+    "with pre-initialized capacity configured."
 )
 
 # Output order of GetApplication's members after the identifying ones.
@@ -106,6 +127,11 @@ class Application:
     starting_digests: dict[str, str] = field(default_factory=dict)
     jobs: dict[str, JobRun] = field(default_factory=dict)
     job_seq: int = 0
+    sessions: dict[str, Session] = field(default_factory=dict)
+    session_seq: int = 0
+    # Queued job runs are not admitted before this time (a live change of
+    # maxConcurrentRuns does not apply to the past).
+    schedule_floor: float = 0.0
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"applicationId": self.id}
@@ -113,22 +139,22 @@ class Application:
             out["name"] = self.config["name"]
         out["arn"] = self.arn
         out["releaseLabel"] = self.config["releaseLabel"]
-        out["type"] = self.config["type"]
+        out["type"] = rules.ENGINE_NAMES[self.config["type"]]
         out["state"] = self.state
         if self.state_details:
             out["stateDetails"] = self.state_details
         out["createdAt"] = round(self.created_at, 3)
         out["updatedAt"] = round(self.updated_at, 3)
+        digest_default = rules.digest_resolution_default(self.config["releaseLabel"])
         for key in _OUTPUT_ORDER:
             if key not in self.config:
                 continue
             value = copy.deepcopy(self.config[key])
-            if key == "imageConfiguration" and "" in self.resolved_digests:
-                value["resolvedImageDigest"] = self.resolved_digests[""]
+            if key == "imageConfiguration":
+                _describe_image(value, self.resolved_digests.get(""), digest_default)
             if key == "workerTypeSpecifications":
                 for worker_type, spec in value.items():
-                    if worker_type in self.resolved_digests:
-                        spec["imageConfiguration"]["resolvedImageDigest"] = self.resolved_digests[worker_type]
+                    _describe_image(spec["imageConfiguration"], self.resolved_digests.get(worker_type), digest_default)
             out[key] = value
         out["tags"] = dict(self.tags)
         return out
@@ -139,7 +165,7 @@ class Application:
             out["name"] = self.config["name"]
         out["arn"] = self.arn
         out["releaseLabel"] = self.config["releaseLabel"]
-        out["type"] = self.config["type"]
+        out["type"] = rules.ENGINE_NAMES[self.config["type"]]
         out["state"] = self.state
         if self.state_details:
             out["stateDetails"] = self.state_details
@@ -150,6 +176,23 @@ class Application:
 
     def image_slots(self) -> dict[str, str]:
         return image_slots(self.config)
+
+
+def _describe_image(block: dict[str, Any], digest: str | None, digest_default: bool) -> None:
+    """An image block as GetApplication shows it: the digest resolved at the
+    last start, and applicationLevelDigestResolution as the service applies it,
+    the release's default when the request left it out (BELIEF that the
+    service reports the default it applies; the defaults are the user guide's)."""
+    block.setdefault("applicationLevelDigestResolution", digest_default)
+    if digest is not None:
+        block["resolvedImageDigest"] = digest
+
+
+def digest_resolution(cfg: dict[str, Any], slot: str) -> bool:
+    """Whether the image of ``slot`` ("" or a worker type) resolves at application start."""
+    block = cfg["imageConfiguration"] if slot == "" else cfg["workerTypeSpecifications"][slot]["imageConfiguration"]
+    value = block.get("applicationLevelDigestResolution")
+    return rules.digest_resolution_default(cfg["releaseLabel"]) if value is None else value
 
 
 def image_slots(cfg: dict[str, Any]) -> dict[str, str]:
@@ -173,19 +216,30 @@ def defaults(body: dict[str, Any]) -> dict[str, Any]:
     cfg["architecture"] = "X86_64"  # GUIDE
     cfg["autoStartConfiguration"] = {"enabled": True}  # API
     cfg["autoStopConfiguration"] = {"enabled": True, "idleTimeoutMinutes": 15}  # API
+    if rules.scheduler_on_by_default(cfg["releaseLabel"]):
+        # Queuing is on by default from emr-7.3.0 with the documented defaults
+        # (user guide, "Job concurrency and queuing"); a schedulerConfiguration
+        # in the request then replaces it, and `{}` turns it off (TF PR #44589).
+        cfg["schedulerConfiguration"] = dict(rules.SCHEDULER_DEFAULTS)
     return cfg
 
 
-def started_update_allowed(body: dict[str, Any]) -> bool:
-    """Whether an update touches only what a STARTED application accepts."""
+def started_update_refusal(cfg: dict[str, Any], body: dict[str, Any]) -> str | None:
+    """Why a STARTED application refuses this update, or None when it accepts it.
+
+    By presence of members, as the service decides (TF #49109: an update that
+    re-sent unchanged members was refused)."""
     allowed = {"applicationId", "clientToken", "maximumCapacity", "imageConfiguration", "workerTypeSpecifications"}
-    for key, value in body.items():
-        if value is None or key in allowed:
-            continue
-        if key == "schedulerConfiguration" and set(k for k, v in value.items() if v is not None) == {"maxConcurrentRuns"}:
-            continue
-        return False
-    return True
+    scheduler = body.get("schedulerConfiguration")
+    others = [k for k, v in body.items() if v is not None and k not in allowed and k != "schedulerConfiguration"]
+    if others:
+        return STARTED_UPDATE_MESSAGE
+    if scheduler is not None and set(k for k, v in scheduler.items() if v is not None) != {"maxConcurrentRuns"}:
+        return STARTED_SCHEDULER_MESSAGE
+    images = body.get("imageConfiguration") is not None or body.get("workerTypeSpecifications") is not None
+    if images and cfg.get("initialCapacity"):
+        return STARTED_IMAGE_WITH_CAPACITY_MESSAGE
+    return None
 
 
 def apply_fields(
@@ -245,8 +299,13 @@ def _network(cfg, value, **_):
 
 def _image_block(value: dict[str, Any]) -> dict[str, Any] | None:
     uri = value.get("imageUri")
-    if not uri:
-        return None  # a blank imageUri removes the image (API)
+    if uri is None:
+        # "If you leave this field blank in an update, Amazon EMR will remove
+        # the image configuration" (API, ImageConfigurationInput.imageUri). The
+        # model's ImageUri has min length 1, so an empty string is refused by
+        # the validator before it gets here: leaving it blank can only mean
+        # leaving it out, `imageConfiguration: {}` (BELIEF on the form).
+        return None
     block: dict[str, Any] = {"imageUri": uri}
     if value.get("applicationLevelDigestResolution") is not None:
         block["applicationLevelDigestResolution"] = value["applicationLevelDigestResolution"]
@@ -258,7 +317,11 @@ def _image(cfg, value, **_):
 
 
 def _worker_types(cfg, value, *, engine, **_):
-    # Per worker type: an entry with a blank imageUri removes that type (API).
+    # Per worker type, merged into the stored map (BELIEF: the model's "must
+    # contain all valid worker types" is ambiguous and nothing public shows a
+    # partial map refused); an entry without an imageUri, `{}` or
+    # `{imageConfiguration: {}}`, removes that type's image (BELIEF, the
+    # ImageConfigurationInput documentation applied per worker type).
     specs = cfg.get("workerTypeSpecifications", {})
     for key, spec in value.items():
         name = rules.canonical_worker_type(engine, "workerTypeSpecifications", key)
@@ -298,17 +361,23 @@ def _interactive(cfg, value, **_):
 
 def _scheduler(cfg, value, *, started, **_):
     rules.check_scheduler(value)
-    if not value:
-        cfg.pop("schedulerConfiguration", None)  # {} disables the scheduler (TF)
+    if not any(v is not None for v in value.values()):
+        # `{}` disables queuing (TF PR #44589: "specifying an empty
+        # SchedulerConfiguration{} (without any attributes) disables the feature").
+        cfg.pop("schedulerConfiguration", None)
         return
     if started:
-        # A STARTED application takes maxConcurrentRuns alone and keeps the
-        # rest (BELIEF).
+        # A STARTED application takes maxConcurrentRuns alone
+        # (STARTED_UPDATE_MESSAGE) and keeps its queue timeout (BELIEF: the
+        # alternative, a reset to 360, would make the documented live update
+        # of maxConcurrentRuns change the queue timeout too).
         block = dict(cfg.get("schedulerConfiguration") or rules.SCHEDULER_DEFAULTS)
         block.update({k: v for k, v in value.items() if v is not None})
     else:
-        # Missing members get the defaults 15 and 360 (API).
-        block = {k: value.get(k, d) for k, d in rules.SCHEDULER_DEFAULTS.items()}
+        # A missing member gets its default, 15 or 360, not its current value
+        # (TF PR #44589: "if only one of the two parameters ... is provided,
+        # the other parameter is automatically set to its default value").
+        block = {k: value[k] if value.get(k) is not None else d for k, d in rules.SCHEDULER_DEFAULTS.items()}
     cfg["schedulerConfiguration"] = block
 
 
@@ -367,10 +436,14 @@ def check_state_for_update(app: Application, body: dict[str, Any]) -> bool:
     if app.state in ("CREATED", "STOPPED"):
         return False
     if app.state == "STARTED":
-        if not started_update_allowed(body):
-            raise errors.validation(STARTED_UPDATE_MESSAGE)
+        refusal = started_update_refusal(app.config, body)
+        if refusal is not None:
+            raise errors.validation(refusal)
         return True
+    # The service's wording for the other states (2023, quoted in
+    # aws-solutions-library-samples/guidance-for-clickstream-analytics-on-aws #60,
+    # then about a STARTED application, before the STARTED subset existed).
     raise errors.validation(
-        f"Application {app.id} must be in one of the following statuses [CREATED, STOPPED] to be updated. "
+        f"Application {app.id} must be in one of the statuses to be updated: [STOPPED, CREATED]. "
         f"Current status: {app.state}"
     )
