@@ -5,6 +5,7 @@ pub mod actual;
 pub mod address;
 pub mod application;
 pub mod desired;
+pub mod location;
 pub mod network;
 pub mod reference;
 pub mod release;
@@ -23,6 +24,7 @@ pub use application::{
     NetworkConfiguration, PrometheusMonitoring, S3Monitoring, Scheduler, WorkerResources, WorkerType,
 };
 pub use desired::{Desired, DesiredApplication, StackSettings};
+pub use location::{S3Location, S3Object};
 pub use network::{DesiredNetwork, SecurityGroupInfo, SubnetInfo};
 pub use release::{Feature, ReleaseLabel};
 pub use repository::DesiredRepository;
