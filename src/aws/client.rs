@@ -35,6 +35,7 @@ pub struct AwsCloud {
     pub(super) ecr: aws_sdk_ecr::Client,
     pub(super) ec2: aws_sdk_ec2::Client,
     pub(super) sts: aws_sdk_sts::Client,
+    pub(super) s3: aws_sdk_s3::Client,
     limiter: Arc<RateLimiter>,
     on_call: Option<CallHook>,
     counts: Mutex<BTreeMap<(Service, &'static str), u64>>,
@@ -177,6 +178,14 @@ impl AwsCloud {
             .retry_classifier(TooManyRequests)
             .interceptor(charge(Service::Sts))
             .build();
+        // Path-style addressing (`<endpoint>/<bucket>/<key>`) against an
+        // endpoint that is not AWS's: an emulator or a proxy has no DNS for
+        // `<bucket>.<endpoint>`. Against AWS, virtual-hosted style, the default.
+        let s3 = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(settings.endpoint_url.is_some())
+            .retry_classifier(TooManyRequests)
+            .interceptor(charge(Service::S3))
+            .build();
         Ok(AwsCloud {
             region,
             emr: aws_sdk_emrserverless::Client::from_conf(emr),
@@ -184,6 +193,7 @@ impl AwsCloud {
             ecr: aws_sdk_ecr::Client::from_conf(ecr),
             ec2: aws_sdk_ec2::Client::from_conf(ec2),
             sts: aws_sdk_sts::Client::from_conf(sts),
+            s3: aws_sdk_s3::Client::from_conf(s3),
             limiter,
             on_call: settings.on_call,
             counts: Mutex::new(BTreeMap::new()),
