@@ -1,6 +1,6 @@
 //! `emrstack show`, `emrstack output` and `emrstack import`: reading a saved
 //! plan, printing the stack's AWS identifiers, and adopting an existing
-//! resource.
+//! resource (under the stack lock).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,7 +10,8 @@ use crate::cloud::Cloud;
 use crate::model::{Address, Owner, ResourceKind, role::EMR_SERVERLESS_PRINCIPAL, tags};
 use crate::plan::Plan;
 
-use super::super::args::{DataFormat, GlobalArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::args::{DataFormat, GlobalArgs, LockArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::locking;
 use super::super::output::Printer;
 use super::super::session::{self, Stack};
 use super::super::{EXIT_ERROR, EXIT_OK};
@@ -114,8 +115,15 @@ fn human_output(ids: &BTreeMap<String, serde_json::Value>) -> String {
     out
 }
 
-/// Runs `import`.
-pub fn import(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, address: &str, id: &str) -> u8 {
+/// Runs `import`, under the stack lock.
+pub fn import(
+    printer: &Printer,
+    global: &GlobalArgs,
+    stack: &StackArgs,
+    address: &str,
+    id: &str,
+    lock: &LockArgs,
+) -> u8 {
     let address: Address = match address.parse() {
         Ok(address) => address,
         Err(error) => {
@@ -143,20 +151,25 @@ pub fn import(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, address
         return EXIT_ERROR;
     }
     let result = session::block_on(async {
-        let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
-        Ok::<_, crate::cloud::CloudError>(adopt(printer, &cloud, &desired, &address, id).await)
+        let cloud = match session::connect(printer, global, desired.stack.region.as_deref()).await {
+            Ok(cloud) => cloud,
+            Err(error) => {
+                printer.error(&session::cloud_failure(&error));
+                return EXIT_ERROR;
+            }
+        };
+        let command = format!("import {address} {id}");
+        let (cloud, desired, address) = (&cloud, &desired, &address);
+        // Import makes no change a halt could interrupt halfway: one tag call.
+        locking::run_locked(printer, cloud, &desired.stack, &command, lock, |_halt| async move {
+            adopt(printer, cloud, desired, address, id).await
+        })
+        .await
     });
-    match result {
-        Ok(Ok(code)) => code,
-        Ok(Err(error)) => {
-            printer.error(&session::cloud_failure(&error));
-            EXIT_ERROR
-        }
-        Err(error) => {
-            printer.error(&format!("cannot start the async runtime: {error}"));
-            EXIT_ERROR
-        }
-    }
+    result.unwrap_or_else(|error| {
+        printer.error(&format!("cannot start the async runtime: {error}"));
+        EXIT_ERROR
+    })
 }
 
 /// Checks that the resource fits the declaration and is free to adopt, then tags it.
