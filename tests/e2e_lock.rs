@@ -649,6 +649,65 @@ async fn a_lost_lease_stops_the_apply_and_says_so() {
     .await;
 }
 
+/// Sends `signal` (`INT`, `TERM`) to a process.
+fn send_signal(pid: u32, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} {pid}: {status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_and_sigterm_stop_the_apply_and_release_the_lock() {
+    bounded(async {
+        for (signal, code) in [("INT", 130), ("TERM", 143)] {
+            let (project, bucket, id) = started_with_pending_restart().await;
+            let apply = spawn_timed(&project.ws, &apply_args(&[]));
+            let pid = apply.child.id().expect("pid");
+            wait_for_starting(&project, &id).await;
+            send_signal(pid, signal);
+            let stopped = apply.finish("apply (signalled)").await;
+            assert_eq!(stopped.run.code, code, "SIG{signal}\n{}", stopped.run.stderr);
+            assert_contains(
+                &stopped.run.stderr,
+                &[
+                    &format!("SIG{signal} received: stopping"),
+                    &format!("abandoned: interrupted by SIG{signal}"),
+                    "Released the stack lock.",
+                ],
+            );
+            assert!(lock_object(&project, &bucket).await.is_none(), "SIG{signal}: released");
+            // The next apply finishes the abandoned change, without waiting.
+            project.emulator().release(project.account(), &id);
+            project.apply(&[]).await.ok();
+            project.assert_converged().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_apply_releases_the_lock() {
+    bounded(async {
+        let (project, bucket) = project(emulator()).await;
+        let rule = project.emulator().add_fault(json!({
+            "account": project.account(), "service": "emr-serverless", "operation": "CreateApplication",
+            "kind": "error", "status": 400, "code": "ValidationException", "message": "refused by the test",
+        }));
+        let failed = project.apply(&[]).await;
+        project.emulator().remove_fault(&rule);
+        assert_eq!(failed.code, 1, "{}", failed.stderr);
+        assert_contains(
+            &failed.stderr,
+            &["refused by the test", "Apply failed", "Released the stack lock."],
+        );
+        assert!(lock_object(&project, &bucket).await.is_none());
+        project.apply(&[]).await.ok();
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lock_errors_name_the_bucket_the_region_and_the_missing_permission() {
     bounded(async {
@@ -731,7 +790,12 @@ async fn lock_errors_name_the_bucket_the_region_and_the_missing_permission() {
 async fn only_commands_that_change_aws_take_the_lock() {
     bounded(async {
         let (project, bucket) = project(emulator()).await;
-        for args in [vec!["validate"], vec!["plan"], vec!["output"]] {
+        for args in [
+            vec!["validate"],
+            vec!["plan", "--out", "plan.emrplan"],
+            vec!["show", "plan.emrplan"],
+            vec!["output"],
+        ] {
             project.run(&args).await.ok();
         }
         let s3_calls = |project: &Project<'_>| {
@@ -740,11 +804,26 @@ async fn only_commands_that_change_aws_take_the_lock() {
                 .map(|key| project.served(key))
                 .sum::<u64>()
         };
-        assert_eq!(s3_calls(&project), 0, "plan, validate and output never touch the lock");
+        assert_eq!(
+            s3_calls(&project),
+            0,
+            "plan, validate, show and output never touch the lock"
+        );
+
+        // A saved plan is applied under the lock its plan file names.
+        let saved = project.run(&["apply", "plan.emrplan"]).await.ok();
+        assert_contains(
+            &saved.stderr,
+            &["Acquired the stack lock", "Apply complete", "Released the stack lock."],
+        );
+        // One write to take it (and one per renewal), one delete to release it.
+        assert!(project.served("s3:PutObject") >= 1);
+        assert_eq!(project.served("s3:DeleteObject"), 1);
+        let before = s3_calls(&project);
 
         let unlocked = project.apply(&["--lock=false"]).await.ok();
         assert_contains(&unlocked.stderr, &["--lock=false: the stack lock is not taken"]);
-        assert_eq!(s3_calls(&project), 0);
+        assert_eq!(s3_calls(&project), before);
 
         let locked = project
             .run(&["import", "application.etl", "nothing", "--lock-timeout", "5s"])
