@@ -23,11 +23,11 @@ that fires decides the response.
 from __future__ import annotations
 
 import fnmatch
-import itertools
 import random
-import threading
 from dataclasses import dataclass, field
 from typing import Any
+
+from .rulebook import RuleBook
 
 KINDS = ("throttle", "error", "server_error", "drop", "latency", "deny")
 SERVICES = ("emr-serverless", "iam", "ecr", "ec2", "sts", "s3")
@@ -201,53 +201,27 @@ class Decision:
     delayed_by: list[str] = field(default_factory=list)
 
 
-class FaultEngine:
+class FaultEngine(RuleBook[FaultRule]):
     def __init__(self, seed: int | None = None) -> None:
-        self._lock = threading.Lock()
-        self._rules: list[FaultRule] = []
-        self._ids = itertools.count(1)
+        super().__init__(FaultRule.from_json, "rule", RuleError, "rule")
         self.seed = seed
         self._rng = random.Random(seed)
 
     def set_seed(self, seed: int | None) -> None:
-        with self._lock:
+        with self.lock:
             self.seed = seed
             self._rng = random.Random(seed)
 
-    def add(self, data: Any) -> list[FaultRule]:
-        """Adds one rule or a list of rules; all or nothing."""
-        items = data if isinstance(data, list) else [data]
-        with self._lock:
-            rules = [FaultRule.from_json(item, f"rule-{next(self._ids)}") for item in items]
-            taken = {r.id for r in self._rules}
-            for rule in rules:
-                if rule.id in taken:
-                    raise RuleError(f"a rule with id {rule.id!r} already exists")
-                taken.add(rule.id)
-            self._rules.extend(rules)
-            return rules
-
-    def remove(self, rule_id: str) -> bool:
-        with self._lock:
-            before = len(self._rules)
-            self._rules = [r for r in self._rules if r.id != rule_id]
-            return len(self._rules) != before
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules = []
-
     def to_json(self) -> dict[str, Any]:
-        with self._lock:
-            return {"seed": self.seed, "rules": [r.to_json() for r in self._rules]}
+        return {"seed": self.seed, "rules": self.rules_json()}
 
     def decide(
         self, service: str | None, operation: str | None, account: str, region: str | None, target: Any = None
     ) -> Decision:
         """``target``: what an S3 request is about (``emulator.s3.Target``), else None."""
         decision = Decision()
-        with self._lock:
-            for rule in self._rules:
+        with self.lock:
+            for rule in self.rules:
                 if not rule.matches(service, operation, account, region, target):
                     continue
                 rule.matched += 1

@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -138,12 +139,19 @@ def virtual_host_bucket(host: str | None) -> str | None:
 
 
 def request_path(raw_path: str, host: str | None) -> str:
-    """The request's path in path style (still percent-encoded)."""
+    """The request's path in path style (still percent-encoded). A bucket
+    request may end in '/' (the Rust SDK sends ``PUT /bucket/`` for
+    CreateBucket and ``GET /bucket/?location``); a key is never empty, so
+    ``/bucket/`` is ``/bucket``."""
     bucket = virtual_host_bucket(host)
     if bucket is None:
-        return raw_path or "/"
-    rest = raw_path if raw_path.startswith("/") else "/" + raw_path
-    return "/" + quote(bucket, safe="") + (rest if rest != "/" else "")
+        path = raw_path or "/"
+    else:
+        rest = raw_path if raw_path.startswith("/") else "/" + raw_path
+        path = "/" + quote(bucket, safe="") + (rest if rest != "/" else "")
+    if re.fullmatch(r"/[^/]+/", path):
+        path = path[:-1]
+    return path
 
 
 def target(method: str, raw_path: str, query_string: str, headers: Mapping[str, str]) -> Target:

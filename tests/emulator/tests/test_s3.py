@@ -61,6 +61,21 @@ def test_virtual_hosted_requests_are_read_too(server, aws, account):
     assert s3.request_path(f"/{bucket}/k", f"127.0.0.1:{server.port}") == f"/{bucket}/k"
 
 
+def test_bucket_requests_may_end_in_a_slash(server, control, account):
+    """The Rust SDK (aws-sdk-s3 1.157.0, measured against the emulator) sends
+    `PUT /bucket/` for CreateBucket and `GET /bucket/?location`; keys are
+    never empty, so `/bucket/` names the bucket."""
+    assert s3.request_path("/b/", "127.0.0.1:1") == "/b"
+    assert s3.request_path("/b/k/", "127.0.0.1:1") == "/b/k/"
+    assert s3.target("PUT", "/b/", "", {"Host": "127.0.0.1:1"}).operation == "CreateBucket"
+    assert s3.target("GET", "/b/", "location", {"Host": "127.0.0.1:1"}).operation == "GetBucketLocation"
+    bucket = f"emrstack-slash-{random.getrandbits(40):010x}"
+    assert raw_request(server.port, "PUT", f"/{bucket}/", service="s3", account=account)[0] == 200
+    status, _, body = raw_request(server.port, "GET", f"/{bucket}/?location", service="s3", account=account)
+    assert status == 200 and b"LocationConstraint" in body
+    assert control.calls(account)["served"] == {"s3:CreateBucket": 1, "s3:GetBucketLocation": 1}
+
+
 def test_operations_are_named_from_the_model(control, aws, account):
     client, bucket = new_bucket(aws)
     client.put_object(Bucket=bucket, Key="k", Body=b"x")

@@ -23,11 +23,10 @@ The driver's log texts are the emulator's.
 from __future__ import annotations
 
 import fnmatch
-import itertools
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..rulebook import RuleBook
 from .jobs import TERMINAL, ScriptError, Step, parse_script
 
 FAILED_PREFIX = "Job failed, please check complete logs in configured logging destination. ExitCode: 1. Last few exceptions: "
@@ -184,45 +183,19 @@ class OutcomeRule:
         )
 
 
-class OutcomeBook:
+class OutcomeBook(RuleBook[OutcomeRule]):
     """The rules, in the order added."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._rules: list[OutcomeRule] = []
-        self._ids = itertools.count(1)
-
-    def add(self, data: Any) -> list[OutcomeRule]:
-        """Adds one rule or a list of rules; all or nothing."""
-        items = data if isinstance(data, list) else [data]
-        with self._lock:
-            rules = [OutcomeRule.from_json(item, f"outcome-{next(self._ids)}") for item in items]
-            taken = {r.id for r in self._rules}
-            for rule in rules:
-                if rule.id in taken:
-                    raise OutcomeError(f"a job outcome rule with id {rule.id!r} already exists")
-                taken.add(rule.id)
-            self._rules.extend(rules)
-            return rules
-
-    def remove(self, rule_id: str) -> bool:
-        with self._lock:
-            before = len(self._rules)
-            self._rules = [r for r in self._rules if r.id != rule_id]
-            return len(self._rules) != before
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules = []
+        super().__init__(OutcomeRule.from_json, "outcome", OutcomeError, "job outcome rule")
 
     def to_json(self) -> dict[str, Any]:
-        with self._lock:
-            return {"rules": [r.to_json() for r in self._rules]}
+        return {"rules": self.rules_json()}
 
     def resolve(self, facts: JobFacts) -> Outcome:
         """The outcome of a new job run; counts the rule that decided it."""
-        with self._lock:
-            for rule in self._rules:
+        with self.lock:
+            for rule in self.rules:
                 if rule.matches(facts):
                     rule.matched += 1
                     return rule.outcome()
