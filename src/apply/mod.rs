@@ -325,17 +325,8 @@ async fn walk<C: Cloud>(context: &Context<'_, C>, graph: &ChangeGraph, mut halt:
             Ok(()) => Outcome::Applied,
             Err(error) => Outcome::Failed(error.to_string()),
         };
-        context.emit(Event::Finished {
-            address: address.clone(),
-            phase,
-            outcome: outcome.clone(),
-        });
         let failed = matches!(outcome, Outcome::Failed(_));
-        report.outcomes.push(NodeOutcome {
-            address: Some(address.clone()),
-            phase,
-            outcome,
-        });
+        finish(context, &mut report, &address, phase, outcome);
         for dependent in graph.dependents(node) {
             if failed {
                 blocked
@@ -373,17 +364,22 @@ fn stop_everything<C>(
         } else {
             Outcome::Skipped(format!("not started: {reason}"))
         };
-        context.emit(Event::Finished {
-            address: change.address.clone(),
-            phase,
-            outcome: outcome.clone(),
-        });
-        report.outcomes.push(NodeOutcome {
-            address: Some(change.address.clone()),
-            phase,
-            outcome,
-        });
+        finish(context, report, &change.address, phase, outcome);
     }
+}
+
+/// Reports how a node ended, to the observer and in the report.
+fn finish<C>(context: &Context<'_, C>, report: &mut ApplyReport, address: &Address, phase: Phase, outcome: Outcome) {
+    context.emit(Event::Finished {
+        address: address.clone(),
+        phase,
+        outcome: outcome.clone(),
+    });
+    report.outcomes.push(NodeOutcome {
+        address: Some(address.clone()),
+        phase,
+        outcome,
+    });
 }
 
 /// Counts one finished dependency of `node`, queueing it when none is left.
@@ -410,17 +406,13 @@ fn finish_skipped<C>(
 ) {
     let change = &context.plan.changes[graph.node(node).change];
     let phase = graph.node(node).phase;
-    let outcome = Outcome::Skipped(reason.clone());
-    context.emit(Event::Finished {
-        address: change.address.clone(),
+    finish(
+        context,
+        report,
+        &change.address,
         phase,
-        outcome: outcome.clone(),
-    });
-    report.outcomes.push(NodeOutcome {
-        address: Some(change.address.clone()),
-        phase,
-        outcome,
-    });
+        Outcome::Skipped(reason.clone()),
+    );
     for dependent in graph.dependents(node) {
         blocked.entry(dependent).or_insert_with(|| reason.clone());
         release(dependent, waiting, ready);

@@ -156,12 +156,8 @@ pub fn run(
         return EXIT_ERROR;
     };
     let result = session::block_on(async {
-        let cloud = match session::connect(printer, global, desired.stack.region.as_deref()).await {
-            Ok(cloud) => cloud,
-            Err(error) => {
-                printer.error(&session::cloud_failure(&error));
-                return EXIT_ERROR;
-            }
+        let Some(cloud) = session::connected(printer, global, desired.stack.region.as_deref()).await else {
+            return EXIT_ERROR;
         };
         let command = match mode {
             Mode::Apply => "apply",
@@ -246,12 +242,8 @@ fn run_saved(
         return EXIT_ERROR;
     }
     let result = session::block_on(async {
-        let cloud = match session::connect(printer, global, Some(&plan.region)).await {
-            Ok(cloud) => cloud,
-            Err(error) => {
-                printer.error(&session::cloud_failure(&error));
-                return EXIT_ERROR;
-            }
+        let Some(cloud) = session::connected(printer, global, Some(&plan.region)).await else {
+            return EXIT_ERROR;
         };
         let command = format!("apply {}", path.display());
         let (cloud, plan) = (&cloud, &plan);

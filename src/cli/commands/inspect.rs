@@ -151,12 +151,8 @@ pub fn import(
         return EXIT_ERROR;
     }
     let result = session::block_on(async {
-        let cloud = match session::connect(printer, global, desired.stack.region.as_deref()).await {
-            Ok(cloud) => cloud,
-            Err(error) => {
-                printer.error(&session::cloud_failure(&error));
-                return EXIT_ERROR;
-            }
+        let Some(cloud) = session::connected(printer, global, desired.stack.region.as_deref()).await else {
+            return EXIT_ERROR;
         };
         let command = format!("import {address} {id}");
         let (cloud, desired, address) = (&cloud, &desired, &address);

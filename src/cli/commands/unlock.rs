@@ -27,12 +27,8 @@ pub fn run(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, lock_id: &
         printer.message(&format!("warning: {problem}"));
     }
     let result = session::block_on(async {
-        let cloud = match session::connect(printer, global, desired.stack.region.as_deref()).await {
-            Ok(cloud) => cloud,
-            Err(error) => {
-                printer.error(&session::cloud_failure(&error));
-                return EXIT_ERROR;
-            }
+        let Some(cloud) = session::connected(printer, global, desired.stack.region.as_deref()).await else {
+            return EXIT_ERROR;
         };
         match lock::unlock(&cloud, &object, lock_id.trim(), &settings).await {
             Ok(Unlocked::Deleted { holder }) => {
