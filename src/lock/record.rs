@@ -95,8 +95,11 @@ pub struct LockRecord {
     pub stack: String,
     /// The command holding the lock (`apply`, `apply plan.emrplan`, `destroy`, `import application.etl 00f...`).
     pub command: String,
+    /// The holder's user name ([`Who::user`]).
     pub user: String,
+    /// The holder's host name.
     pub host: String,
+    /// The holder's process ID.
     pub pid: u32,
     /// The emrstack version of the holder.
     pub emrstack_version: String,

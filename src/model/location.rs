@@ -104,7 +104,9 @@ impl fmt::Display for S3Location {
 /// One object: a bucket and a key.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct S3Object {
+    /// The bucket name.
     pub bucket: String,
+    /// The object key, without a leading `/`.
     pub key: String,
 }
 
