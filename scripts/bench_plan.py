@@ -12,6 +12,14 @@ account, and `emrstack plan --detailed-exitcode` (expected exit 0) is timed
 limits off; for the sizes in `--rate-limited`, once more at 10 with the
 default rate limits on. Call counts come from the emulator.
 
+With `--foreign 0,100,300`, the shared-account benchmark runs instead: a
+stack of `--stack-apps` applications (default 3) and one role, in accounts
+that also hold F applications and `--foreign-roles` EMR Serverless roles of
+someone else (created with the SDK, as another team would); each plan is
+timed `--repeats` times with the default client-side rate limits on, and once
+more with `tag:GetResources` denied (the fallback, which reads every
+application as plans did before the search by tag).
+
 Only 127.0.0.1 is used. The emulator is started on a free port and killed by
 PID at the end, also on errors and Ctrl-C.
 """
@@ -130,16 +138,18 @@ def stack_text(applications: int, roles: int) -> str:
 
 
 def documented_calls(n: int, m: int, k: int = 1) -> int:
-    """docs/observe.md for this stack: no repository, one network."""
-    return 1 + max(1, math.ceil(n / 50)) + n + 1 + m * (3 + k) + 2
+    """docs/observe.md for this stack: no repository, one network, an account
+    holding nothing else (GetResources finds the N applications, 100 a page)."""
+    return 1 + max(1, math.ceil(n / 50)) + max(1, math.ceil(n / 100)) + n + 1 + m * (3 + k) + 2
 
 
 def lower_bound_seconds(n: int, m: int, p: int, latency: float, k: int = 1) -> float:
     """T_min = L * (1 + max(depth, ceil(W / P))) of docs/observe.md."""
     list_pages = max(1, math.ceil(n / 50))
+    search_pages = max(1, math.ceil(n / 100))
     per_role = 2 + math.ceil(k / 4)
-    work = list_pages + n + 1 + m * per_role + 2
-    depth = max(list_pages + 1, 1 + per_role, 1)
+    work = list_pages + search_pages + n + 1 + m * per_role + 2
+    depth = max(list_pages + 1, search_pages + 1, 1 + per_role, 1)
     return latency * (1 + max(depth, math.ceil(work / p)))
 
 
@@ -206,14 +216,14 @@ class Bench:
             )
         return elapsed
 
-    def timed_plan(self, account, workdir, variables, parallelism, rate_limits):
+    def timed_plan(self, account, workdir, variables, parallelism, rate_limits, allow_faults=False):
         self.emulator.control("DELETE", "/_emulator/calls")
         elapsed = self.emrstack(
             account, workdir, ["plan", "--detailed-exitcode", "--parallelism", str(parallelism), *variables],
             expect=0, rate_limits=rate_limits,
         )
         counts = self.emulator.control("GET", f"/_emulator/calls?account={account}")
-        if counts["totals"]["faulted"] or counts["totals"]["throttled"]:
+        if (counts["totals"]["faulted"] and not allow_faults) or counts["totals"]["throttled"]:
             raise RuntimeError(f"unexpected faults or throttling: {counts['totals']}")
         return elapsed, counts["totals"]["served"], counts["served"]
 
@@ -259,6 +269,81 @@ class Bench:
         return rows
 
 
+FOREIGN_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Sid": "EMRServerlessTrustPolicy", "Effect": "Allow",
+    "Principal": {"Service": "emr-serverless.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+class SharedBench(Bench):
+    """A small stack among other teams' applications and roles."""
+
+    def add_others(self, account: str, applications: int, roles: int):
+        emr = self.emulator.client("emr-serverless", account)
+        iam = self.emulator.client("iam", account)
+        for i in range(applications):
+            emr.create_application(name=f"other-team-{i}", type="SPARK", releaseLabel="emr-7.2.0",
+                                   tags={"team": "other"})
+        for i in range(roles):
+            iam.create_role(RoleName=f"other-team-{i}", AssumeRolePolicyDocument=FOREIGN_TRUST)
+
+    def run(self):
+        rows = []
+        n, m = self.args.stack_apps, 1
+        for foreign in self.args.foreign:
+            account = f"{500000000000 + foreign:012d}"
+            with tempfile.TemporaryDirectory(prefix=f"bench-shared-{foreign}-") as tmp:
+                workdir = Path(tmp)
+                variables = self.seed(n, m, account, workdir)
+                self.add_others(account, foreign, self.args.foreign_roles)
+                # Other teams created theirs long ago: past the tag index's
+                # lag, within which a plan reads new applications in full.
+                self.emulator.control("POST", "/_emulator/backdate", {"account": account, "seconds": 3600})
+                rule = self.emulator.control("POST", "/_emulator/faults", {
+                    "account": account, "kind": "latency", "latencyMs": self.args.latency_ms,
+                })["rules"][0]["id"]
+                cases = [("by tag", self.args.repeats, False), ("tag:GetResources denied", 1, True)]
+                for strategy, repeats, deny in cases:
+                    deny_rule = None
+                    if deny:
+                        deny_rule = self.emulator.control("POST", "/_emulator/faults", {
+                            "account": account, "service": "tagging", "operation": "GetResources",
+                            "kind": "error", "status": 400, "code": "AccessDeniedException",
+                            "message": "not authorized to perform: tag:GetResources",
+                        })["rules"][0]["id"]
+                    times, calls, served = [], None, None
+                    for _ in range(repeats):
+                        elapsed, calls, served = self.timed_plan(account, workdir, variables, 10, "on",
+                                                                 allow_faults=deny)
+                        times.append(elapsed)
+                    if deny_rule:
+                        self.emulator.control("DELETE", f"/_emulator/faults/{deny_rule}")
+                    rows.append({
+                        "foreign": foreign, "roles": self.args.foreign_roles, "strategy": strategy,
+                        "calls": calls, "get_application": served.get("emr-serverless:GetApplication", 0),
+                        "get_role": served.get("iam:GetRole", 0), "median": statistics.median(times),
+                        "runs": len(times),
+                    })
+                    print(f"  foreign={foreign} {strategy}: {calls} calls, median {statistics.median(times):.3f} s",
+                          file=sys.stderr)
+                self.emulator.control("DELETE", f"/_emulator/faults/{rule}")
+        return rows
+
+
+def shared_table(rows):
+    empty = next((r["median"] for r in rows if r["foreign"] == 0 and r["strategy"] == "by tag"), None)
+    out = [
+        "| foreign apps | foreign EMR roles | discovery | calls | GetApplication | GetRole | wall time, median | vs. empty account |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        ratio = f"{row['median'] / empty:.2f}x" if empty else ""
+        out.append(
+            f"| {row['foreign']} | {row['roles']} | {row['strategy']} | {row['calls']} | {row['get_application']} "
+            f"| {row['get_role']} | {row['median']:.3f} s (of {row['runs']}) | {ratio} |"
+        )
+    return "\n".join(out)
+
+
 def table(rows, latency_ms):
     out = [
         f"| N apps | M roles | --parallelism | rate limits | calls (documented) | wall time, median | no latency | lower bound (L = {latency_ms} ms) | ratio |",
@@ -297,7 +382,14 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="timed plans at --parallelism 10 (default 3)")
     parser.add_argument("--rate-limited", default="100,500",
                         help="sizes also planned with the default client-side rate limits (default 100,500; '' for none)")
+    parser.add_argument("--foreign", default="",
+                        help="the shared-account benchmark: numbers of other teams' applications, e.g. 0,100,300")
+    parser.add_argument("--foreign-roles", type=int, default=30,
+                        help="other teams' EMR Serverless roles in the shared-account benchmark (default 30)")
+    parser.add_argument("--stack-apps", type=int, default=3,
+                        help="applications of the stack in the shared-account benchmark (default 3)")
     args = parser.parse_args()
+    args.foreign = [int(s) for s in args.foreign.split(",") if s]
     args.sizes = [int(s) for s in args.sizes.split(",") if s]
     args.rate_limited = {int(s) for s in args.rate_limited.split(",") if s}
 
@@ -305,13 +397,17 @@ def main():
     # SIGTERM ends the run like Ctrl-C does, so the emulator is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        rows = Bench(args, emulator).run()
+        if args.foreign:
+            rows = SharedBench(args, emulator).run()
+        else:
+            rows = Bench(args, emulator).run()
     finally:
         emulator.stop()
     print(f"Machine: {machine()}")
+    print(f"Binary: {args.binary}")
     print(f"Latency: {args.latency_ms} ms added to every call by the emulator (fault rule `latency`)")
     print()
-    print(table(rows, args.latency_ms))
+    print(shared_table(rows) if args.foreign else table(rows, args.latency_ms))
 
 
 if __name__ == "__main__":

@@ -15,14 +15,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use emrstack::aws::{AwsCloud, CallEvent, Rate, RateLimits, Service};
+use emrstack::cloud::fake::{FakeCloud, FakeTimings, described};
 use emrstack::cloud::{Cloud, ErrorKind};
 use emrstack::model::repository::{merge_statement, pull_statement, statement_sid};
 use emrstack::model::role::trust_policy;
 use emrstack::model::{
-    ApplicationField, ApplicationSpec, ApplicationState, Architecture, AutoStart, AutoStop, CloudWatchLogging,
-    Configuration, DiskEncryption, DiskType, Engine, IdentityCenter, ImageConfig, InitialCapacity, Interactive,
-    JobLevelCostAllocation, JobRunState, ManagedPersistence, MaximumCapacity, Monitoring, NetworkConfiguration,
-    ObservedApplication, PrometheusMonitoring, RoleSpec, S3Monitoring, Scheduler, WorkerResources, WorkerType,
+    ApplicationField, ApplicationSpec, ApplicationState, ApplicationUpdate, Architecture, AutoStart, AutoStop,
+    CloudWatchLogging, Configuration, Delivery, DiskEncryption, DiskType, Engine, IdentityCenter, ImageConfig,
+    InitialCapacity, Interactive, JobLevelCostAllocation, JobRunMode, JobRunState, ManagedPersistence, MaximumCapacity,
+    Monitoring, NetworkConfiguration, ObservedApplication, PrometheusMonitoring, RoleSpec, S3Monitoring, Scheduler,
+    SessionState, WorkerResources, WorkerType,
 };
 use serde_json::json;
 use support::cloud::{TEST_MAX_ATTEMPTS, connect, connect_with, sdk_config, settings, shared_emulator};
@@ -184,6 +186,16 @@ fn updatable_fields() -> BTreeSet<ApplicationField> {
 
 // ---- EMR Serverless -------------------------------------------------------------
 
+/// An `ApplicationUpdate` of `fields`, from `current` to `desired`.
+fn update(
+    current: &ApplicationSpec,
+    desired: &ApplicationSpec,
+    fields: &[ApplicationField],
+    delivery: Delivery,
+) -> ApplicationUpdate {
+    ApplicationUpdate::new(current, desired, &fields.iter().copied().collect(), delivery).expect("update")
+}
+
 #[tokio::test]
 async fn application_lifecycle_round_trips_every_field() {
     let emulator = shared_emulator();
@@ -200,11 +212,12 @@ async fn application_lifecycle_round_trips_every_field() {
     assert_eq!(again, created);
     assert!(created.arn.contains(&account), "{}", created.arn);
 
-    // Every field comes back as sent.
+    // Every field comes back as sent, with the digest resolution the
+    // release implies for the image sent without one.
     let observed = wait_for(&cloud, &created.id, ApplicationState::Created).await;
     assert_eq!(observed.id, created.id);
     assert_eq!(observed.arn, created.arn);
-    assert_eq!(observed.spec, spec);
+    assert_eq!(observed.spec, described(&spec));
     let listed = cloud.list_applications().await.expect("list");
     assert!(
         listed
@@ -214,7 +227,7 @@ async fn application_lifecycle_round_trips_every_field() {
 
     // While STARTED only the live subset may change.
     cloud.start_application(&created.id).await.expect("start");
-    wait_for(&cloud, &created.id, ApplicationState::Started).await;
+    let current = wait_for(&cloud, &created.id, ApplicationState::Started).await.spec;
     let mut refused = spec.clone();
     refused.auto_stop = Some(AutoStop {
         enabled: true,
@@ -223,8 +236,7 @@ async fn application_lifecycle_round_trips_every_field() {
     let err = cloud
         .update_application(
             &created.id,
-            &refused,
-            &BTreeSet::from([ApplicationField::AutoStop]),
+            &update(&current, &refused, &[ApplicationField::AutoStop], Delivery::Live),
             "update-refused",
         )
         .await
@@ -232,21 +244,51 @@ async fn application_lifecycle_round_trips_every_field() {
     assert_eq!(err.kind, ErrorKind::Conflict, "{err}");
     assert_eq!(err.code.as_deref(), Some("ValidationException"));
     assert!(err.request_id.is_some(), "{err:?}");
-    let mut live = spec.clone();
+    // The application has pre-initialized capacity: no live image change.
+    let mut image = spec.clone();
+    image.image = Some(ImageConfig {
+        image_uri: foreign_image("7.5-patched"),
+        application_level_digest_resolution: Some(true),
+    });
+    let err = cloud
+        .update_application(
+            &created.id,
+            &update(&current, &image, &[ApplicationField::Image], Delivery::Live),
+            "update-image-refused",
+        )
+        .await
+        .expect_err("no image update while STARTED with initial capacity");
+    assert_eq!(err.kind, ErrorKind::Conflict, "{err}");
+    // The scheduler's timeout may not be named while STARTED, even unchanged.
+    let mut scheduler = spec.clone();
+    scheduler.scheduler = Some(Scheduler {
+        max_concurrent_runs: Some(25),
+        queue_timeout_minutes: Some(120),
+    });
+    let err = cloud
+        .update_application(
+            &created.id,
+            &update(&current, &scheduler, &[ApplicationField::Scheduler], Delivery::Stopped),
+            "update-scheduler-refused",
+        )
+        .await
+        .expect_err("queueTimeoutMinutes is refused while STARTED");
+    assert_eq!(err.kind, ErrorKind::Conflict, "{err}");
+    let mut live = scheduler.clone();
     live.maximum_capacity = Some(MaximumCapacity {
         cpu: 128,
         memory_gb: 512,
         disk_gb: None,
     });
-    live.image = Some(ImageConfig {
-        image_uri: foreign_image("7.5-patched"),
-        application_level_digest_resolution: Some(true),
-    });
     cloud
         .update_application(
             &created.id,
-            &live,
-            &BTreeSet::from([ApplicationField::MaximumCapacity, ApplicationField::Image]),
+            &update(
+                &current,
+                &live,
+                &[ApplicationField::MaximumCapacity, ApplicationField::Scheduler],
+                Delivery::Live,
+            ),
             "update-live",
         )
         .await
@@ -254,11 +296,11 @@ async fn application_lifecycle_round_trips_every_field() {
     let observed = cloud.get_application(&created.id).await.expect("get");
     assert_eq!(observed.state, ApplicationState::Started);
     assert_eq!(observed.spec.maximum_capacity, live.maximum_capacity);
-    assert_eq!(observed.spec.image, live.image);
+    assert_eq!(observed.spec.scheduler, live.scheduler, "the queue timeout is kept");
 
     // After a stop every field can change.
     cloud.stop_application(&created.id).await.expect("stop");
-    wait_for(&cloud, &created.id, ApplicationState::Stopped).await;
+    let current = wait_for(&cloud, &created.id, ApplicationState::Stopped).await.spec;
     let mut changed = live.clone();
     changed.release_label = "emr-7.6.0".to_string();
     changed.architecture = Some(Architecture::X86_64);
@@ -278,6 +320,7 @@ async fn application_lifecycle_round_trips_every_field() {
         subnet_ids: vec!["subnet-0d4".to_string()],
         security_group_ids: vec!["sg-0e5".to_string(), "sg-0f6".to_string()],
     });
+    // The executor's image is dropped (cleared), the driver's is new.
     changed.worker_type_specifications = BTreeMap::from([(
         WorkerType::Driver,
         ImageConfig {
@@ -295,7 +338,7 @@ async fn application_lifecycle_round_trips_every_field() {
     changed.interactive = Some(Interactive {
         studio_enabled: Some(false),
         livy_endpoint_enabled: Some(true),
-        session_enabled: Some(false),
+        session_enabled: None,
     });
     changed.scheduler = Some(Scheduler {
         max_concurrent_runs: Some(5),
@@ -305,24 +348,37 @@ async fn application_lifecycle_round_trips_every_field() {
         encryption_key_arn: Some(kms("disk-2")),
         encryption_context: BTreeMap::new(),
     });
-    changed.identity_center = None;
     changed.job_level_cost_allocation = Some(JobLevelCostAllocation { enabled: false });
+    let every: Vec<ApplicationField> = updatable_fields().into_iter().collect();
     cloud
-        .update_application(&created.id, &changed, &updatable_fields(), "update-full")
+        .update_application(
+            &created.id,
+            &update(&current, &changed, &every, Delivery::Stopped),
+            "update-full",
+        )
         .await
         .expect("full update");
     let observed = cloud.get_application(&created.id).await.expect("get");
     assert_eq!(observed.state, ApplicationState::Stopped);
-    assert_eq!(observed.spec, changed);
+    assert_eq!(observed.spec, described(&changed));
 
-    // Every absent field is sent in its clearing form.
+    // Every absent field is sent in its clearing form; a scheduler the
+    // stack leaves out is not sent, so it stays.
     let mut bare = ApplicationSpec::new("etl", Engine::Spark, "emr-7.6.0");
     bare.maximum_capacity = changed.maximum_capacity.clone();
     bare.tags = changed.tags.clone();
-    let mut clearing = updatable_fields();
-    clearing.remove(&ApplicationField::MaximumCapacity);
+    let clearing: Vec<ApplicationField> = every
+        .iter()
+        .copied()
+        .filter(|field| *field != ApplicationField::MaximumCapacity)
+        .collect();
+    let current = observed.spec.clone();
     cloud
-        .update_application(&created.id, &bare, &clearing, "update-clear")
+        .update_application(
+            &created.id,
+            &update(&current, &bare, &clearing, Delivery::Stopped),
+            "update-clear",
+        )
         .await
         .expect("clearing update");
     let observed = cloud.get_application(&created.id).await.expect("get");
@@ -340,11 +396,15 @@ async fn application_lifecycle_round_trips_every_field() {
         cloudwatch: Some(CloudWatchLogging::default()),
         ..Monitoring::default()
     };
+    // emr-7.6.0 has no sessions: the clearing form does not name them.
     expected.interactive = Some(Interactive {
         studio_enabled: Some(false),
         livy_endpoint_enabled: Some(false),
-        session_enabled: Some(false),
+        session_enabled: None,
     });
+    expected.scheduler = changed.scheduler.clone();
+    // Nor Identity Center (emr-7.8.0): its clearing form is never sent.
+    expected.identity_center = changed.identity_center.clone();
     expected.job_level_cost_allocation = Some(JobLevelCostAllocation { enabled: false });
     assert_eq!(observed.spec, expected);
 
@@ -408,6 +468,80 @@ async fn list_applications_reads_every_page() {
     );
 }
 
+/// `find_tagged_applications` against the emulator's Tagging API: every
+/// page of 100, short and empty pages too, application ARNs only (a tagged
+/// job run is left out), the tags with each, and AccessDenied without
+/// `tag:GetResources`.
+#[tokio::test]
+async fn find_tagged_applications_reads_every_page_and_keeps_applications_only() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let mut ours = BTreeSet::new();
+    for n in 0..101 {
+        let mut spec = ApplicationSpec::new(format!("app-{n}"), Engine::Hive, "emr-6.15.0");
+        spec.tags.insert("emrstack:stack".to_string(), "s".to_string());
+        ours.insert(
+            cloud
+                .create_application(&spec, &format!("t-{n}"))
+                .await
+                .expect("create")
+                .id,
+        );
+    }
+    let mut other = ApplicationSpec::new("other", Engine::Hive, "emr-6.15.0");
+    other.tags.insert("emrstack:stack".to_string(), "t".to_string());
+    cloud.create_application(&other, "t-other").await.expect("create");
+    let first = ours.iter().next().expect("an application").clone();
+    emulator.control_ok(
+        "POST",
+        "/_emulator/jobs",
+        Some(&json!({"account": account, "applicationId": first, "force": true,
+                     "tags": {"emrstack:stack": "s"}, "script": [["RUNNING"]]})),
+    );
+    let found = cloud
+        .find_tagged_applications("emrstack:stack", "s")
+        .await
+        .expect("search");
+    let ids: BTreeSet<String> = found.iter().map(|hit| hit.id.clone()).collect();
+    assert_eq!(ids, ours);
+    assert!(
+        found
+            .iter()
+            .all(|hit| hit.arn.ends_with(&format!("/applications/{}", hit.id)))
+    );
+    assert!(found.iter().all(|hit| hit.tags["emrstack:stack"] == "s"));
+    // 102 hits (the job run included) at 100 per page.
+    assert_eq!(count(emulator, &account, "served", "tagging:GetResources"), 2);
+
+    // AWS may answer fewer results than asked for, even none, with a token
+    // while more remain: every page is followed until the token is empty.
+    emulator.set_tagging(&account, json!({"pageSizes": [0, 3, 0]}));
+    let short = cloud
+        .find_tagged_applications("emrstack:stack", "s")
+        .await
+        .expect("search");
+    let ids: BTreeSet<String> = short.iter().map(|hit| hit.id.clone()).collect();
+    assert_eq!(ids, ours);
+    assert_eq!(short.len(), ours.len(), "no application twice");
+    // Pages of 0, 3, 0 and then the remaining 99.
+    assert_eq!(count(emulator, &account, "served", "tagging:GetResources"), 2 + 4);
+    emulator.set_tagging(&account, json!({"pageSizes": []}));
+
+    let rule = emulator.add_fault(json!({
+        "account": account, "service": "tagging", "operation": "GetResources", "kind": "error",
+        "status": 400, "code": "AccessDeniedException",
+        "message": "User: x is not authorized to perform: tag:GetResources",
+    }));
+    let denied = cloud
+        .find_tagged_applications("emrstack:stack", "s")
+        .await
+        .expect_err("denied");
+    emulator.remove_fault(&rule);
+    assert_eq!(denied.kind, ErrorKind::AccessDenied, "{denied}");
+    assert_eq!(denied.operation, "GetResources");
+}
+
 #[tokio::test]
 async fn active_job_runs_block_stop_until_cancelled() {
     let emulator = shared_emulator();
@@ -442,6 +576,344 @@ async fn active_job_runs_block_stop_until_cancelled() {
     }
     cloud.stop_application(&app.id).await.expect("stop after cancel");
     wait_for(&cloud, &app.id, ApplicationState::Stopped).await;
+}
+
+#[tokio::test]
+async fn streaming_runs_and_sessions_are_listed_and_block_stop_until_ended() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let spec = ApplicationSpec::new("work", Engine::Spark, "emr-7.13.0");
+    let app = cloud.create_application(&spec, "create-work").await.expect("create");
+    wait_for(&cloud, &app.id, ApplicationState::Created).await;
+    cloud.start_application(&app.id).await.expect("start");
+    wait_for(&cloud, &app.id, ApplicationState::Started).await;
+
+    let streaming = emulator.inject_job_run(&account, &app.id, "STREAMING", Some(json!([["RUNNING"]])));
+    let batch = emulator.inject_job_run(&account, &app.id, "BATCH", Some(json!([["RUNNING"]])));
+    let session = emulator.inject_session(&account, &app.id, None);
+    let runs = cloud.list_active_job_runs(&app.id).await.expect("list runs");
+    let modes: BTreeMap<String, JobRunMode> = runs.iter().map(|run| (run.id.clone(), run.mode)).collect();
+    assert_eq!(
+        modes,
+        BTreeMap::from([
+            (streaming.clone(), JobRunMode::Streaming),
+            (batch.clone(), JobRunMode::Batch)
+        ])
+    );
+    // One listing per mode.
+    assert_eq!(count(emulator, &account, "served", "emr-serverless:ListJobRuns"), 2);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let sessions = loop {
+        let sessions = cloud.list_active_sessions(&app.id).await.expect("list sessions");
+        if sessions.iter().any(|s| s.state == SessionState::Idle) || Instant::now() > deadline {
+            break sessions;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(
+        (sessions[0].id.as_str(), sessions[0].state),
+        (session.as_str(), SessionState::Idle)
+    );
+
+    let err = cloud.stop_application(&app.id).await.expect_err("work blocks the stop");
+    assert_eq!(err.kind, ErrorKind::Conflict, "{err}");
+    cloud
+        .cancel_job_run(&app.id, &streaming)
+        .await
+        .expect("cancel streaming");
+    cloud.cancel_job_run(&app.id, &batch).await.expect("cancel batch");
+    // Runs alone ended, the session still blocks.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cloud.list_active_job_runs(&app.id).await.expect("list runs").is_empty() {
+        assert!(Instant::now() < deadline, "the runs never finished cancelling");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        cloud
+            .stop_application(&app.id)
+            .await
+            .expect_err("the session blocks")
+            .kind,
+        ErrorKind::Conflict
+    );
+    cloud.terminate_session(&app.id, &session).await.expect("terminate");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cloud
+        .list_active_sessions(&app.id)
+        .await
+        .expect("list sessions")
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "the session never terminated");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    cloud
+        .stop_application(&app.id)
+        .await
+        .expect("stop after the work ended");
+    wait_for(&cloud, &app.id, ApplicationState::Stopped).await;
+}
+
+// ---- FakeCloud and the emulator agree ---------------------------------------------
+
+/// A step of the agreement scenario: its name, the edit of the desired spec
+/// and the fields the update sends.
+type Step = (&'static str, Box<dyn Fn(&mut ApplicationSpec)>, Vec<ApplicationField>);
+
+/// One application in both clouds.
+struct Twin<'a> {
+    fake: &'a FakeCloud,
+    aws: &'a AwsCloud,
+    fake_id: String,
+    aws_id: String,
+}
+
+impl Twin<'_> {
+    /// What both answer to GetApplication, which must be the same.
+    async fn agree(&self, step: &str) -> ObservedApplication {
+        let fake = self.fake.get_application(&self.fake_id).await.expect("fake get");
+        let aws = self.aws.get_application(&self.aws_id).await.expect("emulator get");
+        assert_eq!(fake.state, aws.state, "{step}: state");
+        assert_eq!(
+            fake.spec, aws.spec,
+            "{step}: FakeCloud (left) and the emulator (right) differ"
+        );
+        aws
+    }
+
+    /// Sends `update` to both; both accept it, or both refuse it with the same kind.
+    async fn update(&self, step: &str, update: &ApplicationUpdate) -> Option<ErrorKind> {
+        let token = format!("agree-{}", step.replace(' ', "-"));
+        let fake = self.fake.update_application(&self.fake_id, update, &token).await;
+        let aws = self.aws.update_application(&self.aws_id, update, &token).await;
+        let kinds = (fake.err().map(|e| e.kind), aws.err().map(|e| e.kind));
+        assert_eq!(
+            kinds.0, kinds.1,
+            "{step}: FakeCloud (left) and the emulator (right) answer differently"
+        );
+        kinds.0
+    }
+
+    async fn set_state(&self, start: bool) {
+        let (wanted, fake, aws) = if start {
+            (
+                ApplicationState::Started,
+                self.fake.start_application(&self.fake_id).await,
+                self.aws.start_application(&self.aws_id).await,
+            )
+        } else {
+            (
+                ApplicationState::Stopped,
+                self.fake.stop_application(&self.fake_id).await,
+                self.aws.stop_application(&self.aws_id).await,
+            )
+        };
+        fake.expect("fake state change");
+        aws.expect("emulator state change");
+        wait_for(self.aws, &self.aws_id, wanted).await;
+    }
+}
+
+/// FakeCloud is what the executor tests run on, the emulator what the
+/// end-to-end tests run on; both model the same service. The same requests
+/// through both leave the same application, step by step.
+#[tokio::test]
+async fn fake_cloud_and_the_emulator_agree_on_what_get_application_returns() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let aws = connect(emulator, &account).await;
+    let fake = FakeCloud::with_timings(FakeTimings {
+        create: Duration::ZERO,
+        start: Duration::ZERO,
+        stop: Duration::ZERO,
+        cancel: Duration::ZERO,
+        call_latency: Duration::ZERO,
+    });
+    let mut spec = ApplicationSpec::new("agree", Engine::Spark, "emr-7.5.0");
+    spec.tags = BTreeMap::from([("emrstack:stack".to_string(), "agree".to_string())]);
+    let fake_id = fake
+        .create_application(&spec, "agree-create")
+        .await
+        .expect("fake create")
+        .id;
+    let aws_id = aws
+        .create_application(&spec, "agree-create")
+        .await
+        .expect("emulator create")
+        .id;
+    wait_for(&aws, &aws_id, ApplicationState::Created).await;
+    let twin = Twin {
+        fake: &fake,
+        aws: &aws,
+        fake_id,
+        aws_id,
+    };
+    // Created without a scheduler on emr-7.5.0: queueing on by default.
+    let current = twin.agree("create").await.spec;
+    assert_eq!(current.scheduler, Some(Scheduler::ENABLED_DEFAULTS));
+
+    let stopped = |current: &ApplicationSpec, desired: &ApplicationSpec, fields: &[ApplicationField]| {
+        update(current, desired, fields, Delivery::Stopped)
+    };
+    let steps: Vec<Step> = vec![
+        (
+            "partial scheduler",
+            Box::new(|s| {
+                s.scheduler = Some(Scheduler {
+                    max_concurrent_runs: Some(5),
+                    queue_timeout_minutes: None,
+                })
+            }),
+            vec![ApplicationField::Scheduler],
+        ),
+        (
+            "scheduler off",
+            Box::new(|s| s.scheduler = Some(Scheduler::DISABLED)),
+            vec![ApplicationField::Scheduler],
+        ),
+        (
+            "images",
+            Box::new(|s| {
+                s.scheduler = Some(Scheduler::ENABLED_DEFAULTS);
+                s.image = Some(ImageConfig {
+                    image_uri: foreign_image("base"),
+                    application_level_digest_resolution: None,
+                });
+                s.worker_type_specifications = BTreeMap::from([
+                    (
+                        WorkerType::Driver,
+                        ImageConfig {
+                            image_uri: foreign_image("driver"),
+                            application_level_digest_resolution: Some(false),
+                        },
+                    ),
+                    (
+                        WorkerType::Executor,
+                        ImageConfig {
+                            image_uri: foreign_image("executor"),
+                            application_level_digest_resolution: None,
+                        },
+                    ),
+                ]);
+            }),
+            vec![
+                ApplicationField::Scheduler,
+                ApplicationField::Image,
+                ApplicationField::WorkerTypeSpecifications,
+            ],
+        ),
+        (
+            "clear images",
+            Box::new(|s| {
+                s.image = None;
+                s.worker_type_specifications.remove(&WorkerType::Executor);
+            }),
+            vec![ApplicationField::Image, ApplicationField::WorkerTypeSpecifications],
+        ),
+        (
+            "monitoring and interactive",
+            Box::new(|s| {
+                s.monitoring.s3 = Some(S3Monitoring {
+                    log_uri: Some("s3://logs/agree/".to_string()),
+                    encryption_key_arn: None,
+                });
+                s.interactive = Some(Interactive {
+                    studio_enabled: Some(true),
+                    livy_endpoint_enabled: None,
+                    session_enabled: None,
+                });
+            }),
+            vec![ApplicationField::Monitoring, ApplicationField::Interactive],
+        ),
+        (
+            "clear monitoring and interactive",
+            Box::new(|s| {
+                s.monitoring = Monitoring::default();
+                s.interactive = None;
+            }),
+            vec![ApplicationField::Monitoring, ApplicationField::Interactive],
+        ),
+    ];
+    let mut desired = current.clone();
+    let mut current = current;
+    for (step, edit, fields) in &steps {
+        edit(&mut desired);
+        assert_eq!(
+            twin.update(step, &stopped(&current, &desired, fields)).await,
+            None,
+            "{step}"
+        );
+        current = twin.agree(step).await.spec;
+    }
+
+    // While STARTED: the scheduler's maximum alone is live and keeps the
+    // timeout; naming the timeout is refused; with pre-initialized
+    // capacity, so is an image change.
+    desired.scheduler = Some(Scheduler {
+        max_concurrent_runs: Some(30),
+        queue_timeout_minutes: Some(90),
+    });
+    twin.update("timeout", &stopped(&current, &desired, &[ApplicationField::Scheduler]))
+        .await;
+    current = twin.agree("timeout").await.spec;
+    twin.set_state(true).await;
+    desired.scheduler.as_mut().expect("scheduler").max_concurrent_runs = Some(12);
+    let live = update(&current, &desired, &[ApplicationField::Scheduler], Delivery::Live);
+    assert_eq!(twin.update("live scheduler", &live).await, None);
+    let both = stopped(&current, &desired, &[ApplicationField::Scheduler]);
+    assert_eq!(
+        twin.update("scheduler both members", &both).await,
+        Some(ErrorKind::Conflict)
+    );
+    current = twin.agree("live scheduler").await.spec;
+    assert_eq!(current.scheduler, desired.scheduler);
+    twin.set_state(false).await;
+    desired.initial_capacity = BTreeMap::from([(
+        WorkerType::Driver,
+        InitialCapacity {
+            worker_count: 1,
+            worker: worker(4, 16, 20, None),
+        },
+    )]);
+    twin.update(
+        "capacity",
+        &stopped(&current, &desired, &[ApplicationField::InitialCapacity]),
+    )
+    .await;
+    current = twin.agree("capacity").await.spec;
+    twin.set_state(true).await;
+    desired.image = Some(ImageConfig {
+        image_uri: foreign_image("new"),
+        application_level_digest_resolution: None,
+    });
+    let image = update(&current, &desired, &[ApplicationField::Image], Delivery::Live);
+    assert_eq!(twin.update("live image", &image).await, Some(ErrorKind::Conflict));
+    twin.set_state(false).await;
+
+    // A release that changes the image's default digest resolution.
+    assert_eq!(
+        twin.update("image", &stopped(&current, &desired, &[ApplicationField::Image]))
+            .await,
+        None
+    );
+    let before = twin.agree("image").await.spec;
+    assert_eq!(
+        before
+            .image
+            .as_ref()
+            .and_then(|i| i.application_level_digest_resolution),
+        Some(true)
+    );
+    desired.release_label = "emr-7.14.0".to_string();
+    let release = stopped(&before, &desired, &[ApplicationField::ReleaseLabel]);
+    assert_eq!(twin.update("release", &release).await, None);
+    let after = twin.agree("release").await.spec;
+    assert_eq!(
+        after.image.and_then(|i| i.application_level_digest_resolution),
+        Some(false)
+    );
 }
 
 // ---- retries and classification -----------------------------------------------
@@ -498,10 +970,7 @@ async fn persistent_throttling_surfaces_as_throttled() {
     let cloud = connect(emulator, &account).await;
     let rule =
         emulator.add_fault(json!({"service": "iam", "operation": "ListRoles", "account": account, "kind": "throttle"}));
-    let err = cloud
-        .list_emr_serverless_roles()
-        .await
-        .expect_err("every attempt is throttled");
+    let err = cloud.list_roles().await.expect_err("every attempt is throttled");
     emulator.remove_fault(&rule);
     assert_eq!(err.kind, ErrorKind::Throttled, "{err}");
     assert_eq!(
@@ -533,7 +1002,7 @@ async fn dropped_connections_and_server_errors_are_retried_for_every_service() {
         }));
         let result = match service {
             "emr-serverless" => cloud.list_applications().await.map(|_| ()),
-            "iam" => cloud.list_emr_serverless_roles().await.map(|_| ()),
+            "iam" => cloud.list_roles().await.map(|_| ()),
             // A missing repository: the call gets through, and the answer is NotFound.
             "ecr" => match cloud.get_repository("none").await {
                 Err(err) if err.kind == ErrorKind::NotFound => Ok(()),
@@ -772,7 +1241,7 @@ fn role_spec(account: &str, name: &str, boundary: &str) -> RoleSpec {
         description: Some("job role".to_string()),
         max_session_duration: 7200,
         permissions_boundary: Some(boundary.to_string()),
-        trust_policy: trust_policy(account, &[]),
+        trust_policy: trust_policy("test", account, &[]),
         inline_policies: BTreeMap::new(),
         managed_policy_arns: BTreeSet::new(),
         tags: BTreeMap::from([
@@ -911,7 +1380,7 @@ async fn get_role_reads_many_inline_policies() {
 }
 
 #[tokio::test]
-async fn list_emr_serverless_roles_filters_by_trust_principal() {
+async fn list_roles_says_which_roles_trust_emr_serverless() {
     let emulator = shared_emulator();
     let account = Emulator::new_account();
     let cloud = connect(emulator, &account).await;
@@ -930,10 +1399,11 @@ async fn list_emr_serverless_roles_filters_by_trust_principal() {
         cloud.create_role(spec).await.expect("create");
     }
     let mut names: Vec<String> = cloud
-        .list_emr_serverless_roles()
+        .list_roles()
         .await
         .expect("list")
         .into_iter()
+        .filter(|summary| summary.trusts_emr_serverless)
         .map(|summary| {
             assert_eq!(summary.path, "/jobs/");
             summary.name
@@ -1347,4 +1817,187 @@ async fn object_store_names_a_bucket_in_another_region_and_a_missing_permission(
         .unwrap_err();
     assert_eq!(denied.cloud().kind, ErrorKind::AccessDenied);
     assert!(denied.to_string().contains("s3:PutObject"), "{denied}");
+}
+
+// ---- scripts/aws-contract ---------------------------------------------------------
+
+/// `scripts/aws-contract` with `args`, as `account` of `emulator` when given.
+fn contract(python: &std::path::Path, emulator: Option<(&Emulator, &str)>, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(python);
+    command
+        .arg(support::emulator::repo_root().join("scripts").join("aws-contract"))
+        .args(args)
+        .stdin(std::process::Stdio::null());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") {
+            command.env_remove(key);
+        }
+    }
+    if let Some((emulator, account)) = emulator {
+        command.envs(emulator.aws_env(account));
+    }
+    command
+}
+
+fn venv_python() -> std::path::PathBuf {
+    // The shared emulator builds the virtualenv (it has boto3).
+    shared_emulator();
+    support::emulator::venv_dir().join("bin").join("python")
+}
+
+/// Applications of the account that are not TERMINATED.
+async fn live_applications(emulator: &Emulator, account: &str) -> Vec<String> {
+    let cloud = connect(emulator, account).await;
+    cloud
+        .list_applications()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|summary| summary.name.unwrap_or(summary.id))
+        .collect()
+}
+
+#[test]
+fn aws_contract_refuses_to_run_without_consent_and_an_account() {
+    let python = venv_python();
+    for args in [
+        vec!["--profile", "sandbox"],
+        vec!["--i-understand-this-creates-resources"],
+        vec![
+            "--i-understand-this-creates-resources",
+            "--endpoint-url",
+            "https://emr-serverless.us-east-1.amazonaws.com",
+        ],
+    ] {
+        let output = contract(&python, None, &args).output().expect("run aws-contract");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("refusing to run"), "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn aws_contract_checks_every_belief_against_the_emulator_and_deletes_what_it_created() {
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    // An image EMR Serverless may pull, and a job runtime role.
+    support::fixtures::repository(emulator, &account, "contract/spark").await;
+    support::fixtures::push_image(emulator, &account, "contract/spark", "v1", 'a').await;
+    let config = sdk_config(emulator, &account).await;
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "EmrServerlessPull",
+            "Effect": "Allow",
+            "Principal": {"Service": "emr-serverless.amazonaws.com"},
+            "Action": ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"],
+        }],
+    });
+    aws_sdk_ecr::Client::new(&config)
+        .set_repository_policy()
+        .repository_name("contract/spark")
+        .policy_text(policy.to_string())
+        .send()
+        .await
+        .expect("SetRepositoryPolicy");
+    let role = aws_sdk_iam::Client::new(&config)
+        .create_role()
+        .role_name("contract-job-role")
+        .assume_role_policy_document(trust_policy("contract", &account, &[]).to_string())
+        .send()
+        .await
+        .expect("CreateRole")
+        .role
+        .expect("role")
+        .arn;
+    let image = format!("{account}.dkr.ecr.us-east-1.amazonaws.com/contract/spark:v1");
+    let endpoint = emulator.endpoint();
+    let args = [
+        "--i-understand-this-creates-resources",
+        "--endpoint-url",
+        endpoint.as_str(),
+        "--region",
+        "us-east-1",
+        "--image-uri",
+        image.as_str(),
+        "--execution-role-arn",
+        role.as_str(),
+        "--poll",
+        "0.05",
+        "--timeout",
+        "60",
+    ];
+    let mut command = contract(&venv_python(), Some((emulator, &account)), &args);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("join")
+        .expect("run aws-contract");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let rows: Vec<&str> = stdout.lines().filter(|line| line.starts_with('[')).collect();
+    assert_eq!(rows.len(), 13, "one row per belief:\n{stdout}");
+    for row in &rows {
+        assert!(row.trim_end().ends_with("PASS"), "{row}\n{stderr}");
+    }
+    assert!(stderr.contains("deleted the"), "{stderr}");
+    assert_eq!(live_applications(emulator, &account).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn aws_contract_deletes_what_it_created_when_interrupted() {
+    // Its own emulator: starts take long enough to interrupt one.
+    let emulator = Emulator::builder()
+        .env("EMULATOR_DELAY_START_MS", "3000")
+        .quiet()
+        .start();
+    let account = Emulator::new_account();
+    let endpoint = emulator.endpoint();
+    let child = contract(
+        &venv_python(),
+        Some((&emulator, &account)),
+        &[
+            "--i-understand-this-creates-resources",
+            "--endpoint-url",
+            &endpoint,
+            "--only",
+            "scheduler-started",
+            "--poll",
+            "0.05",
+            "--timeout",
+            "60",
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("spawn aws-contract");
+    // Wait until its application is starting, then press Ctrl-C.
+    let cloud = connect(&emulator, &account).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let listed = cloud.list_applications().await.expect("list");
+        if listed.iter().any(|app| app.state == ApplicationState::Starting) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the script never started an application");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let signal = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(signal.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait for aws-contract");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(
+        live_applications(&emulator, &account).await,
+        Vec::<String>::new(),
+        "{stderr}"
+    );
 }

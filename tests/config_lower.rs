@@ -257,3 +257,40 @@ fn diagnostics_are_sorted_by_position() {
     assert_eq!(codes, vec!["stack.name", "stack.region", "stack.account-id"]);
     assert!(loaded.desired.is_none());
 }
+
+/// `scheduler` left out is the service's; a table turns queueing on with
+/// both members; `true` is `{}`; `false` turns it off (`{}` on the wire).
+#[test]
+fn scheduler_forms_lower_to_what_is_sent() {
+    let check = |scheduler: &str, expect: Option<Scheduler>| {
+        let input = format!(
+            "[stack]\nname = \"dev\"\nregion = \"us-east-1\"\n\n[applications.etl]\ntype = \"SPARK\"\nrelease_label = \"emr-7.5.0\"\n{scheduler}\n"
+        );
+        let loaded = load(&input);
+        assert!(
+            !loaded.diagnostics.has_errors(),
+            "{scheduler}: {:?}",
+            loaded.diagnostics
+        );
+        let desired = loaded.desired.expect("desired");
+        assert_eq!(desired.applications["etl"].spec.scheduler, expect, "{scheduler}");
+    };
+    check("", None);
+    check("scheduler = {}", Some(Scheduler::ENABLED_DEFAULTS));
+    check("scheduler = true", Some(Scheduler::ENABLED_DEFAULTS));
+    check("scheduler = false", Some(Scheduler::DISABLED));
+    check(
+        "scheduler = { max_concurrent_runs = 5 }",
+        Some(Scheduler {
+            max_concurrent_runs: Some(5),
+            queue_timeout_minutes: Some(360),
+        }),
+    );
+    check(
+        "scheduler = { queue_timeout_minutes = 60 }",
+        Some(Scheduler {
+            max_concurrent_runs: Some(15),
+            queue_timeout_minutes: Some(60),
+        }),
+    );
+}

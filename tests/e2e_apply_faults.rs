@@ -79,7 +79,7 @@ async fn a_stop_with_a_running_job_fails_by_default_and_cancels_with_on_running_
         assert_eq!(job_state(&aws, &id, &job).await, "RUNNING");
 
         let run = project.apply(&["--on-running", "cancel"]).await.ok();
-        assert!(run.stderr.contains("cancelling 1 job run(s)"), "{}", run.stderr);
+        assert!(run.stderr.contains("cancelling 1 job run:"), "{}", run.stderr);
         assert_eq!(job_state(&aws, &id, &job).await, "CANCELLED");
         let app = aws.app(&id).await;
         assert_eq!(
@@ -102,11 +102,7 @@ async fn a_stop_with_a_running_job_waits_for_it_with_on_running_wait() {
         let job = emulator.inject_job(project.account(), &id, Some(json!([["RUNNING", 5], ["SUCCESS"]])));
 
         let run = project.apply(&["--on-running", "wait"]).await.ok();
-        assert!(
-            run.stderr.contains("waiting for 1 job run(s) to finish"),
-            "{}",
-            run.stderr
-        );
+        assert!(run.stderr.contains("waiting for 1 job run to finish"), "{}", run.stderr);
         assert_eq!(
             job_state(&aws, &id, &job).await,
             "SUCCESS",

@@ -156,10 +156,19 @@ async fn check_account(project: &Project<'_>, context: &str) {
             Some("crash"),
             "{context}"
         );
-        // No check of `emrstack:applied`: a run killed after the policies
-        // but before the record leaves a role that matches the stack
-        // without one, which plans no change by design (the record is
-        // written with the next change).
+        // A run killed between CreateRole and the record leaves the role
+        // marked `creating` (still provably the stack's); the second run
+        // finishes it, so every role ends with a record.
+        let record = role
+            .tags
+            .get("emrstack:applied")
+            .map(String::as_str)
+            .unwrap_or_default();
+        assert!(
+            emrstack::model::tags::is_applied_record(record),
+            "{context}: role `{}` has no applied record: {record:?}",
+            role.name
+        );
     }
     let policy = aws.repository_policy("crash/spark").await;
     let statements = statements(policy.as_ref());
@@ -288,6 +297,27 @@ async fn apply_killed_at_random_points_converges_on_the_next_run() {
     .await;
 }
 
+/// Waits until the fault rule `rule` has fired once (the call it holds is
+/// in flight), then kills `child` as a crash would, and returns its run.
+async fn kill_once_held(emulator: &Emulator, rule: &str, mut child: tokio::process::Child) -> support::cli::Run {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let faults = emulator.faults();
+        let fired = faults["rules"]
+            .as_array()
+            .and_then(|rules| rules.iter().find(|r| r["id"] == rule))
+            .and_then(|r| r["fired"].as_u64())
+            .unwrap_or(0);
+        if fired == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the held call never came: {faults}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.start_kill().expect("kill");
+    finish(child, "apply (killed)").await
+}
+
 /// A run killed while its CreateApplication is still being served: the
 /// request completes after the next run has observed the account. The next
 /// run's create must carry the same client token (it names only the stack,
@@ -312,24 +342,9 @@ async fn a_create_in_flight_when_apply_is_killed_is_not_duplicated_by_the_next_r
             "account": project.account(), "service": "emr-serverless", "operation": "CreateApplication",
             "kind": "latency", "latencyMs": 2000, "skip": 1, "count": 1,
         }));
-        let mut child = command(&project.ws, &apply_args("1")).spawn().expect("spawn");
+        let child = command(&project.ws, &apply_args("1")).spawn().expect("spawn");
         // Kill as soon as that call is held (the rule has fired).
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let faults = emulator.faults();
-            let fired = faults["rules"]
-                .as_array()
-                .and_then(|rules| rules.iter().find(|r| r["id"] == rule.as_str()))
-                .and_then(|r| r["fired"].as_u64())
-                .unwrap_or(0);
-            if fired == 1 {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the second create never came: {faults}");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        child.start_kill().expect("kill");
-        let killed = finish(child, "apply (killed)").await;
+        let killed = kill_once_held(emulator, &rule, child).await;
         let again = project.apply(&["--parallelism", "1"]).await;
         // Let the held request finish before judging.
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -347,6 +362,73 @@ async fn a_create_in_flight_when_apply_is_killed_is_not_duplicated_by_the_next_r
             killed.stderr,
             again.stderr
         );
+        project.assert_converged().await;
+    })
+    .await;
+}
+
+/// A real duplicate, as a killed run leaves it: the run is killed while its
+/// CreateApplication is held; the stack file then changes, so the next run's
+/// create is another request (another client token), and that run creates
+/// the application again before the held request completes. A plan right
+/// after, while the tag index lags ten minutes behind and shows neither,
+/// finds both by the declared name, keeps the older one and deletes the
+/// other; the next apply converges with one application.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_a_killed_run_left_is_found_and_deleted_before_the_tag_index_shows_it() {
+    bounded(async {
+        let emulator = shared_emulator();
+        let ws = Workspace::new(emulator);
+        ws.write(
+            "emrstack.toml",
+            "[stack]\nname = \"twice\"\nregion = \"us-east-1\"\n\n\
+             [applications.a]\ntype = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\n",
+        );
+        let project = Project::new(ws);
+        emulator.set_tagging(project.account(), json!({"indexDelaySeconds": 600}));
+        let rule = emulator.add_fault(json!({
+            "account": project.account(), "service": "emr-serverless", "operation": "CreateApplication",
+            "kind": "latency", "latencyMs": 3000, "count": 1,
+        }));
+        let child = command(&project.ws, &apply_args("1")).spawn().expect("spawn");
+        kill_once_held(emulator, &rule, child).await;
+        project.edit("emrstack.toml", "emr-7.2.0", "emr-7.3.0");
+        // Creates it again; its own check may already see the held create.
+        project.apply(&["--parallelism", "1"]).await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while project.served("emr-serverless:CreateApplication") < 2 {
+            assert!(Instant::now() < deadline, "the held create was never served");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        emulator.remove_fault(&rule);
+        let apps = project.aws().await.apps().await;
+        assert_eq!(apps.len(), 2, "{apps:#?}");
+        assert!(apps.iter().all(|app| app.name == "twice-a"), "{apps:#?}");
+
+        let verbose = project.run(&["plan", "-vv"]).await;
+        assert!(
+            verbose.stderr.contains("0 tagged with the stack"),
+            "the index must not show them yet\n{}",
+            verbose.stderr
+        );
+        let plan = project.run(&["plan", "--format", "json"]).await;
+        assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+        let document: serde_json::Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
+        let deletes: Vec<&serde_json::Value> = document["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .filter(|change| change["action"] == "delete")
+            .collect();
+        assert_eq!(deletes.len(), 1, "{document:#}");
+        assert_eq!(deletes[0]["reason"], "duplicate", "{document:#}");
+        assert!(
+            deletes[0]["notes"].to_string().contains("it is the oldest"),
+            "{document:#}"
+        );
+        let applied = project.apply(&["--parallelism", "1"]).await;
+        assert_eq!(applied.code, 0, "{}", applied.stderr);
+        assert_eq!(project.aws().await.apps().await.len(), 1);
         project.assert_converged().await;
     })
     .await;

@@ -91,11 +91,11 @@ const FIELD: [&str; 8] = [
     "live",
     "drift",
 ];
-const APPLICATION: [&str; 4] = ["id", "arn", "state", "running_jobs"];
+const APPLICATION: [&str; 5] = ["id", "arn", "state", "running_jobs", "running_sessions"];
 const DRIFT: [&str; 4] = ["address", "path", "before", "after"];
 const DIAGNOSTIC: [&str; 6] = ["severity", "code", "message", "help", "address", "path"];
-/// Every step has `step` and `description`; some add one of these.
-const STEP_DETAILS: [&str; 4] = ["state", "running_jobs", "fields", "parts"];
+/// Every step has `step` and `description`; some add some of these.
+const STEP_DETAILS: [&str; 5] = ["state", "running_jobs", "running_sessions", "fields", "parts"];
 
 fn keys(value: &Value) -> BTreeSet<&str> {
     match value.as_object() {
@@ -228,6 +228,7 @@ fn the_format_document_names_every_key_and_code() {
         "reference-replaced",
         "removed-from-stack",
         "duplicate",
+        "unfinished",
         "destroy",
         "up-to-date",
     ]);

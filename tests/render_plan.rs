@@ -99,30 +99,41 @@ fn no_op_changes_and_diagnostics_are_left_out() {
     }
 }
 
-/// An application that is stopped while jobs run: every format names the
-/// runs (observe lists them in `Actual::active_jobs`, diff copies them).
+/// An application that is stopped while jobs and a session run: every
+/// format names them (observe lists them in `Actual::running_work`, diff
+/// copies them).
 #[test]
 fn running_jobs_of_a_stopped_application_are_named() {
     let plan = scenarios::stopped_update_with_drift();
     let text = plain(&plan);
     assert!(
         text.contains(
-            "  # unfinished job runs: 00fhq3mjob00001 `nightly-orders` (RUNNING), 00fhq3mjob00002 (PENDING)\n"
+            "  # unfinished job runs: 00fhq3mjob00001 `nightly-orders` (RUNNING), 00fhq3mjob00002 (STREAMING, PENDING); \
+             active sessions: session 00fhq3mses00001 `notebook` (IDLE)\n"
         ),
         "{text}"
     );
-    assert!(text.contains("  # steps: stop (2 running jobs) -> "), "{text}");
+    assert!(
+        text.contains("  # steps: stop (2 running jobs, 1 session) -> "),
+        "{text}"
+    );
     let json: serde_json::Value = serde_json::from_str(&emrstack::render::json::plan(&plan)).expect("JSON");
     let etl = &json["changes"][1];
     assert_eq!(etl["address"], "application.etl");
     assert_eq!(
         etl["application"]["running_jobs"][0],
-        serde_json::json!({"id": "00fhq3mjob00001", "name": "nightly-orders", "state": "RUNNING"})
+        serde_json::json!({"id": "00fhq3mjob00001", "name": "nightly-orders", "state": "RUNNING", "mode": "BATCH"})
+    );
+    assert_eq!(etl["application"]["running_jobs"][1]["mode"], "STREAMING");
+    assert_eq!(
+        etl["application"]["running_sessions"][0],
+        serde_json::json!({"id": "00fhq3mses00001", "name": "notebook", "state": "IDLE"})
     );
     assert_eq!(etl["steps"][0]["running_jobs"], 2);
+    assert_eq!(etl["steps"][0]["running_sessions"], 1);
     let markdown = emrstack::render::markdown::plan(&plan);
     assert!(
-        markdown.contains("stops a STARTED application with 2 running jobs"),
+        markdown.contains("stops a STARTED application with 2 running jobs and 1 session"),
         "{markdown}"
     );
 }

@@ -24,20 +24,22 @@ use std::path::{Path, PathBuf};
 const ALLOWED: &[(&str, &[&str])] = &[
     ("model", &[]),
     ("diag", &[]),
-    ("config", &["model", "diag"]),
+    ("input", &[]),
+    ("config", &["model", "diag", "input"]),
     ("cloud", &["model"]),
     ("aws", &["cloud", "model"]),
     ("observe", &["cloud", "model", "diag"]),
     ("diff", &["model", "diag"]),
     ("graph", &["diff", "model", "diag"]),
-    ("plan", &["diff", "graph", "model", "diag"]),
+    ("plan", &["diff", "graph", "model", "diag", "input"]),
     ("render", &["plan", "diff", "model", "diag"]),
     ("apply", &["plan", "graph", "diff", "cloud", "model"]),
     ("lock", &["cloud", "model"]),
     (
         "cli",
         &[
-            "model", "diag", "config", "cloud", "aws", "observe", "diff", "graph", "plan", "render", "apply", "lock",
+            "model", "diag", "input", "config", "cloud", "aws", "observe", "diff", "graph", "plan", "render", "apply",
+            "lock",
         ],
     ),
 ];
@@ -68,6 +70,7 @@ const MUTATIONS: &[&str] = &[
     "stop_application",
     "delete_application",
     "cancel_job_run",
+    "terminate_session",
     "tag_application",
     "untag_application",
     "create_role",

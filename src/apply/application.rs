@@ -1,9 +1,9 @@
 //! Carrying out application changes, respecting the EMR Serverless state
 //! machine: wait out transitional states, apply live changes to a STARTED
-//! application, otherwise stop (minding running jobs), update and start it
-//! again, and stop before deleting.
+//! application, otherwise stop (minding running job runs and sessions),
+//! update and start it again, and stop before deleting.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use tokio::time::Instant;
 
@@ -13,7 +13,9 @@ use super::{ChangeError, Context, Event, OnRunning};
 use crate::cloud::{Cloud, CloudError, ErrorKind};
 use crate::diff::{Action, ApplicationTarget, Change};
 use crate::graph::Phase;
-use crate::model::{Address, ApplicationField, ApplicationSpec, ApplicationState, ObservedApplication};
+use crate::model::{
+    Address, ApplicationSpec, ApplicationState, ApplicationUpdate, Delivery, ObservedApplication, RunningWork,
+};
 
 /// How many times a change re-reads the application and tries again when
 /// its state moved under it (auto-start, auto-stop, a job submitted).
@@ -183,44 +185,63 @@ async fn settle<C: Cloud>(
     wait_for(context, address, id, "settled", |state| !state.is_transitional()).await
 }
 
-/// Makes sure no job run is unfinished, as `--on-running` says.
-async fn clear_jobs<C: Cloud>(context: &Context<'_, C>, address: &Address, id: &str) -> Result<(), ChangeError> {
-    let list = || context.cloud.list_active_job_runs(id);
-    let jobs = retry(context, address, "ListJobRuns", |_| false, list).await?;
-    if jobs.is_empty() {
+/// Lists what runs on the application: job runs of both modes and sessions.
+async fn running_work<C: Cloud>(
+    context: &Context<'_, C>,
+    address: &Address,
+    id: &str,
+) -> Result<RunningWork, ChangeError> {
+    let runs = || context.cloud.list_active_job_runs(id);
+    let job_runs = retry(context, address, "ListJobRuns", |_| false, runs).await?;
+    let sessions = || context.cloud.list_active_sessions(id);
+    let sessions = retry(context, address, "ListSessions", |_| false, sessions).await?;
+    Ok(RunningWork { job_runs, sessions })
+}
+
+/// Makes sure no job run or session is active, as `--on-running` says:
+/// batch and streaming job runs and interactive sessions all keep an
+/// application from stopping (docs/api-semantics.md, "Running work").
+async fn clear_running_work<C: Cloud>(
+    context: &Context<'_, C>,
+    address: &Address,
+    id: &str,
+) -> Result<(), ChangeError> {
+    let work = running_work(context, address, id).await?;
+    if work.is_empty() {
         return Ok(());
     }
-    let names: Vec<String> = jobs
-        .iter()
-        .map(|job| match &job.name {
-            Some(name) => format!("{} `{name}` ({})", job.id, job.state),
-            None => format!("{} ({})", job.id, job.state),
-        })
-        .collect();
+    let names = work.describe().join(", ");
     match context.options.on_running {
         OnRunning::Fail => {
             return Err(ChangeError::RunningJobs(format!(
-                "application {id} of `{address}` has {} unfinished job run(s): {}; rerun with `--on-running wait` to wait for them or `--on-running cancel` to cancel them",
-                jobs.len(),
-                names.join(", ")
+                "application {id} of `{address}` has {} unfinished: {names}; rerun with `--on-running wait` to wait for them or `--on-running cancel` to cancel the job runs and terminate the sessions",
+                work.count_text(),
             )));
         }
         OnRunning::Wait => {
             context.emit(Event::Step {
                 address: address.clone(),
-                text: format!("waiting for {} job run(s) to finish: {}", jobs.len(), names.join(", ")),
+                text: format!("waiting for {} to finish: {names}", work.count_text()),
             });
         }
         OnRunning::Cancel => {
             context.emit(Event::Step {
                 address: address.clone(),
-                text: format!("cancelling {} job run(s): {}", jobs.len(), names.join(", ")),
+                text: format!("cancelling {}: {names}", work.count_text()),
             });
-            for job in &jobs {
+            for job in &work.job_runs {
                 let cancel = || context.cloud.cancel_job_run(id, &job.id);
                 match retry(context, address, "CancelJobRun", |_| false, cancel).await {
                     Ok(()) => {}
                     // Finished (or gone) on its own in the meantime.
+                    Err(error) if matches!(error.kind, ErrorKind::NotFound | ErrorKind::Invalid) => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            for session in &work.sessions {
+                let terminate = || context.cloud.terminate_session(id, &session.id);
+                match retry(context, address, "TerminateSession", |_| false, terminate).await {
+                    Ok(()) => {}
                     Err(error) if matches!(error.kind, ErrorKind::NotFound | ErrorKind::Invalid) => {}
                     Err(error) => return Err(error.into()),
                 }
@@ -232,23 +253,22 @@ async fn clear_jobs<C: Cloud>(context: &Context<'_, C>, address: &Address, id: &
     loop {
         tokio::time::sleep(interval).await;
         interval = (interval * 2).min(context.options.max_poll_interval);
-        let jobs = retry(context, address, "ListJobRuns", |_| false, list).await?;
-        if jobs.is_empty() {
+        let work = running_work(context, address, id).await?;
+        if work.is_empty() {
             return Ok(());
         }
         let elapsed = started.elapsed();
         if elapsed >= context.options.job_timeout {
-            let ids: Vec<&str> = jobs.iter().map(|job| job.id.as_str()).collect();
             return Err(ChangeError::RunningJobs(format!(
-                "application {id} of `{address}` still has {} unfinished job run(s) after {}s: {}",
-                jobs.len(),
+                "application {id} of `{address}` still has {} unfinished after {}s: {}",
+                work.count_text(),
                 elapsed.as_secs(),
-                ids.join(", ")
+                work.describe().join(", ")
             )));
         }
         context.emit(Event::WaitingForJobs {
             address: address.clone(),
-            running: jobs.len(),
+            running: work.len(),
             elapsed,
         });
     }
@@ -261,7 +281,7 @@ async fn stop<C: Cloud>(
     id: &str,
 ) -> Result<ObservedApplication, ChangeError> {
     for attempt in 1..=STATE_RACE_ATTEMPTS {
-        clear_jobs(context, address, id).await?;
+        clear_running_work(context, address, id).await?;
         context.emit(Event::Step {
             address: address.clone(),
             text: format!("stopping {id}"),
@@ -307,25 +327,30 @@ async fn start<C: Cloud>(context: &Context<'_, C>, address: &Address, id: &str) 
     Ok(())
 }
 
-/// The spec sent for a live update of a STARTED application: the service
-/// accepts only `maxConcurrentRuns` of the scheduler, so the queue timeout
-/// (unchanged, or the update would not be live) is left out.
-fn live_spec(desired: &ApplicationSpec) -> ApplicationSpec {
-    let mut spec = desired.clone();
-    if let Some(scheduler) = spec.scheduler.as_mut() {
-        scheduler.queue_timeout_minutes = None;
-    }
-    spec
-}
-
+/// Sends `UpdateApplication` making the application, as fetched in `app`,
+/// what `desired` says for `target`'s fields. The request is built from the
+/// field declarations (`model::update`): to a STARTED application only the
+/// members the service takes while STARTED. Returns whether anything was sent.
 async fn send_update<C: Cloud>(
     context: &Context<'_, C>,
     address: &Address,
     app: &ObservedApplication,
-    spec: &ApplicationSpec,
-    fields: &BTreeSet<ApplicationField>,
-) -> Result<(), CloudError> {
-    let names: Vec<&str> = fields.iter().map(|field| field.as_str()).collect();
+    desired: &ApplicationSpec,
+    target: &ApplicationTarget,
+) -> Result<bool, ChangeError> {
+    // A STARTED application stays STARTED only when the plan found every
+    // field live; then only the members the service takes while STARTED go.
+    let delivery = if app.state == ApplicationState::Started {
+        Delivery::Live
+    } else {
+        Delivery::Stopped
+    };
+    let update = ApplicationUpdate::new(&app.spec, desired, &target.update_fields, delivery)
+        .map_err(|error| ChangeError::Unexpected(format!("cannot update `{address}`: {error}")))?;
+    if update.is_empty() {
+        return Ok(false);
+    }
+    let names: Vec<&str> = update.fields.iter().map(|field| field.as_str()).collect();
     context.emit(Event::Step {
         address: address.clone(),
         text: format!("updating {}", names.join(", ")),
@@ -339,8 +364,7 @@ async fn send_update<C: Cloud>(
         &context.plan.stack,
         &address.to_string(),
         "update",
-        &json(fields),
-        &json(spec),
+        &json(&update),
         app.state.api_name(),
         &context.plan.fingerprint,
         &context.run_nonce,
@@ -350,9 +374,10 @@ async fn send_update<C: Cloud>(
         address,
         "UpdateApplication",
         |_| false,
-        || context.cloud.update_application(&app.id, spec, fields, &token),
+        || context.cloud.update_application(&app.id, &update, &token),
     )
-    .await
+    .await?;
+    Ok(true)
 }
 
 async fn update<C: Cloud>(
@@ -376,32 +401,45 @@ async fn update<C: Cloud>(
             }
             let result = match app.state {
                 ApplicationState::Created | ApplicationState::Stopped => {
-                    send_update(context, address, &app, desired, &target.update_fields).await
+                    send_update(context, address, &app, desired, target).await.map(|_| ())
                 }
                 ApplicationState::Started if !target.needs_stop => {
-                    send_update(context, address, &app, &live_spec(desired), &target.update_fields).await
+                    let sent = send_update(context, address, &app, desired, target).await;
+                    if matches!(sent, Ok(true)) && target.image_needs_restart {
+                        context.notice(
+                            address,
+                            format!(
+                                "{id} is still STARTED with its old image: it resolves the image digest when it starts, \
+                                 so new jobs get the new image only after it is restarted (or set \
+                                 `application_level_digest_resolution = false`)"
+                            ),
+                        );
+                    }
+                    sent.map(|_| ())
                 }
                 ApplicationState::Started => {
                     let stopped = stop(context, address, &id).await?;
-                    send_update(context, address, &stopped, desired, &target.update_fields).await?;
+                    send_update(context, address, &stopped, desired, target).await?;
                     // It was STARTED before: leave it as it was found.
                     start(context, address, &id).await?;
                     Ok(())
                 }
-                other => Err(CloudError::new(
+                other => Err(ChangeError::Cloud(CloudError::new(
                     ErrorKind::Conflict,
                     "UpdateApplication",
                     format!("application {id} is {other}"),
-                )),
+                ))),
             };
             match result {
                 Ok(()) => break,
-                Err(error) if error.kind == ErrorKind::Conflict && attempt < STATE_RACE_ATTEMPTS => {
+                Err(ChangeError::Cloud(error))
+                    if error.kind == ErrorKind::Conflict && attempt < STATE_RACE_ATTEMPTS =>
+                {
                     // The state moved under us (auto-start by a job, or an
                     // auto-stop): read it again and choose again.
                     app = fetch(context, address, &id).await?;
                 }
-                Err(error) => return Err(error.into()),
+                Err(error) => return Err(error),
             }
         }
         app = fetch(context, address, &id).await?;

@@ -42,7 +42,7 @@ pub enum Event {
         state: ApplicationState,
         elapsed: Duration,
     },
-    /// Still waiting for job runs to finish.
+    /// Still waiting for job runs and sessions to end; `running` counts both.
     WaitingForJobs {
         address: Address,
         running: usize,

@@ -38,14 +38,15 @@ use crate::graph::{ChangeGraph, Node, Phase};
 use crate::model::Address;
 use crate::plan::Plan;
 
-/// What to do with unfinished job runs before stopping or deleting an application.
+/// What to do with unfinished job runs (batch and streaming) and active
+/// interactive sessions before stopping or deleting an application.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnRunning {
-    /// Refuse, naming the job runs.
+    /// Refuse, naming every job run and session.
     Fail,
     /// Wait for them to finish, up to `job_timeout`.
     Wait,
-    /// Cancel them and wait until they are cancelled.
+    /// Cancel the job runs, terminate the sessions, and wait until they are done.
     Cancel,
 }
 
@@ -55,7 +56,8 @@ pub struct ApplyOptions {
     /// The most changes in progress at once, at least 1.
     pub parallelism: usize,
     pub on_running: OnRunning,
-    /// How long `OnRunning::Wait` and `OnRunning::Cancel` wait for job runs.
+    /// How long `OnRunning::Wait` and `OnRunning::Cancel` wait for job runs
+    /// and sessions.
     pub job_timeout: Duration,
     /// How long to wait for an application to leave CREATING, STARTING or STOPPING.
     pub state_timeout: Duration,
@@ -123,6 +125,16 @@ pub struct ApplyReport {
     pub outcomes: Vec<NodeOutcome>,
     /// Why the apply was halted before it finished, if it was.
     pub halted: Option<String>,
+    /// What people should know about applied changes, such as an image that
+    /// new jobs get only after the application restarts; in address order.
+    pub notices: Vec<Notice>,
+}
+
+/// A remark about an applied change, for the apply summary.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Notice {
+    pub address: Address,
+    pub text: String,
 }
 
 impl ApplyReport {
@@ -159,6 +171,8 @@ pub(crate) struct Context<'a, C> {
     /// Different in every run, for client tokens that must not be reused
     /// by a later run (see `application::send_update`).
     pub run_nonce: String,
+    /// Remarks for the summary, collected as changes are applied.
+    pub notices: Mutex<Vec<Notice>>,
 }
 
 impl<C> Context<'_, C> {
@@ -178,6 +192,16 @@ impl<C> Context<'_, C> {
 
     pub fn emit(&self, event: Event) {
         self.observer.event(&event);
+    }
+
+    pub fn notice(&self, address: &Address, text: impl Into<String>) {
+        self.notices
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(Notice {
+                address: address.clone(),
+                text: text.into(),
+            });
     }
 }
 
@@ -249,6 +273,7 @@ pub async fn execute_until<C: Cloud>(
                     outcome: Outcome::Failed(diagnostic.message.clone()),
                 }],
                 halted: None,
+                notices: Vec::new(),
             };
         }
     };
@@ -259,8 +284,15 @@ pub async fn execute_until<C: Cloud>(
         observer,
         arns: Mutex::new(known_arns(plan)),
         run_nonce: run_nonce(),
+        notices: Mutex::new(Vec::new()),
     };
-    walk(&context, &graph, halt).await
+    let mut report = walk(&context, &graph, halt).await;
+    report.notices = context
+        .notices
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    report.notices.sort();
+    report
 }
 
 async fn walk<C: Cloud>(context: &Context<'_, C>, graph: &ChangeGraph, mut halt: Halt) -> ApplyReport {

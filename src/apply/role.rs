@@ -103,9 +103,13 @@ async fn create<C: Cloud>(context: &Context<'_, C>, address: &Address, desired: 
         address: address.clone(),
         text: format!("creating role `{}`", desired.name),
     });
-    // The applied record is written last, once everything else is in place.
+    // The applied record is written last, once everything else is in place;
+    // until then the role carries the mark of a creation under way, which
+    // proves it is emrstack's (a hand-tagged look-alike has neither) and
+    // tells the next plan that this apply did not finish.
     let mut first = desired.clone();
-    first.tags.remove(tags::APPLIED_TAG);
+    let mark = tags::creating_mark(tags::Identity::of_role(desired), &desired.tags);
+    first.tags.insert(tags::APPLIED_TAG.to_string(), mark);
     first.inline_policies.clear();
     first.managed_policy_arns.clear();
     let created = retry(
@@ -125,6 +129,14 @@ async fn create<C: Cloud>(context: &Context<'_, C>, address: &Address, desired: 
             if existing.owner().address_in(&context.plan.stack) != Some(address) {
                 return Err(ChangeError::Unexpected(format!(
                     "role `{}` already exists and is not `{address}` of this stack; run `emrstack import {address} {}` to adopt it",
+                    desired.name, desired.name
+                )));
+            }
+            if !tags::proves_ownership(&existing.spec.tags, tags::Identity::of_role(&existing.spec)) {
+                return Err(ChangeError::Unexpected(format!(
+                    "role `{}` already exists and carries the address `{address}` of this stack but no applied \
+                     record emrstack wrote for it, so emrstack cannot prove it created it; run `emrstack import \
+                     {address} {}` to adopt it",
                     desired.name, desired.name
                 )));
             }
@@ -204,9 +216,7 @@ async fn converge<C: Cloud>(
     }
     let mut wanted_tags = desired.tags.clone();
     wanted_tags.remove(tags::APPLIED_TAG);
-    if let Some(record) = crate::diff::role_record(desired) {
-        wanted_tags.insert(tags::APPLIED_TAG.to_string(), record);
-    }
+    wanted_tags.insert(tags::APPLIED_TAG.to_string(), crate::diff::role_record(desired));
     let to_remove: Vec<String> = have
         .tags
         .keys()

@@ -63,7 +63,7 @@ async fn plan(cloud: &FakeCloud, desired: &Desired, mode: Mode) -> Plan {
     let observation = observe(cloud, desired, &ObserveOptions::default()).await.unwrap();
     let mut actual = observation.actual;
     let stopping: Vec<String> = actual.applications.iter().map(|a| a.id.clone()).collect();
-    actual.active_jobs = crate::observe::active_jobs(cloud, &stopping, &ObserveOptions::default())
+    actual.running_work = crate::observe::running_work(cloud, &stopping, &ObserveOptions::default())
         .await
         .unwrap();
     let output = diff(desired, &actual, mode);
@@ -311,6 +311,142 @@ async fn on_running_cancel_cancels_the_job_then_updates() {
     );
 }
 
+/// A STARTED application with a streaming job run and an interactive
+/// session, and a release bump that needs a stop.
+async fn started_app_with_streaming_run_and_session() -> (FakeCloud, Desired, String, String) {
+    let cloud = FakeCloud::new();
+    let mut desired = stack_with_apps(1);
+    converge(&cloud, &desired, &options()).await;
+    let id = cloud.applications()[0].id.clone();
+    cloud.set_application_state(&id, ApplicationState::Started);
+    let run = cloud.add_job_run(&id, crate::model::JobRunMode::Streaming, None);
+    let session = cloud.add_session(&id);
+    desired.applications.get_mut("a00").unwrap().spec.release_label = "emr-7.3.0".to_string();
+    (cloud, desired, run, session)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_streaming_run_and_a_session_fail_the_stop_by_default_naming_both() {
+    let (cloud, desired, run, session) = started_app_with_streaming_run_and_session().await;
+    let plan = plan(&cloud, &desired, Mode::Apply).await;
+    let report = execute(&cloud, &plan, &options(), &SilentObserver).await;
+    let Outcome::Failed(message) = &report.outcomes[0].outcome else {
+        panic!("{:?}", report.outcomes)
+    };
+    assert!(message.contains(&run) && message.contains("STREAMING"), "{message}");
+    assert!(message.contains(&session), "{message}");
+    assert!(message.contains("1 job run and 1 session"), "{message}");
+    assert_eq!(cloud.call_count("StopApplication"), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_running_cancel_cancels_runs_and_terminates_sessions_then_updates() {
+    let (cloud, desired, run, session) = started_app_with_streaming_run_and_session().await;
+    let options = ApplyOptions {
+        on_running: OnRunning::Cancel,
+        ..options()
+    };
+    converge(&cloud, &desired, &options).await;
+    let calls = cloud.calls();
+    assert!(
+        calls
+            .iter()
+            .any(|(op, subject)| op == "CancelJobRun" && subject == &run)
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|(op, subject)| op == "TerminateSession" && subject == &session)
+    );
+    let app = &cloud.applications()[0];
+    assert_eq!(
+        (app.spec.release_label.as_str(), app.state),
+        ("emr-7.3.0", ApplicationState::Started)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_running_wait_gives_up_on_a_session_after_the_job_timeout() {
+    let (cloud, desired, _, session) = started_app_with_streaming_run_and_session().await;
+    let options = ApplyOptions {
+        on_running: OnRunning::Wait,
+        job_timeout: Duration::from_secs(60),
+        ..options()
+    };
+    let plan = plan(&cloud, &desired, Mode::Apply).await;
+    let report = execute(&cloud, &plan, &options, &SilentObserver).await;
+    assert!(
+        matches!(&report.outcomes[0].outcome, Outcome::Failed(m) if m.contains(&session)),
+        "{:?}",
+        report.outcomes
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_max_concurrent_runs_change_is_sent_alone_to_a_started_application() {
+    let cloud = FakeCloud::new();
+    let mut desired = stack_with_apps(1);
+    desired.applications.get_mut("a00").unwrap().spec.scheduler = Some(crate::model::Scheduler {
+        max_concurrent_runs: Some(5),
+        queue_timeout_minutes: Some(60),
+    });
+    converge(&cloud, &desired, &options()).await;
+    let id = cloud.applications()[0].id.clone();
+    cloud.set_application_state(&id, ApplicationState::Started);
+    desired
+        .applications
+        .get_mut("a00")
+        .unwrap()
+        .spec
+        .scheduler
+        .as_mut()
+        .unwrap()
+        .max_concurrent_runs = Some(8);
+    cloud.reset_counters();
+    // The fake refuses a STARTED scheduler update that names the queue
+    // timeout, as the service does.
+    converge(&cloud, &desired, &options()).await;
+    assert_eq!(cloud.call_count("StopApplication"), 0);
+    let app = &cloud.applications()[0];
+    assert_eq!(app.state, ApplicationState::Started);
+    assert_eq!(
+        app.spec.scheduler,
+        Some(crate::model::Scheduler {
+            max_concurrent_runs: Some(8),
+            queue_timeout_minutes: Some(60),
+        })
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_live_image_change_resolved_at_start_is_reported_in_the_summary() {
+    let cloud = FakeCloud::new();
+    let mut desired = stack_with_apps(1);
+    let image = |tag: &str| DesiredImage {
+        source: crate::model::ImageSource::Uri {
+            uri: format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:{tag}"),
+        },
+        application_level_digest_resolution: None,
+    };
+    desired.applications.get_mut("a00").unwrap().spec.image = Some(image("v1"));
+    converge(&cloud, &desired, &options()).await;
+    let id = cloud.applications()[0].id.clone();
+    cloud.set_application_state(&id, ApplicationState::Started);
+    desired.applications.get_mut("a00").unwrap().spec.image = Some(image("v2"));
+    cloud.reset_counters();
+    let plan = plan(&cloud, &desired, Mode::Apply).await;
+    let report = execute(&cloud, &plan, &options(), &SilentObserver).await;
+    assert!(report.is_success(), "{:?}", report.outcomes);
+    assert_eq!(cloud.call_count("StopApplication"), 0);
+    assert_eq!(report.notices.len(), 1, "{:?}", report.notices);
+    assert_eq!(report.notices[0].address.to_string(), "application.a00");
+    assert!(
+        report.notices[0].text.contains("only after it is restarted"),
+        "{:?}",
+        report.notices
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn replacement_rewrites_the_trust_policy_and_repository_then_deletes_the_old_application() {
     let cloud = FakeCloud::new();
@@ -512,4 +648,53 @@ async fn an_apply_halted_before_it_starts_changes_nothing() {
     assert_eq!(report.halted.as_deref(), Some("interrupted"));
     assert_eq!((report.applied(), report.failed(), report.skipped()), (0, 0, 2));
     assert!(cloud.calls().is_empty(), "{:?}", cloud.calls());
+}
+
+/// A role created with the stack's ownership tags, but no applied record,
+/// between plan and apply: the create meets it and refuses to take it
+/// over, saying what it is (it carries the address, not emrstack's record)
+/// rather than that it is not the stack's; a role of another address is
+/// refused as not this stack's.
+#[tokio::test(start_paused = true)]
+async fn a_role_created_meanwhile_with_the_address_but_no_record_is_not_taken_over() {
+    let check = async |address: &str, expect: &str| {
+        let cloud = FakeCloud::new();
+        let mut desired = Desired::empty("dev");
+        desired.roles.insert("etl".to_string(), role("dev-etl", &[]));
+        let plan = plan(&cloud, &desired, Mode::Apply).await;
+        cloud.insert_role(crate::model::ObservedRole {
+            arn: "arn:aws:iam::123456789012:role/dev-etl".to_string(),
+            role_id: "AROADEVETL".to_string(),
+            spec: crate::model::RoleSpec {
+                name: "dev-etl".to_string(),
+                path: "/".to_string(),
+                description: None,
+                max_session_duration: 3600,
+                permissions_boundary: None,
+                trust_policy: json!({}),
+                inline_policies: BTreeMap::new(),
+                managed_policy_arns: Default::default(),
+                tags: BTreeMap::from([
+                    (crate::model::tags::STACK_TAG.to_string(), "dev".to_string()),
+                    (crate::model::tags::ADDRESS_TAG.to_string(), address.to_string()),
+                ]),
+            },
+        });
+        let report = execute(&cloud, &plan, &options(), &SilentObserver).await;
+        let Outcome::Failed(message) = &report.outcomes[0].outcome else {
+            panic!("{:?}", report.outcomes);
+        };
+        assert!(message.contains(expect), "{message}");
+        assert!(
+            !message.contains(if address == "role.etl" { "is not" } else { "carries" }),
+            "{message}"
+        );
+        assert_eq!(cloud.call_count("TagRole") + cloud.call_count("PutRolePolicy"), 0);
+    };
+    check(
+        "role.etl",
+        "carries the address `role.etl` of this stack but no applied record",
+    )
+    .await;
+    check("role.other", "is not `role.etl` of this stack").await;
 }

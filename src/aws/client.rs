@@ -36,6 +36,7 @@ pub struct AwsCloud {
     pub(super) ec2: aws_sdk_ec2::Client,
     pub(super) sts: aws_sdk_sts::Client,
     pub(super) s3: aws_sdk_s3::Client,
+    pub(super) tagging: aws_sdk_resourcegroupstagging::Client,
     limiter: Arc<RateLimiter>,
     on_call: Option<CallHook>,
     counts: Mutex<BTreeMap<(Service, &'static str), u64>>,
@@ -186,6 +187,10 @@ impl AwsCloud {
             .retry_classifier(TooManyRequests)
             .interceptor(charge(Service::S3))
             .build();
+        let tagging = aws_sdk_resourcegroupstagging::config::Builder::from(&config)
+            .retry_classifier(TooManyRequests)
+            .interceptor(charge(Service::Tagging))
+            .build();
         Ok(AwsCloud {
             region,
             emr: aws_sdk_emrserverless::Client::from_conf(emr),
@@ -194,6 +199,7 @@ impl AwsCloud {
             ec2: aws_sdk_ec2::Client::from_conf(ec2),
             sts: aws_sdk_sts::Client::from_conf(sts),
             s3: aws_sdk_s3::Client::from_conf(s3),
+            tagging: aws_sdk_resourcegroupstagging::Client::from_conf(tagging),
             limiter,
             on_call: settings.on_call,
             counts: Mutex::new(BTreeMap::new()),

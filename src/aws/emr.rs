@@ -1,20 +1,24 @@
-//! EMR Serverless calls: applications, job runs and tags.
+//! EMR Serverless calls: applications, job runs, sessions and tags.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use aws_sdk_emrserverless::types::{ApplicationState as SdkApplicationState, JobRunState as SdkJobRunState};
+use aws_sdk_emrserverless::types::{
+    ApplicationState as SdkApplicationState, JobRunMode as SdkJobRunMode, JobRunState as SdkJobRunState,
+    SessionState as SdkSessionState,
+};
 
 use super::client::{AwsCloud, next_page};
-use super::convert::application::{create_input, job_run, observed, summary, update_input};
+use super::convert::application::{create_input, job_run, observed, session, summary, update_input};
 use super::settings::Service;
 use crate::cloud::{ApplicationRef, CloudError, ErrorKind};
 use crate::model::{
-    ApplicationField, ApplicationSpec, ApplicationState, ApplicationSummary, JobRun, JobRunState, ObservedApplication,
+    ApplicationSpec, ApplicationState, ApplicationSummary, ApplicationUpdate, JobRun, JobRunMode, JobRunState,
+    ObservedApplication, Session, SessionState,
 };
 
 const EMR: Service = Service::EmrServerless;
 
-/// The largest page ListApplications and ListJobRuns allow.
+/// The largest page ListApplications, ListJobRuns and ListSessions allow.
 const PAGE_SIZE: i32 = 50;
 
 impl AwsCloud {
@@ -87,11 +91,10 @@ impl AwsCloud {
     pub(super) async fn emr_update_application(
         &self,
         id: &str,
-        spec: &ApplicationSpec,
-        fields: &BTreeSet<ApplicationField>,
+        update: &ApplicationUpdate,
         client_token: &str,
     ) -> Result<(), CloudError> {
-        let input = update_input(id, spec, fields, client_token)?;
+        let input = update_input(id, update, client_token)?;
         self.call(EMR, "UpdateApplication", input.send_with(&self.emr)).await?;
         Ok(())
     }
@@ -126,36 +129,86 @@ impl AwsCloud {
         Ok(())
     }
 
-    /// `ListJobRuns` filtered to the active states, all pages.
+    /// `ListJobRuns` filtered to the active states, for each mode (the
+    /// service's default mode is not documented, so both are asked for), all
+    /// pages.
     pub(super) async fn emr_list_active_job_runs(&self, application_id: &str) -> Result<Vec<JobRun>, CloudError> {
         let states: Vec<SdkJobRunState> = JobRunState::ACTIVE
             .into_iter()
             .map(|state| SdkJobRunState::from(state.api_name()))
             .collect();
-        let mut runs = Vec::new();
+        let mut runs: Vec<JobRun> = Vec::new();
+        for mode in JobRunMode::ALL {
+            let mut token: Option<String> = None;
+            loop {
+                let request = self
+                    .emr
+                    .list_job_runs()
+                    .application_id(application_id)
+                    .max_results(PAGE_SIZE)
+                    .set_states(Some(states.clone()))
+                    .mode(SdkJobRunMode::from(mode.api_name()))
+                    .set_next_token(token.clone())
+                    .send();
+                let page = self.call(EMR, "ListJobRuns", request).await?;
+                for entry in page.job_runs {
+                    let run = job_run(entry, mode)?;
+                    // The filters are the service's; checking again costs
+                    // nothing, and a run is listed once even if a service
+                    // ignored the mode filter.
+                    if run.state.is_active() && !runs.iter().any(|seen| seen.id == run.id) {
+                        runs.push(run);
+                    }
+                }
+                token = match next_page("ListJobRuns", token.as_deref(), page.next_token)? {
+                    Some(next) => Some(next),
+                    None => break,
+                };
+            }
+        }
+        Ok(runs)
+    }
+
+    /// `ListSessions` filtered to the active states, all pages.
+    pub(super) async fn emr_list_active_sessions(&self, application_id: &str) -> Result<Vec<Session>, CloudError> {
+        let states: Vec<SdkSessionState> = SessionState::ACTIVE
+            .into_iter()
+            .map(|state| SdkSessionState::from(state.api_name()))
+            .collect();
+        let mut sessions = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let request = self
                 .emr
-                .list_job_runs()
+                .list_sessions()
                 .application_id(application_id)
                 .max_results(PAGE_SIZE)
                 .set_states(Some(states.clone()))
                 .set_next_token(token.clone())
                 .send();
-            let page = self.call(EMR, "ListJobRuns", request).await?;
-            for entry in page.job_runs {
-                let run = job_run(entry)?;
-                // The filter is the service's; checking again costs nothing.
-                if run.state.is_active() {
-                    runs.push(run);
+            let page = self.call(EMR, "ListSessions", request).await?;
+            for entry in page.sessions {
+                let entry = session(entry)?;
+                if entry.state.is_active() {
+                    sessions.push(entry);
                 }
             }
-            token = match next_page("ListJobRuns", token.as_deref(), page.next_token)? {
+            token = match next_page("ListSessions", token.as_deref(), page.next_token)? {
                 Some(next) => Some(next),
-                None => return Ok(runs),
+                None => return Ok(sessions),
             };
         }
+    }
+
+    pub(super) async fn emr_terminate_session(&self, application_id: &str, session_id: &str) -> Result<(), CloudError> {
+        let request = self
+            .emr
+            .terminate_session()
+            .application_id(application_id)
+            .session_id(session_id)
+            .send();
+        self.call(EMR, "TerminateSession", request).await?;
+        Ok(())
     }
 
     pub(super) async fn emr_cancel_job_run(&self, application_id: &str, job_run_id: &str) -> Result<(), CloudError> {

@@ -137,6 +137,7 @@ pub(crate) fn from_facts(service: Service, operation: &str, facts: ErrorFacts) -
         Service::Ec2 => classify_ec2(&facts),
         Service::Sts => classify_sts(&facts),
         Service::S3 => classify_s3(&facts),
+        Service::Tagging => classify_tagging(&facts),
     };
     CloudError {
         kind,
@@ -257,6 +258,20 @@ pub(crate) fn classify_s3(facts: &ErrorFacts) -> ErrorKind {
     }
 }
 
+/// The Resource Groups Tagging API. `AccessDeniedException` (HTTP 400, not
+/// modelled) falls to the shared rules; `ThrottledException` too.
+pub(crate) fn classify_tagging(facts: &ErrorFacts) -> ErrorKind {
+    match facts.code() {
+        "InvalidParameterException" => ErrorKind::Invalid,
+        "InternalServiceException" => ErrorKind::Transient,
+        // A token expires after 15 minutes: retrying sends the same expired
+        // token, so it is not retryable; the listing starts again instead
+        // (`tagging::all_pages`), once.
+        "PaginationTokenExpiredException" => ErrorKind::Other,
+        _ => classify_common(facts),
+    }
+}
+
 /// What every service shares: transport failures, throttling, credentials,
 /// and HTTP status classes for codes no service-specific rule knows.
 fn classify_common(facts: &ErrorFacts) -> ErrorKind {
@@ -329,22 +344,37 @@ fn classify_common(facts: &ErrorFacts) -> ErrorKind {
 /// request being wrong. The executor reacts to these by stopping the
 /// application or waiting, so every wording the service uses belongs here.
 pub(crate) fn is_state_conflict(message: &str) -> bool {
+    // Stable fragments of the service's wordings, not whole sentences: the
+    // texts have typos and vary between operations and over time.
     const PHRASES: &[&str] = &[
-        // "Application X must be in one of the following statuses [CREATED, STOPPED]. Current status: STARTED"
-        "must be in one of the following statuses",
-        // The 2023 wording: "must be in one of the statuses to be updated: [STOPPED, CREATED]"
-        "must be in one of the statuses",
-        // Updates of a STARTED application outside the live subset (TF #49109).
-        "only the following configurations can be updated when an application is in started state",
+        // UpdateApplication: "Application X must be in one of the following
+        // statuses [CREATED, STOPPED]. Current status: STARTED"; 2023:
+        // "must be in one of the statuses to be updated: [STOPPED, CREATED]";
+        // DeleteApplication, typo included: "Application X must be in of the
+        // following statuses [CREATED, STOPPED]. Current status: STARTED"
+        // (gchq/sleeper #2909).
+        "of the following statuses",
+        "of the statuses",
+        "current status:",
+        // Updates of a STARTED application outside the live subset: "Only the
+        // following configurations can be updated when an application is in
+        // STARTED state: ..." (TF #49109), "Only MaxConcurrentRuns from
+        // SchedulerConfiguration can be updated when application is in
+        // STARTED state." (aws/aws-cdk #35488).
+        "in started state",
+        // Image updates of a STARTED application with pre-initialized
+        // capacity (GUIDE, "Updating running applications").
+        "pre-initialized capacity",
+        "preinitialized capacity",
         // StopApplication and DeleteApplication while job runs are active.
         "running jobs",
         "job runs are active",
         "jobs must be completed or cancelled",
+        "active sessions",
         // "Application X cannot be started in state TERMINATED", "Job run X is in terminal state SUCCESS".
         "cannot be started in state",
         "cannot be stopped in state",
         "in terminal state",
-        "current status:",
     ];
     let lower = message.to_ascii_lowercase();
     PHRASES.iter().any(|phrase| lower.contains(phrase))
@@ -434,7 +464,31 @@ mod tests {
                 ),
                 (
                     "ValidationException",
+                    "Application 00f must be in of the following statuses [CREATED, STOPPED]. Current status: STARTED",
+                    400,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
                     "Only the following configurations can be updated when an application is in STARTED state: schedulerConfiguration.maxConcurrentRuns, extendedSupportConfiguration, imageConfiguration, workerTypeSpecifications.imageConfiguration, maximumCapacity.",
+                    400,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
+                    "Only MaxConcurrentRuns from SchedulerConfiguration can be updated when application is in STARTED state.",
+                    400,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
+                    "Custom image updates on running applications are not supported on applications with pre-initialized capacity configured.",
+                    400,
+                    Conflict,
+                ),
+                (
+                    "ValidationException",
+                    "Application 00f must be in one of the statuses to be updated: [STOPPED, CREATED]. Current status: STARTED",
                     400,
                     Conflict,
                 ),
@@ -677,6 +731,34 @@ mod tests {
     }
 
     #[test]
+    fn tagging_table() {
+        use ErrorKind::*;
+        check(
+            classify_tagging,
+            &[
+                ("InvalidParameterException", "bad filter", 400, Invalid),
+                ("InternalServiceException", "internal", 500, Transient),
+                // Not retryable: a retry sends the same expired token.
+                (
+                    "PaginationTokenExpiredException",
+                    "A PaginationToken is valid for a maximum of 15 minutes.",
+                    400,
+                    Other,
+                ),
+                ("ThrottledException", "Rate exceeded", 400, Throttled),
+                (
+                    "AccessDeniedException",
+                    "User: x is not authorized to perform: tag:GetResources",
+                    400,
+                    AccessDenied,
+                ),
+                ("UnknownOperationException", "", 400, Other),
+            ],
+        );
+        assert!(!classify_tagging(&ErrorFacts::service("PaginationTokenExpiredException", "", 400)).is_retryable());
+    }
+
+    #[test]
     fn transport_failures_are_transient_and_missing_credentials_are_access_denied() {
         let transport = |failure, message: &str| ErrorFacts {
             failure,
@@ -793,6 +875,9 @@ mod tests {
             "1 validation error detected: Value 'x' at 'name' failed to satisfy constraint"
         ));
         assert!(!is_state_conflict("Image URI foo is not valid"));
+        assert!(!is_state_conflict(
+            "1 validation error detected: Value '' at 'imageConfiguration.imageUri' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        ));
         assert!(!is_role_propagation("Role name is too long"));
     }
 }

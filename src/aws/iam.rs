@@ -6,7 +6,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
 use super::client::{AwsCloud, document_text, next_page};
-use super::convert::iam::{decode_document, emr_serverless_role, observed_role, tags};
+use super::convert::iam::{decode_document, observed_role, role_summary, tags};
 use super::settings::Service;
 use crate::cloud::{CloudError, ErrorKind};
 use crate::model::{ObservedRole, RoleSpec, RoleSummary};
@@ -50,8 +50,8 @@ fn to_i32(operation: &str, field: &str, value: u32) -> Result<i32, CloudError> {
 }
 
 impl AwsCloud {
-    /// `ListRoles`, all pages, keeping the roles EMR Serverless may assume.
-    pub(super) async fn iam_list_emr_serverless_roles(&self) -> Result<Vec<RoleSummary>, CloudError> {
+    /// `ListRoles`, all pages.
+    pub(super) async fn iam_list_roles(&self) -> Result<Vec<RoleSummary>, CloudError> {
         let mut roles = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -62,7 +62,7 @@ impl AwsCloud {
                 .set_marker(marker.clone())
                 .send();
             let page = self.call(IAM, "ListRoles", request).await?;
-            roles.extend(page.roles.into_iter().filter_map(emr_serverless_role));
+            roles.extend(page.roles.into_iter().map(role_summary));
             marker = match iam_next_page("ListRoles", marker.as_deref(), page.is_truncated, page.marker)? {
                 Some(next) => Some(next),
                 None => return Ok(roles),

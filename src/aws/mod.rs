@@ -18,8 +18,9 @@ pub mod limiter;
 mod s3;
 pub mod settings;
 mod sts;
+mod tagging;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -33,8 +34,8 @@ use crate::cloud::{
     StoreError, StoredObject, WriteCondition, WriteOutcome,
 };
 use crate::model::{
-    ApplicationField, ApplicationSpec, ApplicationSummary, JobRun, ObservedApplication, ObservedRepository,
-    ObservedRole, RoleSpec, RoleSummary, S3Object, SecurityGroupInfo, SubnetInfo,
+    ApplicationSpec, ApplicationSummary, ApplicationUpdate, JobRun, ObservedApplication, ObservedRepository,
+    ObservedRole, RoleSpec, RoleSummary, S3Object, SecurityGroupInfo, Session, SubnetInfo, TaggedApplication,
 };
 
 impl ObjectStore for AwsCloud {
@@ -70,6 +71,12 @@ impl Cloud for AwsCloud {
         &self.region
     }
 
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+    }
+
     async fn caller_identity(&self) -> Result<CallerIdentity, CloudError> {
         self.sts_caller_identity().await
     }
@@ -93,11 +100,10 @@ impl Cloud for AwsCloud {
     async fn update_application(
         &self,
         id: &str,
-        spec: &ApplicationSpec,
-        fields: &BTreeSet<ApplicationField>,
+        update: &ApplicationUpdate,
         client_token: &str,
     ) -> Result<(), CloudError> {
-        self.emr_update_application(id, spec, fields, client_token).await
+        self.emr_update_application(id, update, client_token).await
     }
 
     async fn start_application(&self, id: &str) -> Result<(), CloudError> {
@@ -120,6 +126,14 @@ impl Cloud for AwsCloud {
         self.emr_cancel_job_run(application_id, job_run_id).await
     }
 
+    async fn list_active_sessions(&self, application_id: &str) -> Result<Vec<Session>, CloudError> {
+        self.emr_list_active_sessions(application_id).await
+    }
+
+    async fn terminate_session(&self, application_id: &str, session_id: &str) -> Result<(), CloudError> {
+        self.emr_terminate_session(application_id, session_id).await
+    }
+
     async fn tag_application(&self, arn: &str, tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
         self.emr_tag(arn, tags).await
     }
@@ -128,8 +142,12 @@ impl Cloud for AwsCloud {
         self.emr_untag(arn, keys).await
     }
 
-    async fn list_emr_serverless_roles(&self) -> Result<Vec<RoleSummary>, CloudError> {
-        self.iam_list_emr_serverless_roles().await
+    async fn find_tagged_applications(&self, key: &str, value: &str) -> Result<Vec<TaggedApplication>, CloudError> {
+        self.tagging_find_applications(key, value).await
+    }
+
+    async fn list_roles(&self) -> Result<Vec<RoleSummary>, CloudError> {
+        self.iam_list_roles().await
     }
 
     async fn get_role(&self, name: &str) -> Result<ObservedRole, CloudError> {

@@ -24,6 +24,8 @@ pub enum Service {
     Sts,
     /// Amazon S3 (`s3`): the stack lock's object.
     S3,
+    /// The Resource Groups Tagging API (`tagging`), read only.
+    Tagging,
 }
 
 impl Service {
@@ -36,6 +38,7 @@ impl Service {
             Service::Ec2 => "ec2",
             Service::Sts => "sts",
             Service::S3 => "s3",
+            Service::Tagging => "tagging",
         }
     }
 }
@@ -177,7 +180,8 @@ pub fn default_rate(service: Service, operation: &str) -> Rate {
     match service {
         // GUIDE §7.2, copied in docs/api-semantics.md. ListJobRuns sits with
         // the mutations there; the tagging APIs are undocumented and assumed
-        // to match the reads.
+        // to match the reads; ListSessions and TerminateSession, also
+        // undocumented, get the conservative bucket of ListJobRuns.
         Service::EmrServerless => match operation {
             "ListApplications" | "GetApplication" | "GetJobRun" => Rate::new(10.0, 50),
             "TagResource" | "UntagResource" | "ListTagsForResource" => Rate::new(10.0, 50),
@@ -197,6 +201,9 @@ pub fn default_rate(service: Service, operation: &str) -> Rate {
         // S3 performance"); the lock makes a few calls a minute.
         Service::S3 if is_read(operation) || operation == "HeadObject" => Rate::new(50.0, 100),
         Service::S3 => Rate::new(20.0, 50),
+        // GetResources: "Maximum of 15 calls per second", not adjustable
+        // (Tag Editor quotas); the burst is not documented.
+        Service::Tagging => Rate::new(15.0, 15),
     }
 }
 

@@ -74,14 +74,14 @@ pub enum DataFormat {
 }
 
 /// What the running applications should do when a stop or a delete finds
-/// job runs that have not finished.
+/// job runs that have not finished or sessions that are active.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OnRunning {
-    /// Refuse, listing the job run IDs.
+    /// Refuse, listing the job runs and sessions.
     Fail,
-    /// Wait for the job runs to finish, up to `--job-timeout`.
+    /// Wait for the job runs and sessions to finish, up to `--job-timeout`.
     Wait,
-    /// Cancel the job runs, then go on.
+    /// Cancel the job runs and terminate the sessions, then go on.
     Cancel,
 }
 
@@ -91,10 +91,12 @@ pub struct ExecuteArgs {
     /// Skip the interactive confirmation. Required when stdin is not a terminal.
     #[arg(long)]
     pub auto_approve: bool,
-    /// What to do with unfinished job runs before a stop or a delete.
+    /// What to do with unfinished job runs (batch and streaming) and active
+    /// interactive sessions before a stop or a delete.
     #[arg(long, value_enum, default_value = "fail")]
     pub on_running: OnRunning,
-    /// How long `--on-running wait` waits for job runs, in seconds.
+    /// How long `--on-running wait` and `cancel` wait for job runs and
+    /// sessions, in seconds.
     #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
     pub job_timeout: u64,
     /// How long to wait for an application to leave CREATING, STARTING or

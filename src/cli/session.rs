@@ -152,9 +152,32 @@ pub fn apply_options(parallelism: u32, execute: &ExecuteArgs) -> ApplyOptions {
 pub struct Planned {
     pub plan: Option<Plan>,
     pub diagnostics: Diagnostics,
+    /// How observation found the stack's resources (for `-vv`).
+    pub discovery: observe::Discovery,
 }
 
-/// Applications a plan would stop: their running jobs are worth showing.
+/// At `-vv`: how the stack's resources were found, and the AWS calls made
+/// so far by operation (docs/observe.md gives the formula).
+pub fn print_discovery(printer: &Printer, discovery: &observe::Discovery, cloud: &AwsCloud) {
+    if printer.verbose < 2 {
+        return;
+    }
+    for line in discovery.describe() {
+        printer.message(&format!("discovery: {line}"));
+    }
+    let counts = cloud.call_counts();
+    let list: Vec<String> = counts
+        .iter()
+        .map(|(operation, count)| format!("{operation} {count}"))
+        .collect();
+    printer.message(&format!(
+        "aws calls: {} in all: {}",
+        cloud.total_calls(),
+        list.join(", ")
+    ));
+}
+
+/// Applications a plan would stop: their job runs and sessions are worth showing.
 fn stopping(output: &diff::DiffOutput) -> Vec<String> {
     output
         .changes
@@ -168,8 +191,8 @@ fn stopping(output: &diff::DiffOutput) -> Vec<String> {
         .collect()
 }
 
-/// Observe, diff, count the jobs of applications that must stop, build the
-/// graph, make the plan.
+/// Observe, diff, list the job runs and sessions of applications that must
+/// stop, build the graph, make the plan.
 pub async fn make_plan<C: Cloud>(
     cloud: &C,
     desired: &Desired,
@@ -180,18 +203,20 @@ pub async fn make_plan<C: Cloud>(
         parallelism: parallelism as usize,
     };
     let observation = observe::observe(cloud, desired, &options).await?;
+    let discovery = observation.discovery;
     let mut diagnostics = observation.diagnostics;
     if diagnostics.has_errors() {
         return Ok(Planned {
             plan: None,
             diagnostics,
+            discovery,
         });
     }
     let mut actual = observation.actual;
     let first = diff::diff(desired, &actual, mode);
     let ids = stopping(&first);
     if !ids.is_empty() {
-        actual.active_jobs = observe::active_jobs(cloud, &ids, &options).await?;
+        actual.running_work = observe::running_work(cloud, &ids, &options).await?;
     }
     let output = diff::diff(desired, &actual, mode);
     diagnostics.extend(output.diagnostics);
@@ -202,6 +227,7 @@ pub async fn make_plan<C: Cloud>(
             return Ok(Planned {
                 plan: None,
                 diagnostics,
+                discovery,
             });
         }
     };
@@ -214,6 +240,7 @@ pub async fn make_plan<C: Cloud>(
     Ok(Planned {
         plan: Some(plan),
         diagnostics,
+        discovery,
     })
 }
 

@@ -2,12 +2,18 @@
 //!
 //! It keeps the EMR Serverless rules that the executor must respect (the
 //! state machine with timed transitions, updates allowed while STARTED only
-//! for the live subset, stop and delete refused while jobs run, client-token
-//! idempotency) and records every call, the peak number of calls in flight
-//! and injected failures. Time is tokio time, so tests run with
+//! as the field declarations of `model::fields` say, stop and delete refused
+//! while job runs or sessions are active, client-token idempotency) and
+//! records every call, the peak number of calls in flight and injected
+//! failures. Time is tokio time, so tests run with
 //! `#[tokio::test(start_paused = true)]` and take no wall-clock time.
+//!
+//! What the service stores for a request ([`stored_after_create`],
+//! [`stored_after_update`]) is public: the diff tests simulate an apply with
+//! the same functions, and an end-to-end test checks them against the
+//! emulator.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -15,9 +21,12 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::{ApplicationRef, CallerIdentity, Cloud, CloudError, ErrorKind};
+use crate::model::fields::{ChangeRule, Live, release_of};
+use crate::model::update::{field_json, set_field_json};
 use crate::model::{
-    ApplicationField, ApplicationSpec, ApplicationState, ApplicationSummary, AutoStart, AutoStop, JobRun, JobRunState,
-    ObservedApplication, ObservedRepository, ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, SubnetInfo,
+    ApplicationField, ApplicationSpec, ApplicationState, ApplicationSummary, ApplicationUpdate, AutoStart, AutoStop,
+    ImageConfig, ImageInput, JobRun, JobRunMode, JobRunState, ObservedApplication, ObservedRepository, ObservedRole,
+    RoleSpec, RoleSummary, Scheduler, SecurityGroupInfo, Session, SessionState, SubnetInfo, TaggedApplication,
 };
 
 /// How long the fake's transitional states last.
@@ -50,6 +59,8 @@ pub struct FailRule {
     pub operation: String,
     pub subject: Option<String>,
     pub kind: ErrorKind,
+    /// The service's error code the failure carries, if any.
+    pub code: Option<String>,
     pub count: u32,
     pub message: String,
 }
@@ -58,10 +69,19 @@ pub struct FailRule {
 struct FakeJob {
     id: String,
     state: JobRunState,
+    mode: JobRunMode,
     /// When a running job finishes on its own; `None` runs until cancelled.
     finishes_at: Option<Instant>,
     /// When a cancelling job becomes cancelled.
     cancelled_at: Option<Instant>,
+}
+
+#[derive(Clone, Debug)]
+struct FakeSession {
+    id: String,
+    state: SessionState,
+    /// When a terminating session becomes terminated.
+    terminated_at: Option<Instant>,
 }
 
 #[derive(Clone, Debug)]
@@ -70,7 +90,74 @@ struct FakeApplication {
     /// The state the application moves to, and when.
     transition: Option<(ApplicationState, Instant)>,
     jobs: Vec<FakeJob>,
+    sessions: Vec<FakeSession>,
+    /// When DeleteApplication made it TERMINATED.
+    deleted_at: Option<Instant>,
+    /// Every tag set the application has had, with when it was set (`None`:
+    /// before the fake's clock started), for the tag index's lag.
+    tag_history: Vec<(Option<Instant>, BTreeMap<String, String>)>,
 }
+
+impl FakeApplication {
+    /// A new application whose tags were set at `tagged_at` (`None`: before
+    /// the fake's clock started).
+    fn new(
+        observed: ObservedApplication,
+        transition: Option<(ApplicationState, Instant)>,
+        tagged_at: Option<Instant>,
+    ) -> FakeApplication {
+        let tags = observed.spec.tags.clone();
+        FakeApplication {
+            observed,
+            transition,
+            jobs: Vec::new(),
+            sessions: Vec::new(),
+            deleted_at: None,
+            tag_history: vec![(tagged_at, tags)],
+        }
+    }
+
+    /// Whether job runs or sessions keep the application from stopping.
+    fn has_running_work(&self) -> bool {
+        self.jobs.iter().any(|job| job.state.is_active()) || self.sessions.iter().any(|s| s.state.is_active())
+    }
+}
+
+impl FakeApplication {
+    /// Records the application's tags after a change of them.
+    fn tags_changed(&mut self, at: Instant) {
+        if self.tag_history.last().map(|(_, tags)| tags) != Some(&self.observed.spec.tags) {
+            self.tag_history.push((Some(at), self.observed.spec.tags.clone()));
+        }
+    }
+
+    /// The tags the tagging index holds at `now` when it lags `delay`
+    /// behind: the newest tag set older than that, or `None` while the index
+    /// does not know the application yet.
+    fn indexed_tags(&self, now: Instant, delay: Duration) -> Option<&BTreeMap<String, String>> {
+        if delay.is_zero() {
+            return Some(&self.observed.spec.tags);
+        }
+        let horizon = now.checked_sub(delay);
+        self.tag_history
+            .iter()
+            .rev()
+            .find(|(at, _)| match (at, horizon) {
+                (None, _) => true,
+                (Some(at), Some(horizon)) => *at <= horizon,
+                (Some(_), None) => false,
+            })
+            .map(|(_, tags)| tags)
+    }
+}
+
+/// The fake's clock starts at 2026-01-01T00:00:00Z (ms since the epoch)
+/// and runs with tokio time, so paused tests control it.
+const FAKE_EPOCH_MS: i64 = 1_767_225_600_000;
+
+/// Applications inserted by tests were created a day before the fake's
+/// clock starts: older than any lag a plan allows for.
+const INSERTED_AGE_MS: i64 = 24 * 60 * 60 * 1000;
 
 #[derive(Debug, Default)]
 struct State {
@@ -84,6 +171,14 @@ struct State {
     image_digests: BTreeMap<String, BTreeMap<String, String>>,
     subnets: BTreeMap<String, SubnetInfo>,
     security_groups: BTreeMap<String, SecurityGroupInfo>,
+    /// How long a deleted application stays in the tagging index.
+    tag_index_staleness: Duration,
+    /// How long a tag change takes to reach the tagging index.
+    tag_index_delay: Duration,
+    /// Whether the tagging index lacks EMR Serverless altogether.
+    tag_index_empty: bool,
+    /// The last `createdAt` given out, so creations keep their order.
+    last_created_ms: i64,
     calls: Vec<(String, String)>,
     in_flight: usize,
     peak_in_flight: usize,
@@ -96,6 +191,8 @@ pub struct FakeCloud {
     region: String,
     account_id: String,
     timings: FakeTimings,
+    /// When the fake's clock started ([`FAKE_EPOCH_MS`]).
+    started: Instant,
     state: Mutex<State>,
 }
 
@@ -121,6 +218,7 @@ impl FakeCloud {
             region: "us-east-1".to_string(),
             account_id: "123456789012".to_string(),
             timings,
+            started: Instant::now(),
             state: Mutex::new(State::default()),
         }
     }
@@ -154,9 +252,38 @@ impl FakeCloud {
         });
         if let Some(rule) = rule {
             rule.count -= 1;
-            return Err(CloudError::new(rule.kind, operation, rule.message.clone()));
+            let error = CloudError::new(rule.kind, operation, rule.message.clone());
+            return Err(match &rule.code {
+                Some(code) => error.with_code(code.clone()),
+                None => error,
+            });
         }
         Ok(guard)
+    }
+
+    /// `change` applied to one application as `operation` on `subject`: the
+    /// call recorded, then due transitions completed first.
+    async fn change_app<T>(
+        &self,
+        operation: &str,
+        subject: &str,
+        application_id: &str,
+        change: impl FnOnce(&mut FakeApplication) -> Result<T, CloudError>,
+    ) -> Result<T, CloudError> {
+        let _call = self.enter(operation, subject).await?;
+        let mut state = self.lock();
+        let app = state
+            .applications
+            .get_mut(application_id)
+            .ok_or_else(|| not_found(operation, &format!("application {application_id}")))?;
+        settle(app, Instant::now());
+        change(app)
+    }
+
+    /// A read of one application as `operation`: a copy of its state.
+    async fn settled(&self, operation: &str, application_id: &str) -> Result<FakeApplication, CloudError> {
+        self.change_app(operation, application_id, application_id, |app| Ok(app.clone()))
+            .await
     }
 
     // ---- test controls --------------------------------------------------
@@ -167,8 +294,23 @@ impl FakeCloud {
             operation: operation.to_string(),
             subject: subject.map(str::to_string),
             kind,
+            code: None,
             count,
             message: format!("injected {kind}"),
+        });
+    }
+
+    /// Makes the next `count` calls of `operation` fail with `kind` and the
+    /// service's error `code`, as AWS answers them (`AccessDeniedException`,
+    /// `ExpiredTokenException`, ...).
+    pub fn fail_with_code(&self, operation: &str, kind: ErrorKind, code: &str, count: u32) {
+        self.lock().failures.push(FailRule {
+            operation: operation.to_string(),
+            subject: None,
+            kind,
+            code: Some(code.to_string()),
+            count,
+            message: format!("injected {code}"),
         });
     }
 
@@ -193,7 +335,9 @@ impl FakeCloud {
         state.peak_in_flight = state.in_flight;
     }
 
-    /// Adds an existing application in `state`, as if created earlier.
+    /// Adds an existing application in `state`, as if created earlier: a
+    /// day before the fake's clock started (in insertion order), and known
+    /// to the tagging index whatever its delay.
     pub fn insert_application(&self, spec: ApplicationSpec, state: ApplicationState) -> ApplicationRef {
         let mut guard = self.lock();
         let reference = new_application_ref(&mut guard, &self.region, &self.account_id);
@@ -202,16 +346,12 @@ impl FakeCloud {
             arn: reference.arn.clone(),
             state,
             state_details: None,
-            spec: with_server_defaults(spec),
+            created_at_ms: Some(FAKE_EPOCH_MS - INSERTED_AGE_MS + guard.next_id as i64),
+            spec: stored_after_create(&spec),
         };
-        guard.applications.insert(
-            reference.id.clone(),
-            FakeApplication {
-                observed,
-                transition: None,
-                jobs: Vec::new(),
-            },
-        );
+        guard
+            .applications
+            .insert(reference.id.clone(), FakeApplication::new(observed, None, None));
         reference
     }
 
@@ -220,6 +360,7 @@ impl FakeCloud {
         let mut state = self.lock();
         if let Some(app) = state.applications.get_mut(id) {
             edit(&mut app.observed.spec);
+            app.tags_changed(Instant::now());
         }
     }
 
@@ -232,9 +373,14 @@ impl FakeCloud {
         }
     }
 
-    /// Adds a RUNNING job to an application; it finishes after `runs_for`
-    /// (never, with `None`, until cancelled). Returns the job run ID.
+    /// Adds a RUNNING batch job to an application; it finishes after
+    /// `runs_for` (never, with `None`, until cancelled). Returns the job run ID.
     pub fn add_job(&self, application_id: &str, runs_for: Option<Duration>) -> String {
+        self.add_job_run(application_id, JobRunMode::Batch, runs_for)
+    }
+
+    /// Adds a RUNNING job run of `mode` (see [`FakeCloud::add_job`]).
+    pub fn add_job_run(&self, application_id: &str, mode: JobRunMode, runs_for: Option<Duration>) -> String {
         let mut state = self.lock();
         state.next_id += 1;
         let id = format!("job{:013}", state.next_id);
@@ -243,6 +389,7 @@ impl FakeCloud {
             app.jobs.push(FakeJob {
                 id: id.clone(),
                 state: JobRunState::Running,
+                mode,
                 finishes_at: runs_for.map(|duration| now + duration),
                 cancelled_at: None,
             });
@@ -250,7 +397,24 @@ impl FakeCloud {
         id
     }
 
-    /// Every application, including TERMINATED ones, as stored.
+    /// Adds an IDLE interactive session to an application; it runs until
+    /// terminated. Returns the session ID.
+    pub fn add_session(&self, application_id: &str) -> String {
+        let mut state = self.lock();
+        state.next_id += 1;
+        let id = format!("ses{:013}", state.next_id);
+        if let Some(app) = state.applications.get_mut(application_id) {
+            app.sessions.push(FakeSession {
+                id: id.clone(),
+                state: SessionState::Idle,
+                terminated_at: None,
+            });
+        }
+        id
+    }
+
+    /// Every application, including TERMINATED ones, as `GetApplication`
+    /// returns them.
     pub fn applications(&self) -> Vec<ObservedApplication> {
         let mut state = self.lock();
         let now = Instant::now();
@@ -259,9 +423,33 @@ impl FakeCloud {
             .filter_map(|id| {
                 let app = state.applications.get_mut(id)?;
                 settle(app, now);
-                Some(app.observed.clone())
+                let mut observed = app.observed.clone();
+                observed.spec = described(&observed.spec);
+                Some(observed)
             })
             .collect()
+    }
+
+    /// Keeps deleted applications in the tagging index
+    /// ([`Cloud::find_tagged_applications`]) for `staleness` after their
+    /// deletion, as AWS's eventually consistent index does (none by default).
+    pub fn set_tag_index_staleness(&self, staleness: Duration) {
+        self.lock().tag_index_staleness = staleness;
+    }
+
+    /// Makes the tagging index lag `delay` behind tag changes: an
+    /// application created or tagged less than `delay` ago is listed with
+    /// the tags it had before (not at all when it is that new), as AWS's
+    /// eventually consistent index can (none by default).
+    pub fn set_tag_index_delay(&self, delay: Duration) {
+        self.lock().tag_index_delay = delay;
+    }
+
+    /// Makes the tagging index answer with no application at all, as it
+    /// would in a region where it lacks EMR Serverless, or for a resource
+    /// type string it does not know.
+    pub fn set_tag_index_empty(&self, empty: bool) {
+        self.lock().tag_index_empty = empty;
     }
 
     pub fn insert_role(&self, role: ObservedRole) {
@@ -318,22 +506,189 @@ fn new_application_ref(state: &mut State, region: &str, account: &str) -> Applic
     ApplicationRef { id, arn }
 }
 
-/// What the service fills in when a request leaves a field out.
-fn with_server_defaults(mut spec: ApplicationSpec) -> ApplicationSpec {
-    spec.architecture.get_or_insert_default();
-    spec.auto_start.get_or_insert_with(AutoStart::default);
-    spec.auto_stop.get_or_insert_with(AutoStop::default);
-    for capacity in spec.initial_capacity.values_mut() {
+/// What the service stores for an application created with `spec`: the
+/// server defaults of the field declarations filled in (docs/api-semantics.md,
+/// "Server defaults"). [`described`] adds what `GetApplication` computes.
+pub fn stored_after_create(spec: &ApplicationSpec) -> ApplicationSpec {
+    let mut out = spec.clone();
+    let release = release_of(&out.release_label);
+    out.architecture.get_or_insert_default();
+    out.auto_start.get_or_insert_with(AutoStart::default);
+    out.auto_stop.get_or_insert_with(AutoStop::default);
+    for capacity in out.initial_capacity.values_mut() {
         capacity.worker.disk_gb.get_or_insert(20);
     }
-    if let Some(scheduler) = spec.scheduler.as_mut() {
-        scheduler.max_concurrent_runs.get_or_insert(15);
-        scheduler.queue_timeout_minutes.get_or_insert(360);
-    }
-    spec
+    out.scheduler = match out.scheduler.take() {
+        // Queueing is on by default from the release the declaration names.
+        None if ApplicationField::Scheduler
+            .declaration()
+            .server_default_applies(release) =>
+        {
+            Some(Scheduler::ENABLED_DEFAULTS)
+        }
+        None => None,
+        Some(scheduler) => (!scheduler.is_disabled()).then(|| scheduler.filled()),
+    };
+    out
 }
 
-/// Completes a due transition and finishes due jobs.
+/// What `GetApplication` returns for an application that stores `stored`:
+/// an image without a digest resolution shows the release's default.
+pub fn described(stored: &ApplicationSpec) -> ApplicationSpec {
+    let mut out = stored.clone();
+    let release = release_of(&out.release_label);
+    let image_default = ApplicationField::Image.declaration().member_default(release);
+    let worker_default = ApplicationField::WorkerTypeSpecifications
+        .declaration()
+        .member_default(release);
+    if let Some(image) = out.image.as_mut()
+        && image.application_level_digest_resolution.is_none()
+    {
+        image.application_level_digest_resolution = image_default;
+    }
+    for image in out.worker_type_specifications.values_mut() {
+        if image.application_level_digest_resolution.is_none() {
+            image.application_level_digest_resolution = worker_default;
+        }
+    }
+    out
+}
+
+fn stored_image(sent: &ImageInput) -> Option<ImageConfig> {
+    sent.image_uri.as_ref().map(|uri| ImageConfig {
+        image_uri: uri.clone(),
+        application_level_digest_resolution: sent.application_level_digest_resolution,
+    })
+}
+
+/// What the service stores after `update` is applied to an application
+/// that stores `stored` and is STARTED (`started`) or not: `UpdateApplication`
+/// is a PATCH (fields not sent stay as they are), each sent field is stored
+/// the way the service stores its form (`{}` images and schedulers remove the
+/// block, empty blocks are dropped), worker types merge entry by entry, and a
+/// scheduler member left out gets its default, except while STARTED, where
+/// the queue timeout is kept.
+pub fn stored_after_update(stored: &ApplicationSpec, update: &ApplicationUpdate, started: bool) -> ApplicationSpec {
+    let mut out = stored.clone();
+    let sent = &update.values;
+    for &field in &update.fields {
+        match field {
+            ApplicationField::Name | ApplicationField::Engine | ApplicationField::Tags => {}
+            ApplicationField::InitialCapacity => {
+                out.initial_capacity = sent.initial_capacity.clone();
+                for capacity in out.initial_capacity.values_mut() {
+                    capacity.worker.disk_gb.get_or_insert(20);
+                }
+            }
+            ApplicationField::Network => {
+                out.network = sent
+                    .network
+                    .clone()
+                    .filter(|network| !network.subnet_ids.is_empty() || !network.security_group_ids.is_empty());
+            }
+            ApplicationField::Image => out.image = sent.image.as_ref().and_then(stored_image),
+            ApplicationField::WorkerTypeSpecifications => {
+                for (worker, image) in &sent.worker_type_specifications {
+                    match stored_image(image) {
+                        Some(image) => out.worker_type_specifications.insert(*worker, image),
+                        None => out.worker_type_specifications.remove(worker),
+                    };
+                }
+            }
+            ApplicationField::Monitoring => {
+                let parts = &sent.monitoring;
+                if let Some(s3) = &parts.s3 {
+                    out.monitoring.s3 = (s3.log_uri.is_some() || s3.encryption_key_arn.is_some()).then(|| s3.clone());
+                }
+                if let Some(managed) = &parts.managed_persistence {
+                    out.monitoring.managed_persistence = Some(managed.clone());
+                }
+                if let Some(cloudwatch) = &parts.cloudwatch {
+                    out.monitoring.cloudwatch = Some(cloudwatch.clone());
+                }
+                if let Some(prometheus) = &parts.prometheus {
+                    out.monitoring.prometheus = prometheus.remote_write_url.is_some().then(|| prometheus.clone());
+                }
+            }
+            ApplicationField::Scheduler => {
+                if let Some(scheduler) = &sent.scheduler {
+                    out.scheduler = if scheduler.is_disabled() {
+                        None
+                    } else if started {
+                        let kept = out.scheduler.clone().unwrap_or(Scheduler::ENABLED_DEFAULTS);
+                        Some(Scheduler {
+                            max_concurrent_runs: scheduler.max_concurrent_runs.or(kept.max_concurrent_runs),
+                            queue_timeout_minutes: scheduler.queue_timeout_minutes.or(kept.queue_timeout_minutes),
+                        })
+                    } else {
+                        Some(scheduler.filled())
+                    };
+                }
+            }
+            ApplicationField::DiskEncryption => {
+                out.disk_encryption = sent
+                    .disk_encryption
+                    .clone()
+                    .filter(|d| d.encryption_key_arn.is_some() || !d.encryption_context.is_empty());
+            }
+            ApplicationField::IdentityCenter => {
+                out.identity_center = sent.identity_center.clone().filter(|i| i.instance_arn.is_some());
+            }
+            // Every other field is stored as sent: the release label,
+            // architecture, maximum capacity, auto start and stop, runtime
+            // configuration, interactive, cost allocation, and any field
+            // added later whose form the service keeps as it is.
+            // Both sides are the same model type but for images, so the
+            // JSON form always fits.
+            other => set_field_json(&mut out, other, field_json(sent, other))
+                .expect("invariant: a field other than the images has the same shape in a request"),
+        }
+    }
+    out
+}
+
+/// Why a STARTED application holding `stored` refuses `update`, in the
+/// service's words, or `None` when it takes it: judged by the members the
+/// request names, as the declarations of `model::fields` say.
+pub fn refusal_while_started(stored: &ApplicationSpec, update: &ApplicationUpdate) -> Option<&'static str> {
+    let initial_capacity = !stored.initial_capacity.is_empty();
+    let refused: Vec<ApplicationField> = update
+        .fields
+        .iter()
+        .copied()
+        .filter(|field| {
+            !field
+                .declaration()
+                .request_accepted_while_started(&field_json(&update.values, *field), initial_capacity)
+        })
+        .collect();
+    let first = refused.first()?;
+    Some(match first.declaration().change {
+        ChangeRule::Update(Live::OnlyMembers(_)) if refused.len() == 1 => STARTED_SCHEDULER_MESSAGE,
+        ChangeRule::Update(Live::UnlessInitialCapacity)
+            if refused
+                .iter()
+                .all(|field| field.declaration().change == ChangeRule::Update(Live::UnlessInitialCapacity)) =>
+        {
+            STARTED_IMAGE_WITH_CAPACITY_MESSAGE
+        }
+        _ => STARTED_UPDATE_MESSAGE,
+    })
+}
+
+/// The refusal of an update outside the STARTED subset (TF #49109 quotes it).
+const STARTED_UPDATE_MESSAGE: &str = "Only the following configurations can be updated when an application is in \
+     STARTED state: schedulerConfiguration.maxConcurrentRuns, extendedSupportConfiguration, imageConfiguration, \
+     workerTypeSpecifications.imageConfiguration, maximumCapacity.";
+/// A scheduler update naming more than `maxConcurrentRuns` (aws/aws-cdk #35488).
+const STARTED_SCHEDULER_MESSAGE: &str =
+    "Only MaxConcurrentRuns from SchedulerConfiguration can be updated when application is in STARTED state.";
+/// An image update with pre-initialized capacity: the guide says it is not
+/// supported, the service's wording is not public (the emulator's text).
+const STARTED_IMAGE_WITH_CAPACITY_MESSAGE: &str = "Image configuration can not be updated when an application is in \
+     STARTED state with pre-initialized capacity configured.";
+
+/// Completes a due transition, finishes due jobs and terminates sessions.
 fn settle(app: &mut FakeApplication, now: Instant) {
     if let Some((target, due)) = app.transition
         && due <= now
@@ -347,6 +702,11 @@ fn settle(app: &mut FakeApplication, now: Instant) {
         }
         if job.state == JobRunState::Running && job.finishes_at.is_some_and(|at| at <= now) {
             job.state = JobRunState::Success;
+        }
+    }
+    for session in &mut app.sessions {
+        if session.state == SessionState::Terminating && session.terminated_at.is_some_and(|at| at <= now) {
+            session.state = SessionState::Terminated;
         }
     }
 }
@@ -363,59 +723,6 @@ fn not_found(operation: &str, what: &str) -> CloudError {
     CloudError::not_found(operation, format!("{what} does not exist")).with_code("ResourceNotFoundException")
 }
 
-/// Whether an update of `fields` from `current` to `desired` is allowed
-/// while the application is STARTED.
-fn live_update_allowed(
-    current: &ApplicationSpec,
-    desired: &ApplicationSpec,
-    fields: &BTreeSet<ApplicationField>,
-) -> bool {
-    fields.iter().all(|field| match field {
-        ApplicationField::MaximumCapacity | ApplicationField::Image | ApplicationField::WorkerTypeSpecifications => {
-            true
-        }
-        ApplicationField::Scheduler => {
-            let queue = |spec: &ApplicationSpec| spec.scheduler.as_ref().and_then(|s| s.queue_timeout_minutes);
-            current.scheduler.is_some() && desired.scheduler.is_some() && queue(current) == queue(desired)
-        }
-        _ => false,
-    })
-}
-
-fn apply_fields(target: &mut ApplicationSpec, source: &ApplicationSpec, fields: &BTreeSet<ApplicationField>) {
-    for field in fields {
-        match field {
-            ApplicationField::ReleaseLabel => target.release_label = source.release_label.clone(),
-            ApplicationField::Architecture => target.architecture = Some(source.architecture.unwrap_or_default()),
-            ApplicationField::InitialCapacity => target.initial_capacity = source.initial_capacity.clone(),
-            ApplicationField::MaximumCapacity => {
-                if source.maximum_capacity.is_some() {
-                    target.maximum_capacity = source.maximum_capacity.clone();
-                }
-            }
-            ApplicationField::AutoStart => target.auto_start = Some(source.auto_start.clone().unwrap_or_default()),
-            ApplicationField::AutoStop => target.auto_stop = Some(source.auto_stop.clone().unwrap_or_default()),
-            ApplicationField::Network => target.network = source.network.clone(),
-            ApplicationField::Image => target.image = source.image.clone(),
-            ApplicationField::WorkerTypeSpecifications => {
-                target.worker_type_specifications = source.worker_type_specifications.clone()
-            }
-            ApplicationField::RuntimeConfiguration => {
-                target.runtime_configuration = source.runtime_configuration.clone()
-            }
-            ApplicationField::Monitoring => target.monitoring = source.monitoring.clone(),
-            ApplicationField::Interactive => target.interactive = source.interactive.clone(),
-            ApplicationField::Scheduler => target.scheduler = source.scheduler.clone(),
-            ApplicationField::DiskEncryption => target.disk_encryption = source.disk_encryption.clone(),
-            ApplicationField::IdentityCenter => target.identity_center = source.identity_center.clone(),
-            ApplicationField::JobLevelCostAllocation => {
-                target.job_level_cost_allocation = source.job_level_cost_allocation.clone()
-            }
-            ApplicationField::Name | ApplicationField::Engine | ApplicationField::Tags => {}
-        }
-    }
-}
-
 fn fingerprint<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
@@ -423,6 +730,10 @@ fn fingerprint<T: serde::Serialize>(value: &T) -> String {
 impl Cloud for FakeCloud {
     fn region(&self) -> &str {
         &self.region
+    }
+
+    fn now_ms(&self) -> i64 {
+        FAKE_EPOCH_MS + i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX / 2)
     }
 
     async fn caller_identity(&self) -> Result<CallerIdentity, CloudError> {
@@ -444,6 +755,7 @@ impl Cloud for FakeCloud {
                 arn: app.arn,
                 name: Some(app.spec.name),
                 state: app.state,
+                created_at_ms: app.created_at_ms,
             })
             .collect())
     }
@@ -456,7 +768,9 @@ impl Cloud for FakeCloud {
             .get_mut(id)
             .ok_or_else(|| not_found("GetApplication", &format!("application {id}")))?;
         settle(app, Instant::now());
-        Ok(app.observed.clone())
+        let mut observed = app.observed.clone();
+        observed.spec = described(&observed.spec);
+        Ok(observed)
     }
 
     async fn create_application(
@@ -483,21 +797,22 @@ impl Cloud for FakeCloud {
             });
         }
         let reference = new_application_ref(&mut state, &self.region, &self.account_id);
+        // Creations keep their order even within one millisecond of fake time.
+        let created_at = self.now_ms().max(state.last_created_ms + 1);
+        state.last_created_ms = created_at;
+        let now = Instant::now();
         let observed = ObservedApplication {
             id: reference.id.clone(),
             arn: reference.arn.clone(),
             state: ApplicationState::Creating,
             state_details: None,
-            spec: with_server_defaults(spec.clone()),
+            created_at_ms: Some(created_at),
+            spec: stored_after_create(spec),
         };
-        let due = Instant::now() + self.timings.create;
+        let due = now + self.timings.create;
         state.applications.insert(
             reference.id.clone(),
-            FakeApplication {
-                observed,
-                transition: Some((ApplicationState::Created, due)),
-                jobs: Vec::new(),
-            },
+            FakeApplication::new(observed, Some((ApplicationState::Created, due)), Some(now)),
         );
         state
             .create_tokens
@@ -508,16 +823,15 @@ impl Cloud for FakeCloud {
     async fn update_application(
         &self,
         id: &str,
-        spec: &ApplicationSpec,
-        fields: &BTreeSet<ApplicationField>,
+        update: &ApplicationUpdate,
         client_token: &str,
     ) -> Result<(), CloudError> {
         let operation = "UpdateApplication";
         let _call = self.enter(operation, id).await?;
-        if fields.iter().any(|field| !field.is_updatable()) {
+        if update.fields.iter().any(|field| !field.is_updatable()) {
             return Err(invalid(operation, "name, type and tags cannot be updated"));
         }
-        let request = fingerprint(&(id, spec, fields));
+        let request = fingerprint(&(id, update));
         let mut state = self.lock();
         if let Some(previous) = state.update_tokens.get(client_token) {
             if previous == &request {
@@ -535,30 +849,24 @@ impl Cloud for FakeCloud {
             .get_mut(id)
             .ok_or_else(|| not_found(operation, &format!("application {id}")))?;
         settle(app, Instant::now());
+        let started = app.observed.state == ApplicationState::Started;
         match app.observed.state {
             ApplicationState::Created | ApplicationState::Stopped => {}
-            ApplicationState::Started if live_update_allowed(&app.observed.spec, spec, fields) => {}
             ApplicationState::Started => {
-                return Err(conflict(
-                    operation,
-                    "Only the following configurations can be updated when an application is in STARTED state: \
-                     schedulerConfiguration.maxConcurrentRuns, extendedSupportConfiguration, imageConfiguration, \
-                     workerTypeSpecifications.imageConfiguration, maximumCapacity.",
-                ));
+                if let Some(refusal) = refusal_while_started(&app.observed.spec, update) {
+                    return Err(conflict(operation, refusal));
+                }
             }
             other => {
                 return Err(conflict(
                     operation,
                     format!(
-                        "application {id} is {other}; it must be in one of the following statuses [CREATED, STOPPED]"
+                        "Application {id} must be in one of the statuses to be updated: [STOPPED, CREATED]. Current status: {other}"
                     ),
                 ));
             }
         }
-        let current = app.observed.spec.clone();
-        let mut updated = current;
-        apply_fields(&mut updated, spec, fields);
-        app.observed.spec = with_server_defaults(updated);
+        app.observed.spec = stored_after_update(&app.observed.spec, update, started);
         state.update_tokens.insert(client_token.to_string(), request);
         Ok(())
     }
@@ -595,7 +903,7 @@ impl Cloud for FakeCloud {
             .get_mut(id)
             .ok_or_else(|| not_found(operation, &format!("application {id}")))?;
         settle(app, Instant::now());
-        if app.jobs.iter().any(|job| job.state.is_active()) {
+        if app.has_running_work() {
             return Err(conflict(
                 operation,
                 "All scheduled and running jobs must be completed or cancelled before stopping an application",
@@ -625,27 +933,22 @@ impl Cloud for FakeCloud {
             .ok_or_else(|| not_found(operation, &format!("application {id}")))?;
         settle(app, Instant::now());
         if !app.observed.state.is_quiescent() {
+            // AWS's own wording, typo included (gchq/sleeper #2909).
             return Err(conflict(
                 operation,
                 format!(
-                    "application {id} is {}; it must be in one of the following statuses [CREATED, STOPPED]",
+                    "Application {id} must be in of the following statuses [CREATED, STOPPED]. Current status: {}",
                     app.observed.state
                 ),
             ));
         }
         app.observed.state = ApplicationState::Terminated;
+        app.deleted_at = Some(Instant::now());
         Ok(())
     }
 
     async fn list_active_job_runs(&self, application_id: &str) -> Result<Vec<JobRun>, CloudError> {
-        let operation = "ListJobRuns";
-        let _call = self.enter(operation, application_id).await?;
-        let mut state = self.lock();
-        let app = state
-            .applications
-            .get_mut(application_id)
-            .ok_or_else(|| not_found(operation, &format!("application {application_id}")))?;
-        settle(app, Instant::now());
+        let app = self.settled("ListJobRuns", application_id).await?;
         Ok(app
             .jobs
             .iter()
@@ -654,35 +957,69 @@ impl Cloud for FakeCloud {
                 id: job.id.clone(),
                 name: None,
                 state: job.state,
+                mode: job.mode,
             })
             .collect())
     }
 
+    async fn list_active_sessions(&self, application_id: &str) -> Result<Vec<Session>, CloudError> {
+        let app = self.settled("ListSessions", application_id).await?;
+        Ok(app
+            .sessions
+            .iter()
+            .filter(|session| session.state.is_active())
+            .map(|session| Session {
+                id: session.id.clone(),
+                name: None,
+                state: session.state,
+            })
+            .collect())
+    }
+
+    async fn terminate_session(&self, application_id: &str, session_id: &str) -> Result<(), CloudError> {
+        let operation = "TerminateSession";
+        let delay = self.timings.cancel;
+        self.change_app(operation, session_id, application_id, |app| {
+            let session = app
+                .sessions
+                .iter_mut()
+                .find(|session| session.id == session_id)
+                .ok_or_else(|| not_found(operation, &format!("session {session_id}")))?;
+            if matches!(session.state, SessionState::Failed | SessionState::Terminated) {
+                return Err(invalid(
+                    operation,
+                    format!("session {session_id} is {} and cannot be terminated", session.state),
+                ));
+            }
+            if session.state != SessionState::Terminating {
+                session.state = SessionState::Terminating;
+                session.terminated_at = Some(Instant::now() + delay);
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn cancel_job_run(&self, application_id: &str, job_run_id: &str) -> Result<(), CloudError> {
         let operation = "CancelJobRun";
-        let _call = self.enter(operation, job_run_id).await?;
-        let cancel = self.timings.cancel;
-        let mut state = self.lock();
-        let app = state
-            .applications
-            .get_mut(application_id)
-            .ok_or_else(|| not_found(operation, &format!("application {application_id}")))?;
-        let now = Instant::now();
-        settle(app, now);
-        let job = app
-            .jobs
-            .iter_mut()
-            .find(|job| job.id == job_run_id)
-            .ok_or_else(|| not_found(operation, &format!("job run {job_run_id}")))?;
-        if !job.state.is_active() {
-            return Err(invalid(
-                operation,
-                format!("job run {job_run_id} is {} and cannot be cancelled", job.state),
-            ));
-        }
-        job.state = JobRunState::Cancelling;
-        job.cancelled_at = Some(now + cancel);
-        Ok(())
+        let delay = self.timings.cancel;
+        self.change_app(operation, job_run_id, application_id, |app| {
+            let job = app
+                .jobs
+                .iter_mut()
+                .find(|job| job.id == job_run_id)
+                .ok_or_else(|| not_found(operation, &format!("job run {job_run_id}")))?;
+            if !job.state.is_active() {
+                return Err(invalid(
+                    operation,
+                    format!("job run {job_run_id} is {} and cannot be cancelled", job.state),
+                ));
+            }
+            job.state = JobRunState::Cancelling;
+            job.cancelled_at = Some(Instant::now() + delay);
+            Ok(())
+        })
+        .await
     }
 
     async fn tag_application(&self, arn: &str, tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
@@ -695,6 +1032,7 @@ impl Cloud for FakeCloud {
             .find(|app| app.observed.arn == arn)
             .ok_or_else(|| not_found(operation, arn))?;
         app.observed.spec.tags.extend(tags.clone());
+        app.tags_changed(Instant::now());
         Ok(())
     }
 
@@ -710,26 +1048,52 @@ impl Cloud for FakeCloud {
         for key in keys {
             app.observed.spec.tags.remove(key);
         }
+        app.tags_changed(Instant::now());
         Ok(())
     }
 
-    async fn list_emr_serverless_roles(&self) -> Result<Vec<RoleSummary>, CloudError> {
+    async fn find_tagged_applications(&self, key: &str, value: &str) -> Result<Vec<TaggedApplication>, CloudError> {
+        let _call = self.enter("GetResources", "").await?;
+        let now = Instant::now();
+        let state = self.lock();
+        // With a tag filter, AWS lists only resources that carry the tag now
+        // (untagged and "previously tagged" ones are left out), plus, for a
+        // while, deleted ones with the tags they had; and the index lags
+        // behind tag changes.
+        Ok(state
+            .applications
+            .values()
+            .filter(|_| !state.tag_index_empty)
+            .filter(|app| {
+                app.deleted_at
+                    .is_none_or(|deleted| now.saturating_duration_since(deleted) <= state.tag_index_staleness)
+            })
+            .filter_map(|app| Some((app, app.indexed_tags(now, state.tag_index_delay)?)))
+            .filter(|(_, tags)| tags.get(key).is_some_and(|found| found == value))
+            .map(|(app, tags)| TaggedApplication {
+                id: app.observed.id.clone(),
+                arn: app.observed.arn.clone(),
+                tags: tags.clone(),
+            })
+            .collect())
+    }
+
+    async fn list_roles(&self) -> Result<Vec<RoleSummary>, CloudError> {
         let _call = self.enter("ListRoles", "").await?;
         let state = self.lock();
         Ok(state
             .roles
             .values()
-            .filter(|role| {
-                role.spec
-                    .trust_policy
-                    .to_string()
-                    .contains(crate::model::role::EMR_SERVERLESS_PRINCIPAL)
-            })
             .map(|role| RoleSummary {
                 name: role.spec.name.clone(),
                 arn: role.arn.clone(),
                 path: role.spec.path.clone(),
                 trust_policy: role.spec.trust_policy.clone(),
+                trusts_emr_serverless: role
+                    .spec
+                    .trust_policy
+                    .to_string()
+                    .contains(crate::model::role::EMR_SERVERLESS_PRINCIPAL),
             })
             .collect())
     }
@@ -744,7 +1108,8 @@ impl Cloud for FakeCloud {
     async fn create_role(&self, spec: &RoleSpec) -> Result<String, CloudError> {
         let _call = self.enter("CreateRole", &spec.name).await?;
         let mut state = self.lock();
-        if state.roles.contains_key(&spec.name) {
+        // IAM role names are unique regardless of case.
+        if state.roles.keys().any(|name| name.eq_ignore_ascii_case(&spec.name)) {
             return Err(CloudError::new(
                 ErrorKind::Conflict,
                 "CreateRole",
@@ -956,7 +1321,7 @@ fn role_mut<'a>(state: &'a mut State, operation: &str, name: &str) -> Result<&'a
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Engine, MaximumCapacity};
+    use crate::model::{Delivery, Engine, MaximumCapacity};
 
     fn spec(name: &str) -> ApplicationSpec {
         ApplicationSpec::new(name, Engine::Spark, "emr-7.2.0")
@@ -988,28 +1353,145 @@ mod tests {
         assert_eq!(cloud.list_applications().await.unwrap().len(), 1);
     }
 
+    fn update(
+        current: &ApplicationSpec,
+        desired: &ApplicationSpec,
+        fields: &[ApplicationField],
+        live: bool,
+    ) -> ApplicationUpdate {
+        let delivery = if live { Delivery::Live } else { Delivery::Stopped };
+        ApplicationUpdate::new(current, desired, &fields.iter().copied().collect(), delivery).unwrap()
+    }
+
     #[tokio::test(start_paused = true)]
     async fn started_application_accepts_only_the_live_subset() {
         let cloud = FakeCloud::new();
         let app = cloud.insert_application(spec("a"), ApplicationState::Started);
+        let current = cloud.get_application(&app.id).await.unwrap().spec;
         let mut desired = spec("a");
         desired.release_label = "emr-7.3.0".to_string();
-        let fields = BTreeSet::from([ApplicationField::ReleaseLabel]);
         let err = cloud
-            .update_application(&app.id, &desired, &fields, "u1")
+            .update_application(
+                &app.id,
+                &update(&current, &desired, &[ApplicationField::ReleaseLabel], true),
+                "u1",
+            )
             .await
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Conflict);
+        assert!(err.message.contains("Only the following configurations"), "{err}");
         desired.maximum_capacity = Some(MaximumCapacity {
             cpu: 8,
             memory_gb: 32,
             disk_gb: None,
         });
-        let fields = BTreeSet::from([ApplicationField::MaximumCapacity]);
+        let sent = update(&current, &desired, &[ApplicationField::MaximumCapacity], true);
+        cloud.update_application(&app.id, &sent, "u2").await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_started_scheduler_takes_max_concurrent_runs_alone_and_keeps_the_timeout() {
+        let cloud = FakeCloud::new();
+        let mut initial = spec("a");
+        initial.scheduler = Some(Scheduler {
+            max_concurrent_runs: Some(20),
+            queue_timeout_minutes: Some(60),
+        });
+        let app = cloud.insert_application(initial.clone(), ApplicationState::Started);
+        let mut desired = initial.clone();
+        desired.scheduler.as_mut().unwrap().max_concurrent_runs = Some(5);
+        let fields = [ApplicationField::Scheduler];
+        // Both members, as a stopped application would get them: refused.
+        let err = cloud
+            .update_application(&app.id, &update(&initial, &desired, &fields, false), "u1")
+            .await
+            .unwrap_err();
+        assert!(err.message.contains("Only MaxConcurrentRuns"), "{err}");
         cloud
-            .update_application(&app.id, &desired, &fields, "u2")
+            .update_application(&app.id, &update(&initial, &desired, &fields, true), "u2")
             .await
             .unwrap();
+        let stored = cloud.get_application(&app.id).await.unwrap().spec.scheduler;
+        assert_eq!(
+            stored,
+            Some(Scheduler {
+                max_concurrent_runs: Some(5),
+                queue_timeout_minutes: Some(60),
+            })
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_started_application_with_initial_capacity_refuses_image_updates() {
+        let cloud = FakeCloud::new();
+        let mut initial = spec("a");
+        initial.initial_capacity.insert(
+            crate::model::WorkerType::Driver,
+            crate::model::InitialCapacity {
+                worker_count: 1,
+                worker: crate::model::WorkerResources {
+                    cpu: 4,
+                    memory_gb: 16,
+                    disk_gb: None,
+                    disk_type: None,
+                },
+            },
+        );
+        let app = cloud.insert_application(initial.clone(), ApplicationState::Started);
+        let mut desired = initial.clone();
+        desired.image = Some(ImageConfig {
+            image_uri: "111122223333.dkr.ecr.us-east-1.amazonaws.com/r:t".to_string(),
+            application_level_digest_resolution: None,
+        });
+        let sent = update(&initial, &desired, &[ApplicationField::Image], true);
+        let err = cloud.update_application(&app.id, &sent, "u1").await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Conflict);
+        assert!(err.message.contains("pre-initialized capacity"), "{err}");
+        cloud.set_application_state(&app.id, ApplicationState::Stopped);
+        cloud.update_application(&app.id, &sent, "u2").await.unwrap();
+        let image = cloud.get_application(&app.id).await.unwrap().spec.image;
+        // emr-7.2.0 resolves the digest at start by default.
+        assert_eq!(image.and_then(|i| i.application_level_digest_resolution), Some(true));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn scheduler_defaults_follow_the_release_and_empty_turns_it_off() {
+        let cloud = FakeCloud::new();
+        let old = cloud.insert_application(spec("old"), ApplicationState::Created);
+        let mut newer = spec("new");
+        newer.release_label = "emr-7.5.0".to_string();
+        let new = cloud.insert_application(newer.clone(), ApplicationState::Created);
+        assert_eq!(cloud.get_application(&old.id).await.unwrap().spec.scheduler, None);
+        let current = cloud.get_application(&new.id).await.unwrap().spec;
+        assert_eq!(current.scheduler, Some(Scheduler::ENABLED_DEFAULTS));
+        let mut off = newer.clone();
+        off.scheduler = Some(Scheduler::DISABLED);
+        let sent = update(&current, &off, &[ApplicationField::Scheduler], false);
+        cloud.update_application(&new.id, &sent, "u1").await.unwrap();
+        assert_eq!(cloud.get_application(&new.id).await.unwrap().spec.scheduler, None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn streaming_runs_and_sessions_block_stop_until_ended() {
+        let cloud = FakeCloud::new();
+        let app = cloud.insert_application(spec("a"), ApplicationState::Started);
+        let run = cloud.add_job_run(&app.id, JobRunMode::Streaming, None);
+        let session = cloud.add_session(&app.id);
+        assert_eq!(
+            cloud.stop_application(&app.id).await.unwrap_err().kind,
+            ErrorKind::Conflict
+        );
+        let runs = cloud.list_active_job_runs(&app.id).await.unwrap();
+        assert_eq!(
+            (runs[0].id.as_str(), runs[0].mode),
+            (run.as_str(), JobRunMode::Streaming)
+        );
+        assert_eq!(cloud.list_active_sessions(&app.id).await.unwrap()[0].id, session);
+        cloud.cancel_job_run(&app.id, &run).await.unwrap();
+        cloud.terminate_session(&app.id, &session).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(cloud.list_active_sessions(&app.id).await.unwrap().is_empty());
+        cloud.stop_application(&app.id).await.unwrap();
     }
 
     #[tokio::test(start_paused = true)]

@@ -9,7 +9,7 @@ pub mod fake;
 pub mod fake_store;
 pub mod store;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use serde::{Deserialize, Serialize};
@@ -21,8 +21,8 @@ pub use store::{
 };
 
 use crate::model::{
-    ApplicationField, ApplicationSpec, ApplicationSummary, JobRun, ObservedApplication, ObservedRepository,
-    ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, SubnetInfo,
+    ApplicationSpec, ApplicationSummary, ApplicationUpdate, JobRun, ObservedApplication, ObservedRepository,
+    ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, Session, SubnetInfo, TaggedApplication,
 };
 
 /// Who the calls run as.
@@ -51,6 +51,13 @@ pub trait Cloud: Send + Sync {
     /// The region every call goes to.
     fn region(&self) -> &str;
 
+    /// The current time, in milliseconds since the epoch, to compare with
+    /// the service's timestamps (`createdAt`). `AwsCloud` reads the local
+    /// clock: a clock that is off shifts which applications count as
+    /// recently created, which changes what a plan reads, never what it
+    /// may delete (docs/observe.md).
+    fn now_ms(&self) -> i64;
+
     /// `sts:GetCallerIdentity`.
     fn caller_identity(&self) -> impl Future<Output = Result<CallerIdentity, CloudError>> + Send;
 
@@ -71,15 +78,12 @@ pub trait Cloud: Send + Sync {
         client_token: &str,
     ) -> impl Future<Output = Result<ApplicationRef, CloudError>> + Send;
 
-    /// `UpdateApplication` sending exactly `fields`, with values from `spec`.
-    /// A field whose value in `spec` is absent is sent in the form that
-    /// clears it on the service (see docs/api-semantics.md). `Name`, `Engine`
-    /// and `Tags` are not updatable and must not be in `fields`.
+    /// `UpdateApplication` sending exactly `update` (its fields, with their
+    /// values as given; `model::update` decides the clearing forms).
     fn update_application(
         &self,
         id: &str,
-        spec: &ApplicationSpec,
-        fields: &BTreeSet<ApplicationField>,
+        update: &ApplicationUpdate,
         client_token: &str,
     ) -> impl Future<Output = Result<(), CloudError>> + Send;
 
@@ -88,7 +92,8 @@ pub trait Cloud: Send + Sync {
     fn delete_application(&self, id: &str) -> impl Future<Output = Result<(), CloudError>> + Send;
 
     /// Job runs of the application that are not finished (SUBMITTED,
-    /// PENDING, SCHEDULED, RUNNING, QUEUED, CANCELLING), all pages.
+    /// PENDING, SCHEDULED, RUNNING, QUEUED, CANCELLING), batch and
+    /// streaming, all pages.
     fn list_active_job_runs(
         &self,
         application_id: &str,
@@ -100,6 +105,19 @@ pub trait Cloud: Send + Sync {
         job_run_id: &str,
     ) -> impl Future<Output = Result<(), CloudError>> + Send;
 
+    /// Interactive sessions of the application that are not finished
+    /// (every state but FAILED and TERMINATED), all pages.
+    fn list_active_sessions(
+        &self,
+        application_id: &str,
+    ) -> impl Future<Output = Result<Vec<Session>, CloudError>> + Send;
+
+    fn terminate_session(
+        &self,
+        application_id: &str,
+        session_id: &str,
+    ) -> impl Future<Output = Result<(), CloudError>> + Send;
+
     /// Adds or overwrites tags on an application.
     fn tag_application(
         &self,
@@ -109,12 +127,30 @@ pub trait Cloud: Send + Sync {
 
     fn untag_application(&self, arn: &str, keys: &[String]) -> impl Future<Output = Result<(), CloudError>> + Send;
 
+    // ---- Resource Groups Tagging API -------------------------------------
+
+    /// The EMR Serverless applications whose tag `key` has the value
+    /// `value`, as the Resource Groups Tagging API lists them (`GetResources`
+    /// for `emr-serverless:applications`, all pages of 100). Only
+    /// application ARNs are returned (job runs are taggable too).
+    ///
+    /// The index is eventually consistent: an application deleted a moment
+    /// ago can still be listed, with the tags it had, and one tagged a
+    /// moment ago can be missing. Callers read each result with
+    /// [`Cloud::get_application`] before trusting it. Fails with
+    /// [`ErrorKind::AccessDenied`] without the `tag:GetResources`
+    /// permission.
+    fn find_tagged_applications(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<Vec<TaggedApplication>, CloudError>> + Send;
+
     // ---- IAM ------------------------------------------------------------
 
-    /// Every role whose trust policy names the EMR Serverless service
-    /// principal, all pages. Job runtime roles are always among them, which
-    /// lets observation find owned roles without reading every role's tags.
-    fn list_emr_serverless_roles(&self) -> impl Future<Output = Result<Vec<RoleSummary>, CloudError>> + Send;
+    /// Every role of the account with its path and trust policy (`ListRoles`,
+    /// all pages of 1000); no tags or policies.
+    fn list_roles(&self) -> impl Future<Output = Result<Vec<RoleSummary>, CloudError>> + Send;
 
     /// One role with its trust policy, inline policies, attached managed
     /// policies and tags.

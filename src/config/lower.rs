@@ -25,9 +25,6 @@ use super::resolve;
 use super::rules::monitoring_log_types;
 use super::text::{Unit, parse_size};
 
-/// The scheduler defaults the service fills in when enabled.
-const SCHEDULER_DEFAULTS: (u32, u32) = (15, 360);
-
 /// Lowers a stack that passed every rule. Returns `None` only if `[stack]`
 /// is missing, which the structural check reports as an error.
 pub(super) fn lower(parsed: &Parsed) -> Option<Desired> {
@@ -297,19 +294,28 @@ fn application(
         livy_endpoint_enabled: i.livy_endpoint_enabled.as_ref().map(|b| *b.get()),
         session_enabled: i.session_enabled.as_ref().map(|b| *b.get()),
     });
-    spec.scheduler = raw.scheduler.as_ref().map(|s| Scheduler {
-        max_concurrent_runs: Some(
-            s.max_concurrent_runs
-                .as_ref()
-                .map(|n| *n.get() as u32)
-                .unwrap_or(SCHEDULER_DEFAULTS.0),
-        ),
-        queue_timeout_minutes: Some(
-            s.queue_timeout_minutes
-                .as_ref()
-                .map(|n| *n.get() as u32)
-                .unwrap_or(SCHEDULER_DEFAULTS.1),
-        ),
+    // Left out: the service's default stands (never sent). `false`: `{}`,
+    // which turns queueing off. A table: both members, the missing ones
+    // with their defaults, since `{}` would turn queueing off.
+    spec.scheduler = raw.scheduler.as_ref().map(|scheduler| match scheduler.get() {
+        Toggle::Bool(false) => Scheduler::DISABLED,
+        Toggle::Bool(true) => Scheduler::ENABLED_DEFAULTS,
+        Toggle::Table(table) => Scheduler {
+            max_concurrent_runs: Some(
+                table
+                    .max_concurrent_runs
+                    .as_ref()
+                    .map(|n| *n.get() as u32)
+                    .unwrap_or(Scheduler::DEFAULT_MAX_CONCURRENT_RUNS),
+            ),
+            queue_timeout_minutes: Some(
+                table
+                    .queue_timeout_minutes
+                    .as_ref()
+                    .map(|n| *n.get() as u32)
+                    .unwrap_or(Scheduler::DEFAULT_QUEUE_TIMEOUT_MINUTES),
+            ),
+        },
     });
     spec.disk_encryption = raw.disk_encryption.as_ref().map(|d| DiskEncryption {
         encryption_key_arn: d.encryption_key_arn.as_ref().map(|k| k.get().clone()),

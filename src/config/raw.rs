@@ -637,8 +637,10 @@ pub struct RawApplication {
     pub auto_start: Option<Sp<Toggle<RawEnabled>>>,
     /// Stop when idle (the service default is `true`, after 15 minutes).
     pub auto_stop: Option<Sp<Toggle<RawAutoStop>>>,
-    /// Job concurrency and queueing (emr-7.0.0 or later); `{}` enables it with the defaults.
-    pub scheduler: Option<Sp<RawScheduler>>,
+    /// Job concurrency and queueing (emr-7.0.0 or later): a table turns it on
+    /// (`{}` or `true` with the defaults, 15 runs and 360 minutes), `false`
+    /// turns it off; left out, the service's default stands (on from emr-7.3.0).
+    pub scheduler: Option<Sp<Toggle<RawScheduler>>>,
     /// EMR Studio, Livy and sessions (Spark only).
     pub interactive: Option<Sp<RawInteractive>>,
     /// A KMS key for the workers' local disks.
@@ -887,7 +889,7 @@ pub struct RawAutoStop {
     pub idle_timeout_minutes: Option<Sp<i64>>,
 }
 
-/// `scheduler`: job concurrency and queueing.
+/// `scheduler` as a table: job concurrency and queueing, on.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Scheduler")]

@@ -6,11 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::fields::{Origin, Record, encode_record, leaf_diffs, origin, short_hash};
-use super::normalize::{self, field_value, scheduler_change_is_live};
+use super::normalize::{self, field_value};
 use super::resolve::{ApplicationSlot, Resolved};
 use super::{Action, ApplicationTarget, Change, CurrentApplication, FieldChange, Mode, Reason, Step, Target};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::{Address, ApplicationField, ApplicationSpec, ApplicationState, JobRun, ObservedApplication, tags};
+use crate::model::fields::{ChangeRule, Live};
+use crate::model::{
+    Address, ApplicationField, ApplicationSpec, ApplicationState, ObservedApplication, RunningWork, tags,
+};
 
 /// The fields recorded in `emrstack:applied`: every field but the two that
 /// force a replacement.
@@ -21,25 +24,16 @@ fn recorded_fields() -> impl Iterator<Item = ApplicationField> {
 }
 
 /// The `emrstack:applied` value for an application spec as it will be
-/// applied. `None` when it does not fit in a tag.
-pub fn applied_record(spec: &ApplicationSpec) -> Option<String> {
+/// applied, bound to its name, type and ownership tags.
+pub fn applied_record(spec: &ApplicationSpec) -> String {
     let normalized = normalize::application(spec);
     let fields: BTreeMap<String, Value> = recorded_fields()
         .map(|field| (field.as_str().to_string(), field_value(&normalized, field)))
         .collect();
-    encode_record(&fields)
-}
-
-/// Whether the service accepts a change of `field` while STARTED.
-fn is_live(field: ApplicationField, before: &ApplicationSpec, after: &ApplicationSpec) -> bool {
-    match field {
-        ApplicationField::MaximumCapacity
-        | ApplicationField::Image
-        | ApplicationField::WorkerTypeSpecifications
-        | ApplicationField::Tags => true,
-        ApplicationField::Scheduler => scheduler_change_is_live(before.scheduler.as_ref(), after.scheduler.as_ref()),
-        _ => false,
-    }
+    encode_record(
+        &tags::binding_token(tags::Identity::of_application(spec), &spec.tags),
+        &fields,
+    )
 }
 
 fn current(app: &ObservedApplication) -> CurrentApplication {
@@ -51,13 +45,21 @@ fn current(app: &ObservedApplication) -> CurrentApplication {
     }
 }
 
+/// The stop step, counting the work that runs on the application.
+fn stop_step(work: &RunningWork) -> Step {
+    Step::Stop {
+        running_jobs: work.job_runs.len(),
+        running_sessions: work.sessions.len(),
+    }
+}
+
 /// The steps of an update, given the state the application is in.
 pub fn update_steps(
     state: ApplicationState,
     update_fields: &[String],
     needs_stop: bool,
     tags_change: bool,
-    running_jobs: usize,
+    work: &RunningWork,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
     if state.is_transitional() {
@@ -66,7 +68,7 @@ pub fn update_steps(
     if !update_fields.is_empty() {
         let running = matches!(state, ApplicationState::Started | ApplicationState::Starting);
         if needs_stop && running {
-            steps.push(Step::Stop { running_jobs });
+            steps.push(stop_step(work));
         }
         steps.push(Step::Update {
             fields: update_fields.to_vec(),
@@ -82,7 +84,7 @@ pub fn update_steps(
 }
 
 /// The steps that take an application out of service and delete it.
-pub fn delete_steps(state: ApplicationState, running_jobs: usize) -> Vec<Step> {
+pub fn delete_steps(state: ApplicationState, work: &RunningWork) -> Vec<Step> {
     let mut steps = Vec::new();
     if state.is_transitional() {
         steps.push(Step::Wait { state });
@@ -91,7 +93,7 @@ pub fn delete_steps(state: ApplicationState, running_jobs: usize) -> Vec<Step> {
         state,
         ApplicationState::Started | ApplicationState::Starting | ApplicationState::Stopping
     ) {
-        steps.push(Step::Stop { running_jobs });
+        steps.push(stop_step(work));
     }
     steps.push(Step::Delete);
     steps
@@ -131,10 +133,10 @@ fn removal_fields(spec: &ApplicationSpec) -> Vec<FieldChange> {
         .collect()
 }
 
-/// The unfinished job runs observed for an application (observe lists them
-/// only for applications a plan may stop).
-fn jobs_of<'a>(resolved: &'a Resolved<'_>, app: &ObservedApplication) -> &'a [JobRun] {
-    resolved.actual.active_jobs.get(&app.id).map_or(&[], Vec::as_slice)
+/// The unfinished job runs and active sessions observed for an application
+/// (observe lists them only for applications a plan may stop).
+fn work_of(resolved: &Resolved<'_>, app: &ObservedApplication) -> RunningWork {
+    resolved.actual.running_work.get(&app.id).cloned().unwrap_or_default()
 }
 
 /// Whether `steps` stop the application, so its running jobs matter.
@@ -154,7 +156,7 @@ pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Ch
                     slot,
                     desired,
                     primary,
-                    jobs_of(resolved, primary),
+                    &work_of(resolved, primary),
                     diagnostics,
                 ));
             }
@@ -167,7 +169,13 @@ pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Ch
                 if slot.prevent_destroy {
                     diagnostics.push(prevent_destroy(&address, "delete"));
                 }
-                out.push(delete(&address, &slot.key, primary, jobs_of(resolved, primary), reason));
+                out.push(delete(
+                    &address,
+                    &slot.key,
+                    primary,
+                    &work_of(resolved, primary),
+                    reason,
+                ));
             }
             // Declared but not resolvable: the resolver reported why.
             _ => {}
@@ -199,14 +207,22 @@ pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Ch
                 &address,
                 &slot.key,
                 duplicate,
-                jobs_of(resolved, duplicate),
+                &work_of(resolved, duplicate),
                 Reason::Duplicate,
             );
-            change.notes.push(format!(
-                "application {} carries the same ownership tags; keeping {}",
-                duplicate.id,
-                slot.primary.map_or("none", |p| p.id.as_str())
-            ));
+            let kept = slot.primary.map_or("none", |p| p.id.as_str());
+            let why = slot.keep_reason.unwrap_or("it is the first");
+            change.notes.push(if resolved.mode == Mode::Destroy {
+                format!(
+                    "application {} carries the same ownership tags as {kept} ({why})",
+                    duplicate.id
+                )
+            } else {
+                format!(
+                    "application {} carries the same ownership tags; keeping {kept}: {why}",
+                    duplicate.id
+                )
+            });
             out.push(change);
         }
     }
@@ -240,13 +256,19 @@ fn create(address: &Address, slot: &ApplicationSlot<'_>, desired: &ApplicationSp
             update_fields: BTreeSet::new(),
             needs_stop: false,
             running_jobs: Vec::new(),
+            running_sessions: Vec::new(),
+            image_needs_restart: false,
         })),
     }
 }
 
-fn delete(address: &Address, key: &str, app: &ObservedApplication, jobs: &[JobRun], reason: Reason) -> Change {
-    let steps = delete_steps(app.state, jobs.len());
-    let running_jobs = if stops(&steps) { jobs.to_vec() } else { Vec::new() };
+fn delete(address: &Address, key: &str, app: &ObservedApplication, work: &RunningWork, reason: Reason) -> Change {
+    let steps = delete_steps(app.state, work);
+    let work = if stops(&steps) {
+        work.clone()
+    } else {
+        RunningWork::default()
+    };
     Change {
         address: address.clone(),
         action: Action::Delete,
@@ -265,7 +287,9 @@ fn delete(address: &Address, key: &str, app: &ObservedApplication, jobs: &[JobRu
                 app.state,
                 ApplicationState::Started | ApplicationState::Starting | ApplicationState::Stopping
             ),
-            running_jobs,
+            running_jobs: work.job_runs,
+            running_sessions: work.sessions,
+            image_needs_restart: false,
         })),
     }
 }
@@ -274,10 +298,51 @@ fn delete(address: &Address, key: &str, app: &ObservedApplication, jobs: &[JobRu
 fn with_record(desired: &ApplicationSpec) -> ApplicationSpec {
     let mut spec = desired.clone();
     spec.tags.remove(tags::APPLIED_TAG);
-    if let Some(record) = applied_record(&spec) {
-        spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
-    }
+    let record = applied_record(&spec);
+    spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
     spec
+}
+
+/// The warning for a field the stack stopped setting that AWS keeps (the
+/// stack leaves such fields to the service, see `Absence::NotManaged`).
+fn kept_warning(address: &Address, field: ApplicationField, kept: &ApplicationSpec) -> Diagnostic {
+    let diagnostic = match field {
+        ApplicationField::MaximumCapacity => {
+            let (cpu, memory) = kept
+                .maximum_capacity
+                .as_ref()
+                .map_or((0, 0), |maximum| (maximum.cpu, maximum.memory_gb));
+            Diagnostic::warning(
+                "plan.maximum-capacity-kept",
+                format!(
+                    "`maximum_capacity` was removed from `{address}`, but EMR Serverless cannot clear it: \
+                     the application keeps {cpu} vCPU and {memory} GB"
+                ),
+            )
+            .with_help("set `maximum_capacity` to the limit the application should have")
+        }
+        other => {
+            let kept = match kept.scheduler.as_ref() {
+                Some(scheduler) if !scheduler.is_disabled() => format!(
+                    "job queueing on with `max_concurrent_runs = {}` and `queue_timeout_minutes = {}`",
+                    scheduler.max_concurrent_runs.unwrap_or_default(),
+                    scheduler.queue_timeout_minutes.unwrap_or_default()
+                ),
+                _ => "job queueing off".to_string(),
+            };
+            Diagnostic::warning(
+                "plan.scheduler-kept",
+                format!(
+                    "`{other}` was removed from `{address}`, so emrstack leaves it to EMR Serverless: \
+                     the application keeps {kept}"
+                ),
+            )
+            .with_help(
+                "write `scheduler = false` to turn job queueing off, or a `scheduler` table with the values the application should have",
+            )
+        }
+    };
+    diagnostic.about(address.to_string(), field.as_str())
 }
 
 fn compare(
@@ -285,10 +350,10 @@ fn compare(
     slot: &ApplicationSlot<'_>,
     desired: &ApplicationSpec,
     primary: &ObservedApplication,
-    jobs: &[JobRun],
+    work: &RunningWork,
     diagnostics: &mut Diagnostics,
 ) -> Change {
-    let actual = normalize::application(&primary.spec);
+    let actual = normalize::observed(&primary.spec);
     let mut wanted = normalize::application(desired);
     normalize::adopt_unmanaged(&mut wanted, &actual);
     let record = primary
@@ -301,41 +366,34 @@ fn compare(
     // Origins are judged against the record, which hashes what the stack
     // itself set: compare it with the stack's values before adoption, and
     // with AWS's values without what the stack leaves to the service. A
-    // maximum capacity the record saw unset was the service's, whatever it is.
-    let recorded_maximum = record.hash_of(ApplicationField::MaximumCapacity.as_str());
+    // field left to the service that the record saw unset was the service's,
+    // whatever it is.
+    let null_hash = short_hash(&Value::Null);
     let stated = normalize::application(desired);
     let mut observed_stated = actual.clone();
     normalize::drop_unmanaged(&mut observed_stated, &stated);
-    if recorded_maximum == Some(short_hash(&Value::Null).as_str()) {
-        observed_stated.maximum_capacity = None;
-    }
-
-    // The API cannot clear `maximumCapacity` (docs/api-semantics.md): when
-    // the record shows the stack set one and the stack no longer does, AWS
-    // keeps it, which the user should hear about once (the refreshed record
-    // then says the stack leaves it to the service).
-    if desired.maximum_capacity.is_none()
-        && let Some(kept) = &actual.maximum_capacity
-        && recorded_maximum.is_some_and(|hash| hash != short_hash(&Value::Null))
-    {
-        diagnostics.push(
-            Diagnostic::warning(
-                "plan.maximum-capacity-kept",
-                format!(
-                    "`maximum_capacity` was removed from `{address}`, but EMR Serverless cannot clear it: \
-                     the application keeps {} vCPU and {} GB",
-                    kept.cpu, kept.memory_gb
-                ),
-            )
-            .with_help("set `maximum_capacity` to the limit the application should have")
-            .about(address.to_string(), ApplicationField::MaximumCapacity.as_str()),
-        );
+    let bare = ApplicationSpec::new(actual.name.clone(), actual.engine, actual.release_label.clone());
+    for field in normalize::unmanaged_fields() {
+        let recorded = record.hash_of(field.as_str());
+        if recorded == Some(null_hash.as_str()) {
+            observed_stated.copy_field(&bare, field);
+        }
+        // A field the record shows the stack set, which the stack no longer
+        // sets, stays as AWS has it: the user should hear about that once
+        // (the refreshed record then says the stack leaves it to the service).
+        if desired.lacks(field) && !actual.lacks(field) && recorded.is_some_and(|hash| hash != null_hash) {
+            diagnostics.push(kept_warning(address, field, &actual));
+        }
     }
 
     let replace = wanted.name != actual.name || wanted.engine != actual.engine;
+    // Pre-initialized capacity in the stack or on AWS keeps images from
+    // being updated live (GUIDE, "Updating running applications").
+    let initial_capacity = !actual.initial_capacity.is_empty() || !wanted.initial_capacity.is_empty();
     let mut fields = Vec::new();
     let mut origins = Vec::new();
     let mut update_fields = BTreeSet::new();
+    let mut stop_fields = Vec::new();
     let mut needs_stop = false;
     let mut tags_change = false;
     for field in ApplicationField::ALL {
@@ -351,7 +409,10 @@ fn compare(
             &field_value(&observed_stated, field),
         );
         origins.push(field_origin);
-        let live = !replace && is_live(field, &actual, &wanted);
+        let live = !replace
+            && field
+                .declaration()
+                .accepts_while_started(&before, &after, initial_capacity);
         for leaf in leaf_diffs(field.as_str(), &before, &after) {
             fields.push(FieldChange {
                 path: leaf.path,
@@ -367,7 +428,10 @@ fn compare(
             tags_change = true;
         } else if field.is_updatable() {
             update_fields.insert(field);
-            needs_stop |= !live;
+            if !live {
+                needs_stop = true;
+                stop_fields.push(field);
+            }
         }
     }
 
@@ -380,17 +444,37 @@ fn compare(
         .spec
         .tags
         .get(tags::APPLIED_TAG)
-        .is_some_and(|record| Some(record) != expected_record.as_ref());
+        .is_some_and(|record| record != &expected_record);
     // Written whenever something else changes, missing or not.
     let writes_record = record_stale || (!fields.is_empty() && !primary.spec.tags.contains_key(tags::APPLIED_TAG));
 
-    let target = |update_fields: BTreeSet<ApplicationField>, needs_stop: bool, steps: &[Step]| ApplicationTarget {
-        key: slot.key.clone(),
-        current: Some(current(primary)),
-        desired: Some(with_record(desired)),
-        update_fields,
-        needs_stop,
-        running_jobs: if stops(steps) { jobs.to_vec() } else { Vec::new() },
+    let running = matches!(primary.state, ApplicationState::Started | ApplicationState::Starting);
+    let image_fields = [ApplicationField::Image, ApplicationField::WorkerTypeSpecifications];
+    // A live image change while STARTED reaches new jobs at once only when
+    // the image digest is resolved per job; otherwise after a restart.
+    let image_needs_restart = !replace
+        && !needs_stop
+        && primary.state == ApplicationState::Started
+        && image_fields.iter().any(|field| update_fields.contains(field))
+        && (wanted.image.is_some() || !wanted.worker_type_specifications.is_empty())
+        && normalize::image_resolved_at_start(&wanted);
+
+    let target = |update_fields: BTreeSet<ApplicationField>, needs_stop: bool, steps: &[Step]| {
+        let work = if stops(steps) {
+            work.clone()
+        } else {
+            RunningWork::default()
+        };
+        ApplicationTarget {
+            key: slot.key.clone(),
+            current: Some(current(primary)),
+            desired: Some(with_record(desired)),
+            update_fields,
+            needs_stop,
+            running_jobs: work.job_runs,
+            running_sessions: work.sessions,
+            image_needs_restart,
+        }
     };
 
     if replace {
@@ -398,14 +482,12 @@ fn compare(
             diagnostics.push(prevent_destroy(address, "replace"));
         }
         let mut steps = vec![Step::CreateReplacement];
-        steps.extend(
-            delete_steps(primary.state, jobs.len())
-                .into_iter()
-                .map(|step| match step {
-                    Step::Delete => Step::DeleteReplaced,
-                    other => other,
-                }),
-        );
+        steps.extend(delete_steps(primary.state, work).into_iter().map(|step| match step {
+            Step::Delete => Step::DeleteReplaced,
+            other => other,
+        }));
+        let mut target = target(BTreeSet::new(), false, &steps);
+        target.image_needs_restart = false;
         return Change {
             address: address.clone(),
             action: Action::Replace,
@@ -414,7 +496,7 @@ fn compare(
             depends_on: Vec::new(),
             cleanup_after: Vec::new(),
             notes: vec![format!("replaces {} ({})", primary.id, primary.state)],
-            target: Target::Application(Box::new(target(BTreeSet::new(), false, &steps))),
+            target: Target::Application(Box::new(target)),
             steps,
         };
     }
@@ -440,22 +522,53 @@ fn compare(
         &field_names,
         needs_stop,
         tags_change || writes_record,
-        jobs.len(),
+        work,
     );
     let mut notes = Vec::new();
-    if needs_stop && matches!(primary.state, ApplicationState::Started | ApplicationState::Starting) {
+    if needs_stop && running {
         notes.push(format!(
             "{} is {}: these changes need a stopped application, so it is stopped, updated and started again",
             primary.id, primary.state
         ));
+        let image_stops: Vec<String> = stop_fields
+            .iter()
+            .filter(|field| {
+                matches!(
+                    field.declaration().change,
+                    ChangeRule::Update(Live::UnlessInitialCapacity)
+                )
+            })
+            .map(|field| format!("`{field}`"))
+            .collect();
+        if !image_stops.is_empty() {
+            notes.push(format!(
+                "{} cannot change while it runs: EMR Serverless does not update the image of a STARTED application with pre-initialized capacity",
+                image_stops.join(" and ")
+            ));
+        }
     } else if !update_fields.is_empty() && primary.state == ApplicationState::Started {
         notes.push(format!(
             "{} is STARTED: these changes are applied without stopping it",
             primary.id
         ));
     }
+    if image_needs_restart {
+        notes.push(
+            "the application resolves its image digest when it starts (application-level digest resolution): \
+             jobs get the new image only after it is restarted"
+                .to_string(),
+        );
+    }
+    if update_fields.contains(&ApplicationField::Scheduler)
+        && wanted
+            .scheduler
+            .as_ref()
+            .is_some_and(|scheduler| scheduler.is_disabled())
+    {
+        notes.push("`scheduler = false`: job queueing is turned off (schedulerConfiguration {} is sent)".to_string());
+    }
     if fields.is_empty() {
-        notes.push("only the applied record tag is refreshed".to_string());
+        notes.push(super::record_refresh_note(primary.spec.tags.get(tags::APPLIED_TAG)));
     }
     Change {
         address: address.clone(),

@@ -66,19 +66,33 @@ fn field_code(field: &str) -> String {
     digest.iter().take(2).map(|b| format!("{b:02x}")).collect()
 }
 
-/// The largest tag value AWS accepts; a record that would not fit is dropped.
+/// The largest tag value AWS accepts.
 const MAX_RECORD_LEN: usize = 256;
 
-/// The `emrstack:applied` tag value for a set of fields: `code=hash` tokens,
-/// where `code` identifies the field and `hash` its value as applied.
-/// Returns `None` when the record would not fit in a tag value.
-pub fn encode_record(fields: &BTreeMap<String, Value>) -> Option<String> {
-    let tokens: Vec<String> = fields
-        .iter()
-        .map(|(field, value)| format!("{}={}", field_code(field), short_hash(value)))
-        .collect();
-    let record = tokens.join(" ");
-    (record.len() <= MAX_RECORD_LEN).then_some(record)
+/// The `emrstack:applied` tag value for a set of fields: the resource's
+/// binding token (`model::tags::binding_token`) first, then `code=hash`
+/// tokens, where `code` identifies the field and `hash` its value as
+/// applied.
+///
+/// The record is also emrstack's proof that it wrote the resource
+/// (`model::tags::proves_ownership`), so it is always written: when every
+/// token would not fit in a tag value (a role with many inline policies),
+/// the binding and the tokens that fit are kept, in field order, and the
+/// fields left out are judged as having no record (`Origin::Unknown`).
+pub fn encode_record(binding: &str, fields: &BTreeMap<String, Value>) -> String {
+    let mut record = binding.to_string();
+    for (field, value) in fields {
+        let token = format!("{}={}", field_code(field), short_hash(value));
+        let separator = usize::from(!record.is_empty());
+        if record.len() + separator + token.len() > MAX_RECORD_LEN {
+            break;
+        }
+        if separator == 1 {
+            record.push(' ');
+        }
+        record.push_str(&token);
+    }
+    record
 }
 
 /// A decoded `emrstack:applied` record.
@@ -88,10 +102,13 @@ pub struct Record {
 }
 
 impl Record {
+    /// The field hashes of a record; its binding token, which is no field,
+    /// is left out.
     pub fn decode(text: &str) -> Record {
         let hashes = text
             .split_whitespace()
             .filter_map(|token| token.split_once('='))
+            .filter(|(code, _)| *code != crate::model::tags::BINDING_CODE)
             .map(|(code, hash)| (code.to_string(), hash.to_string()))
             .collect();
         Record { hashes }
@@ -168,7 +185,7 @@ mod tests {
     fn record_tells_drift_from_config_changes() {
         let applied = json!("emr-7.1.0");
         let fields = BTreeMap::from([("release_label".to_string(), applied.clone())]);
-        let record = Record::decode(&encode_record(&fields).unwrap());
+        let record = Record::decode(&encode_record("0000=abcdef", &fields));
         let check = |desired: Value, actual: Value, expect| {
             assert_eq!(origin(&record, "release_label", &desired, &actual), expect);
         };
@@ -182,8 +199,41 @@ mod tests {
     }
 
     #[test]
-    fn oversized_record_is_dropped() {
-        let fields: BTreeMap<String, Value> = (0..40).map(|i| (format!("policies.p{i}"), json!(i))).collect();
-        assert_eq!(encode_record(&fields), None);
+    fn an_oversized_record_keeps_the_tokens_that_fit_and_still_proves_ownership() {
+        let fields: BTreeMap<String, Value> = (0..40).map(|i| (format!("policies.p{i:02}"), json!(i))).collect();
+        let record = encode_record("0000=abcdef", &fields);
+        assert!(record.len() <= MAX_RECORD_LEN);
+        // The binding, always first, and the 20 fields that fit after it.
+        assert_eq!(record.split(' ').count(), 21);
+        assert!(record.starts_with("0000=abcdef "), "{record}");
+        assert!(crate::model::tags::is_applied_record(&record), "{record}");
+        let decoded = Record::decode(&record);
+        assert!(decoded.hash_of("policies.p00").is_some());
+        assert!(decoded.hash_of("policies.p19").is_some());
+        assert!(decoded.hash_of("policies.p20").is_none());
+        assert_eq!(encode_record("0000=abcdef", &BTreeMap::new()), "0000=abcdef");
+    }
+
+    /// A record written before bindings starts with a field's token; no
+    /// field emrstack records by a fixed name has the binding's code, so
+    /// such a record is never taken for a bound one (a user's policy name
+    /// might, one in 65536, but policy tokens never come first: the
+    /// `description` field sorts before every `policies.` one).
+    #[test]
+    fn no_fixed_field_has_the_binding_code() {
+        let role_fields = [
+            "name",
+            "path",
+            "description",
+            "max_session_duration",
+            "permissions_boundary",
+            "trust_policy",
+            "managed_policy_arns",
+            "tags",
+        ];
+        let application_fields = crate::model::ApplicationField::ALL.map(|field| field.as_str());
+        for field in role_fields.iter().chain(application_fields.iter()) {
+            assert_ne!(field_code(field), crate::model::tags::BINDING_CODE, "{field}");
+        }
     }
 }

@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::diag::Diagnostics;
 use crate::model::{
     Actual, Address, ApplicationField, ApplicationSpec, ApplicationState, Desired, JobRun, ObservedRole, RoleSpec,
+    Session,
 };
 
 pub use application::applied_record as application_record;
@@ -78,6 +79,10 @@ pub enum Reason {
     /// A second resource owned under the same address (left by an
     /// interrupted run).
     Duplicate,
+    /// A resource the previous apply began and did not finish (a role
+    /// created, its policies or record not yet written), or that an apply
+    /// still running (another pipeline's) is writing: the mark cannot tell.
+    Unfinished,
     /// `emrstack destroy`.
     Destroy,
     /// Nothing differs.
@@ -96,6 +101,9 @@ impl Reason {
             Reason::ReferenceReplaced => "an application it names is replaced",
             Reason::RemovedFromStack => "no longer in the stack",
             Reason::Duplicate => "a duplicate left by an interrupted run",
+            // The mark does not tell a killed apply from one still running
+            // in another pipeline.
+            Reason::Unfinished => "the previous apply did not finish (or is still running)",
             Reason::Destroy => "the stack is being destroyed",
             Reason::UpToDate => "up to date",
         }
@@ -136,9 +144,12 @@ pub enum Step {
     Wait {
         state: ApplicationState,
     },
-    /// Stop the application (first dealing with unfinished job runs).
+    /// Stop the application (first dealing with unfinished job runs and
+    /// active sessions).
     Stop {
         running_jobs: usize,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        running_sessions: usize,
     },
     Create,
     /// `UpdateApplication` with these fields.
@@ -170,9 +181,17 @@ impl Step {
     pub fn describe(&self) -> String {
         match self {
             Step::Wait { state } => format!("wait while {state}"),
-            Step::Stop { running_jobs: 0 } => "stop".to_string(),
-            Step::Stop { running_jobs: 1 } => "stop (1 running job)".to_string(),
-            Step::Stop { running_jobs } => format!("stop ({running_jobs} running jobs)"),
+            Step::Stop {
+                running_jobs,
+                running_sessions,
+            } => {
+                let parts = running_counts(*running_jobs, *running_sessions);
+                if parts.is_empty() {
+                    "stop".to_string()
+                } else {
+                    format!("stop ({})", parts.join(", "))
+                }
+            }
             Step::Create => "create".to_string(),
             Step::Update { fields } => format!("update {}", fields.join(", ")),
             Step::Start => "start".to_string(),
@@ -185,6 +204,26 @@ impl Step {
             Step::DeletePolicy => "delete repository policy".to_string(),
         }
     }
+}
+
+/// `["2 running jobs", "1 session"]`, leaving out what is none.
+pub fn running_counts(jobs: usize, sessions: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    match jobs {
+        0 => {}
+        1 => parts.push("1 running job".to_string()),
+        n => parts.push(format!("{n} running jobs")),
+    }
+    match sessions {
+        0 => {}
+        1 => parts.push("1 session".to_string()),
+        n => parts.push(format!("{n} sessions")),
+    }
+    parts
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// The application as it is, as far as the executor needs it.
@@ -213,9 +252,18 @@ pub struct ApplicationTarget {
     /// Whether the update needs a stopped application.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub needs_stop: bool,
-    /// Unfinished job runs seen at plan time (filled for stops).
+    /// Unfinished job runs, batch and streaming, seen at plan time (filled
+    /// for stops).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub running_jobs: Vec<JobRun>,
+    /// Active interactive sessions seen at plan time (filled for stops).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub running_sessions: Vec<Session>,
+    /// A live image change to a STARTED application that resolves its image
+    /// digest at start: new jobs get the new image only after a restart,
+    /// which the apply summary says.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub image_needs_restart: bool,
 }
 
 /// What the executor needs to carry out a role change.
@@ -328,6 +376,19 @@ pub enum Mode {
     Apply,
     /// Delete everything the stack owns (`emrstack destroy`).
     Destroy,
+}
+
+/// The note of an update that only rewrites the applied record (`current`
+/// is the record the resource carries): a record from before records were
+/// bound to their resource is rewritten in the bound form.
+fn record_refresh_note(current: Option<&String>) -> String {
+    if current.is_some_and(|record| !crate::model::tags::is_bound_record(record)) {
+        "only the applied record tag is refreshed, in the form that binds it to this resource \
+         (docs/ownership.md, \"Upgrading\")"
+            .to_string()
+    } else {
+        "only the applied record tag is refreshed".to_string()
+    }
 }
 
 /// Compares the stack with AWS.

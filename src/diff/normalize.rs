@@ -1,20 +1,20 @@
 //! Normalisation: fills server defaults and removes differences that carry
 //! no meaning, so that equal things compare equal.
 //!
-//! Both Desired and Actual go through the same functions. The defaults are
-//! those of docs/api-semantics.md ("What GetApplication returns").
+//! Both Desired and Actual go through [`application`]; the observed side
+//! also through [`observed`], which reads what an absent field means on AWS.
+//! The defaults come from the field declarations (`model::fields`) and are
+//! listed in docs/api-semantics.md.
 
 use serde_json::{Map, Value, json};
 
+use crate::model::fields::{Absence, release_of};
+use crate::model::update::field_json;
 use crate::model::{
     ApplicationField, ApplicationSpec, AutoStart, AutoStop, Configuration, DiskType, ImageConfig, Interactive,
     Monitoring, Scheduler, WorkerType, tags,
 };
 
-/// The default number of concurrent job runs when the scheduler is enabled.
-pub const DEFAULT_MAX_CONCURRENT_RUNS: u32 = 15;
-/// The default queue timeout in minutes when the scheduler is enabled.
-pub const DEFAULT_QUEUE_TIMEOUT_MINUTES: u32 = 360;
 /// The default ephemeral disk per worker, in GB.
 pub const DEFAULT_WORKER_DISK_GB: u32 = 20;
 
@@ -50,11 +50,9 @@ pub fn application(spec: &ApplicationSpec) -> ApplicationSpec {
     out.runtime_configuration = configurations(&out.runtime_configuration);
     out.monitoring = monitoring(&out.monitoring);
     out.interactive = interactive(out.interactive.as_ref());
+    // A block with one member gets the other's default; `{}` means off.
     if let Some(scheduler) = out.scheduler.as_mut() {
-        scheduler.max_concurrent_runs.get_or_insert(DEFAULT_MAX_CONCURRENT_RUNS);
-        scheduler
-            .queue_timeout_minutes
-            .get_or_insert(DEFAULT_QUEUE_TIMEOUT_MINUTES);
+        *scheduler = scheduler.filled();
     }
     if out
         .disk_encryption
@@ -83,6 +81,56 @@ pub fn application(spec: &ApplicationSpec) -> ApplicationSpec {
 
 /// The tag key prefix AWS reserves for itself, in any case.
 pub const AWS_TAG_PREFIX: &str = "aws:";
+
+/// An application as AWS holds it, normalised ([`application`]), with what
+/// an absent field means on AWS filled in:
+///
+/// - no `schedulerConfiguration` on a release that has the scheduler means
+///   queueing is off: the service reports 15 and 360 whenever it is on;
+/// - an image without `applicationLevelDigestResolution` resolves as the
+///   release's default does (on up to emr-7.13, off from emr-7.14).
+pub fn observed(spec: &ApplicationSpec) -> ApplicationSpec {
+    let mut out = application(spec);
+    let release = release_of(&out.release_label);
+    let engine = out.engine;
+    if out.scheduler.is_none() && ApplicationField::Scheduler.declaration().has("", release, engine) {
+        out.scheduler = Some(Scheduler::DISABLED);
+    }
+    let default_resolution = |field: ApplicationField| field.declaration().member_default(release);
+    if let Some(image) = out.image.as_mut() {
+        fill_resolution(image, default_resolution(ApplicationField::Image));
+    }
+    let worker_default = default_resolution(ApplicationField::WorkerTypeSpecifications);
+    for image in out.worker_type_specifications.values_mut() {
+        fill_resolution(image, worker_default);
+    }
+    out
+}
+
+fn fill_resolution(image: &mut ImageConfig, default: Option<bool>) {
+    if image.application_level_digest_resolution.is_none() {
+        image.application_level_digest_resolution = default;
+    }
+}
+
+/// Whether jobs submitted after a live image change to `spec` keep the old
+/// image until the application restarts: the image (or a worker type's)
+/// resolves its digest at application start (docs/api-semantics.md,
+/// "Images"). `spec` is a normalised desired spec after [`adopt_unmanaged`].
+pub fn image_resolved_at_start(spec: &ApplicationSpec) -> bool {
+    let release = release_of(&spec.release_label);
+    let resolves = |image: &ImageConfig, field: ApplicationField| {
+        image
+            .application_level_digest_resolution
+            .or_else(|| field.declaration().member_default(release))
+            .unwrap_or(false)
+    };
+    spec.image.iter().any(|image| resolves(image, ApplicationField::Image))
+        || spec
+            .worker_type_specifications
+            .values()
+            .any(|image| resolves(image, ApplicationField::WorkerTypeSpecifications))
+}
 
 /// Runtime configuration with classification order removed (the service
 /// applies classifications by name, so their order carries no meaning).
@@ -152,16 +200,26 @@ fn interactive(interactive: Option<&Interactive>) -> Option<Interactive> {
     (normalized != all_off).then_some(normalized)
 }
 
-/// Adjusts a normalised desired spec for fields the stack leaves to the
+/// The fields whose absence from the stack means "whatever AWS has"
+/// (`Absence::NotManaged` in their declarations).
+pub fn unmanaged_fields() -> impl Iterator<Item = ApplicationField> {
+    ApplicationField::ALL
+        .into_iter()
+        .filter(|field| field.declaration().absence == Absence::NotManaged)
+}
+
+/// Adjusts a normalised desired spec for what the stack leaves to the
 /// service: where the stack file is silent, the actual value stands.
 ///
-/// - `maximum_capacity`: the API cannot clear it, so an absent block means
-///   "whatever AWS has".
+/// - every field declared `NotManaged` (`maximum_capacity`, which the API
+///   cannot clear, and `scheduler`, whose default depends on the release);
 /// - `application_level_digest_resolution`: its service default depends on
 ///   the release, so an absent flag means "whatever AWS has".
 pub fn adopt_unmanaged(desired: &mut ApplicationSpec, actual: &ApplicationSpec) {
-    if desired.maximum_capacity.is_none() {
-        desired.maximum_capacity = actual.maximum_capacity.clone();
+    for field in unmanaged_fields() {
+        if desired.lacks(field) {
+            desired.copy_field(actual, field);
+        }
     }
     let adopt_resolution = |desired: &mut ImageConfig, actual: Option<&ImageConfig>| {
         if desired.application_level_digest_resolution.is_none() {
@@ -183,8 +241,11 @@ pub fn adopt_unmanaged(desired: &mut ApplicationSpec, actual: &ApplicationSpec) 
 /// chose (a digest resolution filled in from the release) would look like a
 /// change made outside emrstack.
 pub fn drop_unmanaged(actual: &mut ApplicationSpec, desired: &ApplicationSpec) {
-    if desired.maximum_capacity.is_none() {
-        actual.maximum_capacity = None;
+    let bare = ApplicationSpec::new(actual.name.clone(), actual.engine, actual.release_label.clone());
+    for field in unmanaged_fields() {
+        if desired.lacks(field) {
+            actual.copy_field(&bare, field);
+        }
     }
     let drop_resolution = |actual: &mut ImageConfig, desired: Option<&ImageConfig>| {
         if desired.is_none_or(|image| image.application_level_digest_resolution.is_none()) {
@@ -293,9 +354,6 @@ pub fn field_value(spec: &ApplicationSpec, field: ApplicationField) -> Value {
                 Value::Object(map)
             }
         },
-        ApplicationField::AutoStart => spec.auto_start.as_ref().map_or(Value::Null, to_value),
-        ApplicationField::AutoStop => spec.auto_stop.as_ref().map_or(Value::Null, to_value),
-        ApplicationField::Network => spec.network.as_ref().map_or(Value::Null, to_value),
         ApplicationField::Image => spec.image.as_ref().map_or(Value::Null, image_value),
         ApplicationField::WorkerTypeSpecifications => {
             if spec.worker_type_specifications.is_empty() {
@@ -314,20 +372,12 @@ pub fn field_value(spec: &ApplicationSpec, field: ApplicationField) -> Value {
                 configuration_map(&spec.runtime_configuration)
             }
         }
-        ApplicationField::Monitoring => {
-            if spec.monitoring.is_empty() {
-                Value::Null
-            } else {
-                to_value(&spec.monitoring)
-            }
-        }
-        ApplicationField::Interactive => spec.interactive.as_ref().map_or(Value::Null, to_value),
-        ApplicationField::Scheduler => spec.scheduler.as_ref().map_or(Value::Null, to_value),
-        ApplicationField::DiskEncryption => spec.disk_encryption.as_ref().map_or(Value::Null, to_value),
-        ApplicationField::IdentityCenter => spec.identity_center.as_ref().map_or(Value::Null, to_value),
-        ApplicationField::JobLevelCostAllocation => {
-            spec.job_level_cost_allocation.as_ref().map_or(Value::Null, to_value)
-        }
+        // `false` for off, as the stack file writes it.
+        ApplicationField::Scheduler => match &spec.scheduler {
+            None => Value::Null,
+            Some(scheduler) if scheduler.is_disabled() => Value::Bool(false),
+            Some(scheduler) => to_value(scheduler),
+        },
         ApplicationField::Tags => {
             let visible: Map<String, Value> = spec
                 .tags
@@ -341,15 +391,14 @@ pub fn field_value(spec: &ApplicationSpec, field: ApplicationField) -> Value {
                 Value::Object(visible)
             }
         }
-    }
-}
-
-/// Whether a scheduler change touches only `max_concurrent_runs`, the one
-/// scheduler member the service lets a STARTED application change.
-pub fn scheduler_change_is_live(before: Option<&Scheduler>, after: Option<&Scheduler>) -> bool {
-    match (before, after) {
-        (Some(before), Some(after)) => before.queue_timeout_minutes == after.queue_timeout_minutes,
-        _ => false,
+        // Every other field as the model writes it, which is the stack
+        // file's shape: auto start and stop, network, monitoring,
+        // interactive, disk encryption, Identity Center, cost allocation,
+        // and any field added later that needs no rendering of its own.
+        other => match field_json(spec, other) {
+            Value::Object(map) if map.is_empty() => Value::Null,
+            value => value,
+        },
     }
 }
 
@@ -387,8 +436,54 @@ mod tests {
             queue_timeout_minutes: Some(360),
         });
         let mut implicit = base();
-        implicit.scheduler = Some(Scheduler::default());
+        // A partial block gets the other member's default.
+        implicit.scheduler = Some(Scheduler {
+            max_concurrent_runs: Some(15),
+            queue_timeout_minutes: None,
+        });
         assert_eq!(application(&explicit), application(&implicit));
+    }
+
+    #[test]
+    fn an_empty_scheduler_is_off_and_shown_as_false() {
+        let mut off = base();
+        off.scheduler = Some(Scheduler::DISABLED);
+        assert_eq!(
+            field_value(&application(&off), ApplicationField::Scheduler),
+            json!(false)
+        );
+        let mut unset = base();
+        unset.release_label = "emr-7.5.0".to_string();
+        assert_eq!(
+            field_value(&application(&unset), ApplicationField::Scheduler),
+            Value::Null
+        );
+        // On AWS, no block means off on a release that has the scheduler.
+        assert_eq!(
+            field_value(&observed(&unset), ApplicationField::Scheduler),
+            json!(false)
+        );
+        let mut old = base();
+        old.release_label = "emr-6.15.0".to_string();
+        assert_eq!(field_value(&observed(&old), ApplicationField::Scheduler), Value::Null);
+    }
+
+    #[test]
+    fn digest_resolution_defaults_by_release_on_the_observed_side() {
+        let image = |flag| ImageConfig {
+            image_uri: "111122223333.dkr.ecr.us-east-1.amazonaws.com/r:t".to_string(),
+            application_level_digest_resolution: flag,
+        };
+        let mut spec = base();
+        spec.release_label = "emr-7.13.0".to_string();
+        spec.image = Some(image(None));
+        assert_eq!(observed(&spec).image, Some(image(Some(true))));
+        assert!(image_resolved_at_start(&application(&spec)));
+        spec.release_label = "emr-7.14.0".to_string();
+        assert_eq!(observed(&spec).image, Some(image(Some(false))));
+        assert!(!image_resolved_at_start(&application(&spec)));
+        spec.image = Some(image(Some(true)));
+        assert!(image_resolved_at_start(&application(&spec)));
     }
 
     #[test]

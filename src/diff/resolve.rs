@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{
-    Actual, Address, ApplicationSpec, Desired, DesiredImage, ImageConfig, ImageSource, ObservedApplication,
+    Actual, Address, ApplicationSpec, Desired, DesiredImage, Engine, ImageConfig, ImageSource, ObservedApplication,
     ObservedRole, ResourceKind, RoleSpec, reference, tags,
 };
 
@@ -28,6 +28,8 @@ pub struct ApplicationSlot<'a> {
     pub primary: Option<&'a ObservedApplication>,
     /// Further applications owned under the same address.
     pub duplicates: Vec<&'a ObservedApplication>,
+    /// Why `primary` is the one kept, when there are duplicates.
+    pub keep_reason: Option<&'static str>,
 }
 
 /// A role key's declared spec and the observed roles that carry its address.
@@ -39,6 +41,8 @@ pub struct RoleSlot<'a> {
     pub prevent_destroy: bool,
     pub primary: Option<&'a ObservedRole>,
     pub duplicates: Vec<&'a ObservedRole>,
+    /// Why `primary` is the one kept, when there are duplicates.
+    pub keep_reason: Option<&'static str>,
 }
 
 /// Everything `diff` needs after resolution.
@@ -105,17 +109,82 @@ pub fn resolve<'a>(
     resolved
 }
 
-/// Orders candidates so the one to keep comes first: the one matching the
-/// desired name and engine, then a running one, then the smallest ID.
-fn pick_primary(candidates: &mut [&ObservedApplication], wanted: Option<&ApplicationSpec>) {
-    candidates.sort_by_key(|app| {
-        let matches = wanted.is_some_and(|w| app.spec.name == w.name && app.spec.engine == w.engine);
-        (
-            !matches,
-            app.state != crate::model::ApplicationState::Started,
-            app.id.clone(),
+/// Orders the applications owned under one address so the one to keep comes
+/// first, and says why: the one with the declared name and type (when the
+/// stack declares the address), then the oldest, then the smallest ID. The
+/// order depends only on AWS and the stack file, not on the plan's mode, so
+/// `plan` and `plan --destroy` name the same one.
+fn pick_primary(candidates: &mut [&ObservedApplication], declared: Option<(&str, Engine)>) -> Option<&'static str> {
+    let matches = |app: &ObservedApplication| {
+        declared.is_some_and(|(name, engine)| app.spec.name == name && app.spec.engine == engine)
+    };
+    candidates.sort_by_key(|app| (!matches(app), app.created_at_ms.unwrap_or(i64::MAX), app.id.clone()));
+    let [first, second, ..] = candidates else {
+        return None;
+    };
+    Some(if matches(first) && !matches(second) {
+        "it has the declared name and type"
+    } else if first.created_at_ms.unwrap_or(i64::MAX) < second.created_at_ms.unwrap_or(i64::MAX) {
+        "it is the oldest"
+    } else {
+        "its ID sorts first"
+    })
+}
+
+/// The diagnostic for a resource that carries this stack's ownership tags
+/// but not the record emrstack writes for it: someone tagged it by hand (or
+/// copied another resource's tags), or an emrstack version from before
+/// records proved ownership created or imported it. emrstack neither
+/// changes nor deletes it (docs/ownership.md). An error when the stack
+/// declares its address: the plan would otherwise have to decide what to do
+/// with it next to the declared resource. A warning when it does not:
+/// nothing is planned for an undeclared address but deletion, which it is
+/// spared anyway, so anyone able to tag an application must not be able to
+/// block the stack's applies and destroys with it.
+fn unproven(
+    address: &Address,
+    kind: &str,
+    name: &str,
+    id: &str,
+    resource_tags: &BTreeMap<String, String>,
+    declared: bool,
+) -> Diagnostic {
+    let shown: Vec<String> = resource_tags
+        .iter()
+        .map(|(key, value)| format!("`{key}={value}`"))
+        .collect();
+    let what = if name == id {
+        format!("{kind} `{name}`")
+    } else {
+        format!("{kind} `{name}` ({id})")
+    };
+    let record = if resource_tags.contains_key(tags::APPLIED_TAG) {
+        format!(
+            "but an `{}` record emrstack did not write for it (copied from another resource, or edited)",
+            tags::APPLIED_TAG
         )
-    });
+    } else {
+        format!("but no `{}` record", tags::APPLIED_TAG)
+    };
+    let message = format!(
+        "{what} carries the tags {} {record}, so emrstack cannot prove it created it and will neither change nor \
+         delete it",
+        shown.join(", "),
+    );
+    let import = format!(
+        "if emrstack created it (or an emrstack version from before records proved ownership created or imported \
+         it, docs/ownership.md \"Upgrading\"), run `emrstack import {address} {id}`"
+    );
+    if declared {
+        Diagnostic::error("plan.unproven-ownership", message)
+            .with_help(format!("{import} to adopt it; otherwise remove its `emrstack:` tags"))
+            .about(address.to_string(), "name")
+    } else {
+        Diagnostic::warning("plan.unproven-ownership", message).with_help(format!(
+            "`{address}` is not declared, so it is left alone; {import} and the next apply deletes it; otherwise \
+             remove its `emrstack:` tags"
+        ))
+    }
 }
 
 fn application_slots<'a>(
@@ -138,9 +207,27 @@ fn application_slots<'a>(
         if let Some(address) = app.owner().address_in(stack)
             && address.kind == ResourceKind::Application
         {
-            owned.entry(address.name.clone()).or_default().push(app);
+            if tags::proves_ownership(&app.spec.tags, tags::Identity::of_application(&app.spec)) {
+                owned.entry(address.name.clone()).or_default().push(app);
+            } else {
+                let declared = desired.applications.contains_key(&address.name);
+                diagnostics.push(unproven(
+                    address,
+                    "application",
+                    &app.spec.name,
+                    &app.id,
+                    &app.spec.tags,
+                    declared,
+                ));
+            }
         }
     }
+    let declared_name = |key: &str| {
+        desired
+            .applications
+            .get(key)
+            .map(|declaration| (declaration.spec.name.as_str(), declaration.spec.engine))
+    };
     let mut slots = BTreeMap::new();
     let declared = if mode == Mode::Apply {
         desired.applications.iter().collect()
@@ -154,7 +241,7 @@ fn application_slots<'a>(
             spec
         });
         let mut candidates = owned.remove(key).unwrap_or_default();
-        pick_primary(&mut candidates, resolved.as_ref());
+        let keep_reason = pick_primary(&mut candidates, declared_name(key));
         if candidates.is_empty() {
             let name = &declaration.spec.name;
             for foreign in live().filter(|app| &app.spec.name == name) {
@@ -173,11 +260,12 @@ fn application_slots<'a>(
                 prevent_destroy: declaration.prevent_destroy,
                 primary: candidates.next(),
                 duplicates: candidates.collect(),
+                keep_reason,
             },
         );
     }
     for (key, mut candidates) in owned {
-        pick_primary(&mut candidates, None);
+        let keep_reason = pick_primary(&mut candidates, declared_name(&key));
         let prevent_destroy = desired.applications.get(&key).is_some_and(|d| d.prevent_destroy);
         let mut candidates = candidates.into_iter();
         slots.insert(
@@ -189,6 +277,7 @@ fn application_slots<'a>(
                 prevent_destroy,
                 primary: candidates.next(),
                 duplicates: candidates.collect(),
+                keep_reason,
             },
         );
     }
@@ -299,9 +388,37 @@ fn role_slots<'a>(resolved: &Resolved<'a>, diagnostics: &mut Diagnostics) -> BTr
         if let Some(address) = role.owner().address_in(stack)
             && address.kind == ResourceKind::Role
         {
-            owned.entry(address.name.clone()).or_default().push(role);
+            if tags::proves_ownership(&role.spec.tags, tags::Identity::of_role(&role.spec)) {
+                owned.entry(address.name.clone()).or_default().push(role);
+            } else {
+                let declared = desired.roles.contains_key(&address.name);
+                diagnostics.push(unproven(
+                    address,
+                    "role",
+                    &role.spec.name,
+                    &role.spec.name,
+                    &role.spec.tags,
+                    declared,
+                ));
+            }
         }
     }
+    // The role to keep among several under one address comes first: the one
+    // with the declared name (IAM compares names regardless of case) and
+    // path, then the smallest role ID; the same in every mode.
+    let order = |key: &str, candidates: &mut Vec<&ObservedRole>| -> Option<&'static str> {
+        let matches = |role: &ObservedRole| {
+            desired.roles.get(key).is_some_and(|declared| {
+                role.spec.name.eq_ignore_ascii_case(&declared.name) && role.spec.path == declared.path
+            })
+        };
+        candidates.sort_by_key(|role| (!matches(role), role.role_id.clone()));
+        match candidates.as_slice() {
+            [first, second, ..] if matches(first) && !matches(second) => Some("it has the declared name and path"),
+            [_, _, ..] => Some("its role ID sorts first"),
+            _ => None,
+        }
+    };
     let mut slots = BTreeMap::new();
     let declared: Vec<_> = if resolved.mode == Mode::Apply {
         desired.roles.iter().collect()
@@ -329,7 +446,7 @@ fn role_slots<'a>(resolved: &Resolved<'a>, diagnostics: &mut Diagnostics) -> BTr
             description: declaration.description.clone(),
             max_session_duration: declaration.max_session_duration,
             permissions_boundary: declaration.permissions_boundary.clone(),
-            trust_policy: crate::model::role::trust_policy(&actual.account_id, &arns),
+            trust_policy: crate::model::role::trust_policy(stack, &actual.account_id, &arns),
             inline_policies,
             managed_policy_arns: declaration.managed_policy_arns.clone(),
             tags: role_tags,
@@ -341,20 +458,30 @@ fn role_slots<'a>(resolved: &Resolved<'a>, diagnostics: &mut Diagnostics) -> BTr
             // this key's role after a rename. Creating it again would fail.
             for (old_key, roles) in owned.iter_mut() {
                 if !desired.roles.contains_key(old_key) {
-                    candidates.extend(roles.extract_if(.., |role| role.spec.name == spec.name));
+                    candidates.extend(roles.extract_if(.., |role| role.spec.name.eq_ignore_ascii_case(&spec.name)));
                 }
             }
         }
-        candidates.sort_by_key(|role| {
-            (
-                role.spec.name != spec.name || role.spec.path != spec.path,
-                role.role_id.clone(),
-            )
-        });
+        let keep_reason = order(key, &mut candidates);
         if candidates.is_empty() {
-            for foreign in actual.roles.iter().filter(|role| role.spec.name == spec.name) {
+            // IAM role names are unique regardless of case: `OWN2-ETL` takes
+            // the name `own2-etl` too.
+            for foreign in actual
+                .roles
+                .iter()
+                .filter(|role| role.spec.name.eq_ignore_ascii_case(&spec.name))
+            {
                 if foreign.owner().address_in(stack).is_none() {
-                    diagnostics.push(conflict(&address, "role", &spec.name, &spec.name, &foreign.owner()));
+                    let found = &foreign.spec.name;
+                    let mut diagnostic = conflict(&address, "role", found, found, &foreign.owner());
+                    if found != &spec.name {
+                        diagnostic.message.push_str(&format!(
+                            " (IAM role names are not distinguished by case, so `{}` is taken)",
+                            spec.name
+                        ));
+                        diagnostic.help = Some(format!("give `{address}` a name that differs in more than case"));
+                    }
+                    diagnostics.push(diagnostic);
                 }
             }
         }
@@ -368,11 +495,12 @@ fn role_slots<'a>(resolved: &Resolved<'a>, diagnostics: &mut Diagnostics) -> BTr
                 prevent_destroy: declaration.prevent_destroy,
                 primary: candidates.next(),
                 duplicates: candidates.collect(),
+                keep_reason,
             },
         );
     }
     for (key, mut candidates) in owned {
-        candidates.sort_by_key(|role| role.role_id.clone());
+        let keep_reason = order(&key, &mut candidates);
         let prevent_destroy = desired.roles.get(&key).is_some_and(|d| d.prevent_destroy);
         let mut candidates = candidates.into_iter();
         slots.insert(
@@ -384,6 +512,7 @@ fn role_slots<'a>(resolved: &Resolved<'a>, diagnostics: &mut Diagnostics) -> BTr
                 prevent_destroy,
                 primary: candidates.next(),
                 duplicates: candidates.collect(),
+                keep_reason,
             },
         );
     }

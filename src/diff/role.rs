@@ -10,7 +10,7 @@ use super::fields::{Origin, Record, encode_record, leaf_diffs, origin};
 use super::policy::canonical;
 use super::resolve::{Resolved, RoleSlot};
 use super::{Action, Change, FieldChange, Mode, Reason, RoleTarget, Step, Target};
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Address, ObservedRole, RoleSpec, reference, tags};
 
 /// The fields of a role as plans show them and as `emrstack:applied`
@@ -37,12 +37,13 @@ pub fn role_fields(spec: &RoleSpec) -> BTreeMap<String, Value> {
 }
 
 /// The `emrstack:applied` value for a role as it will be applied (policy
-/// documents must have their placeholders substituted).
-pub fn applied_record(spec: &RoleSpec) -> Option<String> {
+/// documents must have their placeholders substituted), bound to its name,
+/// path and ownership tags.
+pub fn applied_record(spec: &RoleSpec) -> String {
     let mut fields = role_fields(spec);
     fields.remove("name");
     fields.remove("path");
-    encode_record(&fields)
+    encode_record(&tags::binding_token(tags::Identity::of_role(spec), &spec.tags), &fields)
 }
 
 /// The human names of the IAM calls an update makes, in order.
@@ -75,6 +76,9 @@ pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Ch
         match (&slot.desired, slot.primary) {
             (Some(desired), None) => out.push(create(&address, slot, desired)),
             (Some(desired), Some(primary)) => {
+                if let Some(warning) = unmarked(resolved.stack(), &address, primary) {
+                    diagnostics.push(warning);
+                }
                 out.push(compare(resolved, &address, slot, desired, primary, diagnostics))
             }
             (None, Some(primary)) => {
@@ -94,14 +98,51 @@ pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Ch
         }
         for duplicate in &slot.duplicates {
             let mut change = delete(&address, slot, duplicate, Reason::Duplicate);
-            change.notes.push(format!(
-                "role `{}` carries the same ownership tags",
-                duplicate.spec.name
-            ));
+            let kept = slot.primary.map_or("none", |p| p.spec.name.as_str());
+            let why = slot.keep_reason.unwrap_or("it is the first");
+            change.notes.push(if resolved.mode == Mode::Destroy {
+                format!(
+                    "role `{}` carries the same ownership tags as `{kept}` ({why})",
+                    duplicate.spec.name
+                )
+            } else {
+                format!(
+                    "role `{}` carries the same ownership tags; keeping `{kept}`: {why}",
+                    duplicate.spec.name
+                )
+            });
             out.push(change);
         }
     }
     out
+}
+
+/// The warning for a declared role of the stack whose trust policy carries
+/// neither the stack's marker nor emrstack's trust policy from before
+/// markers (an imported role, or a marker removed by hand). A plan finds a
+/// role the stack no longer declares only by those (`ListRoles` shows trust
+/// policies, not tags): removed from the stack before an apply writes the
+/// marker, the role would be left in place, never found again. The plan
+/// writes the marker (an update of `trust_policy`); this says why it
+/// matters to apply it first (docs/ownership.md).
+fn unmarked(stack: &str, address: &Address, role: &ObservedRole) -> Option<Diagnostic> {
+    let policy = &role.spec.trust_policy;
+    if crate::model::role::has_stack_marker(policy, stack) || crate::model::role::is_legacy_trust_policy(policy) {
+        return None;
+    }
+    Some(
+        Diagnostic::warning(
+            "plan.role-unmarked",
+            format!(
+                "role `{}` is `{address}` of this stack, but its trust policy does not carry the stack's marker yet \
+                 (it was imported, or the marker was removed by hand): until an apply writes it, a plan that no \
+                 longer declares `{address}` cannot find the role to delete it",
+                role.spec.name
+            ),
+        )
+        .with_help(format!("apply before removing `{address}` from the stack"))
+        .about(address.to_string(), "name"),
+    )
 }
 
 fn field_change(path: String, before: Value, after: Value, forces_replacement: bool, drift: bool) -> FieldChange {
@@ -198,6 +239,13 @@ fn compare(
         .map(|text| Record::decode(text))
         .unwrap_or_default();
     let replace = desired.name != primary.spec.name || desired.path != primary.spec.path;
+    // CreateRole tagged the role with the mark of a creation under way, and
+    // the run ended before the record replaced it.
+    let unfinished = primary
+        .spec
+        .tags
+        .get(tags::APPLIED_TAG)
+        .is_some_and(|value| tags::is_creating_mark(value));
     let mut keys: Vec<&String> = before_fields.keys().chain(after_fields.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -228,9 +276,9 @@ fn compare(
             ));
         }
     }
-    // A path change keeps the name, and IAM role names are unique: the old
-    // role must go before the new one can be created.
-    let delete_first = replace && desired.name == primary.spec.name;
+    // A path change keeps the name, and IAM role names are unique regardless
+    // of case: the old role must go before the new one can be created.
+    let delete_first = replace && desired.name.eq_ignore_ascii_case(&primary.spec.name);
     let target = RoleTarget {
         key: slot.key.clone(),
         current: Some(primary.clone()),
@@ -272,7 +320,7 @@ fn compare(
             .spec
             .tags
             .get(tags::APPLIED_TAG)
-            .is_some_and(|record| Some(record) != expected_record.as_ref());
+            .is_some_and(|record| record != &expected_record);
     if fields.is_empty() && !record_stale {
         return Change {
             address: address.clone(),
@@ -295,7 +343,9 @@ fn compare(
                     .is_some_and(|slot| slot.primary.is_some())
             })
         });
-    let reason = if replaced_reference && !fields.is_empty() {
+    let reason = if unfinished {
+        Reason::Unfinished
+    } else if replaced_reference && !fields.is_empty() {
         Reason::ReferenceReplaced
     } else {
         super::application::reason_from(&origins)
@@ -312,8 +362,14 @@ fn compare(
         steps: vec![Step::UpdateRole { parts }],
         depends_on: Vec::new(),
         cleanup_after: Vec::new(),
-        notes: if record_stale && changed.is_empty() {
-            vec!["only the applied record tag is refreshed".to_string()]
+        notes: if unfinished {
+            vec![format!(
+                "role `{}` was created by an apply that stopped before it finished, or is still running (another \
+                 pipeline's); this completes it",
+                primary.spec.name
+            )]
+        } else if record_stale && changed.is_empty() {
+            vec![super::record_refresh_note(primary.spec.tags.get(tags::APPLIED_TAG))]
         } else {
             Vec::new()
         },

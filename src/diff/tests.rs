@@ -28,6 +28,7 @@ use crate::model::{
     ObservedApplication, ObservedRepository, ObservedRole, PrometheusMonitoring, S3Monitoring, Scheduler,
     SecurityGroupInfo, SubnetInfo, WorkerResources, WorkerType, reference, repository, tags,
 };
+use crate::model::{ApplicationUpdate, Delivery};
 
 // ---------------------------------------------------------------------------
 // Fixtures
@@ -96,9 +97,11 @@ fn configuration(classification: &str, properties: &[(&str, &str)]) -> Configura
     }
 }
 
-/// An application that sets every field the API has, to non-default values.
+/// An application that sets every field the API has, to non-default values,
+/// on a release that has every feature.
 pub(crate) fn rich_spec(name: &str) -> ApplicationSpec<DesiredImage> {
     let mut spec = spec(name);
+    spec.release_label = "emr-7.13.0".to_string();
     spec.architecture = Some(Architecture::Arm64);
     spec.initial_capacity.insert(WorkerType::Driver, capacity(1, 2, 8));
     spec.initial_capacity.insert(WorkerType::Executor, capacity(2, 4, 16));
@@ -244,57 +247,24 @@ pub(crate) fn account_with_repository(policy: Option<Value>) -> Actual {
 }
 
 /// What `GetApplication` returns for an application whose configuration is
-/// `spec` (docs/api-semantics.md, "What GetApplication returns").
+/// `spec`: the same model of the service as `FakeCloud`'s.
 pub(crate) fn server_echo(spec: &ApplicationSpec) -> ApplicationSpec {
-    let mut out = spec.clone();
-    out.architecture.get_or_insert_default();
-    out.auto_start.get_or_insert_with(AutoStart::default);
-    out.auto_stop.get_or_insert_with(AutoStop::default);
-    for capacity in out.initial_capacity.values_mut() {
-        capacity.worker.disk_gb.get_or_insert(20);
-    }
-    if let Some(scheduler) = out.scheduler.as_mut() {
-        scheduler.max_concurrent_runs.get_or_insert(15);
-        scheduler.queue_timeout_minutes.get_or_insert(360);
-    }
-    out
+    crate::cloud::fake::described(&crate::cloud::fake::stored_after_create(spec))
 }
 
-/// `UpdateApplication` as PATCH: the fields sent replace the current ones;
-/// an absent value is sent in its clearing form.
-fn patch(current: &ApplicationSpec, desired: &ApplicationSpec, fields: &BTreeSet<ApplicationField>) -> ApplicationSpec {
-    let mut out = current.clone();
-    for field in fields {
-        match field {
-            ApplicationField::ReleaseLabel => out.release_label = desired.release_label.clone(),
-            ApplicationField::Architecture => out.architecture = Some(desired.architecture.unwrap_or_default()),
-            ApplicationField::InitialCapacity => out.initial_capacity = desired.initial_capacity.clone(),
-            ApplicationField::MaximumCapacity => {
-                assert!(desired.maximum_capacity.is_some(), "maximum_capacity cannot be cleared");
-                out.maximum_capacity = desired.maximum_capacity.clone();
-            }
-            ApplicationField::AutoStart => out.auto_start = Some(desired.auto_start.clone().unwrap_or_default()),
-            ApplicationField::AutoStop => out.auto_stop = Some(desired.auto_stop.clone().unwrap_or_default()),
-            ApplicationField::Network => out.network = desired.network.clone(),
-            ApplicationField::Image => out.image = desired.image.clone(),
-            ApplicationField::WorkerTypeSpecifications => {
-                out.worker_type_specifications = desired.worker_type_specifications.clone()
-            }
-            ApplicationField::RuntimeConfiguration => out.runtime_configuration = desired.runtime_configuration.clone(),
-            ApplicationField::Monitoring => out.monitoring = desired.monitoring.clone(),
-            ApplicationField::Interactive => out.interactive = desired.interactive.clone(),
-            ApplicationField::Scheduler => out.scheduler = desired.scheduler.clone(),
-            ApplicationField::DiskEncryption => out.disk_encryption = desired.disk_encryption.clone(),
-            ApplicationField::IdentityCenter => out.identity_center = desired.identity_center.clone(),
-            ApplicationField::JobLevelCostAllocation => {
-                out.job_level_cost_allocation = desired.job_level_cost_allocation.clone()
-            }
-            ApplicationField::Name | ApplicationField::Engine | ApplicationField::Tags => {
-                panic!("`{field}` sent to UpdateApplication")
-            }
-        }
-    }
-    out
+/// `UpdateApplication` as the executor sends it (`ApplicationUpdate`, live
+/// when the plan says the application is STARTED and stays so) and as the
+/// service stores it (`FakeCloud`'s model of PATCH).
+fn patch(current: &ApplicationSpec, desired: &ApplicationSpec, target: &ApplicationTarget) -> ApplicationSpec {
+    let live = target
+        .current
+        .as_ref()
+        .is_some_and(|current| current.state == ApplicationState::Started)
+        && !target.needs_stop;
+    let delivery = if live { Delivery::Live } else { Delivery::Stopped };
+    let update = ApplicationUpdate::new(current, desired, &target.update_fields, delivery)
+        .unwrap_or_else(|error| panic!("{error}"));
+    crate::cloud::fake::described(&crate::cloud::fake::stored_after_update(current, &update, live))
 }
 
 fn new_application_id(actual: &Actual, key: &str) -> String {
@@ -333,6 +303,7 @@ pub(crate) fn apply_changes(actual: &Actual, changes: &[Change]) -> Actual {
                     id,
                     state: ApplicationState::Created,
                     state_details: None,
+                    created_at_ms: None,
                     spec: server_echo(desired),
                 });
             }
@@ -345,9 +316,9 @@ pub(crate) fn apply_changes(actual: &Actual, changes: &[Change]) -> Actual {
                     .iter_mut()
                     .find(|observed| observed.id == current.id)
                     .expect("updated application exists");
-                let mut spec = patch(&observed.spec, desired, &app.update_fields);
+                let mut spec = patch(&observed.spec, desired, app);
                 spec.tags = desired.tags.clone();
-                observed.spec = server_echo(&spec);
+                observed.spec = spec;
             }
             Action::Delete => {
                 let current = app.current.as_ref().expect("delete has a current application");
@@ -385,9 +356,8 @@ fn apply_role(next: &mut Actual, action: Action, role: &RoleTarget, arns: &BTree
         *document = reference::substitute(document, arns);
     }
     spec.tags.remove(tags::APPLIED_TAG);
-    if let Some(record) = super::role::applied_record(&spec) {
-        spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
-    }
+    let record = super::role::applied_record(&spec);
+    spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
     let observed = ObservedRole {
         arn: role_arn(&spec),
         role_id: format!("AROA{}", spec.name.to_ascii_uppercase()),
@@ -626,12 +596,15 @@ fn check_application_invariants(change: &Change, app: &ApplicationTarget, contex
 // Normalisation
 // ---------------------------------------------------------------------------
 
-/// A resolved spec with initial capacity and an enabled scheduler, so that
-/// the defaults inside them can be tested.
+/// A resolved spec with initial capacity and an enabled scheduler with one
+/// member, so that the defaults inside them can be tested.
 fn normal_base() -> ApplicationSpec {
     let mut spec: ApplicationSpec = ApplicationSpec::new("a", Engine::Spark, "emr-7.2.0");
     spec.initial_capacity.insert(WorkerType::Driver, capacity(1, 4, 16));
-    spec.scheduler = Some(Scheduler::default());
+    spec.scheduler = Some(Scheduler {
+        max_concurrent_runs: Some(15),
+        queue_timeout_minutes: None,
+    });
     spec
 }
 
@@ -1216,18 +1189,22 @@ fn canonical_policy_is_stable_and_itself_a_policy() {
 // Resolution: ownership, conflicts, duplicates, images, ARNs
 // ---------------------------------------------------------------------------
 
-/// An application owned by `stack` at `address`, as AWS returns it.
+/// An application owned by `stack` at `address`, as AWS returns it: with
+/// the ownership tags and the applied record emrstack writes.
 fn foreign_application(id: &str, name: &str, owner: Option<(&str, &str)>) -> ObservedApplication {
     let mut spec: ApplicationSpec = ApplicationSpec::new(name, Engine::Spark, "emr-7.2.0");
     if let Some((stack, address)) = owner {
         spec.tags.insert(tags::STACK_TAG.to_string(), stack.to_string());
         spec.tags.insert(tags::ADDRESS_TAG.to_string(), address.to_string());
+        let record = super::application::applied_record(&spec);
+        spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
     }
     ObservedApplication {
         id: id.to_string(),
         arn: application_arn(id),
         state: ApplicationState::Created,
         state_details: None,
+        created_at_ms: None,
         spec: server_echo(&spec),
     }
 }
@@ -1253,7 +1230,7 @@ fn ownership_is_read_from_tags() {
             assert_eq!(subject.address, "application.etl");
         }
     };
-    // Found without a record (as after `emrstack import`) and matching: nothing to do.
+    // Owned and matching: nothing to do.
     check(Some((STACK, "application.etl")), Action::NoOp, false);
     check(Some(("prod", "application.etl")), Action::Create, true);
     check(None, Action::Create, true);
@@ -1308,6 +1285,7 @@ fn of_two_owned_duplicates_the_matching_one_is_kept() {
             app.arn = application_arn(id);
             app.state = state;
             app.spec.name = name.to_string();
+            rebind_application(&mut app);
             actual.applications.push(app);
         }
         let out = plan(&desired, &actual);
@@ -1338,9 +1316,235 @@ fn of_two_owned_duplicates_the_matching_one_is_kept() {
     use ApplicationState::{Started, Stopped};
     check(("a", Stopped, "etl"), ("b", Started, "etl-old"), "a");
     check(("a", Stopped, "etl-old"), ("b", Stopped, "etl"), "b");
-    // Both match: the started one, then the smaller ID.
-    check(("a", Stopped, "etl"), ("b", Started, "etl"), "b");
+    // Both match and neither says when it was created: the smaller ID.
+    check(("a", Stopped, "etl"), ("b", Started, "etl"), "a");
     check(("b", Stopped, "etl"), ("a", Stopped, "etl"), "a");
+}
+
+/// Rewrites the binding of `record` (the first token) to `binding`.
+fn with_binding(record: &str, binding: String) -> String {
+    match record.split_once(' ') {
+        Some((_, rest)) => format!("{binding} {rest}"),
+        None => binding,
+    }
+}
+
+/// The application's applied record, bound to it as it is now: what
+/// emrstack writes on an application of that name (a duplicate an
+/// interrupted run left under another name carries its own name's binding).
+fn rebind_application(app: &mut ObservedApplication) {
+    let binding = tags::binding_token(tags::Identity::of_application(&app.spec), &app.spec.tags);
+    let record = with_binding(&app.spec.tags[tags::APPLIED_TAG], binding);
+    app.spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
+}
+
+/// The same for a role.
+fn rebind_role(role: &mut ObservedRole) {
+    let binding = tags::binding_token(tags::Identity::of_role(&role.spec), &role.spec.tags);
+    let record = with_binding(&role.spec.tags[tags::APPLIED_TAG], binding);
+    role.spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
+}
+
+/// Two applications with the address, name and record of `application.etl`:
+/// `older` was created first.
+fn two_duplicates(older: &str, newer: &str) -> (Desired, Actual) {
+    let mut desired = stack();
+    declare(&mut desired, "etl", spec("etl"));
+    let mut actual = deploy(&desired, &account());
+    let template = actual.applications[0].clone();
+    actual.applications.clear();
+    for (id, created) in [(newer, 2_000), (older, 1_000)] {
+        let mut app = template.clone();
+        app.id = id.to_string();
+        app.arn = application_arn(id);
+        app.created_at_ms = Some(created);
+        actual.applications.push(app);
+    }
+    (desired, actual)
+}
+
+/// The ID a plan keeps (its main change) and the one it deletes as a
+/// duplicate, with the duplicate's note.
+fn kept_and_duplicate(out: &DiffOutput) -> (String, String, String) {
+    let changes = find_all(out, "application.etl");
+    let id = |change: &Change| app_target(change).current.as_ref().expect("current").id.clone();
+    let main = changes.iter().find(|c| c.reason != Reason::Duplicate).expect("main");
+    let duplicate = changes
+        .iter()
+        .find(|c| c.reason == Reason::Duplicate)
+        .expect("duplicate");
+    (id(main), id(duplicate), duplicate.notes.join("\n"))
+}
+
+#[test]
+fn of_two_duplicates_the_older_is_kept_and_the_plan_says_why() {
+    // The newer one has the smaller ID: age decides, not the ID.
+    let (desired, actual) = two_duplicates("b", "a");
+    let (kept, deleted, note) = kept_and_duplicate(&plan(&desired, &actual));
+    assert_eq!((kept.as_str(), deleted.as_str()), ("b", "a"));
+    assert!(note.contains("keeping b: it is the oldest"), "{note}");
+}
+
+/// `plan` and `plan --destroy` name the same application as the one kept
+/// (before, destroy compared without the declaration and kept the other).
+#[test]
+fn plan_and_destroy_pick_the_same_duplicate() {
+    let mut desired = stack();
+    declare(&mut desired, "etl", spec("etl"));
+    let mut actual = deploy(&desired, &account());
+    let template = actual.applications[0].clone();
+    actual.applications.clear();
+    // `a` sorts first by ID and is older, but only `b` has the declared name.
+    for (id, name, created) in [("a", "etl-renamed", 1_000), ("b", "etl", 2_000)] {
+        let mut app = template.clone();
+        app.id = id.to_string();
+        app.arn = application_arn(id);
+        app.spec.name = name.to_string();
+        app.created_at_ms = Some(created);
+        rebind_application(&mut app);
+        actual.applications.push(app);
+    }
+    let applied = kept_and_duplicate(&plan(&desired, &actual));
+    let destroyed = kept_and_duplicate(&diff(&desired, &actual, Mode::Destroy));
+    assert_eq!((applied.0.as_str(), applied.1.as_str()), ("b", "a"));
+    assert_eq!((&destroyed.0, &destroyed.1), (&applied.0, &applied.1));
+    assert!(
+        applied.2.contains("keeping b: it has the declared name and type"),
+        "{}",
+        applied.2
+    );
+    assert!(
+        destroyed.2.contains("as b (it has the declared name and type)"),
+        "{}",
+        destroyed.2
+    );
+}
+
+/// A look-alike: the stack's ownership tags set by hand, no applied record.
+/// It is never changed or deleted; the plan says why, naming it and its
+/// tags: an error when its address is declared, a warning when not (nothing
+/// would be planned for it but its deletion, which it is spared anyway, so
+/// it must not block the stack's applies and destroys).
+#[test]
+fn a_hand_tagged_look_alike_is_never_changed_or_deleted_and_blocks_only_a_declared_address() {
+    let lookalike = |id: &str, address: &str| {
+        let mut app = foreign_application(id, "etl", Some((STACK, address)));
+        app.spec.tags.remove(tags::APPLIED_TAG);
+        app.spec.tags.insert("team".to_string(), "data".to_string());
+        app
+    };
+    for (address, declared) in [("application.etl", true), ("application.gone", false)] {
+        let mut desired = stack();
+        declare(&mut desired, "etl", spec("etl"));
+        let mut actual = account();
+        actual.applications.push(lookalike("00f1", address));
+        for mode in [Mode::Apply, Mode::Destroy] {
+            let out = diff(&desired, &actual, mode);
+            let touched: Vec<&Change> = out
+                .changes
+                .iter()
+                .filter(|change| {
+                    matches!(&change.target, Target::Application(app)
+                        if app.current.as_ref().is_some_and(|current| current.id == "00f1"))
+                })
+                .collect();
+            assert!(touched.is_empty(), "{address} {mode:?}: {touched:#?}");
+            let errors: Vec<&Diagnostic> = out
+                .diagnostics
+                .iter()
+                .filter(|d| d.code == "plan.unproven-ownership")
+                .collect();
+            assert_eq!(errors.len(), 1, "{address} {mode:?}: {:#?}", out.diagnostics);
+            let error = errors[0];
+            assert_eq!(error.is_error(), declared, "{address} {mode:?}");
+            assert_eq!(out.diagnostics.has_errors(), declared, "{address} {mode:?}");
+            assert!(error.message.contains("application `etl` (00f1)"), "{}", error.message);
+            assert!(
+                error.message.contains(&format!("`emrstack:address={address}`"))
+                    && error.message.contains(&format!("`emrstack:stack={STACK}`"))
+                    && error.message.contains("`team=data`"),
+                "{}",
+                error.message
+            );
+            let help = error.help.as_deref().unwrap_or_default();
+            assert!(help.contains(&format!("emrstack import {address} 00f1")), "{help}");
+            assert!(help.contains("remove its `emrstack:` tags"), "{help}");
+            assert!(
+                help.contains("an emrstack version from before records proved ownership"),
+                "{help}"
+            );
+            assert_eq!(error.subject.is_some(), declared);
+        }
+    }
+    // A role too, by name.
+    let mut desired = stack();
+    desired.roles.insert("etl".to_string(), role("etl-role"));
+    let mut actual = deploy(&desired, &account());
+    observed_role(&mut actual, "etl-role")
+        .spec
+        .tags
+        .remove(tags::APPLIED_TAG);
+    for mode in [Mode::Apply, Mode::Destroy] {
+        let out = diff(&desired, &actual, mode);
+        assert!(
+            out.changes
+                .iter()
+                .all(|c| !matches!(&c.target, Target::Role(r) if r.current.is_some())),
+            "{:#?}",
+            out.changes
+        );
+        assert!(
+            out.diagnostics
+                .iter()
+                .any(|d| d.code == "plan.unproven-ownership" && d.message.contains("role `etl-role` carries")),
+            "{:#?}",
+            out.diagnostics
+        );
+    }
+}
+
+/// Every tag of the stack's application, its record included, copied onto
+/// an application with another name: the record was not written for it, so
+/// it is a look-alike, not a duplicate to delete. A copy onto an
+/// application with the same name and type cannot be told from what an
+/// interrupted run leaves: a duplicate.
+#[test]
+fn a_copy_of_all_the_tags_onto_another_name_proves_nothing() {
+    let mut desired = stack();
+    declare(&mut desired, "etl", spec("etl"));
+    let mut actual = deploy(&desired, &account());
+    let mut copy = actual.applications[0].clone();
+    copy.id = "00fcopy".to_string();
+    copy.arn = application_arn("00fcopy");
+    copy.spec.name = "copy-of-etl".to_string();
+    actual.applications.push(copy);
+    for mode in [Mode::Apply, Mode::Destroy] {
+        let out = diff(&desired, &actual, mode);
+        assert!(
+            !out.changes.iter().any(|c| matches!(&c.target, Target::Application(app)
+                if app.current.as_ref().is_some_and(|current| current.id == "00fcopy"))),
+            "{mode:?}: {:#?}",
+            out.changes
+        );
+        let error = out
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "plan.unproven-ownership")
+            .expect("the copy is reported");
+        assert!(error.is_error());
+        assert!(
+            error.message.contains("application `copy-of-etl` (00fcopy)")
+                && error.message.contains("record emrstack did not write for it"),
+            "{}",
+            error.message
+        );
+    }
+    let same_name = actual.applications.last_mut().expect("the copy");
+    same_name.spec.name = "etl".to_string();
+    let out = plan(&desired, &actual);
+    assert!(!out.diagnostics.has_errors(), "{:#?}", out.diagnostics);
+    let reasons: Vec<Reason> = find_all(&out, "application.etl").iter().map(|c| c.reason).collect();
+    assert!(reasons.contains(&Reason::Duplicate), "{reasons:?}");
 }
 
 #[test]
@@ -1493,7 +1697,7 @@ fn role_trust_policy_is_generated_from_trust_applications() {
     };
     let etl = application_arn("etl-1");
     let expected_scoped = json!({"Version": "2012-10-17", "Statement": [{
-        "Sid": "EMRServerlessTrustPolicy",
+        "Sid": crate::model::repository::statement_sid(STACK),
         "Effect": "Allow",
         "Principal": {"Service": "emr-serverless.amazonaws.com"},
         "Action": "sts:AssumeRole",
@@ -1557,14 +1761,14 @@ fn create_lists_every_field_and_carries_the_applied_record() {
     let every: BTreeSet<&str> = ApplicationField::ALL.iter().map(|f| f.as_str()).collect();
     assert_eq!(listed, every);
     assert!(change.fields.iter().all(|f| f.before.is_null() && !f.after.is_null()));
-    assert_eq!(field(change, "release_label").after, json!("emr-7.2.0"));
+    assert_eq!(field(change, "release_label").after, json!("emr-7.13.0"));
     let target = app_target(change);
     let desired_spec = target.desired.as_ref().expect("desired");
     assert_eq!(desired_spec.tags[tags::STACK_TAG], STACK);
     assert_eq!(desired_spec.tags[tags::ADDRESS_TAG], "application.etl");
     assert_eq!(
         desired_spec.tags.get(tags::APPLIED_TAG),
-        super::application::applied_record(desired_spec).as_ref()
+        Some(&super::application::applied_record(desired_spec))
     );
     // Ownership tags are shown like any tag, the record is not.
     let tag_paths: Vec<&str> = paths(change).into_iter().filter(|p| p.starts_with("tags")).collect();
@@ -1695,11 +1899,13 @@ fn field_cases() -> Vec<FieldCase> {
             ApplicationField::Network,
             false,
         ),
+        // The rich application has pre-initialized capacity: the service
+        // does not update its images while STARTED.
         case(
             "image",
             |s| s.image = Some(uri_image("111111111111.dkr.ecr.us-east-1.amazonaws.com/base:v2")),
             ApplicationField::Image,
-            true,
+            false,
         ),
         case(
             "worker image",
@@ -1710,7 +1916,7 @@ fn field_cases() -> Vec<FieldCase> {
                 );
             },
             ApplicationField::WorkerTypeSpecifications,
-            true,
+            false,
         ),
         case(
             "runtime configuration",
@@ -1810,7 +2016,14 @@ fn each_field_change_is_an_update_of_that_field_live_or_with_a_stop() {
                 fields: vec![expect_field.as_str().to_string()],
             };
             let expected_steps = match (state, live) {
-                (ApplicationState::Started, false) => vec![Step::Stop { running_jobs: 0 }, update, Step::Start],
+                (ApplicationState::Started, false) => vec![
+                    Step::Stop {
+                        running_jobs: 0,
+                        running_sessions: 0,
+                    },
+                    update,
+                    Step::Start,
+                ],
                 _ => vec![update],
             };
             // The record changes with the field, so the tags are refreshed too.
@@ -1831,7 +2044,10 @@ fn each_field_change_is_an_update_of_that_field_live_or_with_a_stop() {
 #[test]
 fn update_steps_depend_on_the_application_state() {
     use ApplicationState::*;
-    let stop = Step::Stop { running_jobs: 0 };
+    let stop = Step::Stop {
+        running_jobs: 0,
+        running_sessions: 0,
+    };
     let update = |field: &str| Step::Update {
         fields: vec![field.to_string()],
     };
@@ -1914,7 +2130,7 @@ fn mixed_live_and_stop_fields_need_a_stop_and_notes_say_so() {
     );
 
     // Live changes only: said to apply without a stop.
-    desired.applications.get_mut("etl").expect("etl").spec.release_label = "emr-7.2.0".to_string();
+    desired.applications.get_mut("etl").expect("etl").spec.release_label = "emr-7.13.0".to_string();
     let out = plan(&desired, &actual);
     let change = find(&out, "application.etl");
     assert!(
@@ -1936,25 +2152,48 @@ fn stopping_a_started_application_counts_its_running_jobs() {
             id: "j1".to_string(),
             name: None,
             state: JobRunState::Running,
+            mode: crate::model::JobRunMode::Batch,
         },
         JobRun {
             id: "j2".to_string(),
             name: Some("nightly".to_string()),
             state: JobRunState::Queued,
+            mode: crate::model::JobRunMode::Batch,
         },
     ];
-    actual.active_jobs.insert(id, jobs.clone());
+    actual.running_work.insert(
+        id,
+        crate::model::RunningWork {
+            job_runs: jobs.clone(),
+            sessions: Vec::new(),
+        },
+    );
 
     desired.applications.get_mut("etl").expect("etl").spec.release_label = "emr-7.3.0".to_string();
     let out = plan(&desired, &actual);
     let change = find(&out, "application.etl");
-    assert_eq!(change.steps[0], Step::Stop { running_jobs: 2 });
+    assert_eq!(
+        change.steps[0],
+        Step::Stop {
+            running_jobs: 2,
+            running_sessions: 0,
+        }
+    );
     assert_eq!(app_target(change).running_jobs, jobs);
 
     // Deleting it stops it too, with the same count.
     let out = plan(&stack(), &actual);
     let change = find(&out, "application.etl");
-    assert_eq!(change.steps, vec![Step::Stop { running_jobs: 2 }, Step::Delete]);
+    assert_eq!(
+        change.steps,
+        vec![
+            Step::Stop {
+                running_jobs: 2,
+                running_sessions: 0,
+            },
+            Step::Delete
+        ]
+    );
     assert_eq!(app_target(change).running_jobs, jobs);
 }
 
@@ -2000,7 +2239,10 @@ fn a_name_or_type_change_replaces_the_application() {
         "type",
         vec![
             Step::CreateReplacement,
-            Step::Stop { running_jobs: 0 },
+            Step::Stop {
+                running_jobs: 0,
+                running_sessions: 0,
+            },
             Step::DeleteReplaced,
         ],
     );
@@ -2062,12 +2304,24 @@ fn an_application_removed_from_the_stack_is_deleted_stopping_it_first() {
     };
     check(Created, vec![Step::Delete]);
     check(Stopped, vec![Step::Delete]);
-    check(Started, vec![Step::Stop { running_jobs: 0 }, Step::Delete]);
+    check(
+        Started,
+        vec![
+            Step::Stop {
+                running_jobs: 0,
+                running_sessions: 0,
+            },
+            Step::Delete,
+        ],
+    );
     check(
         Starting,
         vec![
             Step::Wait { state: Starting },
-            Step::Stop { running_jobs: 0 },
+            Step::Stop {
+                running_jobs: 0,
+                running_sessions: 0,
+            },
             Step::Delete,
         ],
     );
@@ -2206,12 +2460,13 @@ fn a_removed_block_is_cleared() {
         ApplicationField::Monitoring,
         false,
     );
-    check(|s| s.image = None, "image", ApplicationField::Image, true);
+    // Not live: the rich application has pre-initialized capacity.
+    check(|s| s.image = None, "image", ApplicationField::Image, false);
     check(
         |s| s.worker_type_specifications.clear(),
         "worker_type_specifications",
         ApplicationField::WorkerTypeSpecifications,
-        true,
+        false,
     );
     check(
         |s| s.initial_capacity.clear(),
@@ -2220,7 +2475,6 @@ fn a_removed_block_is_cleared() {
         false,
     );
     check(|s| s.network = None, "network", ApplicationField::Network, false);
-    check(|s| s.scheduler = None, "scheduler", ApplicationField::Scheduler, false);
     check(
         |s| s.runtime_configuration.clear(),
         "runtime_configuration",
@@ -2244,6 +2498,213 @@ fn a_removed_block_is_cleared() {
         "interactive",
         ApplicationField::Interactive,
         false,
+    );
+}
+
+#[test]
+fn an_absent_scheduler_is_never_a_difference_on_any_release() {
+    for release in ["emr-6.15.0", "emr-7.2.0", "emr-7.5.0"] {
+        let mut desired = stack();
+        let mut app = spec("etl");
+        app.release_label = release.to_string();
+        declare(&mut desired, "etl", app);
+        // Created without a scheduler: nothing about it in the plan.
+        let out = plan(&desired, &account());
+        let create = find(&out, "application.etl");
+        assert!(!paths(create).iter().any(|p| p.starts_with("scheduler")), "{release}");
+        let deployed = deploy(&desired, &account());
+        // Whatever AWS holds (its default, a value set elsewhere, off), it stands.
+        for held in [
+            None,
+            Some(Scheduler::ENABLED_DEFAULTS),
+            Some(Scheduler {
+                max_concurrent_runs: Some(3),
+                queue_timeout_minutes: Some(30),
+            }),
+            Some(Scheduler::DISABLED),
+        ] {
+            let mut actual = deployed.clone();
+            observed_app(&mut actual, "etl").spec.scheduler = held.clone();
+            let out = plan(&desired, &actual);
+            assert_eq!(find(&out, "application.etl").action, Action::NoOp, "{release} {held:?}");
+            assert!(out.diagnostics.is_empty(), "{release} {held:?}: {:?}", out.diagnostics);
+        }
+    }
+    // The service turns queueing on by default from emr-7.3.0.
+    let mut desired = stack();
+    let mut app = spec("etl");
+    app.release_label = "emr-7.5.0".to_string();
+    declare(&mut desired, "etl", app);
+    let deployed = deploy(&desired, &account());
+    assert_eq!(
+        observed_app(&mut deployed.clone(), "etl").spec.scheduler,
+        Some(Scheduler::ENABLED_DEFAULTS)
+    );
+}
+
+#[test]
+fn scheduler_false_turns_queueing_off_and_the_plan_says_so() {
+    let mut desired = stack();
+    let mut app = spec("etl");
+    app.release_label = "emr-7.5.0".to_string();
+    declare(&mut desired, "etl", app);
+    let actual = deploy(&desired, &account());
+    desired.applications.get_mut("etl").expect("etl").spec.scheduler = Some(Scheduler::DISABLED);
+    let out = plan(&desired, &actual);
+    let change = find(&out, "application.etl");
+    assert_eq!(change.action, Action::Update);
+    let scheduler = field(change, "scheduler");
+    assert_eq!(
+        (scheduler.before.clone(), scheduler.after.clone()),
+        (
+            json!({"max_concurrent_runs": 15, "queue_timeout_minutes": 360}),
+            json!(false)
+        )
+    );
+    assert!(!scheduler.live, "turning queueing off needs a stopped application");
+    assert!(
+        change.notes.iter().any(|n| n.contains("job queueing is turned off")),
+        "{:?}",
+        change.notes
+    );
+    let next = apply_changes(&actual, &out.changes);
+    assert_eq!(observed_app(&mut next.clone(), "etl").spec.scheduler, None);
+    assert_eq!(find(&plan(&desired, &next), "application.etl").action, Action::NoOp);
+}
+
+#[test]
+fn a_scheduler_the_stack_stops_setting_is_kept_with_a_warning() {
+    let mut desired = stack();
+    let mut app = spec("etl");
+    app.scheduler = Some(Scheduler {
+        max_concurrent_runs: Some(5),
+        queue_timeout_minutes: None,
+    });
+    declare(&mut desired, "etl", app);
+    let actual = deploy(&desired, &account());
+    desired.applications.get_mut("etl").expect("etl").spec.scheduler = None;
+    let out = plan(&desired, &actual);
+    let change = find(&out, "application.etl");
+    // Only the record is refreshed: it then says the stack leaves it to AWS.
+    assert!(change.fields.is_empty(), "{change:#?}");
+    let warning = diagnostic(&out, "plan.scheduler-kept");
+    assert!(
+        warning
+            .message
+            .contains("keeps job queueing on with `max_concurrent_runs = 5`"),
+        "{}",
+        warning.message
+    );
+    let next = apply_changes(&actual, &out.changes);
+    let again = plan(&desired, &next);
+    assert_eq!(find(&again, "application.etl").action, Action::NoOp);
+    assert!(again.diagnostics.is_empty(), "warned once: {:?}", again.diagnostics);
+}
+
+/// An application with an image and no pre-initialized capacity.
+fn image_app(release: &str, resolution: Option<bool>) -> ApplicationSpec<DesiredImage> {
+    let mut app = spec("etl");
+    app.release_label = release.to_string();
+    let mut image = uri_image("111111111111.dkr.ecr.us-east-1.amazonaws.com/base:v1");
+    image.application_level_digest_resolution = resolution;
+    app.image = Some(image);
+    app
+}
+
+#[test]
+fn image_changes_are_live_without_initial_capacity_and_say_when_jobs_get_them() {
+    // (release, digest resolution in the stack, new jobs wait for a restart)
+    for (release, resolution, restart) in [
+        ("emr-7.5.0", None, true),
+        ("emr-7.5.0", Some(false), false),
+        ("emr-7.14.0", None, false),
+        ("emr-7.14.0", Some(true), true),
+    ] {
+        let mut desired = stack();
+        declare(&mut desired, "etl", image_app(release, resolution));
+        let mut actual = deploy(&desired, &account());
+        set_state(&mut actual, "etl", ApplicationState::Started);
+        let app = desired.applications.get_mut("etl").expect("etl");
+        app.spec.image.as_mut().expect("image").source = ImageSource::Uri {
+            uri: "111111111111.dkr.ecr.us-east-1.amazonaws.com/base:v2".to_string(),
+        };
+        let out = plan(&desired, &actual);
+        let change = find(&out, "application.etl");
+        let context = format!("{release} {resolution:?}: {change:#?}");
+        assert!(field(change, "image.uri").live, "{context}");
+        assert!(!app_target(change).needs_stop, "{context}");
+        assert_eq!(app_target(change).image_needs_restart, restart, "{context}");
+        assert_eq!(
+            change.notes.iter().any(|n| n.contains("only after it is restarted")),
+            restart,
+            "{context}"
+        );
+    }
+}
+
+#[test]
+fn image_changes_with_initial_capacity_stop_the_application_and_say_why() {
+    let mut desired = stack();
+    let mut app = image_app("emr-7.5.0", None);
+    app.initial_capacity.insert(WorkerType::Driver, capacity(1, 4, 16));
+    declare(&mut desired, "etl", app);
+    let mut actual = deploy(&desired, &account());
+    set_state(&mut actual, "etl", ApplicationState::Started);
+    desired.applications.get_mut("etl").expect("etl").spec.image =
+        Some(uri_image("111111111111.dkr.ecr.us-east-1.amazonaws.com/base:v2"));
+    let out = plan(&desired, &actual);
+    let change = find(&out, "application.etl");
+    assert!(!field(change, "image.uri").live);
+    let target = app_target(change);
+    assert!(target.needs_stop && !target.image_needs_restart);
+    assert!(
+        change
+            .notes
+            .iter()
+            .any(|n| n.contains("does not update the image of a STARTED application with pre-initialized capacity")),
+        "{:?}",
+        change.notes
+    );
+    let next = apply_changes(&actual, &out.changes);
+    assert_eq!(find(&plan(&desired, &next), "application.etl").action, Action::NoOp);
+}
+
+#[test]
+fn a_stop_counts_streaming_runs_and_sessions() {
+    let mut desired = stack();
+    declare(&mut desired, "etl", spec("etl"));
+    let mut actual = deploy(&desired, &account());
+    set_state(&mut actual, "etl", ApplicationState::Started);
+    let id = observed_app(&mut actual, "etl").id.clone();
+    let work = crate::model::RunningWork {
+        job_runs: vec![JobRun {
+            id: "j1".to_string(),
+            name: None,
+            state: JobRunState::Running,
+            mode: crate::model::JobRunMode::Streaming,
+        }],
+        sessions: vec![crate::model::Session {
+            id: "s1".to_string(),
+            name: Some("notebook".to_string()),
+            state: crate::model::SessionState::Idle,
+        }],
+    };
+    actual.running_work.insert(id, work.clone());
+    desired.applications.get_mut("etl").expect("etl").spec.release_label = "emr-7.3.0".to_string();
+    let out = plan(&desired, &actual);
+    let change = find(&out, "application.etl");
+    assert_eq!(
+        change.steps[0],
+        Step::Stop {
+            running_jobs: 1,
+            running_sessions: 1,
+        }
+    );
+    assert_eq!(change.steps[0].describe(), "stop (1 running job, 1 session)");
+    let target = app_target(change);
+    assert_eq!(
+        (target.running_jobs.clone(), target.running_sessions.clone()),
+        (work.job_runs, work.sessions)
     );
 }
 
@@ -2314,12 +2775,15 @@ fn drift_and_a_change_in_different_fields_are_both_reported() {
 }
 
 #[test]
-fn without_a_record_differences_count_as_changes() {
+fn a_record_without_a_fields_hash_counts_differences_as_changes() {
     let mut desired = stack();
     declare(&mut desired, "etl", spec("etl"));
     let mut actual = deploy(&desired, &account());
     let app = observed_app(&mut actual, "etl");
-    app.spec.tags.remove(tags::APPLIED_TAG);
+    // A record that knows no field (as after an import of a record that
+    // did not fit): proof of ownership, but no history.
+    let binding = tags::binding_token(tags::Identity::of_application(&app.spec), &app.spec.tags);
+    app.spec.tags.insert(tags::APPLIED_TAG.to_string(), binding);
     app.spec.release_label = "emr-7.3.0".to_string();
     let out = plan(&desired, &actual);
     let change = find(&out, "application.etl");
@@ -2331,15 +2795,17 @@ fn without_a_record_differences_count_as_changes() {
 
 #[test]
 fn a_stale_record_alone_only_refreshes_the_tags() {
-    for stale in [Some("ab=000000"), Some("garbage")] {
+    // Records from before bindings (the next apply binds them) and a bound
+    // one whose fields are stale.
+    for stale in ["abcd=000000", "abcd=000000 1111=111111", "BOUND 1111=111111"] {
         let mut desired = stack();
         declare(&mut desired, "etl", rich_spec("etl"));
         let mut actual = deploy(&desired, &account());
         let app = observed_app(&mut actual, "etl");
-        match stale {
-            Some(text) => app.spec.tags.insert(tags::APPLIED_TAG.to_string(), text.to_string()),
-            None => app.spec.tags.remove(tags::APPLIED_TAG),
-        };
+        let binding = tags::binding_token(tags::Identity::of_application(&app.spec), &app.spec.tags);
+        app.spec
+            .tags
+            .insert(tags::APPLIED_TAG.to_string(), stale.replace("BOUND", &binding));
         let out = plan(&desired, &actual);
         let change = find(&out, "application.etl");
         assert_eq!(change.action, Action::Update, "{stale:?}");
@@ -2347,20 +2813,33 @@ fn a_stale_record_alone_only_refreshes_the_tags() {
         assert_eq!(change.steps, vec![Step::Tag]);
         assert!(app_target(change).update_fields.is_empty());
         assert!(change.notes.iter().any(|n| n.contains("only the applied record tag")));
+        assert_eq!(
+            change.notes.iter().any(|n| n.contains("binds it to this resource")),
+            !stale.starts_with("BOUND"),
+            "{stale}: {:?}",
+            change.notes
+        );
         let next = apply_changes(&actual, &out.changes);
         assert_eq!(find(&plan(&desired, &next), "application.etl").action, Action::NoOp);
     }
 }
 
 #[test]
-fn a_missing_record_alone_is_not_a_change() {
-    // Created out of band (or imported) exactly as declared: nothing to do.
+fn an_application_with_the_tags_but_no_record_is_not_compared() {
+    // Created out of band with the ownership tags, exactly as declared:
+    // emrstack cannot prove it wrote it, so it neither updates it nor
+    // refreshes its record; `emrstack import` adopts it.
     let mut desired = stack();
     declare(&mut desired, "etl", rich_spec("etl"));
     let mut actual = deploy(&desired, &account());
     observed_app(&mut actual, "etl").spec.tags.remove(tags::APPLIED_TAG);
     let out = plan(&desired, &actual);
-    assert_eq!(find(&out, "application.etl").action, Action::NoOp);
+    assert!(out.diagnostics.iter().any(|d| d.code == "plan.unproven-ownership"));
+    assert!(
+        find_all(&out, "application.etl")
+            .iter()
+            .all(|c| app_target(c).current.is_none())
+    );
 }
 
 #[test]
@@ -2435,9 +2914,10 @@ fn setting_a_maximum_capacity_aws_chose_is_a_change_not_drift() {
 #[test]
 fn origin_of_a_field_compares_both_sides_with_the_record() {
     let applied = json!({"cpu": "4 vCPU"});
-    let record = Record::decode(
-        &encode_record(&BTreeMap::from([("maximum_capacity".to_string(), applied.clone())])).expect("fits"),
-    );
+    let record = Record::decode(&encode_record(
+        "0000=abcdef",
+        &BTreeMap::from([("maximum_capacity".to_string(), applied.clone())]),
+    ));
     let other = json!({"cpu": "8 vCPU"});
     let third = json!({"cpu": "16 vCPU"});
     let check = |desired: &Value, actual: &Value, expect: Origin| {
@@ -2515,6 +2995,22 @@ fn role_create_lists_its_fields_and_converges() {
     assert_eq!(find(&plan(&desired, &actual), "role.etl").action, Action::NoOp);
 }
 
+/// A role written before trust policies carried the stack marker plans an
+/// update of its trust policy, which writes the marker: later plans then find
+/// the role from `ListRoles` alone (docs/observe.md, "Roles").
+#[test]
+fn a_role_without_the_stack_marker_gets_it_with_an_update() {
+    let mut desired = stack();
+    desired.roles.insert("etl".to_string(), role("etl-role"));
+    let mut actual = deploy(&desired, &account());
+    let observed = observed_role(&mut actual, "etl-role");
+    observed.spec.trust_policy["Statement"][0]["Sid"] = json!(crate::model::role::LEGACY_TRUST_SID);
+    let change = find(&plan(&desired, &actual), "role.etl").clone();
+    assert_eq!(change.action, Action::Update);
+    let paths: Vec<&str> = change.fields.iter().map(|field| field.path.as_str()).collect();
+    assert_eq!(paths, ["trust_policy.Statement"]);
+}
+
 #[test]
 fn equivalent_policies_as_aws_returns_them_are_not_changes() {
     let mut desired = stack();
@@ -2529,7 +3025,7 @@ fn equivalent_policies_as_aws_returns_them_are_not_changes() {
         "Action": ["sts:AssumeRole"],
         "Principal": {"Service": ["emr-serverless.amazonaws.com"]},
         "Effect": "Allow",
-        "Sid": "EMRServerlessTrustPolicy"
+        "Sid": crate::model::repository::statement_sid(STACK)
     }], "Version": "2012-10-17"});
     observed.spec.inline_policies.insert(
         "read".to_string(),
@@ -2728,11 +3224,10 @@ fn role_drift_is_told_by_its_record() {
     assert_eq!((change.action, change.reason), (Action::Update, Reason::Drift));
     assert!(field(change, "description").drift);
 
-    // Without a record, the same difference is a change.
-    observed_role(&mut actual, "etl-role")
-        .spec
-        .tags
-        .remove(tags::APPLIED_TAG);
+    // With a record that knows no field, the same difference is a change.
+    let observed = observed_role(&mut actual, "etl-role");
+    let binding = tags::binding_token(tags::Identity::of_role(&observed.spec), &observed.spec.tags);
+    observed.spec.tags.insert(tags::APPLIED_TAG.to_string(), binding);
     let change = find(&plan(&desired, &actual), "role.etl").clone();
     assert_eq!(change.reason, Reason::Changed);
     assert!(!change.has_drift());
@@ -2742,7 +3237,7 @@ fn role_drift_is_told_by_its_record() {
     observed_role(&mut stale, "etl-role")
         .spec
         .tags
-        .insert(tags::APPLIED_TAG.to_string(), "00=000000".to_string());
+        .insert(tags::APPLIED_TAG.to_string(), "abcd=000000".to_string());
     let out = plan(&desired, &stale);
     let change = find(&out, "role.etl");
     assert_eq!(change.action, Action::Update);
@@ -3137,6 +3632,7 @@ fn a_duplicate_role_under_the_same_address_is_deleted() {
     leftover.spec.name = "etl-role-old".to_string();
     leftover.arn = format!("arn:aws:iam::{ACCOUNT}:role/etl-role-old");
     leftover.role_id = "AROA0000".to_string();
+    rebind_role(&mut leftover);
     actual.roles.push(leftover);
     let out = plan(&desired, &actual);
     let changes = find_all(&out, "role.etl");
@@ -3202,10 +3698,118 @@ fn a_role_whose_record_does_not_fit_in_a_tag_still_converges() {
     }
     desired.roles.insert("etl".to_string(), large);
     let actual = deploy(&desired, &account());
-    assert!(!actual.roles[0].spec.tags.contains_key(tags::APPLIED_TAG));
-    // Without a record, a difference cannot be told from drift.
+    // The record keeps the fields that fit, and still proves ownership.
+    let record = &actual.roles[0].spec.tags[tags::APPLIED_TAG];
+    assert!(record.len() <= 256 && tags::is_applied_record(record), "{record}");
+    // Fields left out of the record cannot be told from drift: a change.
     let mut edited = actual.clone();
-    observed_role(&mut edited, "etl-role").spec.description = Some("edited".to_string());
+    // `policies.p19` sorts after the tokens that fit.
+    observed_role(&mut edited, "etl-role").spec.inline_policies.insert(
+        "p19".to_string(),
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+    );
     let change = find(&plan(&desired, &edited), "role.etl").clone();
     assert_eq!((change.action, change.reason), (Action::Update, Reason::Changed));
+}
+
+/// An apply killed between CreateRole and PutRolePolicy leaves the role
+/// with the mark of a creation under way: the next plan says so.
+#[test]
+fn a_role_whose_creation_did_not_finish_says_so() {
+    let mut desired = stack();
+    let mut declared = role("etl-role");
+    declared.inline_policies.insert("read".to_string(), read_policy());
+    desired.roles.insert("etl".to_string(), declared);
+    let mut actual = deploy(&desired, &account());
+    let observed = observed_role(&mut actual, "etl-role");
+    observed.spec.inline_policies.clear();
+    observed
+        .spec
+        .tags
+        .insert(tags::APPLIED_TAG.to_string(), tags::APPLIED_CREATING.to_string());
+    let out = plan(&desired, &actual);
+    let change = find(&out, "role.etl");
+    assert_eq!((change.action, change.reason), (Action::Update, Reason::Unfinished));
+    assert_eq!(
+        change.reason.describe(),
+        "the previous apply did not finish (or is still running)"
+    );
+    assert!(
+        change.notes.iter().any(|n| n.contains("stopped before it finished")),
+        "{change:#?}"
+    );
+    let next = apply_changes(&actual, &out.changes);
+    assert_eq!(find(&plan(&desired, &next), "role.etl").action, Action::NoOp);
+}
+
+/// IAM role names are unique regardless of case: an unmanaged `OWN2-ETL`
+/// takes the name `own2-etl`, which IAM would refuse to create at apply time.
+#[test]
+fn a_role_name_taken_in_another_case_is_a_conflict() {
+    let mut desired = stack();
+    desired.roles.insert("etl".to_string(), role("own2-etl"));
+    let mut actual = account();
+    let mut foreign = deployed_role_of(&role("OWN2-ETL"));
+    foreign.spec.tags.clear();
+    actual.roles.push(foreign);
+    let out = plan(&desired, &actual);
+    let conflicts: Vec<&Diagnostic> = out.diagnostics.iter().filter(|d| d.code == "plan.conflict").collect();
+    assert_eq!(conflicts.len(), 1, "{:#?}", out.diagnostics);
+    assert!(
+        conflicts[0].message.contains("role `OWN2-ETL`"),
+        "{}",
+        conflicts[0].message
+    );
+}
+
+/// A declared role of the stack without the stack's marker in its trust
+/// policy (imported, or the marker removed by hand) is found by its name
+/// while declared, but would not be found once removed from the stack: the
+/// plan writes the marker and warns to apply it first. A marked role, or
+/// one with emrstack's trust policy from before markers, is found either
+/// way.
+#[test]
+fn a_declared_role_without_the_marker_is_updated_with_a_warning() {
+    let mut desired = stack();
+    desired.roles.insert("etl".to_string(), role("etl-role"));
+    let deployed = deploy(&desired, &account());
+    let warned = |actual: &Actual| {
+        plan(&desired, actual)
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "plan.role-unmarked")
+    };
+    assert!(!warned(&deployed));
+    let mut legacy = deployed.clone();
+    legacy.roles[0].spec.trust_policy["Statement"][0]["Sid"] = json!(crate::model::role::LEGACY_TRUST_SID);
+    assert!(!warned(&legacy));
+
+    let mut imported = deployed.clone();
+    imported.roles[0].spec.trust_policy = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "emr-serverless.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    let out = plan(&desired, &imported);
+    let warning = out
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "plan.role-unmarked")
+        .expect("a warning");
+    assert!(!warning.is_error());
+    assert!(
+        warning.message.contains("role `etl-role` is `role.etl`")
+            && warning
+                .help
+                .as_deref()
+                .unwrap_or_default()
+                .contains("apply before removing `role.etl`"),
+        "{warning:?}"
+    );
+    let change = find(&out, "role.etl");
+    assert_eq!(change.action, Action::Update);
+    assert!(
+        paths(change).iter().any(|p| p.starts_with("trust_policy")),
+        "{change:#?}"
+    );
+    // Once applied, the marker is there and the warning gone.
+    let next = apply_changes(&imported, &out.changes);
+    assert!(!warned(&next));
 }

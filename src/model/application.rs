@@ -10,6 +10,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::fields::ChangeRule;
+
 /// The engine of an application (`type` in the API). Immutable after creation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -381,7 +383,13 @@ pub struct Interactive {
     pub session_enabled: Option<bool>,
 }
 
-/// `schedulerConfiguration`: job concurrency and queueing (emr-7.0.0 or later).
+/// `schedulerConfiguration`: job concurrency and queueing (emr-7.0.0 or
+/// later), exactly as the API carries it.
+///
+/// The service reads the block this way (docs/api-semantics.md, "Scheduler"):
+/// both members absent (`{}`, [`Scheduler::DISABLED`]) turns queueing off; a
+/// block with one member gets the other's default ([`Scheduler::filled`]);
+/// the whole block absent from a request changes nothing.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scheduler {
     /// 1 to 1000; the service default is 15.
@@ -390,6 +398,48 @@ pub struct Scheduler {
     /// 15 to 720; the service default is 360.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_timeout_minutes: Option<u32>,
+}
+
+impl Scheduler {
+    /// The default number of concurrent job runs while queueing is on.
+    pub const DEFAULT_MAX_CONCURRENT_RUNS: u32 = 15;
+    /// The default queue timeout in minutes while queueing is on.
+    pub const DEFAULT_QUEUE_TIMEOUT_MINUTES: u32 = 360;
+
+    /// `{}`: queueing off.
+    pub const DISABLED: Scheduler = Scheduler {
+        max_concurrent_runs: None,
+        queue_timeout_minutes: None,
+    };
+
+    /// Queueing on with the service's defaults, 15 runs and 360 minutes.
+    pub const ENABLED_DEFAULTS: Scheduler = Scheduler {
+        max_concurrent_runs: Some(Scheduler::DEFAULT_MAX_CONCURRENT_RUNS),
+        queue_timeout_minutes: Some(Scheduler::DEFAULT_QUEUE_TIMEOUT_MINUTES),
+    };
+
+    /// Whether this block turns queueing off (`{}`).
+    pub fn is_disabled(&self) -> bool {
+        self.max_concurrent_runs.is_none() && self.queue_timeout_minutes.is_none()
+    }
+
+    /// The block as the service stores it: `{}` stays `{}` (off), and a
+    /// block with one member gets the other member's default.
+    pub fn filled(&self) -> Scheduler {
+        if self.is_disabled() {
+            return Scheduler::DISABLED;
+        }
+        Scheduler {
+            max_concurrent_runs: Some(
+                self.max_concurrent_runs
+                    .unwrap_or(Scheduler::DEFAULT_MAX_CONCURRENT_RUNS),
+            ),
+            queue_timeout_minutes: Some(
+                self.queue_timeout_minutes
+                    .unwrap_or(Scheduler::DEFAULT_QUEUE_TIMEOUT_MINUTES),
+            ),
+        }
+    }
 }
 
 /// `diskEncryptionConfiguration`: a KMS key for local worker disks.
@@ -492,6 +542,62 @@ impl<I> ApplicationSpec<I> {
             identity_center: None,
             job_level_cost_allocation: None,
             tags: BTreeMap::new(),
+        }
+    }
+
+    /// Sets `field` to its value in `from` (absent when `from` lacks it).
+    pub fn copy_field(&mut self, from: &ApplicationSpec<I>, field: ApplicationField)
+    where
+        I: Clone,
+    {
+        match field {
+            ApplicationField::Name => self.name = from.name.clone(),
+            ApplicationField::Engine => self.engine = from.engine,
+            ApplicationField::ReleaseLabel => self.release_label = from.release_label.clone(),
+            ApplicationField::Architecture => self.architecture = from.architecture,
+            ApplicationField::InitialCapacity => self.initial_capacity = from.initial_capacity.clone(),
+            ApplicationField::MaximumCapacity => self.maximum_capacity = from.maximum_capacity.clone(),
+            ApplicationField::AutoStart => self.auto_start = from.auto_start.clone(),
+            ApplicationField::AutoStop => self.auto_stop = from.auto_stop.clone(),
+            ApplicationField::Network => self.network = from.network.clone(),
+            ApplicationField::Image => self.image = from.image.clone(),
+            ApplicationField::WorkerTypeSpecifications => {
+                self.worker_type_specifications = from.worker_type_specifications.clone()
+            }
+            ApplicationField::RuntimeConfiguration => self.runtime_configuration = from.runtime_configuration.clone(),
+            ApplicationField::Monitoring => self.monitoring = from.monitoring.clone(),
+            ApplicationField::Interactive => self.interactive = from.interactive.clone(),
+            ApplicationField::Scheduler => self.scheduler = from.scheduler.clone(),
+            ApplicationField::DiskEncryption => self.disk_encryption = from.disk_encryption.clone(),
+            ApplicationField::IdentityCenter => self.identity_center = from.identity_center.clone(),
+            ApplicationField::JobLevelCostAllocation => {
+                self.job_level_cost_allocation = from.job_level_cost_allocation.clone()
+            }
+            ApplicationField::Tags => self.tags = from.tags.clone(),
+        }
+    }
+
+    /// Whether the spec leaves `field` out (an empty map, list or block
+    /// counts as left out; required fields never are).
+    pub fn lacks(&self, field: ApplicationField) -> bool {
+        match field {
+            ApplicationField::Name | ApplicationField::Engine | ApplicationField::ReleaseLabel => false,
+            ApplicationField::Architecture => self.architecture.is_none(),
+            ApplicationField::InitialCapacity => self.initial_capacity.is_empty(),
+            ApplicationField::MaximumCapacity => self.maximum_capacity.is_none(),
+            ApplicationField::AutoStart => self.auto_start.is_none(),
+            ApplicationField::AutoStop => self.auto_stop.is_none(),
+            ApplicationField::Network => self.network.is_none(),
+            ApplicationField::Image => self.image.is_none(),
+            ApplicationField::WorkerTypeSpecifications => self.worker_type_specifications.is_empty(),
+            ApplicationField::RuntimeConfiguration => self.runtime_configuration.is_empty(),
+            ApplicationField::Monitoring => self.monitoring.is_empty(),
+            ApplicationField::Interactive => self.interactive.is_none(),
+            ApplicationField::Scheduler => self.scheduler.is_none(),
+            ApplicationField::DiskEncryption => self.disk_encryption.is_none(),
+            ApplicationField::IdentityCenter => self.identity_center.is_none(),
+            ApplicationField::JobLevelCostAllocation => self.job_level_cost_allocation.is_none(),
+            ApplicationField::Tags => self.tags.is_empty(),
         }
     }
 
@@ -608,16 +714,13 @@ impl ApplicationField {
 
     /// Whether a change to this field replaces the application (a new ID and ARN).
     pub fn forces_replacement(self) -> bool {
-        matches!(self, ApplicationField::Name | ApplicationField::Engine)
+        self.declaration().change == ChangeRule::Replace
     }
 
     /// Whether the field is changed through `UpdateApplication` (as opposed to
     /// replacement or the tagging API).
     pub fn is_updatable(self) -> bool {
-        !matches!(
-            self,
-            ApplicationField::Name | ApplicationField::Engine | ApplicationField::Tags
-        )
+        matches!(self.declaration().change, ChangeRule::Update(_))
     }
 }
 
@@ -750,6 +853,108 @@ impl JobRunState {
 }
 
 impl fmt::Display for JobRunState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.api_name())
+    }
+}
+
+/// The mode of a job run (`ListJobRuns.mode`): a batch run ends by itself, a
+/// streaming run runs until it is cancelled. Both keep an application from
+/// stopping.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobRunMode {
+    #[default]
+    Batch,
+    Streaming,
+}
+
+impl JobRunMode {
+    pub const ALL: [JobRunMode; 2] = [JobRunMode::Batch, JobRunMode::Streaming];
+
+    /// The value of the API's `mode`.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            JobRunMode::Batch => "BATCH",
+            JobRunMode::Streaming => "STREAMING",
+        }
+    }
+
+    pub fn from_api(text: &str) -> Option<JobRunMode> {
+        JobRunMode::ALL
+            .into_iter()
+            .find(|mode| mode.api_name().eq_ignore_ascii_case(text))
+    }
+}
+
+impl fmt::Display for JobRunMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.api_name())
+    }
+}
+
+/// The state of an interactive session (`ListSessions`, emr-7.13.0 or later).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SessionState {
+    Submitted,
+    Starting,
+    Started,
+    Idle,
+    Busy,
+    Terminating,
+    Failed,
+    Terminated,
+}
+
+impl SessionState {
+    /// States in which a session holds the application's capacity, so the
+    /// application cannot be stopped or deleted.
+    pub const ACTIVE: [SessionState; 6] = [
+        SessionState::Submitted,
+        SessionState::Starting,
+        SessionState::Started,
+        SessionState::Idle,
+        SessionState::Busy,
+        SessionState::Terminating,
+    ];
+
+    const ALL: [SessionState; 8] = [
+        SessionState::Submitted,
+        SessionState::Starting,
+        SessionState::Started,
+        SessionState::Idle,
+        SessionState::Busy,
+        SessionState::Terminating,
+        SessionState::Failed,
+        SessionState::Terminated,
+    ];
+
+    pub fn api_name(self) -> &'static str {
+        match self {
+            SessionState::Submitted => "SUBMITTED",
+            SessionState::Starting => "STARTING",
+            SessionState::Started => "STARTED",
+            SessionState::Idle => "IDLE",
+            SessionState::Busy => "BUSY",
+            SessionState::Terminating => "TERMINATING",
+            SessionState::Failed => "FAILED",
+            SessionState::Terminated => "TERMINATED",
+        }
+    }
+
+    pub fn from_api(text: &str) -> Option<SessionState> {
+        SessionState::ALL
+            .into_iter()
+            .find(|state| state.api_name().eq_ignore_ascii_case(text))
+    }
+
+    pub fn is_active(self) -> bool {
+        SessionState::ACTIVE.contains(&self)
+    }
+}
+
+impl fmt::Display for SessionState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.api_name())
     }

@@ -5,6 +5,7 @@ pub mod actual;
 pub mod address;
 pub mod application;
 pub mod desired;
+pub mod fields;
 pub mod location;
 pub mod network;
 pub mod reference;
@@ -12,16 +13,19 @@ pub mod release;
 pub mod repository;
 pub mod role;
 pub mod tags;
+pub mod update;
 
 pub use actual::{
     Actual, ApplicationSummary, JobRun, ObservedApplication, ObservedRepository, ObservedRole, Owner, RoleSummary,
+    RunningWork, Session, TaggedApplication,
 };
 pub use address::{Address, ResourceKind};
 pub use application::{
     ApplicationField, ApplicationSpec, ApplicationState, Architecture, AutoStart, AutoStop, CloudWatchLogging,
     Configuration, DesiredImage, DiskEncryption, DiskType, Engine, IdentityCenter, ImageConfig, ImageSource,
-    InitialCapacity, Interactive, JobLevelCostAllocation, JobRunState, ManagedPersistence, MaximumCapacity, Monitoring,
-    NetworkConfiguration, PrometheusMonitoring, S3Monitoring, Scheduler, WorkerResources, WorkerType,
+    InitialCapacity, Interactive, JobLevelCostAllocation, JobRunMode, JobRunState, ManagedPersistence, MaximumCapacity,
+    Monitoring, NetworkConfiguration, PrometheusMonitoring, S3Monitoring, Scheduler, SessionState, WorkerResources,
+    WorkerType,
 };
 pub use desired::{Desired, DesiredApplication, StackSettings};
 pub use location::{S3Location, S3Object};
@@ -29,3 +33,4 @@ pub use network::{DesiredNetwork, SecurityGroupInfo, SubnetInfo};
 pub use release::{Feature, ReleaseLabel};
 pub use repository::DesiredRepository;
 pub use role::{DesiredRole, RoleSpec};
+pub use update::{ApplicationUpdate, Delivery, ImageInput, UpdateError};

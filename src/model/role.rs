@@ -62,13 +62,97 @@ pub struct DesiredRole {
     pub prevent_destroy: bool,
 }
 
-/// The trust policy of a job runtime role.
+/// The `Sid` emrstack gave its trust statement before it marked roles with
+/// their stack ([`trust_policy`]). Roles written then are recognised by this
+/// `Sid` together with the rest of emrstack's statement
+/// ([`is_legacy_trust_policy`]), because the name alone is common.
+pub const LEGACY_TRUST_SID: &str = "EMRServerlessTrustPolicy";
+
+/// Whether a trust policy carries the stack marker that emrstack writes as
+/// the `Sid` of its statement: [`crate::model::repository::statement_sid`]
+/// of the stack. `ListRoles` returns trust policies but not tags, so this is
+/// how a plan finds a stack's roles among every role of the account from the
+/// listing alone (docs/observe.md, "Roles").
+pub fn has_stack_marker(trust_policy: &Value, stack: &str) -> bool {
+    let marker = super::repository::statement_sid(stack);
+    super::repository::find_statement(trust_policy, &marker).is_some()
+}
+
+/// Whether a trust policy is exactly of the shape emrstack wrote before
+/// stack markers: a `Version` of `2012-10-17` and one statement, with the
+/// legacy `Sid`, `Allow`, the EMR Serverless principal as a plain string,
+/// `sts:AssumeRole`, and a condition of `aws:SourceAccount` under
+/// `StringEquals`, optionally with `aws:SourceArn` under `ArnLike` as
+/// emrstack wrote it: pairs of an application ARN and that ARN followed by
+/// `/*`. Such roles may belong to any stack (their tags tell); a plan reads
+/// them until an apply has replaced their trust policy with a marked one.
+///
+/// The `Sid` alone is common (AWS's guide uses it), and so is the account
+/// condition that AWS advises against the confused deputy, so only the
+/// whole shape counts; a policy written by hand in exactly this shape is
+/// read too (docs/observe.md, "Roles").
+pub fn is_legacy_trust_policy(trust_policy: &Value) -> bool {
+    let Some(document) = trust_policy.as_object() else {
+        return false;
+    };
+    let Some([statement]) = document.get("Statement").and_then(Value::as_array).map(Vec::as_slice) else {
+        return false;
+    };
+    let Some(statement) = statement.as_object() else {
+        return false;
+    };
+    let keys: BTreeSet<&str> = statement.keys().map(String::as_str).collect();
+    document.len() == 2
+        && document.get("Version") == Some(&json!("2012-10-17"))
+        && keys == BTreeSet::from(["Sid", "Effect", "Principal", "Action", "Condition"])
+        && statement.get("Sid") == Some(&json!(LEGACY_TRUST_SID))
+        && statement.get("Effect") == Some(&json!("Allow"))
+        && statement.get("Principal") == Some(&json!({ "Service": EMR_SERVERLESS_PRINCIPAL }))
+        && statement.get("Action") == Some(&json!("sts:AssumeRole"))
+        && statement
+            .get("Condition")
+            .and_then(Value::as_object)
+            .is_some_and(is_legacy_condition)
+}
+
+/// The condition of emrstack's trust statement from before markers (see
+/// [`is_legacy_trust_policy`]).
+fn is_legacy_condition(condition: &serde_json::Map<String, Value>) -> bool {
+    let account = condition
+        .get("StringEquals")
+        .and_then(Value::as_object)
+        .is_some_and(|equals| equals.len() == 1 && equals.get("aws:SourceAccount").is_some_and(Value::is_string));
+    let sources = match condition.get("ArnLike") {
+        None => true,
+        Some(like) => like
+            .as_object()
+            .filter(|like| like.len() == 1)
+            .and_then(|like| like.get("aws:SourceArn"))
+            .and_then(Value::as_array)
+            .is_some_and(|arns| {
+                !arns.is_empty()
+                    && arns.len() % 2 == 0
+                    && arns.chunks(2).all(|pair| match (pair[0].as_str(), pair[1].as_str()) {
+                        (Some(arn), Some(children)) => {
+                            arn.contains(":emr-serverless:")
+                                && arn.contains(":/applications/")
+                                && children == format!("{arn}/*")
+                        }
+                        _ => false,
+                    })
+            }),
+    };
+    account && sources && condition.keys().all(|key| key == "StringEquals" || key == "ArnLike")
+}
+
+/// The trust policy of a job runtime role of `stack`.
 ///
 /// The statement lets EMR Serverless assume the role, restricted to the
 /// stack's account with `aws:SourceAccount` (the confused-deputy guard AWS
 /// recommends for service principals) and, when `application_arns` is not
 /// empty, to those applications and their job runs with `aws:SourceArn`.
-pub fn trust_policy(account_id: &str, application_arns: &[String]) -> Value {
+/// Its `Sid` is the stack marker ([`has_stack_marker`]).
+pub fn trust_policy(stack: &str, account_id: &str, application_arns: &[String]) -> Value {
     let mut condition = serde_json::Map::new();
     condition.insert("StringEquals".to_string(), json!({ "aws:SourceAccount": account_id }));
     if !application_arns.is_empty() {
@@ -84,11 +168,82 @@ pub fn trust_policy(account_id: &str, application_arns: &[String]) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [{
-            "Sid": "EMRServerlessTrustPolicy",
+            "Sid": super::repository::statement_sid(stack),
             "Effect": "Allow",
             "Principal": { "Service": EMR_SERVERLESS_PRINCIPAL },
             "Action": "sts:AssumeRole",
             "Condition": Value::Object(condition),
         }]
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trust_statement_is_marked_with_its_stack() {
+        let policy = trust_policy("analytics-dev", "123456789012", &[]);
+        assert!(has_stack_marker(&policy, "analytics-dev"));
+        assert!(!has_stack_marker(&policy, "analytics-prod"));
+        assert!(!is_legacy_trust_policy(&policy));
+    }
+
+    #[test]
+    fn the_legacy_statement_needs_emrstacks_whole_shape() {
+        let arn = "arn:aws:emr-serverless:us-east-1:123456789012:/applications/00f1".to_string();
+        for arns in [vec![], vec![arn.clone()]] {
+            let mut legacy = trust_policy("dev", "123456789012", &arns);
+            legacy["Statement"][0]["Sid"] = json!(LEGACY_TRUST_SID);
+            assert!(is_legacy_trust_policy(&legacy), "{legacy}");
+            assert!(!has_stack_marker(&legacy, "dev"));
+        }
+        let mut legacy = trust_policy("dev", "123456789012", &[arn]);
+        legacy["Statement"][0]["Sid"] = json!(LEGACY_TRUST_SID);
+        let check = |edit: &dyn Fn(&mut Value), expect: bool| {
+            let mut policy = legacy.clone();
+            edit(&mut policy);
+            assert_eq!(is_legacy_trust_policy(&policy), expect, "{policy}");
+        };
+        // The same Sid without emrstack's account condition is someone else's.
+        check(
+            &|p| drop(p["Statement"][0].as_object_mut().unwrap().remove("Condition")),
+            false,
+        );
+        // AWS's advice against the confused deputy, written by hand: the
+        // application ARNs under StringLike, or a wildcard.
+        check(
+            &|p| {
+                p["Statement"][0]["Condition"] = json!({
+                    "StringEquals": {"aws:SourceAccount": "123456789012"},
+                    "StringLike": {"aws:SourceArn": "arn:aws:emr-serverless:us-east-1:123456789012:/applications/*"},
+                })
+            },
+            false,
+        );
+        check(
+            &|p| {
+                p["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"] =
+                    json!(["arn:aws:emr-serverless:us-east-1:123456789012:/applications/*"])
+            },
+            false,
+        );
+        check(&|p| p["Statement"][0]["Action"] = json!(["sts:AssumeRole"]), false);
+        check(
+            &|p| p["Statement"][0]["Principal"]["Service"] = json!([EMR_SERVERLESS_PRINCIPAL]),
+            false,
+        );
+        check(
+            &|p| {
+                let statement = p["Statement"][0].clone();
+                p["Statement"].as_array_mut().unwrap().push(statement);
+            },
+            false,
+        );
+        check(&|p| p["Id"] = json!("mine"), false);
+        check(
+            &|p| p["Statement"][0]["Condition"]["StringEquals"]["aws:PrincipalAccount"] = json!("1"),
+            false,
+        );
+    }
 }

@@ -31,6 +31,7 @@ pub fn reason_code(reason: Reason) -> &'static str {
         Reason::ReferenceReplaced => "reference-replaced",
         Reason::RemovedFromStack => "removed-from-stack",
         Reason::Duplicate => "duplicate",
+        Reason::Unfinished => "unfinished",
         Reason::Destroy => "destroy",
         Reason::UpToDate => "up-to-date",
     }
@@ -66,15 +67,23 @@ fn step(step: &Step) -> Value {
         "step": step_code(step),
         "description": step.describe(),
     });
-    let detail = match step {
-        Step::Wait { state } => Some(("state", json!(state.api_name()))),
-        Step::Stop { running_jobs } => Some(("running_jobs", json!(running_jobs))),
-        Step::Update { fields } => Some(("fields", json!(fields))),
-        Step::UpdateRole { parts } => Some(("parts", json!(parts))),
-        _ => None,
+    let details: Vec<(&str, Value)> = match step {
+        Step::Wait { state } => vec![("state", json!(state.api_name()))],
+        Step::Stop {
+            running_jobs,
+            running_sessions,
+        } => vec![
+            ("running_jobs", json!(running_jobs)),
+            ("running_sessions", json!(running_sessions)),
+        ],
+        Step::Update { fields } => vec![("fields", json!(fields))],
+        Step::UpdateRole { parts } => vec![("parts", json!(parts))],
+        _ => Vec::new(),
     };
-    if let (Some((key, value)), Some(map)) = (detail, object.as_object_mut()) {
-        map.insert(key.to_string(), value);
+    if let Some(map) = object.as_object_mut() {
+        for (key, value) in details {
+            map.insert(key.to_string(), value);
+        }
     }
     object
 }
@@ -103,13 +112,19 @@ fn application(change: &Change) -> Value {
     let runs: Vec<Value> = app
         .running_jobs
         .iter()
-        .map(|run| json!({"id": run.id, "name": run.name, "state": run.state.api_name()}))
+        .map(|run| json!({"id": run.id, "name": run.name, "state": run.state.api_name(), "mode": run.mode.api_name()}))
+        .collect();
+    let sessions: Vec<Value> = app
+        .running_sessions
+        .iter()
+        .map(|session| json!({"id": session.id, "name": session.name, "state": session.state.api_name()}))
         .collect();
     json!({
         "id": current.id,
         "arn": current.arn,
         "state": current.state.api_name(),
         "running_jobs": runs,
+        "running_sessions": sessions,
     })
 }
 
@@ -150,8 +165,8 @@ fn diagnostic(diagnostic: &Diagnostic) -> Value {
     json!({
         "severity": diagnostic.severity.to_string(),
         "code": diagnostic.code,
-        "message": diagnostic.message,
-        "help": diagnostic.help,
+        "message": secrets::mask_text(&diagnostic.message),
+        "help": diagnostic.help.as_deref().map(secrets::mask_text),
         "address": subject.map(|s| s.address.clone()),
         "path": subject.map(|s| s.path.clone()),
     })
@@ -162,7 +177,7 @@ pub fn plan_value(plan: &Plan) -> Value {
     let summary = &plan.summary;
     let has_errors = plan.diagnostics.iter().any(Diagnostic::is_error);
     json!({
-        "format_version": plan.format_version,
+        "format_version": crate::plan::FORMAT_VERSION,
         "emrstack_version": plan.emrstack_version,
         "stack": plan.stack,
         "account_id": plan.account_id,

@@ -79,23 +79,28 @@ fn short_notes(change: &Change) -> String {
             notes.push(format!("replaces {} ({})", code(&current.id), current.state));
         }
     } else if let Some(state) = stops_application(change) {
-        let jobs = change
+        let (jobs, sessions) = change
             .steps
             .iter()
             .find_map(|step| match step {
-                Step::Stop { running_jobs } => Some(*running_jobs),
+                Step::Stop {
+                    running_jobs,
+                    running_sessions,
+                } => Some((*running_jobs, *running_sessions)),
                 _ => None,
             })
-            .unwrap_or(0);
-        let jobs = match &change.target {
-            Target::Application(app) => jobs.max(app.running_jobs.len()),
-            _ => jobs,
+            .unwrap_or((0, 0));
+        let (jobs, sessions) = match &change.target {
+            Target::Application(app) => (
+                jobs.max(app.running_jobs.len()),
+                sessions.max(app.running_sessions.len()),
+            ),
+            _ => (jobs, sessions),
         };
+        let running = crate::diff::running_counts(jobs, sessions);
         let mut text = format!("stops a {state} application");
-        match jobs {
-            0 => {}
-            1 => text.push_str(" with 1 running job"),
-            n => text.push_str(&format!(" with {n} running jobs")),
+        if !running.is_empty() {
+            text.push_str(&format!(" with {}", running.join(" and ")));
         }
         notes.push(text);
     } else if change.action == Action::Update
@@ -191,7 +196,7 @@ fn write_warnings(out: &mut String, plan: &Plan) {
             "- {} {}: {}",
             diagnostic.severity,
             code(&diagnostic.code),
-            cell(&diagnostic.message)
+            cell(&secrets::mask_text(&diagnostic.message))
         );
     }
     out.push('\n');

@@ -143,23 +143,22 @@ pub(crate) fn steps_text(change: &Change) -> String {
     change.steps.iter().map(Step::describe).collect::<Vec<_>>().join(" -> ")
 }
 
-/// The unfinished job runs of an application change, for a note.
+/// The unfinished job runs and active sessions of an application change,
+/// for a note.
 pub(crate) fn running_jobs_text(change: &Change) -> Option<String> {
     let Target::Application(app) = &change.target else {
         return None;
     };
-    if app.running_jobs.is_empty() {
-        return None;
+    let mut parts = Vec::new();
+    if !app.running_jobs.is_empty() {
+        let runs: Vec<String> = app.running_jobs.iter().map(|run| run.describe()).collect();
+        parts.push(format!("unfinished job runs: {}", runs.join(", ")));
     }
-    let runs: Vec<String> = app
-        .running_jobs
-        .iter()
-        .map(|run| match &run.name {
-            Some(name) => format!("{} `{name}` ({})", run.id, run.state),
-            None => format!("{} ({})", run.id, run.state),
-        })
-        .collect();
-    Some(format!("unfinished job runs: {}", runs.join(", ")))
+    if !app.running_sessions.is_empty() {
+        let sessions: Vec<String> = app.running_sessions.iter().map(|session| session.describe()).collect();
+        parts.push(format!("active sessions: {}", sessions.join(", ")));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// What a change waits for: `after role.etl`, and for a replacement what
@@ -351,6 +350,8 @@ mod tests {
                 update_fields: BTreeSet::new(),
                 needs_stop: false,
                 running_jobs: Vec::new(),
+                running_sessions: Vec::new(),
+                image_needs_restart: false,
             })),
         }
     }
@@ -379,6 +380,7 @@ mod tests {
             changes,
             diagnostics: Vec::new(),
             fingerprint: "0".repeat(64),
+            secrets: None,
             desired: Desired::empty("shop"),
         }
     }
@@ -404,7 +406,10 @@ mod tests {
             field("maximum_capacity.cpu", json!("4 vCPU"), json!("8 vCPU"), true),
         ];
         let steps = vec![
-            Step::Stop { running_jobs: 0 },
+            Step::Stop {
+                running_jobs: 0,
+                running_sessions: 0,
+            },
             Step::Update {
                 fields: vec!["release_label".to_string()],
             },
@@ -426,7 +431,10 @@ mod tests {
                 Step::Wait {
                     state: ApplicationState::Starting,
                 },
-                Step::Stop { running_jobs: 1 },
+                Step::Stop {
+                    running_jobs: 1,
+                    running_sessions: 0,
+                },
                 Step::Update {
                     fields: vec!["release_label".to_string()],
                 },
@@ -439,6 +447,7 @@ mod tests {
                 id: "00fjob".to_string(),
                 name: Some("nightly".to_string()),
                 state: JobRunState::Running,
+                mode: crate::model::JobRunMode::Batch,
             }];
         }
         change.depends_on = vec![Address::role("etl")];

@@ -226,6 +226,10 @@ pub struct App {
     pub release_label: String,
     pub maximum_cpu: Option<String>,
     pub image_uri: Option<String>,
+    /// Worker type (API spelling) to image URI.
+    pub worker_images: BTreeMap<String, String>,
+    /// `(maxConcurrentRuns, queueTimeoutMinutes)` when a scheduler block is shown.
+    pub scheduler: Option<(Option<i32>, Option<i32>)>,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -280,6 +284,17 @@ impl Aws {
             release_label: app.release_label.clone(),
             maximum_cpu: app.maximum_capacity.as_ref().map(|c| c.cpu.clone()),
             image_uri: app.image_configuration.as_ref().map(|i| i.image_uri.clone()),
+            worker_images: app
+                .worker_type_specifications
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(worker, spec)| spec.image_configuration.map(|image| (worker, image.image_uri)))
+                .collect(),
+            scheduler: app
+                .scheduler_configuration
+                .as_ref()
+                .map(|s| (s.max_concurrent_runs, s.queue_timeout_minutes)),
             tags: app.tags.clone().unwrap_or_default().into_iter().collect(),
         }
     }

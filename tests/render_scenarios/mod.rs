@@ -17,8 +17,9 @@ use serde_json::{Value, json};
 use emrstack::config::{LoadOptions, load, load_str};
 use emrstack::diff::{self, Action, Mode, Target};
 use emrstack::model::{
-    Actual, ApplicationState, Desired, ImageSource, JobRun, JobRunState, ObservedApplication, ObservedRepository,
-    ObservedRole, RoleSpec, SecurityGroupInfo, SubnetInfo, reference, repository, tags,
+    Actual, ApplicationState, Desired, ImageSource, JobRun, JobRunMode, JobRunState, ObservedApplication,
+    ObservedRepository, ObservedRole, RoleSpec, RunningWork, SecurityGroupInfo, Session, SessionState, SubnetInfo,
+    reference, repository, tags,
 };
 use emrstack::plan::{Plan, PlanMode};
 
@@ -194,9 +195,10 @@ pub fn application_arn(id: &str) -> String {
     format!("arn:aws:emr-serverless:{REGION}:{ACCOUNT}:/applications/{id}")
 }
 
-/// The `emrstack:applied` record of a role as apply writes it (the fields
-/// of `diff::role::role_fields` except name and path).
-fn role_record(spec: &RoleSpec) -> Option<String> {
+/// The `emrstack:applied` record of a role as apply writes it (its binding
+/// token, then the fields of `diff::role::role_fields` except name and
+/// path).
+fn role_record(spec: &RoleSpec) -> String {
     let visible: BTreeMap<&String, &String> = spec
         .tags
         .iter()
@@ -215,7 +217,8 @@ fn role_record(spec: &RoleSpec) -> Option<String> {
         fields.insert(format!("policies.{name}"), emrstack::diff::policy::canonical(document));
     }
     fields.insert("tags".to_string(), json!(visible));
-    emrstack::diff::fields::encode_record(&fields)
+    let binding = tags::binding_token(tags::Identity::of_role(spec), &spec.tags);
+    emrstack::diff::fields::encode_record(&binding, &fields)
 }
 
 /// The Actual that applying `desired` to `actual` would leave: created
@@ -243,6 +246,7 @@ pub fn converge(desired: &Desired, actual: &Actual, state: ApplicationState) -> 
                         id,
                         state,
                         state_details: None,
+                        created_at_ms: None,
                         spec: spec.clone(),
                     });
                 }
@@ -267,9 +271,8 @@ pub fn converge(desired: &Desired, actual: &Actual, state: ApplicationState) -> 
                 for document in spec.inline_policies.values_mut() {
                     *document = reference::substitute(document, &arns);
                 }
-                if let Some(record) = role_record(&spec) {
-                    spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
-                }
+                let record = role_record(&spec);
+                spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
                 out.roles.retain(|observed| observed.spec.name != spec.name);
                 out.roles.push(ObservedRole {
                     arn: format!("arn:aws:iam::{ACCOUNT}:role{}{}", spec.path, spec.name),
@@ -344,20 +347,30 @@ pub fn applied_base() -> (Desired, Actual) {
     (desired, actual)
 }
 
-/// Two unfinished job runs.
-pub fn running_jobs() -> Vec<JobRun> {
-    vec![
-        JobRun {
-            id: "00fhq3mjob00001".to_string(),
-            name: Some("nightly-orders".to_string()),
-            state: JobRunState::Running,
-        },
-        JobRun {
-            id: "00fhq3mjob00002".to_string(),
-            name: None,
-            state: JobRunState::Pending,
-        },
-    ]
+/// Two unfinished job runs, one of them streaming, and an idle interactive
+/// session: the work a stop must deal with.
+pub fn running_work() -> RunningWork {
+    RunningWork {
+        job_runs: vec![
+            JobRun {
+                id: "00fhq3mjob00001".to_string(),
+                name: Some("nightly-orders".to_string()),
+                state: JobRunState::Running,
+                mode: JobRunMode::Batch,
+            },
+            JobRun {
+                id: "00fhq3mjob00002".to_string(),
+                name: None,
+                state: JobRunState::Pending,
+                mode: JobRunMode::Streaming,
+            },
+        ],
+        sessions: vec![Session {
+            id: "00fhq3mses00001".to_string(),
+            name: Some("notebook".to_string()),
+            state: SessionState::Idle,
+        }],
+    }
 }
 
 /// Every scenario by name, for tests that check all of them.
@@ -388,7 +401,7 @@ pub fn example_plan(name: &str, var_file: Option<&str>) -> Plan {
     plan(&desired, &actual, Mode::Apply)
 }
 
-/// `application.etl` is STARTED with two running jobs. The stack moves it
+/// `application.etl` is STARTED with two running jobs and a session. The stack moves it
 /// to a new release (which needs a stopped application) while someone
 /// lowered its idle timeout in the console.
 pub fn stopped_update_with_drift() -> Plan {
@@ -398,7 +411,7 @@ pub fn stopped_update_with_drift() -> Plan {
     if let Some(auto_stop) = etl.spec.auto_stop.as_mut() {
         auto_stop.idle_timeout_minutes = 5;
     }
-    actual.active_jobs.insert(id, running_jobs());
+    actual.running_work.insert(id, running_work());
     let desired = stack(&base_with(
         "release_label = \"emr-7.2.0\"",
         "release_label = \"emr-7.3.0\"",

@@ -258,14 +258,49 @@ impl Emulator {
     /// Injects a job run into an application (no IAM role needed) and returns its ID.
     /// `script` of `None` uses the default script.
     pub fn inject_job(&self, account: &str, application_id: &str, script: Option<Value>) -> String {
+        self.inject_job_run(account, application_id, "BATCH", script)
+    }
+
+    /// Injects a job run of `mode` (`BATCH` or `STREAMING`) and returns its ID.
+    pub fn inject_job_run(&self, account: &str, application_id: &str, mode: &str, script: Option<Value>) -> String {
+        let extra = json!({ "mode": mode });
+        self.inject("/_emulator/jobs", "jobRunId", account, application_id, script, extra)
+    }
+
+    /// Injects an interactive session (no IAM role needed) and returns its ID.
+    /// `script` of `None` uses the default script (idle until terminated).
+    pub fn inject_session(&self, account: &str, application_id: &str, script: Option<Value>) -> String {
+        self.inject(
+            "/_emulator/sessions",
+            "sessionId",
+            account,
+            application_id,
+            script,
+            json!({}),
+        )
+    }
+
+    /// POSTs an injection to `path` and returns the `id_key` of the answer.
+    fn inject(
+        &self,
+        path: &str,
+        id_key: &str,
+        account: &str,
+        application_id: &str,
+        script: Option<Value>,
+        extra: Value,
+    ) -> String {
         let mut body = json!({ "account": account, "applicationId": application_id });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
         if let Some(script) = script {
             body["script"] = script;
         }
-        let job = self.control_ok("POST", "/_emulator/jobs", Some(&body));
-        job["jobRunId"]
+        let answer = self.control_ok("POST", path, Some(&body));
+        answer[id_key]
             .as_str()
-            .expect("invariant: the emulator returns the job run id")
+            .unwrap_or_else(|| panic!("the emulator's answer to {path} has no `{id_key}`: {answer}"))
             .to_string()
     }
 
@@ -276,6 +311,25 @@ impl Emulator {
             "/_emulator/transitions",
             Some(&json!({ "account": account, "applicationId": application_id })),
         )
+    }
+
+    /// Configures `GetResources` for one account, e.g.
+    /// `json!({"indexDelaySeconds": 600})` (an index that lags ten minutes
+    /// behind tag changes) or `json!({"pageSizes": [0, 1]})`.
+    pub fn set_tagging(&self, account: &str, settings: Value) -> Value {
+        let mut body = settings;
+        body["account"] = json!(account);
+        self.control_ok("POST", "/_emulator/tagging", Some(&body))
+    }
+
+    /// Moves every application of the account (its `createdAt`, `updatedAt`
+    /// and tag changes) `seconds` into the past, as if created earlier.
+    pub fn backdate(&self, account: &str, seconds: u64) {
+        self.control_ok(
+            "POST",
+            "/_emulator/backdate",
+            Some(&json!({ "account": account, "seconds": seconds })),
+        );
     }
 
     /// Call counts (`served`, `faulted`, `throttled`, `delayed`, `totals`),

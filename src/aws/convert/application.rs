@@ -11,7 +11,7 @@
 //! auto-start, for example), where the documented default is the only
 //! meaning the absence can have.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_emrserverless::operation::create_application::CreateApplicationInput;
 use aws_sdk_emrserverless::operation::create_application::builders::CreateApplicationInputBuilder;
@@ -22,11 +22,11 @@ use aws_smithy_types::error::operation::BuildError;
 
 use crate::cloud::{CloudError, ErrorKind};
 use crate::model::{
-    ApplicationField, ApplicationSpec, ApplicationState, ApplicationSummary, Architecture, AutoStart, AutoStop,
-    CloudWatchLogging, Configuration, DiskEncryption, DiskType, Engine, IdentityCenter, ImageConfig, InitialCapacity,
-    Interactive, JobLevelCostAllocation, JobRun, JobRunState, ManagedPersistence, MaximumCapacity, Monitoring,
-    NetworkConfiguration, ObservedApplication, PrometheusMonitoring, S3Monitoring, Scheduler, WorkerResources,
-    WorkerType,
+    ApplicationField, ApplicationSpec, ApplicationState, ApplicationSummary, ApplicationUpdate, Architecture,
+    AutoStart, AutoStop, CloudWatchLogging, Configuration, DiskEncryption, DiskType, Engine, IdentityCenter,
+    ImageConfig, ImageInput, InitialCapacity, Interactive, JobLevelCostAllocation, JobRun, JobRunMode, JobRunState,
+    ManagedPersistence, MaximumCapacity, Monitoring, NetworkConfiguration, ObservedApplication, PrometheusMonitoring,
+    S3Monitoring, Scheduler, Session, SessionState, WorkerResources, WorkerType,
 };
 
 const CREATE: &str = "CreateApplication";
@@ -65,7 +65,7 @@ pub(crate) fn create_input(
         input = input.network_configuration(network_config(network));
     }
     if let Some(image) = &spec.image {
-        input = input.image_configuration(image_input(image));
+        input = input.image_configuration(image_input(&ImageInput::from(image)));
     }
     if !spec.worker_type_specifications.is_empty() {
         let specifications = spec
@@ -74,7 +74,7 @@ pub(crate) fn create_input(
             .map(|(worker, image)| {
                 (
                     worker.specification_key().to_string(),
-                    worker_specification(Some(image)),
+                    worker_specification(&ImageInput::from(image)),
                 )
             })
             .collect();
@@ -107,19 +107,28 @@ pub(crate) fn create_input(
     Ok(input)
 }
 
-/// The `UpdateApplication` input that sends exactly `fields` with values
-/// from `spec`. A field whose value is absent from `spec` is sent in the form
-/// that clears it (docs/api-semantics.md, "Update is PATCH").
+/// The `UpdateApplication` input for `update`: each of its fields with the
+/// value it carries, member for member. What to send (clearing forms, both
+/// scheduler members, the gates of release and engine) was decided when the
+/// update was built (`model::update`); a field without a value to send is a
+/// bug there, reported as `Invalid` rather than guessed at.
 pub(crate) fn update_input(
     id: &str,
-    spec: &ApplicationSpec,
-    fields: &BTreeSet<ApplicationField>,
+    update: &ApplicationUpdate,
     client_token: &str,
 ) -> Result<UpdateApplicationInputBuilder, CloudError> {
+    let values = &update.values;
     let mut input = UpdateApplicationInput::builder()
         .application_id(id)
         .client_token(client_token);
-    for field in fields {
+    let missing = |field: ApplicationField| {
+        CloudError::new(
+            ErrorKind::Invalid,
+            UPDATE,
+            format!("the update of `{field}` has no value to send"),
+        )
+    };
+    for &field in &update.fields {
         input = match field {
             ApplicationField::Name | ApplicationField::Engine | ApplicationField::Tags => {
                 return Err(CloudError::new(
@@ -128,89 +137,65 @@ pub(crate) fn update_input(
                     format!("`{field}` cannot be changed with UpdateApplication"),
                 ));
             }
-            ApplicationField::ReleaseLabel => input.release_label(&spec.release_label),
-            // Absent means the service default, which is what a removed
-            // architecture should go back to.
+            ApplicationField::ReleaseLabel => input.release_label(&values.release_label),
             ApplicationField::Architecture => {
-                input.architecture(sdk_architecture(spec.architecture.unwrap_or_default()))
+                input.architecture(sdk_architecture(values.architecture.ok_or_else(|| missing(field))?))
             }
             // The whole map, never a delta; `{}` removes every entry.
             ApplicationField::InitialCapacity => {
-                input.set_initial_capacity(Some(initial_capacity(UPDATE, &spec.initial_capacity)?))
+                input.set_initial_capacity(Some(initial_capacity(UPDATE, &values.initial_capacity)?))
             }
-            ApplicationField::MaximumCapacity => match &spec.maximum_capacity {
-                Some(maximum) => input.maximum_capacity(maximum_capacity(UPDATE, maximum)?),
-                None => {
-                    return Err(CloudError::new(
-                        ErrorKind::Invalid,
-                        UPDATE,
-                        "`maximum_capacity` cannot be cleared: the API requires cpu and memory once it is set",
-                    ));
-                }
-            },
-            ApplicationField::AutoStart => {
-                input.auto_start_configuration(auto_start_config(&spec.auto_start.clone().unwrap_or_default()))
-            }
-            ApplicationField::AutoStop => {
-                input.auto_stop_configuration(auto_stop_config(UPDATE, &spec.auto_stop.clone().unwrap_or_default())?)
-            }
-            // Empty lists clear the network configuration.
+            ApplicationField::MaximumCapacity => input.maximum_capacity(maximum_capacity(
+                UPDATE,
+                values.maximum_capacity.as_ref().ok_or_else(|| missing(field))?,
+            )?),
+            ApplicationField::AutoStart => input.auto_start_configuration(auto_start_config(
+                values.auto_start.as_ref().ok_or_else(|| missing(field))?,
+            )),
+            ApplicationField::AutoStop => input.auto_stop_configuration(auto_stop_config(
+                UPDATE,
+                values.auto_stop.as_ref().ok_or_else(|| missing(field))?,
+            )?),
             ApplicationField::Network => {
-                input.network_configuration(network_config(&spec.network.clone().unwrap_or_default()))
+                input.network_configuration(network_config(values.network.as_ref().ok_or_else(|| missing(field))?))
             }
-            ApplicationField::Image => input.image_configuration(match &spec.image {
-                Some(image) => image_input(image),
-                None => blank_image(),
-            }),
-            // Every worker type of the engine, so a removed one is cleared
-            // with a blank image URI.
+            ApplicationField::Image => {
+                input.image_configuration(image_input(values.image.as_ref().ok_or_else(|| missing(field))?))
+            }
             ApplicationField::WorkerTypeSpecifications => {
-                let mut workers: BTreeSet<WorkerType> = spec.engine.worker_types().iter().copied().collect();
-                workers.extend(spec.worker_type_specifications.keys().copied());
-                let specifications = workers
-                    .into_iter()
-                    .map(|worker| {
-                        (
-                            worker.specification_key().to_string(),
-                            worker_specification(spec.worker_type_specifications.get(&worker)),
-                        )
-                    })
+                let specifications = values
+                    .worker_type_specifications
+                    .iter()
+                    .map(|(worker, image)| (worker.specification_key().to_string(), worker_specification(image)))
                     .collect();
                 input.set_worker_type_specifications(Some(specifications))
             }
             // The whole list; `[]` clears it.
             ApplicationField::RuntimeConfiguration => {
-                input.set_runtime_configuration(Some(configurations(UPDATE, &spec.runtime_configuration)?))
+                input.set_runtime_configuration(Some(configurations(UPDATE, &values.runtime_configuration)?))
             }
-            ApplicationField::Monitoring => input.monitoring_configuration(monitoring_update(&spec.monitoring)?),
-            ApplicationField::Interactive => input.interactive_configuration(match &spec.interactive {
-                Some(interactive) => interactive_config(interactive),
-                None => sdk::InteractiveConfiguration::builder()
-                    .studio_enabled(false)
-                    .livy_endpoint_enabled(false)
-                    .session_enabled(false)
-                    .build(),
-            }),
-            // Members the spec leaves out are omitted: the service fills in
-            // 15 and 360 for them, and a change of `maxConcurrentRuns` alone
-            // stays within what a STARTED application accepts. `{}` disables
-            // the scheduler.
-            ApplicationField::Scheduler => input.scheduler_configuration(match &spec.scheduler {
-                Some(scheduler) => scheduler_config(UPDATE, scheduler)?,
-                None => sdk::SchedulerConfiguration::builder().build(),
-            }),
+            ApplicationField::Monitoring => {
+                input.monitoring_configuration(monitoring_config(UPDATE, &values.monitoring)?)
+            }
+            ApplicationField::Interactive => input.interactive_configuration(interactive_config(
+                values.interactive.as_ref().ok_or_else(|| missing(field))?,
+            )),
+            ApplicationField::Scheduler => input.scheduler_configuration(scheduler_config(
+                UPDATE,
+                values.scheduler.as_ref().ok_or_else(|| missing(field))?,
+            )?),
             ApplicationField::DiskEncryption => input.disk_encryption_configuration(disk_encryption_config(
-                &spec.disk_encryption.clone().unwrap_or_default(),
+                values.disk_encryption.as_ref().ok_or_else(|| missing(field))?,
             )),
             ApplicationField::IdentityCenter => input.identity_center_configuration(identity_center_input(
-                &spec.identity_center.clone().unwrap_or_default(),
+                values.identity_center.as_ref().ok_or_else(|| missing(field))?,
             )),
             ApplicationField::JobLevelCostAllocation => {
                 input.job_level_cost_allocation_configuration(cost_allocation_config(
-                    &spec
+                    values
                         .job_level_cost_allocation
-                        .clone()
-                        .unwrap_or(JobLevelCostAllocation { enabled: false }),
+                        .as_ref()
+                        .ok_or_else(|| missing(field))?,
                 ))
             }
         };
@@ -286,25 +271,18 @@ fn network_config(network: &NetworkConfiguration) -> sdk::NetworkConfiguration {
         .build()
 }
 
-fn image_input(image: &ImageConfig) -> sdk::ImageConfigurationInput {
+/// An image as sent; without a URI it is `{}`, which removes the image
+/// (docs/api-semantics.md, "Images": the API refuses an empty `imageUri`).
+fn image_input(image: &ImageInput) -> sdk::ImageConfigurationInput {
     sdk::ImageConfigurationInput::builder()
-        .image_uri(&image.image_uri)
+        .set_image_uri(image.image_uri.clone())
         .set_application_level_digest_resolution(image.application_level_digest_resolution)
         .build()
 }
 
-/// `{imageUri: ""}`: "If you leave this field blank in an update, Amazon EMR
-/// will remove the image configuration" (API).
-fn blank_image() -> sdk::ImageConfigurationInput {
-    sdk::ImageConfigurationInput::builder().image_uri("").build()
-}
-
-fn worker_specification(image: Option<&ImageConfig>) -> sdk::WorkerTypeSpecificationInput {
+fn worker_specification(image: &ImageInput) -> sdk::WorkerTypeSpecificationInput {
     sdk::WorkerTypeSpecificationInput::builder()
-        .image_configuration(match image {
-            Some(image) => image_input(image),
-            None => blank_image(),
-        })
+        .image_configuration(image_input(image))
         .build()
 }
 
@@ -376,7 +354,8 @@ fn prometheus_config(prometheus: &PrometheusMonitoring) -> sdk::PrometheusMonito
         .build()
 }
 
-/// The sub-configurations that are set; for create.
+/// The sub-configurations that are set (for an update, the clearing forms
+/// are among them already).
 fn monitoring_config(operation: &str, monitoring: &Monitoring) -> Result<sdk::MonitoringConfiguration, CloudError> {
     let cloudwatch = match &monitoring.cloudwatch {
         Some(cloudwatch) => Some(cloudwatch_config(operation, cloudwatch)?),
@@ -389,23 +368,6 @@ fn monitoring_config(operation: &str, monitoring: &Monitoring) -> Result<sdk::Mo
         )
         .set_cloud_watch_logging_configuration(cloudwatch)
         .set_prometheus_monitoring_configuration(monitoring.prometheus.as_ref().map(prometheus_config))
-        .build())
-}
-
-/// All four sub-configurations, each absent one in its clearing form; for update.
-fn monitoring_update(monitoring: &Monitoring) -> Result<sdk::MonitoringConfiguration, CloudError> {
-    let s3 = monitoring.s3.clone().unwrap_or_default();
-    let managed = monitoring.managed_persistence.clone().unwrap_or(ManagedPersistence {
-        enabled: true,
-        encryption_key_arn: None,
-    });
-    let cloudwatch = monitoring.cloudwatch.clone().unwrap_or_default();
-    let prometheus = monitoring.prometheus.clone().unwrap_or_default();
-    Ok(sdk::MonitoringConfiguration::builder()
-        .s3_monitoring_configuration(s3_config(&s3))
-        .managed_persistence_monitoring_configuration(managed_persistence_config(&managed))
-        .cloud_watch_logging_configuration(cloudwatch_config(UPDATE, &cloudwatch)?)
-        .prometheus_monitoring_configuration(prometheus_config(&prometheus))
         .build())
 }
 
@@ -537,15 +499,35 @@ pub(crate) fn summary(entry: sdk::ApplicationSummary) -> Result<ApplicationSumma
         id: entry.id,
         arn: entry.arn,
         name: entry.name,
+        created_at_ms: entry.created_at.to_millis().ok(),
     })
 }
 
-/// A `ListJobRuns` entry.
-pub(crate) fn job_run(entry: sdk::JobRunSummary) -> Result<JobRun, CloudError> {
+/// A `ListJobRuns` entry of a listing filtered to `mode` (the entry's own
+/// `mode`, when the service sends one, wins).
+pub(crate) fn job_run(entry: sdk::JobRunSummary, mode: JobRunMode) -> Result<JobRun, CloudError> {
     let state = JobRunState::from_api(entry.state.as_str())
         .ok_or_else(|| unparseable("ListJobRuns", "state", entry.state.as_str()))?;
+    let mode = match &entry.mode {
+        Some(value) => {
+            JobRunMode::from_api(value.as_str()).ok_or_else(|| unparseable("ListJobRuns", "mode", value.as_str()))?
+        }
+        None => mode,
+    };
     Ok(JobRun {
         id: entry.id,
+        name: entry.name,
+        state,
+        mode,
+    })
+}
+
+/// A `ListSessions` entry.
+pub(crate) fn session(entry: sdk::SessionSummary) -> Result<Session, CloudError> {
+    let state = SessionState::from_api(entry.state.as_str())
+        .ok_or_else(|| unparseable("ListSessions", "state", entry.state.as_str()))?;
+    Ok(Session {
+        id: entry.session_id,
         name: entry.name,
         state,
     })
@@ -700,6 +682,7 @@ pub(crate) fn observed(app: sdk::Application) -> Result<ObservedApplication, Clo
         arn: app.arn,
         // The service sends an empty string when there is nothing to say.
         state_details: app.state_details.filter(|details| !details.is_empty()),
+        created_at_ms: app.created_at.to_millis().ok(),
         spec,
     })
 }
@@ -763,7 +746,10 @@ fn observed_monitoring(config: sdk::MonitoringConfiguration) -> Monitoring {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Delivery;
+    use crate::model::fields::Clearing;
     use aws_smithy_types::DateTime;
+    use std::collections::BTreeSet;
 
     /// A spec with every field set.
     fn full_spec() -> ApplicationSpec {
@@ -1250,33 +1236,183 @@ mod tests {
         );
     }
 
-    fn update(spec: &ApplicationSpec, fields: &[ApplicationField]) -> UpdateApplicationInput {
-        update_input("00f1", spec, &fields.iter().copied().collect(), "tok")
-            .unwrap()
-            .build()
-            .unwrap()
+    /// Records the body of every request and answers 200 `{}`: the SDK's
+    /// own serialisation, without a server.
+    #[derive(Clone, Debug, Default)]
+    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl aws_smithy_runtime_api::client::http::HttpConnector for Capture {
+        fn call(
+            &self,
+            request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+        ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+            let body = request
+                .body()
+                .bytes()
+                .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+                .unwrap_or_default();
+            self.0.lock().expect("capture lock").push(body);
+            let response = aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(200).expect("status"),
+                aws_smithy_types::body::SdkBody::from("{}"),
+            );
+            aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(response))
+        }
     }
 
-    #[test]
-    fn update_sends_exactly_the_requested_fields() {
-        let input = update(
-            &full_spec(),
+    /// The JSON body `UpdateApplication` sends for `update`, without the client token.
+    async fn wire(update: &ApplicationUpdate) -> serde_json::Value {
+        use aws_sdk_emrserverless::config::{BehaviorVersion, Credentials, Region};
+        let capture = Capture::default();
+        let connector = aws_smithy_runtime_api::client::http::SharedHttpConnector::new(capture.clone());
+        let config = aws_sdk_emrserverless::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .http_client(aws_smithy_runtime_api::client::http::http_client_fn(move |_, _| {
+                connector.clone()
+            }))
+            .build();
+        let client = aws_sdk_emrserverless::Client::from_conf(config);
+        // The canned answer lacks `application`; only the request matters.
+        let _ = update_input("00f1", update, "tok")
+            .expect("input")
+            .send_with(&client)
+            .await;
+        let body = capture
+            .0
+            .lock()
+            .expect("capture lock")
+            .first()
+            .cloned()
+            .expect("a request");
+        let mut value: serde_json::Value = serde_json::from_str(&body).expect("JSON body");
+        value.as_object_mut().expect("an object").remove("clientToken");
+        value
+    }
+
+    fn fields(list: &[ApplicationField]) -> BTreeSet<ApplicationField> {
+        list.iter().copied().collect()
+    }
+
+    fn update(
+        current: &ApplicationSpec,
+        desired: &ApplicationSpec,
+        list: &[ApplicationField],
+        delivery: Delivery,
+    ) -> ApplicationUpdate {
+        ApplicationUpdate::new(current, desired, &fields(list), delivery).expect("update")
+    }
+
+    /// What the declaration says the request carries when the stack drops
+    /// `field`, which `current` has, on `desired`'s release and engine.
+    fn declared_clearing(
+        field: ApplicationField,
+        current: &ApplicationSpec,
+        desired: &ApplicationSpec,
+    ) -> serde_json::Value {
+        let declaration = field.declaration();
+        let release = crate::model::fields::release_of(&desired.release_label);
+        let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("declared JSON");
+        if !declaration.has("", release, desired.engine) {
+            return serde_json::json!({});
+        }
+        let value = match declaration.clearing {
+            Clearing::NotSent(_) => return serde_json::json!({}),
+            Clearing::Send(text) => parse(text),
+            Clearing::PerEntry(text) => serde_json::Value::Object(
+                current
+                    .worker_type_specifications
+                    .keys()
+                    .map(|worker| (worker.specification_key().to_string(), parse(text)))
+                    .collect(),
+            ),
+            Clearing::PerMember(members) => serde_json::Value::Object(
+                members
+                    .iter()
+                    .filter(|(member, _)| declaration.has(member, release, desired.engine))
+                    .map(|(member, text)| (member.to_string(), parse(text)))
+                    .collect(),
+            ),
+        };
+        if value.as_object().is_some_and(|map| map.is_empty()) && matches!(declaration.clearing, Clearing::PerMember(_))
+        {
+            return serde_json::json!({});
+        }
+        serde_json::json!({ declaration.api_member: value })
+    }
+
+    /// Checked against the declarations: for every field a stack can drop,
+    /// the body `UpdateApplication` sends is the declared clearing form, with
+    /// the parts the release or engine lacks left out.
+    #[tokio::test]
+    async fn every_clearing_form_on_the_wire_is_the_declared_one() {
+        let mut rich = full_spec();
+        rich.release_label = "emr-7.13.0".to_string();
+        let hive_rich = {
+            let mut spec = ApplicationSpec::new("etl", Engine::Hive, "emr-7.0.0");
+            spec.worker_type_specifications.insert(
+                WorkerType::TezTask,
+                ImageConfig {
+                    image_uri: "111122223333.dkr.ecr.us-east-1.amazonaws.com/hive:tez".to_string(),
+                    application_level_digest_resolution: None,
+                },
+            );
+            spec
+        };
+        for current in [rich, hive_rich] {
+            let bare = ApplicationSpec::new("etl", current.engine, current.release_label.clone());
+            for field in ApplicationField::ALL {
+                let declaration = field.declaration();
+                if !field.is_updatable() || declaration.absence == crate::model::fields::Absence::Required {
+                    continue;
+                }
+                let built = ApplicationUpdate::new(&current, &bare, &fields(&[field]), Delivery::Stopped);
+                let Ok(built) = built else {
+                    assert!(
+                        matches!(declaration.clearing, Clearing::NotSent(_)),
+                        "{field}: {built:?}"
+                    );
+                    continue;
+                };
+                let expected = declared_clearing(field, &current, &bare);
+                let sent = if built.is_empty() {
+                    serde_json::json!({})
+                } else {
+                    wire(&built).await
+                };
+                assert_eq!(
+                    sent, expected,
+                    "{field} on {} {}",
+                    current.engine, current.release_label
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn update_sends_exactly_the_requested_fields() {
+        let spec = full_spec();
+        let sent = wire(&update(
+            &spec,
+            &spec,
             &[ApplicationField::MaximumCapacity, ApplicationField::ReleaseLabel],
+            Delivery::Stopped,
+        ))
+        .await;
+        assert_eq!(
+            sent,
+            serde_json::json!({
+                "releaseLabel": "emr-7.5.0",
+                "maximumCapacity": {"cpu": "200 vCPU", "memory": "800 GB", "disk": "2000 GB"},
+            })
         );
-        assert_eq!(input.application_id.as_deref(), Some("00f1"));
-        assert_eq!(input.client_token.as_deref(), Some("tok"));
-        assert_eq!(input.release_label.as_deref(), Some("emr-7.5.0"));
-        assert_eq!(input.maximum_capacity.as_ref().unwrap().cpu, "200 vCPU");
-        assert_eq!(input.architecture, None);
-        assert_eq!(input.initial_capacity, None);
-        assert_eq!(input.auto_start_configuration, None);
-        assert_eq!(input.network_configuration, None);
-        assert_eq!(input.image_configuration, None);
-        assert_eq!(input.monitoring_configuration, None);
-        assert_eq!(input.scheduler_configuration, None);
 
         let all: Vec<ApplicationField> = ApplicationField::ALL.into_iter().filter(|f| f.is_updatable()).collect();
-        let input = update(&full_spec(), &all);
+        let input = update_input("00f1", &update(&spec, &spec, &all, Delivery::Stopped), "tok")
+            .unwrap()
+            .build()
+            .unwrap();
         assert_eq!(input.architecture, Some(sdk::Architecture::Arm64));
         assert_eq!(input.initial_capacity.as_ref().unwrap().len(), 2);
         assert_eq!(
@@ -1291,172 +1427,53 @@ mod tests {
             input.job_level_cost_allocation_configuration.as_ref().unwrap().enabled,
             Some(true)
         );
-        // Worker types of the engine that the spec leaves out are cleared.
+        // Only the worker type the spec declares.
         let specs = input.worker_type_specifications.as_ref().unwrap();
-        assert_eq!(
-            specs["Driver"]
-                .image_configuration
-                .as_ref()
-                .unwrap()
-                .image_uri
-                .as_deref(),
-            Some("")
-        );
-        assert!(
-            specs["Executor"]
-                .image_configuration
-                .as_ref()
-                .unwrap()
-                .image_uri
-                .as_deref()
-                .unwrap()
-                .ends_with(":exec")
-        );
+        assert_eq!(specs.keys().collect::<Vec<_>>(), vec!["Executor"]);
     }
 
-    #[test]
-    fn update_sends_the_clearing_form_of_every_absent_field() {
-        let bare = ApplicationSpec::new("etl", Engine::Spark, "emr-7.5.0");
-        let fields: Vec<ApplicationField> = ApplicationField::ALL
-            .into_iter()
-            .filter(|f| f.is_updatable() && *f != ApplicationField::MaximumCapacity)
-            .collect();
-        let input = update(&bare, &fields);
-        assert_eq!(input.architecture, Some(sdk::Architecture::X8664));
-        assert_eq!(input.initial_capacity, Some(HashMap::new()));
-        assert_eq!(
-            input.auto_start_configuration,
-            Some(sdk::AutoStartConfig::builder().enabled(true).build())
-        );
-        assert_eq!(
-            input.auto_stop_configuration,
-            Some(
-                sdk::AutoStopConfig::builder()
-                    .enabled(true)
-                    .idle_timeout_minutes(15)
-                    .build()
-            )
-        );
-        assert_eq!(
-            input.network_configuration,
-            Some(
-                sdk::NetworkConfiguration::builder()
-                    .set_subnet_ids(Some(vec![]))
-                    .set_security_group_ids(Some(vec![]))
-                    .build()
-            )
-        );
-        assert_eq!(input.image_configuration, Some(blank_image()));
-        let specs = input.worker_type_specifications.as_ref().unwrap();
-        assert_eq!(specs.len(), 2);
-        for key in ["Driver", "Executor"] {
-            assert_eq!(specs[key].image_configuration, Some(blank_image()), "{key}");
-        }
-        assert_eq!(input.runtime_configuration, Some(vec![]));
-        let monitoring = input.monitoring_configuration.as_ref().unwrap();
-        assert_eq!(
-            monitoring.s3_monitoring_configuration,
-            Some(sdk::S3MonitoringConfiguration::builder().build())
-        );
-        assert_eq!(
-            monitoring.managed_persistence_monitoring_configuration,
-            Some(
-                sdk::ManagedPersistenceMonitoringConfiguration::builder()
-                    .enabled(true)
-                    .build()
-            )
-        );
-        assert_eq!(
-            monitoring.cloud_watch_logging_configuration,
-            Some(
-                sdk::CloudWatchLoggingConfiguration::builder()
-                    .enabled(false)
-                    .build()
-                    .unwrap()
-            )
-        );
-        assert_eq!(
-            monitoring.prometheus_monitoring_configuration,
-            Some(sdk::PrometheusMonitoringConfiguration::builder().build())
-        );
-        assert_eq!(
-            input.interactive_configuration,
-            Some(
-                sdk::InteractiveConfiguration::builder()
-                    .studio_enabled(false)
-                    .livy_endpoint_enabled(false)
-                    .session_enabled(false)
-                    .build()
-            )
-        );
-        assert_eq!(
-            input.scheduler_configuration,
-            Some(sdk::SchedulerConfiguration::builder().build())
-        );
-        assert_eq!(
-            input.disk_encryption_configuration,
-            Some(sdk::DiskEncryptionConfiguration::builder().build())
-        );
-        assert_eq!(
-            input.identity_center_configuration,
-            Some(sdk::IdentityCenterConfigurationInput::builder().build())
-        );
-        assert_eq!(
-            input.job_level_cost_allocation_configuration,
-            Some(
-                sdk::JobLevelCostAllocationConfiguration::builder()
-                    .enabled(false)
-                    .build()
-            )
-        );
-    }
-
-    #[test]
-    fn partially_cleared_monitoring_keeps_the_rest() {
-        let mut spec = full_spec();
-        spec.monitoring.s3 = None;
-        let input = update(&spec, &[ApplicationField::Monitoring]);
-        let monitoring = input.monitoring_configuration.unwrap();
-        assert_eq!(
-            monitoring.s3_monitoring_configuration,
-            Some(sdk::S3MonitoringConfiguration::builder().build())
-        );
-        assert_eq!(
-            monitoring
-                .cloud_watch_logging_configuration
-                .unwrap()
-                .log_group_name
-                .as_deref(),
-            Some("/emr/etl")
-        );
-    }
-
-    #[test]
-    fn scheduler_sends_only_the_members_the_spec_has() {
-        let mut spec = full_spec();
-        spec.scheduler = Some(Scheduler {
+    #[tokio::test]
+    async fn scheduler_forms_on_the_wire() {
+        let current = full_spec();
+        let mut desired = current.clone();
+        let scheduler = [ApplicationField::Scheduler];
+        desired.scheduler = Some(Scheduler {
             max_concurrent_runs: Some(40),
             queue_timeout_minutes: None,
         });
-        let input = update(&spec, &[ApplicationField::Scheduler]);
         assert_eq!(
-            input.scheduler_configuration,
-            Some(sdk::SchedulerConfiguration::builder().max_concurrent_runs(40).build())
+            wire(&update(&current, &desired, &scheduler, Delivery::Stopped)).await,
+            serde_json::json!({"schedulerConfiguration": {"maxConcurrentRuns": 40, "queueTimeoutMinutes": 360}})
         );
+        assert_eq!(
+            wire(&update(&current, &desired, &scheduler, Delivery::Live)).await,
+            serde_json::json!({"schedulerConfiguration": {"maxConcurrentRuns": 40}})
+        );
+        desired.scheduler = Some(Scheduler::DISABLED);
+        assert_eq!(
+            wire(&update(&current, &desired, &scheduler, Delivery::Stopped)).await,
+            serde_json::json!({"schedulerConfiguration": {}})
+        );
+        desired.scheduler = None;
+        assert!(update(&current, &desired, &scheduler, Delivery::Stopped).is_empty());
     }
 
     #[test]
     fn update_refuses_fields_it_cannot_send() {
-        let bare = ApplicationSpec::new("etl", Engine::Spark, "emr-7.5.0");
-        for field in [
-            ApplicationField::Name,
-            ApplicationField::Engine,
-            ApplicationField::Tags,
-            ApplicationField::MaximumCapacity,
-        ] {
-            let err = update_input("id", &bare, &BTreeSet::from([field]), "t").unwrap_err();
+        for field in [ApplicationField::Name, ApplicationField::Engine, ApplicationField::Tags] {
+            let update = ApplicationUpdate {
+                fields: fields(&[field]),
+                values: ApplicationSpec::new("etl", Engine::Spark, "emr-7.5.0"),
+            };
+            let err = update_input("id", &update, "t").unwrap_err();
             assert_eq!(err.kind, ErrorKind::Invalid, "{field}");
             assert!(err.message.contains(field.as_str()), "{}", err.message);
         }
+        // A field without a value to send is a bug upstream, not a guess here.
+        let update = ApplicationUpdate {
+            fields: fields(&[ApplicationField::AutoStop]),
+            values: ApplicationSpec::new("etl", Engine::Spark, "emr-7.5.0"),
+        };
+        assert_eq!(update_input("id", &update, "t").unwrap_err().kind, ErrorKind::Invalid);
     }
 }

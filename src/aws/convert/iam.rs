@@ -47,17 +47,21 @@ pub(crate) fn trusts_emr_serverless(trust_policy: &Value) -> bool {
     })
 }
 
-/// A `ListRoles` entry, if its trust policy names EMR Serverless. Roles whose
-/// trust policy is missing or cannot be decoded cannot be job runtime roles
-/// and are skipped.
-pub(crate) fn emr_serverless_role(role: sdk::Role) -> Option<RoleSummary> {
-    let trust_policy = decode_document(role.assume_role_policy_document.as_deref()?).ok()?;
-    trusts_emr_serverless(&trust_policy).then(|| RoleSummary {
+/// A `ListRoles` entry. A trust policy that is missing or cannot be decoded
+/// is `null` (such a role cannot be a job runtime role).
+pub(crate) fn role_summary(role: sdk::Role) -> RoleSummary {
+    let trust_policy = role
+        .assume_role_policy_document
+        .as_deref()
+        .and_then(|text| decode_document(text).ok())
+        .unwrap_or(Value::Null);
+    RoleSummary {
         name: role.role_name,
         arn: role.arn,
         path: role.path,
+        trusts_emr_serverless: trusts_emr_serverless(&trust_policy),
         trust_policy,
-    })
+    }
 }
 
 /// `GetRole`'s role plus its inline and attached policies.
@@ -198,11 +202,15 @@ mod tests {
     }
 
     #[test]
-    fn list_roles_keeps_only_emr_serverless_roles() {
-        let summary = emr_serverless_role(role(Some(ENCODED_TRUST))).unwrap();
+    fn list_roles_entries_say_whether_they_trust_emr_serverless() {
+        let summary = role_summary(role(Some(ENCODED_TRUST)));
         assert_eq!((summary.name.as_str(), summary.path.as_str()), ("etl", "/jobs/"));
-        assert!(emr_serverless_role(role(None)).is_none());
-        assert!(emr_serverless_role(role(Some("%7Bbroken"))).is_none());
+        assert!(summary.trusts_emr_serverless);
+        for broken in [None, Some("%7Bbroken")] {
+            let summary = role_summary(role(broken));
+            assert_eq!(summary.trust_policy, Value::Null);
+            assert!(!summary.trusts_emr_serverless);
+        }
     }
 
     #[test]

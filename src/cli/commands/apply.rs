@@ -87,6 +87,9 @@ async fn execute_and_check(
     let progress = Progress::new(printer, std::io::stderr().is_terminal());
     let report = apply::execute_until(cloud, plan, &options, &progress, halt).await;
     printer.message(&summary(&report, plan.mode));
+    for notice in &report.notices {
+        printer.message(&format!("Note: {}: {}", notice.address, notice.text));
+    }
     if let Some(reason) = &report.halted {
         printer.error(&format!(
             "stopped: {reason}; changes in progress were abandoned and the rest were not started; run `emrstack plan` to see what is left"
@@ -172,6 +175,7 @@ pub fn run(
                     return EXIT_ERROR;
                 }
             };
+            session::print_discovery(printer, &planned.discovery, cloud);
             session::place(&mut planned.diagnostics, spans);
             session::print_diagnostics(printer, &planned.diagnostics, sources);
             let Some(plan) = planned.plan else {
@@ -227,11 +231,8 @@ fn run_saved(
             printer.error("the plan has secret values that only the stack file holds; fix the stack file first");
             return EXIT_ERROR;
         };
-        if let Err(missing) = secrets::restore_plan(&mut plan, &loaded.desired) {
-            printer.error(&format!(
-                "the stack file's secret values differ from the plan's: {}; plan again",
-                missing.join(", ")
-            ));
+        if let Err(error) = secrets::restore_plan(&mut plan, &loaded.desired) {
+            printer.error(&format!("{error}; plan again"));
             return EXIT_ERROR;
         }
     }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::aws::AwsCloud;
 use crate::cloud::Cloud;
-use crate::model::{Address, Owner, ResourceKind, role::EMR_SERVERLESS_PRINCIPAL, tags};
+use crate::model::{Address, Owner, ResourceKind, role, role::EMR_SERVERLESS_PRINCIPAL, tags};
 use crate::plan::Plan;
 
 use super::super::args::{DataFormat, GlobalArgs, LockArgs, OutputFormat, ReadArgs, StackArgs};
@@ -134,6 +134,10 @@ pub fn import(
     let Some(Stack { desired, .. }) = session::load_stack(printer, global, stack) else {
         return EXIT_ERROR;
     };
+    // An address the stack no longer declares can still be imported by the
+    // resource that carries it (checked once it is read): an emrstack
+    // version from before records proved ownership created or imported it,
+    // and the next apply deletes it as removed from the stack.
     let declared = match address.kind {
         ResourceKind::Application => desired.applications.contains_key(&address.name),
         ResourceKind::Role => desired.roles.contains_key(&address.name),
@@ -144,12 +148,6 @@ pub fn import(
             return EXIT_ERROR;
         }
     };
-    if !declared {
-        printer.error(&format!(
-            "`{address}` is not declared in the stack file; declare it first"
-        ));
-        return EXIT_ERROR;
-    }
     let result = session::block_on(async {
         let Some(cloud) = session::connected(printer, global, desired.stack.region.as_deref()).await else {
             return EXIT_ERROR;
@@ -158,7 +156,7 @@ pub fn import(
         let (cloud, desired, address) = (&cloud, &desired, &address);
         // Import makes no change a halt could interrupt halfway: one tag call.
         locking::run_locked(printer, cloud, &desired.stack, &command, lock, |_halt| async move {
-            adopt(printer, cloud, desired, address, id).await
+            adopt(printer, cloud, desired, address, id, declared).await
         })
         .await
     });
@@ -168,48 +166,35 @@ pub fn import(
     })
 }
 
-/// Checks that the resource fits the declaration and is free to adopt, then tags it.
+/// The tags that adopt a resource whose tags are `current`: the ownership
+/// tags, and the applied record (emrstack's proof of ownership) that
+/// `record` computes for the resource as it is once they are on it.
+fn adoption_tags(
+    ownership: &BTreeMap<String, String>,
+    current: &BTreeMap<String, String>,
+    record: impl FnOnce(BTreeMap<String, String>) -> String,
+) -> BTreeMap<String, String> {
+    let mut after = current.clone();
+    after.remove(tags::APPLIED_TAG);
+    after.extend(ownership.clone());
+    let mut adoption = ownership.clone();
+    adoption.insert(tags::APPLIED_TAG.to_string(), record(after));
+    adoption
+}
+
+/// Checks that the resource fits the declaration (or, for an address the
+/// stack does not declare, already carries it) and is free to adopt, then
+/// tags it.
 async fn adopt(
     printer: &Printer,
     cloud: &AwsCloud,
     desired: &crate::model::Desired,
     address: &Address,
     id: &str,
+    declared: bool,
 ) -> u8 {
     let stack = desired.stack.name.as_str();
-    // One resource per address: adopting a second one would make the next
-    // plan delete one of them as a duplicate.
     let options = crate::observe::ObserveOptions::default();
-    match crate::observe::observe(cloud, desired, &options).await {
-        Ok(observation) => {
-            let existing = match address.kind {
-                ResourceKind::Application => observation
-                    .actual
-                    .applications
-                    .iter()
-                    .filter(|app| app.owner().address_in(stack) == Some(address) && app.id != id)
-                    .map(|app| app.id.clone())
-                    .next(),
-                _ => observation
-                    .actual
-                    .roles
-                    .iter()
-                    .filter(|role| role.owner().address_in(stack) == Some(address) && role.spec.name != id)
-                    .map(|role| role.spec.name.clone())
-                    .next(),
-            };
-            if let Some(existing) = existing {
-                printer.error(&format!(
-                    "`{address}` is already `{existing}`; remove it from the stack or delete it before importing another"
-                ));
-                return EXIT_ERROR;
-            }
-        }
-        Err(error) => {
-            printer.error(&session::cloud_failure(&error));
-            return EXIT_ERROR;
-        }
-    }
     let ownership = BTreeMap::from([
         (tags::STACK_TAG.to_string(), stack.to_string()),
         (tags::ADDRESS_TAG.to_string(), address.to_string()),
@@ -224,20 +209,52 @@ async fn adopt(
         )),
         _ => None,
     };
+    // Without a declaration, only the resource that already carries the
+    // address may be imported: it gets the record that proves it, so that
+    // the next apply can delete it.
+    let undeclared = |owner: &Owner| {
+        (!declared && owner.address_in(stack) != Some(address)).then(|| {
+            format!(
+                "`{address}` is not declared in the stack file; declare it first (without a declaration, only a \
+                 resource that already carries `{address}` of stack `{stack}` can be imported, to be deleted by \
+                 the next apply)"
+            )
+        })
+    };
+    let deleted_next = |printer: &Printer| {
+        if !declared {
+            printer.message(&format!(
+                "`{address}` is not declared in the stack file, so the next apply deletes it; declare it to keep it."
+            ));
+        }
+    };
     match address.kind {
         ResourceKind::Application => {
             let app = match cloud.get_application(id).await {
                 Ok(app) if app.state != crate::model::ApplicationState::Terminated => app,
-                Ok(_) | Err(_) => {
+                Ok(_) => {
                     printer.error(&format!("application `{id}` does not exist in {}", cloud.region()));
                     return EXIT_ERROR;
                 }
+                Err(error) if error.is_not_found() => {
+                    printer.error(&format!("application `{id}` does not exist in {}", cloud.region()));
+                    return EXIT_ERROR;
+                }
+                Err(error) => {
+                    printer.error(&session::cloud_failure(&error));
+                    return EXIT_ERROR;
+                }
             };
-            let declared = &desired.applications[&address.name];
-            if app.spec.engine != declared.spec.engine {
+            if let Some(why) = undeclared(&app.owner()) {
+                printer.error(&why);
+                return EXIT_ERROR;
+            }
+            if let Some(declaration) = desired.applications.get(&address.name)
+                && app.spec.engine != declaration.spec.engine
+            {
                 printer.error(&format!(
                     "application `{id}` is a {} application, but `{address}` declares type {}",
-                    app.spec.engine, declared.spec.engine
+                    app.spec.engine, declaration.spec.engine
                 ));
                 return EXIT_ERROR;
             }
@@ -245,6 +262,48 @@ async fn adopt(
                 printer.error(&format!("cannot import application `{id}`: {why}"));
                 return EXIT_ERROR;
             }
+            // One application per address: adopting a second one would make
+            // the next plan delete one of them as a duplicate. Checked on
+            // every application of the region, not through the tag index,
+            // which may not show an import made a moment ago yet.
+            match crate::observe::applications_at(cloud, stack, address, &options).await {
+                Ok(found) => {
+                    if let Some(other) = found.iter().find(|other| other.id != app.id) {
+                        printer.error(&format!(
+                            "`{address}` is already `{}`; remove it from the stack or delete it before importing another",
+                            other.id
+                        ));
+                        return EXIT_ERROR;
+                    }
+                }
+                Err(error) => {
+                    printer.error(&session::cloud_failure(&error));
+                    return EXIT_ERROR;
+                }
+            }
+            // The applied record is emrstack's proof of ownership: written
+            // for the application as it is, so the next plan shows the
+            // stack's differences from it as changes of the stack file.
+            // What the stack leaves to the service (a scheduler it does not
+            // declare, a digest resolution it does not set) is recorded as
+            // the stack states it, unset, as a plan's own record would: else
+            // a value the service chose would read as a stale record.
+            let stated = desired.applications.get(&address.name).map(|declaration| {
+                declaration.spec.clone().map_images(|_, image| {
+                    Ok::<_, std::convert::Infallible>(crate::model::ImageConfig {
+                        image_uri: String::new(),
+                        application_level_digest_resolution: image.application_level_digest_resolution,
+                    })
+                })
+            });
+            let ownership = adoption_tags(&ownership, &app.spec.tags, |tags| {
+                let mut adopted = app.spec.clone();
+                if let Some(Ok(stated)) = &stated {
+                    crate::diff::normalize::drop_unmanaged(&mut adopted, stated);
+                }
+                adopted.tags = tags;
+                crate::diff::application_record(&adopted)
+            });
             if let Err(error) = cloud.tag_application(&app.arn, &ownership).await {
                 printer.error(&session::cloud_failure(&error));
                 return EXIT_ERROR;
@@ -252,13 +311,15 @@ async fn adopt(
             printer.message(&format!(
                 "Imported application {id} as `{address}`. `emrstack plan` now shows only real differences."
             ));
+            deleted_next(printer);
         }
         ResourceKind::Role => {
-            let declared = &desired.roles[&address.name];
-            if declared.name != id {
+            if let Some(declaration) = desired.roles.get(&address.name)
+                && declaration.name != id
+            {
                 printer.error(&format!(
                     "`{address}` declares role name `{}`; import that role (roles are identified by name)",
-                    declared.name
+                    declaration.name
                 ));
                 return EXIT_ERROR;
             }
@@ -273,15 +334,62 @@ async fn adopt(
                     return EXIT_ERROR;
                 }
             };
+            if let Some(why) = undeclared(&role.owner()) {
+                printer.error(&why);
+                return EXIT_ERROR;
+            }
             if let Some(why) = refuse(&role.owner()) {
                 printer.error(&format!("cannot import role `{id}`: {why}"));
                 return EXIT_ERROR;
+            }
+            // A plan finds a role the stack no longer declares by the stack's
+            // marker in its trust policy (or emrstack's trust policy from
+            // before markers), which `ListRoles` shows; tags it cannot see.
+            let findable = role::has_stack_marker(&role.spec.trust_policy, stack)
+                || role::is_legacy_trust_policy(&role.spec.trust_policy);
+            if !declared && !findable {
+                printer.error(&format!(
+                    "role `{id}` carries `{address}`, but its trust policy does not carry the stack's marker, so a \
+                     plan that does not declare `{address}` cannot find it to delete it: declare `{address}` \
+                     (with `name = \"{id}\"`) and import it, apply (which writes the marker), then remove it from \
+                     the stack"
+                ));
+                return EXIT_ERROR;
+            }
+            // One role per address. Roles are read by name, directly: the
+            // declared ones, and those whose trust policy carries the stack's
+            // marker.
+            match crate::observe::observe(cloud, desired, &options).await {
+                Ok(observation) => {
+                    let existing = observation
+                        .actual
+                        .roles
+                        .iter()
+                        .find(|other| other.owner().address_in(stack) == Some(address) && other.role_id != role.role_id)
+                        .map(|other| other.spec.name.clone());
+                    if let Some(existing) = existing {
+                        printer.error(&format!(
+                            "`{address}` is already `{existing}`; remove it from the stack or delete it before importing another"
+                        ));
+                        return EXIT_ERROR;
+                    }
+                }
+                Err(error) => {
+                    printer.error(&session::cloud_failure(&error));
+                    return EXIT_ERROR;
+                }
             }
             if !role.spec.trust_policy.to_string().contains(EMR_SERVERLESS_PRINCIPAL) {
                 printer.message(&format!(
                     "warning: role `{id}` does not trust {EMR_SERVERLESS_PRINCIPAL} yet; the next apply replaces its trust policy"
                 ));
             }
+            // The applied record, for the role as it is (see above).
+            let ownership = adoption_tags(&ownership, &role.spec.tags, |tags| {
+                let mut adopted = role.spec.clone();
+                adopted.tags = tags;
+                crate::diff::role_record(&adopted)
+            });
             if let Err(error) = cloud.tag_role(id, &ownership).await {
                 printer.error(&session::cloud_failure(&error));
                 return EXIT_ERROR;
@@ -289,6 +397,14 @@ async fn adopt(
             printer.message(&format!(
                 "Imported role `{id}` as `{address}`. `emrstack plan` now shows only real differences."
             ));
+            if !findable {
+                printer.message(&format!(
+                    "note: its trust policy does not carry the stack's marker yet, which is how a plan finds a role \
+                     the stack no longer declares: apply before removing `{address}` from the stack \
+                     (docs/ownership.md)"
+                ));
+            }
+            deleted_next(printer);
         }
         _ => return EXIT_ERROR,
     }

@@ -55,7 +55,9 @@ pub fn run(
     };
     let result = session::block_on(async {
         let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
-        session::make_plan(&cloud, &desired, mode, read.parallelism).await
+        let planned = session::make_plan(&cloud, &desired, mode, read.parallelism).await?;
+        session::print_discovery(printer, &planned.discovery, &cloud);
+        Ok::<_, crate::cloud::CloudError>(planned)
     });
     let mut planned = match result {
         Ok(Ok(planned)) => planned,

@@ -44,6 +44,10 @@ pub(super) fn check(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diag
     }
     if let Some(scheduler) = &raw.scheduler {
         gate(parsed, app, Feature::Scheduler, parsed.span(scheduler), diagnostics);
+    }
+    if let Some(scheduler) = &raw.scheduler
+        && let Toggle::Table(scheduler) = scheduler.get()
+    {
         if let Some(runs) = &scheduler.max_concurrent_runs
             && !(1..=1000).contains(runs.get())
         {

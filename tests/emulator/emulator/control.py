@@ -21,6 +21,8 @@
 | GET /_emulator/calls[?account=] | | call counts |
 | DELETE /_emulator/calls | | resets call counts |
 | GET, POST /_emulator/rate-limit | {"enabled"?, "rate"?, "burst"?, "operations"?} | EMR Serverless rate limits |
+| GET, POST /_emulator/tagging | {"account"?, "staleSeconds"?, "indexDelaySeconds"?, "pageSizes"?} | GetResources: how long a deleted resource stays, how far the index lags behind tag changes, shorter pages (tagging.py); the server's or one account's |
+| POST /_emulator/backdate | {"account"?, "region"?, "seconds"} | moves every application's createdAt/updatedAt (and tag changes) that far into the past, as if created earlier |
 | POST /_emulator/reset | {"state"?: bool} | config and counts as at start-up; with state (default true) also every resource |
 
 Errors are ``{"error": "..."}`` with status 400 (bad input) or 404.
@@ -108,6 +110,9 @@ class ControlApi:
             ("GET", "/_emulator/rate-limit"): lambda r: self.emulator.rate_limiter.to_json(),
             ("POST", "/_emulator/rate-limit"): self.set_rate_limit,
             ("POST", "/_emulator/reset"): self.reset,
+            ("GET", "/_emulator/tagging"): lambda r: self.emulator.tagging.configure(None),
+            ("POST", "/_emulator/tagging"): self.set_tagging,
+            ("POST", "/_emulator/backdate"): self.backdate,
         }
         handler = routes.get((method, path))
         if handler is not None:
@@ -291,6 +296,27 @@ class ControlApi:
         except RateLimitError as e:
             raise _bad(str(e)) from None
         return self.emulator.rate_limiter.to_json()
+
+    def set_tagging(self, request: Request) -> Any:
+        try:
+            return self.emulator.tagging.configure(_json_body(request))
+        except ValueError as e:
+            raise _bad(str(e)) from None
+
+    def backdate(self, request: Request) -> Any:
+        body = _json_body(request)
+        if not isinstance(body, dict) or set(body) - {"account", "region", "seconds"}:
+            raise _bad('send {"account"?, "region"?, "seconds"}')
+        seconds = body.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise _bad("seconds must be a number, 0 or more")
+        account = body.get("account") or protocols.DEFAULT_ACCOUNT
+        region = body.get("region") or protocols.DEFAULT_REGION
+        if not isinstance(account, str) or not isinstance(region, str):
+            raise _bad("account and region are strings")
+        moved = self.emulator.emr_backend.backdate(account, region, float(seconds))
+        self.emulator.tagging.backdate(account, region, float(seconds))
+        return {"applications": moved, "seconds": seconds}
 
     def reset(self, request: Request) -> Any:
         body = _json_body(request, default={})

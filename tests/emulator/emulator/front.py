@@ -8,8 +8,9 @@ in this order:
 3. the EMR Serverless rate limiter may throttle it;
 4. the request validator (``emulator.validation``) holds it against its
    service's botocore model and answers a violation as the service would;
-5. EMR Serverless goes to our implementation, S3 to ``emulator.s3`` (real
-   S3's behaviours in front of moto's), everything else to moto.
+5. EMR Serverless goes to our implementation, the Resource Groups Tagging
+   API (``tagging``) to ``tagging.py``, S3 to ``emulator.s3`` (real S3's
+   behaviours in front of moto's), everything else to moto.
 
 Accounts: the ``x-moto-account-id`` header if the client sent one, else the
 access key ID when it is exactly 12 digits, else moto's default
@@ -26,15 +27,25 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
-from . import protocols, s3, validation
+from . import iam_names, protocols, s3, validation
 from .config import StartupConfig
 from .counters import CallCounter
 from .emr.api import EmrApi
 from .emr.backend import EmrBackend
 from .faults import FaultEngine
 from .ratelimit import RateLimiter
+from .tagging import TaggingApi
 
 DROP_CONNECTION = "emulator.drop_connection"
+
+# Services the rate limiter applies to: EMR Serverless, and the Tagging API
+# (served by tagging.py, whose GetResources has a documented rate).
+RATE_LIMITED = ("emr-serverless", "tagging")
+
+# EMR Serverless operations that can change tags, after which the Tagging
+# API remembers the resource as (previously) tagged, and when its tags
+# changed (for the index's lag).
+TAGS_CHANGED_BY = ("CreateApplication", "TagResource", "UntagResource", "StartJobRun")
 
 
 class Emulator:
@@ -49,6 +60,7 @@ class Emulator:
         self.emr_backend = EmrBackend(startup.settings())
         self.emr_backend.outcomes.add(startup.job_outcomes)
         self.emr_api = EmrApi(self.emr_backend)
+        self.tagging = TaggingApi(self.emr_backend.taggable)
         self.faults = FaultEngine(startup.seed)
         self.faults.add(startup.faults)
         self.rate_limiter = RateLimiter()
@@ -72,11 +84,13 @@ class Emulator:
         self.emr_backend.outcomes.add(self.startup.job_outcomes)
         self.rate_limiter.reset()
         self.rate_limiter.configure(self.startup.rate_limit)
+        self.tagging.reset_config()
 
     def reset_state(self) -> None:
         from moto.moto_api._internal.models import moto_api_backend
 
         self.emr_backend.reset()
+        self.tagging.reset_state()
         moto_api_backend.reset()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
@@ -124,7 +138,7 @@ class Emulator:
                 raise ConnectionAbortedError("connection dropped by a fault rule")
             return _fault_response(service, rule, account, target)(environ, start_response)
 
-        if service == "emr-serverless" and not self.rate_limiter.allow(account, region, operation):
+        if service in RATE_LIMITED and not self.rate_limiter.allow(account, region, operation):
             self.calls.record("throttled", service, operation, account)
             return protocols.throttle_response(service)(environ, start_response)
 
@@ -139,7 +153,15 @@ class Emulator:
             )
         if service == "emr-serverless":
             response = self.emr_api.handle(Request(environ), account, region)
+            if operation in TAGS_CHANGED_BY:
+                self.tagging.remember(account, region)
             return response(environ, start_response)
+        if service == "tagging":
+            return self.tagging.handle(Request(environ), account, region)(environ, start_response)
+        if service == "iam" and operation == "CreateRole":
+            refusal = iam_names.create_role_conflict(account, body, environ.get("QUERY_STRING", ""))
+            if refusal is not None:
+                return refusal(environ, start_response)
         if service == "s3" and target is not None:
             # Driver logs of runs that have ended are in S3 before anyone reads it.
             self.emr_backend.flush_logs()

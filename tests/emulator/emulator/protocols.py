@@ -41,6 +41,7 @@ PROTOCOLS = {
     "sts": QUERY,
     "ec2": EC2_QUERY,
     "s3": REST_XML,
+    "tagging": AWS_JSON,  # the Resource Groups Tagging API (tagging.py)
 }
 
 # XML namespaces of the query-protocol services' error documents.
@@ -173,6 +174,8 @@ _THROTTLE = {
     "ec2": (503, "RequestLimitExceeded", "Request limit exceeded."),
     # S3's error code list: SlowDown, 503, "Please reduce your request rate."
     "s3": (503, "SlowDown", "Please reduce your request rate."),
+    # The Tagging API's modelled throttling error (botocore model).
+    "tagging": (400, "ThrottledException", "The request was denied to limit the frequency of submitted requests."),
 }
 
 # Server-side failures as each service reports them (the modelled 5xx error
@@ -185,6 +188,7 @@ _SERVER_ERROR = {
     "ec2": (500, "InternalError", "An internal error has occurred."),
     # S3's error code list: InternalError, 500.
     "s3": (500, "InternalError", "We encountered an internal error. Please try again."),
+    "tagging": (500, "InternalServiceException", "The request processing failed because of an unknown error."),
 }
 
 

@@ -1,4 +1,4 @@
-"""EMR Serverless API rate limits: token buckets per account, region and operation.
+"""EMR Serverless (and Tagging API) rate limits: token buckets per account, region and operation.
 
 The default numbers are the documented ones (docs/api-semantics.md, GUIDE
 §7.2); the tag operations are undocumented and get the 10/50 that emrstack
@@ -29,6 +29,10 @@ DEFAULT_LIMITS: dict[str, tuple[float, int]] = {
     "TagResource": (10, 50),
     "UntagResource": (10, 50),
     "ListTagsForResource": (10, 50),
+    # The Resource Groups Tagging API (tagging.py): "Maximum of 15 calls per
+    # second", not adjustable (Tag Editor quotas); the burst is not
+    # documented, one second's worth is assumed.
+    "GetResources": (15, 15),
 }
 
 

@@ -842,7 +842,31 @@ class EmrBackend:
         with self._lock:
             return {"tags": dict(self._tagged(account, region, arn).tags)}
 
+    def taggable(self, account: str, region: str) -> list[tuple[str, dict[str, str], float | None]]:
+        """Every application and job run of the region, in creation order, as
+        (ARN, tags, time the application was deleted or None), for the
+        Resource Groups Tagging API (``tagging.py``)."""
+        with self._lock:
+            out: list[tuple[str, dict[str, str], float | None]] = []
+            for app in self._region(account, region).apps.values():
+                deleted = app.updated_at if app.state == "TERMINATED" else None
+                out.append((app.arn, dict(app.tags), deleted))
+                out.extend((job.arn, dict(job.tags), deleted) for job in app.jobs.values())
+            return out
+
     # --- control ------------------------------------------------------------------
+
+    def backdate(self, account: str, region: str, seconds: float) -> int:
+        """Moves ``createdAt`` and ``updatedAt`` of every application of
+        the region ``seconds`` into the past, as if they had been created
+        (and last changed) that much earlier. Job runs keep their times,
+        which drive their scripts. Returns how many applications moved."""
+        with self._lock:
+            apps = list(self._region(account, region).apps.values())
+            for app in apps:
+                app.created_at = round(app.created_at - seconds, 3)
+                app.updated_at = round(app.updated_at - seconds, 3)
+            return len(apps)
 
     def release(self, account: str, region: str, app_id: str) -> dict[str, Any]:
         """Completes a held (or pending) transition and held cancellations now."""

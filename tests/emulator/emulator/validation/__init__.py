@@ -8,10 +8,9 @@ gates, worker sizes, state rules) lives with the service implementation.
 
 The source of truth is the service-2.json of the pinned botocore, loaded at
 run time; nothing is copied out of it. Which services are validated, and how
-each words a refusal, is the data in ``SERVICES``. Adding one
-(resourcegroupstaggingapi) is a line there, plus a reader in ``wire`` if its
-protocol is new (smithy-rpc-v2-cbor): a request in a protocol ``wire``
-cannot read passes unvalidated.
+each words a refusal, is the data in ``SERVICES``. Adding one is a line
+there, plus a reader in ``wire`` if its protocol is new (smithy-rpc-v2-cbor):
+a request in a protocol ``wire`` cannot read passes unvalidated.
 """
 
 from __future__ import annotations
@@ -50,6 +49,11 @@ SERVICES: dict[str, ServiceRules] = {
     "ecr": ServiceRules("ecr", answer.ECR, "InvalidParameterException"),
     "ec2": ServiceRules("ec2", answer.EC2, "InvalidParameterValue"),
     "s3": ServiceRules("s3", answer.S3, "InvalidArgument"),
+    # The Resource Groups Tagging API (tagging.py): a Coral JSON service whose
+    # model documents InvalidParameterException for bad parameters (moto
+    # raises the same code). No public capture of its constraint wording was
+    # found, so Coral's standard wording is a belief (tests/emulator/README.md).
+    "tagging": ServiceRules("resourcegroupstaggingapi", answer.CORAL, "InvalidParameterException"),
 }
 
 
