@@ -16,6 +16,7 @@ pub mod diag;
 pub mod diff;
 pub mod graph;
 pub mod input;
+pub mod lock;
 pub mod model;
 pub mod observe;
 pub mod plan;

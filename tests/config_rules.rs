@@ -418,6 +418,45 @@ fn stack_account_id() {
     );
 }
 
+#[test]
+fn stack_lock() {
+    for bad in ["locks-bucket/prefix", "s3://", "s3:///prefix", "s3://my bucket/x"] {
+        expect_severity(
+            &format!("[stack]\nname = \"s\"\nlock = \"{bad}\"\n"),
+            "error",
+            "stack.lock",
+            &format!("\"{bad}\""),
+        );
+    }
+    // The key `<prefix>/<name>.lock` must fit S3's 1,024 bytes.
+    let long = format!("s3://locks-bucket/{}", "p".repeat(1020));
+    expect_severity(
+        &format!("[stack]\nname = \"s\"\nlock = \"{long}\"\n"),
+        "error",
+        "stack.lock",
+        "\"s3://",
+    );
+    for good in ["s3://locks-bucket", "s3://locks-bucket/", "s3://locks-bucket/ci/locks/"] {
+        expect_valid(&format!("[stack]\nname = \"s\"\nlock = \"{good}\"\n"));
+        expect_none(
+            &format!("[stack]\nname = \"s\"\nlock = \"{good}\"\n"),
+            &["stack.lock", "stack.lock-bucket-name"],
+        );
+    }
+}
+
+#[test]
+fn stack_lock_bucket_name() {
+    // A legacy us-east-1 bucket may have such a name: a warning only.
+    for legacy in ["s3://Legacy_Bucket/locks", "s3://ab", "s3://xn--bucket"] {
+        expect_warning(
+            &format!("[stack]\nname = \"s\"\nlock = \"{legacy}\"\n"),
+            "stack.lock-bucket-name",
+            &format!("\"{legacy}\""),
+        );
+    }
+}
+
 // ---------------------------------------------------------------- tags (V-TAG-01..08)
 
 #[test]

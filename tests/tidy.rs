@@ -35,12 +35,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("plan", &["diff", "graph", "model", "diag", "input"]),
     ("render", &["plan", "diff", "model", "diag"]),
     ("apply", &["plan", "graph", "diff", "cloud", "model"]),
+    ("lock", &["cloud", "model"]),
     ("adopt", &["observe", "diff", "config", "cloud", "model", "diag"]),
     (
         "cli",
         &[
             "model", "diag", "input", "config", "cloud", "aws", "observe", "diff", "graph", "plan", "render", "apply",
-            "adopt",
+            "lock", "adopt",
         ],
     ),
 ];
@@ -87,10 +88,14 @@ const MUTATIONS: &[&str] = &[
     "delete_role",
     "set_repository_policy",
     "delete_repository_policy",
+    // `ObjectStore`.
+    "put_object",
+    "delete_object",
 ];
 /// Path prefixes (relative to `src/`) whose code may call them: the executor,
-/// and the two implementations of `Cloud` (whose SDK calls have the same names).
-const MUTATION_ALLOWED: &[&str] = &["apply/", "aws/", "cloud/"];
+/// the implementations of `Cloud` and `ObjectStore` (whose SDK calls have the
+/// same names), and the stack lock, which writes and deletes its own object.
+const MUTATION_ALLOWED: &[&str] = &["apply/", "aws/", "cloud/", "lock/"];
 /// Path prefixes that may call some of them only: `adopt` (`emrstack
 /// import`) writes the marks that make a resource the stack's, the
 /// ownership tags and a role's marker statement, and nothing else

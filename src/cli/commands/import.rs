@@ -1,13 +1,15 @@
 //! `emrstack import ADDRESS ID` and `emrstack import --all`: load the stack,
 //! let `adopt::import` decide, print what it decided, confirm (`--all`),
-//! write.
+//! write; under the stack lock.
 
 use crate::adopt::import::{self, Adoption, ImportError, Outcome, Survey};
+use crate::apply::Halt;
 use crate::aws::AwsCloud;
 use crate::model::{Address, Desired};
 use crate::observe::ObserveOptions;
 
-use super::super::args::{GlobalArgs, ReadArgs, StackArgs};
+use super::super::args::{GlobalArgs, LockArgs, ReadArgs, StackArgs};
+use super::super::locking;
 use super::super::output::Printer;
 use super::super::session::{self, Stack};
 use super::super::{EXIT_ERROR, EXIT_OK};
@@ -22,19 +24,30 @@ fn failure(error: &ImportError) -> String {
     }
 }
 
-/// Connects and runs `work`, printing a failure to connect or to start.
-fn with_cloud<F>(printer: &Printer, global: &GlobalArgs, desired: &Desired, work: F) -> u8
+/// Connects and runs `work` under the stack lock (`command` is what the
+/// lock record says is running), printing a failure to connect or to start.
+fn with_cloud<F>(
+    printer: &Printer,
+    global: &GlobalArgs,
+    desired: &Desired,
+    command: &str,
+    lock: &LockArgs,
+    work: F,
+) -> u8
 where
-    F: AsyncFnOnce(&AwsCloud) -> u8,
+    F: AsyncFnOnce(&AwsCloud, Halt) -> u8,
 {
     let result = session::block_on(async {
-        match session::connect(printer, global, desired.stack.region.as_deref()).await {
-            Ok(cloud) => work(&cloud).await,
-            Err(error) => {
-                printer.error(&session::cloud_failure(&error));
-                EXIT_ERROR
-            }
-        }
+        let Some(cloud) = session::connected(printer, global, desired.stack.region.as_deref()).await else {
+            return EXIT_ERROR;
+        };
+        let cloud = &cloud;
+        // An import makes no change a halt could interrupt halfway: a few
+        // tag calls per resource, each of which completes or not.
+        locking::run_locked(printer, cloud, &desired.stack, command, lock, |halt| async move {
+            work(cloud, halt).await
+        })
+        .await
     });
     result.unwrap_or_else(|error| {
         printer.error(&format!("cannot start the async runtime: {error}"));
@@ -65,7 +78,15 @@ async fn write(printer: &Printer, cloud: &AwsCloud, adoption: &Adoption) -> bool
 }
 
 /// Runs `import ADDRESS ID`.
-pub fn one(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &ReadArgs, address: &str, id: &str) -> u8 {
+pub fn one(
+    printer: &Printer,
+    global: &GlobalArgs,
+    stack: &StackArgs,
+    read: &ReadArgs,
+    address: &str,
+    id: &str,
+    lock: &LockArgs,
+) -> u8 {
     let address: Address = match address.parse() {
         Ok(address) => address,
         Err(error) => {
@@ -79,8 +100,14 @@ pub fn one(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &Rea
     let options = ObserveOptions {
         parallelism: read.parallelism as usize,
     };
-    with_cloud(printer, global, &desired, async |cloud| {
-        match import::prepare(cloud, &desired, &address, id, &options).await {
+    let command = format!("import {address} {id}");
+    with_cloud(
+        printer,
+        global,
+        &desired,
+        &command,
+        lock,
+        async |cloud, _halt| match import::prepare(cloud, &desired, &address, id, &options).await {
             Ok(adoption) => {
                 if write(printer, cloud, &adoption).await {
                     EXIT_OK
@@ -92,8 +119,8 @@ pub fn one(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &Rea
                 printer.error(&failure(&error));
                 EXIT_ERROR
             }
-        }
-    })
+        },
+    )
 }
 
 /// The list `import --all` shows before it asks.
@@ -118,59 +145,73 @@ fn listing(desired: &Desired, survey: &Survey) -> String {
 }
 
 /// Runs `import --all`.
-pub fn all(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &ReadArgs, auto_approve: bool) -> u8 {
+pub fn all(
+    printer: &Printer,
+    global: &GlobalArgs,
+    stack: &StackArgs,
+    read: &ReadArgs,
+    auto_approve: bool,
+    lock: &LockArgs,
+) -> u8 {
     let Some(Stack { desired, .. }) = session::load_stack(printer, global, stack) else {
         return EXIT_ERROR;
     };
     let options = ObserveOptions {
         parallelism: read.parallelism as usize,
     };
-    with_cloud(printer, global, &desired, async |cloud| {
-        let survey = match import::survey(cloud, &desired, &options).await {
-            Ok(survey) => survey,
-            Err(error) => {
-                printer.error(&session::cloud_failure(&error));
+    with_cloud(
+        printer,
+        global,
+        &desired,
+        "import --all",
+        lock,
+        async |cloud, mut halt| {
+            let survey = match import::survey(cloud, &desired, &options).await {
+                Ok(survey) => survey,
+                Err(error) => {
+                    printer.error(&session::cloud_failure(&error));
+                    return EXIT_ERROR;
+                }
+            };
+            if survey.entries.is_empty() {
+                printer.message("The stack declares no application or role: nothing to import.");
+                return EXIT_OK;
+            }
+            printer.message(&listing(&desired, &survey));
+            let refused = survey.refusals().count();
+            if refused > 0 {
+                printer.error(&format!(
+                    "{refused} declared resource(s) cannot be imported (marked `!` above); nothing was imported"
+                ));
                 return EXIT_ERROR;
             }
-        };
-        if survey.entries.is_empty() {
-            printer.message("The stack declares no application or role: nothing to import.");
-            return EXIT_OK;
-        }
-        printer.message(&listing(&desired, &survey));
-        let refused = survey.refusals().count();
-        if refused > 0 {
-            printer.error(&format!(
-                "{refused} declared resource(s) cannot be imported (marked `!` above); nothing was imported"
-            ));
-            return EXIT_ERROR;
-        }
-        let adoptions: Vec<&Adoption> = survey.adoptions().collect();
-        if adoptions.is_empty() {
-            printer.message("Nothing to import.");
-            return EXIT_OK;
-        }
-        let question = format!(
-            "Import {} resource(s) into stack `{}`? Each is tagged as the stack's (marked `+` above).",
-            adoptions.len(),
-            desired.stack.name
-        );
-        if !confirm(printer, auto_approve, &question) {
-            return EXIT_ERROR;
-        }
-        // One at a time: a few calls each, and a failure names its resource.
-        let mut failed = 0;
-        for adoption in adoptions {
-            if !write(printer, cloud, adoption).await {
-                failed += 1;
+            let adoptions: Vec<&Adoption> = survey.adoptions().collect();
+            if adoptions.is_empty() {
+                printer.message("Nothing to import.");
+                return EXIT_OK;
             }
-        }
-        if failed > 0 {
-            printer.error(&format!(
-                "{failed} import(s) failed; run `emrstack import --all` again to finish (it skips what is done)"
-            ));
-            return EXIT_ERROR;
-        }
-        EXIT_OK
-    })
+            let question = format!(
+                "Import {} resource(s) into stack `{}`? Each is tagged as the stack's (marked `+` above).",
+                adoptions.len(),
+                desired.stack.name
+            );
+            if !confirm(printer, auto_approve, &question, &mut halt).await {
+                return EXIT_ERROR;
+            }
+            // One at a time: a few calls each, and a failure names its resource.
+            let mut failed = 0;
+            for adoption in adoptions {
+                if !write(printer, cloud, adoption).await {
+                    failed += 1;
+                }
+            }
+            if failed > 0 {
+                printer.error(&format!(
+                    "{failed} import(s) failed; run `emrstack import --all` again to finish (it skips what is done)"
+                ));
+                return EXIT_ERROR;
+            }
+            EXIT_OK
+        },
+    )
 }

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use crate::plan::Plan;
 
-use super::super::args::{DataFormat, GlobalArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::args::{DataFormat, GlobalArgs, LockArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::locking;
 use super::super::output::Printer;
 use super::super::session::{self, Stack};
 use super::super::{EXIT_ERROR, EXIT_OK};

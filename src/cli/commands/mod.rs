@@ -6,6 +6,7 @@ mod import;
 mod inspect;
 mod plan;
 mod schema;
+mod unlock;
 mod validate;
 
 pub(crate) use validate::load_options;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> u8 {
             stack,
             read,
             execute,
+            lock,
             plan_file,
         } => apply::run(
             &printer,
@@ -50,12 +52,25 @@ pub fn run(cli: Cli) -> u8 {
             &stack,
             &read,
             &execute,
+            &lock,
             plan_file.as_deref(),
             Mode::Apply,
         ),
-        Command::Destroy { stack, read, execute } => {
-            apply::run(&printer, &cli.global, &stack, &read, &execute, None, Mode::Destroy)
-        }
+        Command::Destroy {
+            stack,
+            read,
+            execute,
+            lock,
+        } => apply::run(
+            &printer,
+            &cli.global,
+            &stack,
+            &read,
+            &execute,
+            &lock,
+            None,
+            Mode::Destroy,
+        ),
         Command::Show { plan_file, format } => inspect::show(&printer, &plan_file, format),
         Command::Output { stack, read, format } => inspect::output(&printer, &cli.global, &stack, &read, format),
         Command::Import {
@@ -65,9 +80,10 @@ pub fn run(cli: Cli) -> u8 {
             id,
             all,
             auto_approve,
+            lock,
         } => match (all, address, id) {
-            (true, _, _) => import::all(&printer, &cli.global, &stack, &read, auto_approve),
-            (false, Some(address), Some(id)) => import::one(&printer, &cli.global, &stack, &read, &address, &id),
+            (true, _, _) => import::all(&printer, &cli.global, &stack, &read, auto_approve, &lock),
+            (false, Some(address), Some(id)) => import::one(&printer, &cli.global, &stack, &read, &address, &id, &lock),
             // clap requires both without `--all`.
             (false, _, _) => {
                 printer.error("give an ADDRESS and an ID, or --all");
@@ -99,6 +115,7 @@ pub fn run(cli: Cli) -> u8 {
                 force,
             },
         ),
+        Command::Unlock { stack, lock_id } => unlock::run(&printer, &cli.global, &stack, &lock_id),
         Command::Schema => schema::run(&printer),
     }
 }
