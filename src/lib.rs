@@ -6,6 +6,7 @@
 //! other stage talks to the [`cloud::Cloud`] trait.
 
 pub mod apply;
+pub mod artifact;
 pub mod aws;
 pub mod cli;
 pub mod cloud;

@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-const PREFIXES: [&str; 25] = [
+const PREFIXES: [&str; 26] = [
     "config",
+    "job",
     "toml",
     "json",
     "stack",

@@ -33,13 +33,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("graph", &["diff", "model", "diag"]),
     ("plan", &["diff", "graph", "model", "diag", "input"]),
     ("render", &["plan", "diff", "model", "diag"]),
-    ("apply", &["plan", "graph", "diff", "cloud", "model"]),
+    ("artifact", &["model"]),
+    ("apply", &["plan", "graph", "diff", "cloud", "model", "artifact"]),
     ("lock", &["cloud", "model"]),
     (
         "cli",
         &[
             "model", "diag", "input", "config", "cloud", "aws", "observe", "diff", "graph", "plan", "render", "apply",
-            "lock",
+            "lock", "artifact",
         ],
     ),
 ];
@@ -70,6 +71,7 @@ const MUTATIONS: &[&str] = &[
     "stop_application",
     "delete_application",
     "cancel_job_run",
+    "start_job_run",
     "terminate_session",
     "tag_application",
     "untag_application",

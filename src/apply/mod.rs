@@ -16,6 +16,7 @@
 
 mod application;
 mod events;
+pub mod jobs;
 mod repository;
 mod retry;
 mod role;
@@ -31,6 +32,7 @@ use tokio::sync::watch;
 
 pub use events::{Event, NodeOutcome, Observer, Outcome, SilentObserver};
 pub use retry::RetryPolicy;
+pub use token::client_token;
 
 use crate::cloud::{Cloud, CloudError};
 use crate::diff::{Action, Target};

@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod jobs;
 mod locking;
 mod output;
 mod progress;
@@ -14,7 +15,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::{
-    Cli, Command, DataFormat, ExecuteArgs, GlobalArgs, LockArgs, OnRunning, OutputFormat, ReadArgs, StackArgs,
+    Cli, Command, DataFormat, ExecuteArgs, GlobalArgs, LockArgs, OnRunning, OutputFormat, ReadArgs, RunAfterArgs,
+    StackArgs,
 };
 
 /// Exit code for success (and, with `--detailed-exitcode`, "no changes").

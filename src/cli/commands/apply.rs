@@ -11,7 +11,8 @@ use crate::diff::Mode;
 use crate::plan::{Plan, PlanMode, fingerprint, secrets};
 use crate::render;
 
-use super::super::args::{ExecuteArgs, GlobalArgs, LockArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::args::{ExecuteArgs, GlobalArgs, LockArgs, OutputFormat, ReadArgs, RunAfterArgs, StackArgs};
+use super::super::jobs;
 use super::super::locking;
 use super::super::output::Printer;
 use super::super::progress::Progress;
@@ -135,6 +136,235 @@ async fn execute_and_check(
     if report.is_success() { EXIT_OK } else { EXIT_ERROR }
 }
 
+/// The job artifacts of the stack and how many are not in S3 yet.
+struct Artifacts {
+    list: Vec<crate::artifact::Artifact>,
+    missing: usize,
+}
+
+/// Checks the `--run` jobs, warns about what a rollback cannot undo, reads
+/// the job artifacts and lists them under the plan (HeadObject each).
+async fn prepare(printer: &Printer, cloud: &AwsCloud, plan: &Plan, runs: &RunAfterArgs) -> Option<Artifacts> {
+    for job in &runs.jobs {
+        if !plan.desired.jobs.contains_key(job) {
+            let known: Vec<&str> = plan.desired.jobs.keys().map(String::as_str).collect();
+            printer.error(&format!(
+                "`--run {job}`: the stack declares no such job{}",
+                if known.is_empty() {
+                    String::new()
+                } else {
+                    format!("; its jobs are: {}", known.join(", "))
+                }
+            ));
+            return None;
+        }
+    }
+    if runs.rollback_on_failure {
+        for (address, what) in crate::plan::rollback::irreversible(plan) {
+            printer.message(&format!(
+                "Warning: --rollback-on-failure cannot undo this: {address} is {what}."
+            ));
+        }
+    }
+    if plan.mode == PlanMode::Destroy {
+        return Some(Artifacts {
+            list: Vec::new(),
+            missing: 0,
+        });
+    }
+    let list = match jobs::artifacts(&plan.desired, &[]) {
+        Ok(list) => list,
+        Err(error) => {
+            printer.error(&error);
+            return None;
+        }
+    };
+    let missing = match jobs::missing(cloud, &list).await {
+        Ok(missing) => missing,
+        Err(error) => {
+            printer.error(&error);
+            return None;
+        }
+    };
+    printer.data(&jobs::artifact_lines(&list, &missing));
+    Some(Artifacts {
+        missing: missing.iter().filter(|m| **m).count(),
+        list,
+    })
+}
+
+/// Uploads the artifacts, executes the plan, runs the `--run` jobs, and
+/// rolls back with `--rollback-on-failure` when a change or a run failed.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    printer: &Printer,
+    cloud: &AwsCloud,
+    plan: &Plan,
+    read: &ReadArgs,
+    execute: &ExecuteArgs,
+    runs: &RunAfterArgs,
+    artifacts: &[crate::artifact::Artifact],
+    halt: Halt,
+) -> u8 {
+    if let Err(error) = jobs::upload(printer, cloud, artifacts).await {
+        printer.error(&format!("{error}; nothing was changed"));
+        return EXIT_ERROR;
+    }
+    let code = if plan.has_changes() {
+        execute_and_check(printer, cloud, plan, read, execute, halt.clone()).await
+    } else {
+        EXIT_OK
+    };
+    if code != EXIT_OK {
+        if runs.rollback_on_failure && halt.reason().is_none() {
+            rollback(printer, cloud, plan, read, execute).await;
+        }
+        return code;
+    }
+    if runs.jobs.is_empty() {
+        return EXIT_OK;
+    }
+    if smoke_runs(printer, cloud, plan, read, runs, artifacts, halt.clone()).await {
+        return EXIT_OK;
+    }
+    if runs.rollback_on_failure && halt.reason().is_none() {
+        rollback(printer, cloud, plan, read, execute).await;
+    }
+    EXIT_ERROR
+}
+
+/// Runs the `--run` jobs in parallel; true when every one succeeded.
+async fn smoke_runs(
+    printer: &Printer,
+    cloud: &AwsCloud,
+    plan: &Plan,
+    read: &ReadArgs,
+    runs: &RunAfterArgs,
+    artifacts: &[crate::artifact::Artifact],
+    halt: Halt,
+) -> bool {
+    let options = crate::observe::ObserveOptions {
+        parallelism: read.parallelism as usize,
+    };
+    let observation = match crate::observe::observe(cloud, &plan.desired, &options).await {
+        Ok(observation) => observation,
+        Err(error) => {
+            printer.error(&format!("cannot run the jobs: {}", session::cloud_failure(&error)));
+            return false;
+        }
+    };
+    let run_options = jobs::run_options(true, None);
+    let mut pending = Vec::new();
+    for key in &runs.jobs {
+        let resolved = match jobs::resolve(&plan.desired, &observation.actual, key, artifacts, &[]) {
+            Ok(resolved) => resolved,
+            Err(error) => {
+                printer.error(&error);
+                return false;
+            }
+        };
+        let token = match jobs::client_token(&plan.desired.stack.name, key, None) {
+            Ok(token) => token,
+            Err(error) => {
+                printer.error(&error);
+                return false;
+            }
+        };
+        pending.push((resolved, token));
+    }
+    let outcomes = futures::future::join_all(
+        pending
+            .iter()
+            .map(|(resolved, token)| jobs::run(printer, cloud, resolved, token, &run_options, halt.clone())),
+    )
+    .await;
+    let mut all_succeeded = true;
+    let mut lines = Vec::new();
+    for ((resolved, _), outcome) in pending.iter().zip(outcomes) {
+        match outcome {
+            Ok(outcome) => {
+                printer.data(&jobs::human_report(&resolved.key, &outcome, true));
+                all_succeeded &= outcome.succeeded();
+                lines.push(format!(
+                    "  job.{}: {} ({})",
+                    resolved.key, outcome.status.state, outcome.run.job_run_id
+                ));
+            }
+            Err(error) => {
+                printer.error(&error);
+                all_succeeded = false;
+                lines.push(format!("  job.{}: not run", resolved.key));
+            }
+        }
+    }
+    printer.message(&format!(
+        "Runs {}:\n{}",
+        if all_succeeded { "succeeded" } else { "failed" },
+        lines.join("\n")
+    ));
+    all_succeeded
+}
+
+/// Reverts what `plan` did: plans the stack as it was before and applies
+/// that, under the same lifecycle rules, and says what was rolled back.
+async fn rollback(printer: &Printer, cloud: &AwsCloud, plan: &Plan, read: &ReadArgs, execute: &ExecuteArgs) {
+    let rollback = crate::plan::rollback::before(plan);
+    printer.message("Rolling back this apply (--rollback-on-failure).");
+    let planned = match session::make_plan(cloud, &rollback.desired, Mode::Apply, read.parallelism).await {
+        Ok(planned) => planned,
+        Err(error) => {
+            printer.error(&format!(
+                "rollback failed: cannot plan it: {}",
+                session::cloud_failure(&error)
+            ));
+            return;
+        }
+    };
+    let Some(undo) = planned.plan.filter(|_| !planned.diagnostics.has_errors()) else {
+        session::print_diagnostics(printer, &planned.diagnostics, &crate::diag::Sources::new());
+        printer.error("rollback failed: its plan has errors");
+        return;
+    };
+    printer.message(&render::plan::human(
+        &undo,
+        &render::plan::HumanOptions {
+            color: printer.color_stderr,
+        },
+    ));
+    let options = session::apply_options(read.parallelism, execute);
+    let progress = Progress::new(printer, std::io::stderr().is_terminal());
+    let report = apply::execute_until(cloud, &undo, &options, &progress, Halt::never()).await;
+    let mut lines = Vec::new();
+    for change in undo.changes.iter().filter(|c| c.action != crate::diff::Action::NoOp) {
+        let failed = report
+            .outcomes
+            .iter()
+            .any(|o| o.address.as_ref() == Some(&change.address) && !matches!(o.outcome, apply::Outcome::Applied));
+        let why = rollback
+            .reverts
+            .iter()
+            .find(|(address, _)| address == &change.address)
+            .map(|(_, what)| *what)
+            .unwrap_or("reverted");
+        lines.push(format!(
+            "  {} ({why}): {}{}",
+            change.address,
+            change.action,
+            if failed { ", FAILED" } else { "" }
+        ));
+    }
+    for (address, what) in &rollback.irreversible {
+        lines.push(format!("  {address}: {what} by this apply; cannot be undone"));
+    }
+    printer.message(&format!(
+        "Rollback {}: {} rolled back, {} failed.\n{}",
+        if report.is_success() { "complete" } else { "incomplete" },
+        report.applied(),
+        report.failed(),
+        lines.join("\n")
+    ));
+}
+
 /// Runs `apply` (and `destroy`, with `mode`) and returns the exit code.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
@@ -146,9 +376,10 @@ pub fn run(
     lock: &LockArgs,
     plan_file: Option<&Path>,
     mode: Mode,
+    runs: &RunAfterArgs,
 ) -> u8 {
     if let Some(path) = plan_file {
-        return run_saved(printer, global, stack, read, execute, lock, path);
+        return run_saved(printer, global, stack, read, execute, lock, path, runs);
     }
     let Some(Stack {
         desired,
@@ -186,17 +417,22 @@ pub fn run(
                 return EXIT_ERROR;
             }
             printer.data(&super::plan::rendered(&plan, OutputFormat::Human, printer.color_stdout));
-            if !plan.has_changes() {
+            let Some(artifacts) = prepare(printer, cloud, &plan, runs).await else {
+                return EXIT_ERROR;
+            };
+            if !plan.has_changes() && artifacts.missing == 0 && runs.jobs.is_empty() {
                 return EXIT_OK;
             }
-            let question = match mode {
-                Mode::Apply => "Do you want to perform these actions?",
-                Mode::Destroy => "Do you really want to destroy everything this stack owns?",
-            };
-            if !confirm(printer, execute, question, &mut halt).await {
-                return EXIT_ERROR;
+            if plan.has_changes() || artifacts.missing > 0 {
+                let question = match mode {
+                    Mode::Apply => "Do you want to perform these actions?",
+                    Mode::Destroy => "Do you really want to destroy everything this stack owns?",
+                };
+                if !confirm(printer, execute, question, &mut halt).await {
+                    return EXIT_ERROR;
+                }
             }
-            execute_and_check(printer, cloud, &plan, read, execute, halt).await
+            finish(printer, cloud, &plan, read, execute, runs, &artifacts.list, halt).await
         })
         .await
     });
@@ -208,6 +444,7 @@ pub fn run(
 
 /// Applies a saved plan, if AWS still looks exactly as it did when the plan
 /// was made, under the stack lock the plan's stack names.
+#[allow(clippy::too_many_arguments)]
 fn run_saved(
     printer: &Printer,
     global: &GlobalArgs,
@@ -216,6 +453,7 @@ fn run_saved(
     execute: &ExecuteArgs,
     lock: &LockArgs,
     path: &Path,
+    runs: &RunAfterArgs,
 ) -> u8 {
     let mut plan = match Plan::load(path) {
         Ok(plan) => plan,
@@ -276,10 +514,13 @@ fn run_saved(
                 return EXIT_ERROR;
             }
             printer.data(&super::plan::rendered(plan, OutputFormat::Human, printer.color_stdout));
-            if !plan.has_changes() {
+            let Some(artifacts) = prepare(printer, cloud, plan, runs).await else {
+                return EXIT_ERROR;
+            };
+            if !plan.has_changes() && artifacts.missing == 0 && runs.jobs.is_empty() {
                 return EXIT_OK;
             }
-            execute_and_check(printer, cloud, plan, read, execute, halt).await
+            finish(printer, cloud, plan, read, execute, runs, &artifacts.list, halt).await
         })
         .await
     });

@@ -35,15 +35,24 @@ pub fn output(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &
     let Some(Stack { desired, .. }) = session::load_stack(printer, global, stack) else {
         return EXIT_ERROR;
     };
+    let artifacts = match super::super::jobs::artifacts(&desired, &[]) {
+        Ok(artifacts) => artifacts,
+        Err(error) => {
+            printer.error(&error);
+            return EXIT_ERROR;
+        }
+    };
     let result = session::block_on(async {
         let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
         let options = crate::observe::ObserveOptions {
             parallelism: read.parallelism as usize,
         };
-        crate::observe::observe(&cloud, &desired, &options).await
+        let observation = crate::observe::observe(&cloud, &desired, &options).await?;
+        let missing = super::super::jobs::missing(&cloud, &artifacts).await;
+        Ok::<_, crate::cloud::CloudError>((observation, missing))
     });
-    let observation = match result {
-        Ok(Ok(observation)) => observation,
+    let (observation, missing) = match result {
+        Ok(Ok(found)) => found,
         Ok(Err(error)) => {
             printer.error(&session::cloud_failure(&error));
             return EXIT_ERROR;
@@ -57,7 +66,18 @@ pub fn output(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &
         session::print_diagnostics(printer, &observation.diagnostics, &crate::diag::Sources::new());
         return EXIT_ERROR;
     }
-    let ids = session::identifiers(&observation.actual, &desired);
+    let missing = match missing {
+        Ok(missing) => missing,
+        Err(error) => {
+            printer.error(&error);
+            return EXIT_ERROR;
+        }
+    };
+    let mut ids = session::identifiers(&observation.actual, &desired);
+    let jobs = job_outputs(&desired, &observation.actual, &artifacts, &missing);
+    if !jobs.is_empty() {
+        ids.insert("jobs".to_string(), serde_json::Value::Object(jobs));
+    }
     match format {
         DataFormat::Json => {
             let mut document: serde_json::Map<String, serde_json::Value> = ids.into_iter().collect();
@@ -75,6 +95,49 @@ pub fn output(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &
     EXIT_OK
 }
 
+/// Per job: its name, the complete StartJobRun request (`null` with the
+/// reason while its application or role has not been applied), and its
+/// artifacts with whether each is in S3 yet.
+fn job_outputs(
+    desired: &crate::model::Desired,
+    actual: &crate::model::Actual,
+    artifacts: &[crate::artifact::Artifact],
+    missing: &[bool],
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    for (key, job) in &desired.jobs {
+        let paths = job.local_paths();
+        let mine: Vec<serde_json::Value> = artifacts
+            .iter()
+            .zip(missing)
+            .filter(|(artifact, _)| paths.contains(&artifact.source))
+            .map(|(artifact, missing)| {
+                serde_json::json!({
+                    "path": artifact.source.display().to_string(),
+                    "uri": artifact.uri(),
+                    "sha256": artifact.sha256,
+                    "uploaded": !missing,
+                })
+            })
+            .collect();
+        let (request, reason) = match super::super::jobs::resolve(desired, actual, key, artifacts, &[]) {
+            Ok(resolved) => (resolved.request.to_api_json(), serde_json::Value::Null),
+            Err(reason) => (serde_json::Value::Null, serde_json::json!(reason)),
+        };
+        out.insert(
+            key.clone(),
+            serde_json::json!({
+                "name": job.name,
+                "application": job.application,
+                "start_job_run": request,
+                "not_ready": reason,
+                "artifacts": mine,
+            }),
+        );
+    }
+    out
+}
+
 fn human_output(ids: &BTreeMap<String, serde_json::Value>) -> String {
     let mut out = String::new();
     let text = |value: &serde_json::Value, key: &str| match value.get(key).and_then(|v| v.as_str()) {
@@ -87,6 +150,7 @@ fn human_output(ids: &BTreeMap<String, serde_json::Value>) -> String {
             let singular = match kind.as_str() {
                 "applications" => "application",
                 "roles" => "role",
+                "jobs" => "job",
                 _ => "repository",
             };
             let address = format!("{singular}.{key}");
@@ -99,6 +163,16 @@ fn human_output(ids: &BTreeMap<String, serde_json::Value>) -> String {
                     text(value, "name"),
                     text(value, "state")
                 )),
+                "jobs" => {
+                    out.push_str(&format!("{address}:\n  name  = {}\n", text(value, "name")));
+                    match value.get("start_job_run").filter(|r| !r.is_null()) {
+                        Some(request) => out.push_str(&format!(
+                            "  start_job_run = {}\n",
+                            serde_json::to_string(request).unwrap_or_default()
+                        )),
+                        None => out.push_str(&format!("  (not ready: {})\n", text(value, "not_ready"))),
+                    }
+                }
                 "roles" => out.push_str(&format!(
                     "{address}:\n  name = {}\n  arn  = {}\n",
                     text(value, "name"),

@@ -3,13 +3,14 @@
 mod apply;
 mod inspect;
 mod plan;
+mod run;
 mod schema;
 mod unlock;
 mod validate;
 
 pub(crate) use validate::load_options;
 
-use super::args::{Cli, Command};
+use super::args::{Cli, Command, RunAfterArgs};
 use super::output::Printer;
 use crate::diff::Mode;
 
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> u8 {
             execute,
             lock,
             plan_file,
+            runs,
         } => apply::run(
             &printer,
             &cli.global,
@@ -53,6 +55,7 @@ pub fn run(cli: Cli) -> u8 {
             &lock,
             plan_file.as_deref(),
             Mode::Apply,
+            &runs,
         ),
         Command::Destroy {
             stack,
@@ -68,6 +71,10 @@ pub fn run(cli: Cli) -> u8 {
             &lock,
             None,
             Mode::Destroy,
+            &RunAfterArgs {
+                jobs: Vec::new(),
+                rollback_on_failure: false,
+            },
         ),
         Command::Show { plan_file, format } => inspect::show(&printer, &plan_file, format),
         Command::Output { stack, read, format } => inspect::output(&printer, &cli.global, &stack, &read, format),
@@ -78,6 +85,29 @@ pub fn run(cli: Cli) -> u8 {
             lock,
         } => inspect::import(&printer, &cli.global, &stack, &address, &id, &lock),
         Command::Unlock { stack, lock_id } => unlock::run(&printer, &cli.global, &stack, &lock_id),
+        Command::Run {
+            stack,
+            read,
+            job,
+            arguments,
+            idempotency_key,
+            no_wait,
+            timeout,
+            format,
+        } => run::run(
+            &printer,
+            &cli.global,
+            &stack,
+            &read,
+            &run::RunArgs {
+                job: &job,
+                arguments: &arguments,
+                idempotency_key: idempotency_key.as_deref(),
+                wait: !no_wait,
+                timeout,
+                format,
+            },
+        ),
         Command::Schema => schema::run(&printer),
     }
 }

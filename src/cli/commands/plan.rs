@@ -53,14 +53,23 @@ pub fn run(
     else {
         return EXIT_ERROR;
     };
+    let artifacts = match (mode, super::super::jobs::artifacts(&desired, &[])) {
+        (Mode::Destroy, _) => Vec::new(),
+        (_, Ok(artifacts)) => artifacts,
+        (_, Err(error)) => {
+            printer.error(&error);
+            return EXIT_ERROR;
+        }
+    };
     let result = session::block_on(async {
         let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
         let planned = session::make_plan(&cloud, &desired, mode, read.parallelism).await?;
         session::print_discovery(printer, &planned.discovery, &cloud);
-        Ok::<_, crate::cloud::CloudError>(planned)
+        let missing = super::super::jobs::missing(&cloud, &artifacts).await;
+        Ok::<_, crate::cloud::CloudError>((planned, missing))
     });
-    let mut planned = match result {
-        Ok(Ok(planned)) => planned,
+    let (mut planned, missing) = match result {
+        Ok(Ok(found)) => found,
         Ok(Err(error)) => {
             printer.error(&session::cloud_failure(&error));
             return EXIT_ERROR;
@@ -86,6 +95,21 @@ pub fn run(
         }
     };
     printer.data(&rendered(&plan, format, printer.color_stdout));
+    let missing = match missing {
+        Ok(missing) => missing,
+        Err(error) => {
+            printer.error(&error);
+            return EXIT_ERROR;
+        }
+    };
+    // The artifacts are not part of the plan document: a human plan lists
+    // them after the changes, a JSON or Markdown one on stderr.
+    let lines = super::super::jobs::artifact_lines(&artifacts, &missing);
+    match format {
+        OutputFormat::Human => printer.data(&lines),
+        _ if !lines.is_empty() => printer.message(&lines),
+        _ => {}
+    }
     if let Some(path) = out {
         if let Err(error) = plan.save(path) {
             printer.error(&error.to_string());
