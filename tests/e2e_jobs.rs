@@ -11,7 +11,7 @@ mod support;
 
 use std::process::Stdio;
 
-use apply_support::{Project, bounded, command, finish};
+use apply_support::{Project, bounded, command};
 use serde_json::{Value, json};
 use support::cli::Workspace;
 use support::cloud::{sdk_config, shared_emulator};
@@ -110,7 +110,7 @@ fn job_run(emulator: &Emulator, app_id: &str, run_id: &str) -> Value {
 async fn local_files_are_uploaded_once_and_the_job_runs_them() {
     bounded(async {
         let (project, bucket) = project(shared_emulator()).await;
-        let plan = project.plan(&[]).await.ok();
+        let plan = project.plan(&[]).await.expect_code(2);
         assert!(plan.stdout.contains("Job artifacts:"), "{}", plan.stdout);
         assert!(
             plan.stdout.contains("Artifacts: 2 to upload, 0 already in S3."),
@@ -309,6 +309,12 @@ async fn sigint_cancels_the_run_and_exits_130() {
             .spawn()
             .expect("spawn");
         let pid = child.id().expect("pid");
+        let mut stdout = child.stdout.take().expect("stdout");
+        let out = tokio::spawn(async move {
+            let mut text = String::new();
+            let _ = tokio::io::AsyncReadExt::read_to_string(&mut stdout, &mut text).await;
+            text
+        });
         let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
         let mut seen = String::new();
         while let Ok(Some(line)) = stderr.next_line().await {
@@ -332,9 +338,18 @@ async fn sigint_cancels_the_run_and_exits_130() {
             }
             text
         });
-        let run = finish(child, "run forever").await;
+        let status = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait())
+            .await
+            .expect("run exits after SIGINT")
+            .expect("wait");
+        let stdout = out.await.unwrap_or_default();
         let stderr = rest.await.unwrap_or_default();
-        assert_eq!(run.code, 130, "{}\n{stderr}", run.stdout);
+        assert_eq!(status.code(), Some(130), "{stdout}\n{stderr}");
+        let run = support::cli::Run {
+            code: 130,
+            stdout,
+            stderr: stderr.clone(),
+        };
         let report = json_of(&run.stdout);
         assert_eq!(report["state"], "CANCELLED", "{report}");
         assert_eq!(report["cancelled_by"], "interrupted (SIGINT)");
@@ -411,7 +426,7 @@ async fn a_failing_smoke_run_rolls_the_release_back() {
         assert_eq!(after.id, before.id);
 
         // A re-plan shows the release again.
-        let plan = project.plan(&["--detailed-exitcode"]).await.expect_code(2);
+        let plan = project.plan(&[]).await.expect_code(2);
         assert!(
             plan.stdout.contains("emr-7.3.0") && plan.stdout.contains("emr-7.5.0"),
             "{}",

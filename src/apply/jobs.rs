@@ -401,6 +401,149 @@ fn inflate(data: &[u8], limit: usize) -> Result<(Vec<u8>, usize), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::fake::FakeCloud;
+    use crate::cloud::fake_store::FakeStore;
+    use crate::model::{ApplicationSpec, ApplicationState, JobDriver, JobRunMode, Monitoring};
+
+    fn request(app: &str, name: &str) -> JobRunRequest {
+        JobRunRequest {
+            application_id: app.to_string(),
+            execution_role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            name: name.into(),
+            driver: JobDriver::Spark {
+                entry_point: "s3://b/m.py".into(),
+                entry_point_arguments: vec![],
+                spark_submit_parameters: None,
+            },
+            runtime: vec![],
+            monitoring: Monitoring::default(),
+            tags: Default::default(),
+            execution_timeout_minutes: None,
+            mode: JobRunMode::Batch,
+        }
+    }
+
+    fn context() -> RunContext {
+        RunContext {
+            engine: Engine::Spark,
+            application_log_uri: None,
+            application_cloudwatch: None,
+        }
+    }
+
+    fn options() -> RunOptions {
+        RunOptions {
+            poll_interval: Duration::from_millis(100),
+            ..RunOptions::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_run_is_followed_to_its_end_and_a_token_starts_it_once() {
+        let cloud = FakeCloud::new();
+        let store = FakeStore::new("us-east-1");
+        let app = cloud.insert_application(
+            ApplicationSpec::new("a", Engine::Spark, "emr-7.2.0"),
+            ApplicationState::Started,
+        );
+        let states = std::sync::Mutex::new(Vec::new());
+        let progress = |state: &str, _: Duration| states.lock().expect("lock").push(state.to_string());
+        let outcome = run(
+            &cloud,
+            &store,
+            &request(&app.id, "ok"),
+            "t1",
+            &context(),
+            &options(),
+            Halt::never(),
+            &progress,
+        )
+        .await
+        .expect("run");
+        assert!(outcome.succeeded());
+        assert!(outcome.log.is_none());
+        assert!(outcome.dashboard.is_some());
+        assert_eq!(states.lock().expect("lock").last().map(String::as_str), Some("SUCCESS"));
+        let again = run(
+            &cloud,
+            &store,
+            &request(&app.id, "ok"),
+            "t1",
+            &context(),
+            &options(),
+            Halt::never(),
+            &progress,
+        )
+        .await
+        .expect("run");
+        assert_eq!(again.run.job_run_id, outcome.run.job_run_id);
+        assert_eq!(cloud.job_runs(&app.id).len(), 1);
+
+        cloud.fail_jobs_named("bad");
+        let failed = run(
+            &cloud,
+            &store,
+            &request(&app.id, "bad"),
+            "t2",
+            &context(),
+            &options(),
+            Halt::never(),
+            &progress,
+        )
+        .await
+        .expect("run");
+        assert_eq!(failed.status.state, "FAILED");
+        let log = failed.log.expect("a log for a failed run");
+        assert!(log.problem.is_some(), "no S3 log URI: {log:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_halt_cancels_the_run() {
+        let cloud = FakeCloud::new();
+        let store = FakeStore::new("us-east-1");
+        let app = cloud.insert_application(
+            ApplicationSpec::new("a", Engine::Spark, "emr-7.2.0"),
+            ApplicationState::Started,
+        );
+        let (sender, receiver) = tokio::sync::watch::channel(None);
+        let halt = Halt::new(receiver);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let _ = sender.send(Some("interrupted (SIGINT)".to_string()));
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        });
+        let outcome = run(
+            &cloud,
+            &store,
+            &request(&app.id, "slow"),
+            "t",
+            &context(),
+            &options(),
+            halt,
+            &|_, _| {},
+        )
+        .await
+        .expect("run");
+        assert_eq!(outcome.cancelled, Some(Cancelled::Halt("interrupted (SIGINT)".into())));
+        assert_eq!(cloud.call_count("CancelJobRun"), 1);
+        assert_eq!(outcome.status.state, "CANCELLED");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn uploads_skip_what_exists() {
+        let store = FakeStore::new("us-east-1");
+        store.create_bucket("b");
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("m.py"), "x").expect("write");
+        let location = S3Location::parse("s3://b/art").expect("location");
+        let artifact = crate::artifact::prepare(&dir.path().join("m.py"), &location).expect("artifact");
+        let first = upload(&store, std::slice::from_ref(&artifact)).await.expect("upload");
+        assert!(first[0].uploaded);
+        let second = upload(&store, std::slice::from_ref(&artifact)).await.expect("upload");
+        assert!(!second[0].uploaded);
+        assert_eq!(store.calls("PutObject"), 1);
+        assert_eq!(store.calls("HeadObject"), 2);
+    }
 
     #[test]
     fn gunzip_reads_what_python_writes() {
