@@ -6,12 +6,12 @@
 //! 12-digit access key each); fault rules are always scoped to the test's
 //! account.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::cloud::{TEST_MAX_ATTEMPTS, connect, connect_with, sdk_config, settings, shared_emulator};
+use crate::support::emulator::Emulator;
 use emrstack::aws::{AwsCloud, CallEvent, Rate, RateLimits, Service};
 use emrstack::cloud::fake::{FakeCloud, FakeTimings, described};
 use emrstack::cloud::{Cloud, ErrorKind};
@@ -25,8 +25,6 @@ use emrstack::model::{
     SessionState, WorkerResources, WorkerType,
 };
 use serde_json::json;
-use support::cloud::{TEST_MAX_ATTEMPTS, connect, connect_with, sdk_config, settings, shared_emulator};
-use support::emulator::Emulator;
 
 // ---- helpers ------------------------------------------------------------------
 
@@ -1597,7 +1595,11 @@ async fn caller_identity_is_the_account_of_the_access_key() {
 fn contract(python: &std::path::Path, emulator: Option<(&Emulator, &str)>, args: &[&str]) -> std::process::Command {
     let mut command = std::process::Command::new(python);
     command
-        .arg(support::emulator::repo_root().join("scripts").join("aws-contract"))
+        .arg(
+            crate::support::emulator::repo_root()
+                .join("scripts")
+                .join("aws-contract"),
+        )
         .args(args)
         .stdin(std::process::Stdio::null());
     for (key, _) in std::env::vars() {
@@ -1614,7 +1616,7 @@ fn contract(python: &std::path::Path, emulator: Option<(&Emulator, &str)>, args:
 fn venv_python() -> std::path::PathBuf {
     // The shared emulator builds the virtualenv (it has boto3).
     shared_emulator();
-    support::emulator::venv_dir().join("bin").join("python")
+    crate::support::emulator::venv_dir().join("bin").join("python")
 }
 
 /// Applications of the account that are not TERMINATED.
@@ -1653,8 +1655,8 @@ async fn aws_contract_checks_every_belief_against_the_emulator_and_deletes_what_
     let emulator = shared_emulator();
     let account = Emulator::new_account();
     // An image EMR Serverless may pull, and a job runtime role.
-    support::fixtures::repository(emulator, &account, "contract/spark").await;
-    support::fixtures::push_image(emulator, &account, "contract/spark", "v1", 'a').await;
+    crate::support::fixtures::repository(emulator, &account, "contract/spark").await;
+    crate::support::fixtures::push_image(emulator, &account, "contract/spark", "v1", 'a').await;
     let config = sdk_config(emulator, &account).await;
     let policy = json!({
         "Version": "2012-10-17",

@@ -8,8 +8,6 @@
 //! really is invalid, which are listed with their evidence in the README and
 //! must fail with exactly the listed errors.
 
-mod render_scenarios;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -336,8 +334,8 @@ memory = "16 GB"
 // another.
 #[test]
 fn spelling_never_makes_a_diff() {
-    let canonical = render_scenarios::stack(CANONICAL);
-    let spelled = render_scenarios::stack(SPELLED);
+    let canonical = crate::render_scenarios::stack(CANONICAL);
+    let spelled = crate::render_scenarios::stack(SPELLED);
     assert_eq!(spelled.applications, canonical.applications);
     assert_eq!(spelled.networks, canonical.networks);
 
@@ -355,12 +353,12 @@ fn spelling_never_makes_a_diff() {
     assert_eq!(log_types["HIVE_DRIVER"], vec!["HIVE_LOG".to_string()]);
 
     // Applied in the canonical spelling, planned again in the other one.
-    let actual = render_scenarios::converge(
+    let actual = crate::render_scenarios::converge(
         &canonical,
-        &render_scenarios::empty_account(&canonical),
+        &crate::render_scenarios::empty_account(&canonical),
         ApplicationState::Created,
     );
-    let plan = render_scenarios::plan(&spelled, &actual, Mode::Apply);
+    let plan = crate::render_scenarios::plan(&spelled, &actual, Mode::Apply);
     let changes: Vec<String> = plan
         .changes
         .iter()
@@ -369,11 +367,11 @@ fn spelling_never_makes_a_diff() {
         .collect();
     assert!(changes.is_empty(), "spelling made changes: {changes:?}");
     // And the other way round.
-    let actual = render_scenarios::converge(
+    let actual = crate::render_scenarios::converge(
         &spelled,
-        &render_scenarios::empty_account(&spelled),
+        &crate::render_scenarios::empty_account(&spelled),
         ApplicationState::Started,
     );
-    let plan = render_scenarios::plan(&canonical, &actual, Mode::Apply);
+    let plan = crate::render_scenarios::plan(&canonical, &actual, Mode::Apply);
     assert!(plan.changes.iter().all(|change| change.action == Action::NoOp));
 }

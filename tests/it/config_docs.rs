@@ -180,7 +180,7 @@ fn every_emitted_code_is_documented_and_every_documented_code_is_emitted() {
 #[test]
 fn every_documented_code_has_a_test() {
     let mut tested = BTreeSet::new();
-    for entry in std::fs::read_dir(root().join("tests")).expect("tests/") {
+    for entry in std::fs::read_dir(root().join("tests/it")).expect("tests/it/") {
         let path = entry.expect("entry").path();
         let name = path
             .file_name()

@@ -31,7 +31,7 @@ fn checked_in_schema_is_up_to_date() {
     let actual = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         actual == expected,
-        "schemas/emrstack.schema.json is out of date with the stack language; regenerate it with `UPDATE_SCHEMA=1 cargo test --test config_schema` (or `emrstack schema > schemas/emrstack.schema.json`)"
+        "schemas/emrstack.schema.json is out of date with the stack language; regenerate it with `UPDATE_SCHEMA=1 cargo test --test it config_schema::` (or `emrstack schema > schemas/emrstack.schema.json`)"
     );
 }
 

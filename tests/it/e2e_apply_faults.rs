@@ -7,18 +7,17 @@
 //! every fault rule is scoped to the test's account (and removed by ID), so
 //! tests running side by side do not see each other's faults.
 
-mod apply_support;
-mod support;
-
-use apply_support::{ANALYTICS_REPOSITORY, Aws, Project, analytics, bounded, quickstart, statements};
+use crate::apply_support::{ANALYTICS_REPOSITORY, Aws, Project, analytics, bounded, quickstart, statements};
+use crate::support::cli::Workspace;
+use crate::support::cloud::shared_emulator;
+use crate::support::fixtures;
 use serde_json::{Value, json};
-use support::cli::Workspace;
-use support::cloud::shared_emulator;
-use support::fixtures;
 
 /// Quickstart applied, its application STARTED, and the release label
 /// bumped in the stack file, so the next apply has to stop it.
-async fn started_quickstart_with_release_bump(emulator: &support::emulator::Emulator) -> (Project<'_>, Aws, String) {
+async fn started_quickstart_with_release_bump(
+    emulator: &crate::support::emulator::Emulator,
+) -> (Project<'_>, Aws, String) {
     let project = quickstart(emulator);
     project.apply(&[]).await.ok();
     let aws = project.aws().await;
@@ -151,7 +150,7 @@ async fn destroy_with_a_running_job_fails_by_default_and_cancels_with_on_running
 // ---------------------------------------------------------------------------
 
 /// Adds rules scoped to `account` (all or none) and returns their IDs.
-fn add_rules(emulator: &support::emulator::Emulator, rules: Value) -> Vec<String> {
+fn add_rules(emulator: &crate::support::emulator::Emulator, rules: Value) -> Vec<String> {
     let added = emulator.control_ok("POST", "/_emulator/faults", Some(&json!({ "rules": rules })));
     added["rules"]
         .as_array()

@@ -9,32 +9,44 @@
 //! delay that reproduce the same region of the run:
 //!
 //! ```sh
-//! EMRSTACK_KILL_SEED=12345 cargo test --test e2e_apply_kill -- --nocapture
+//! EMRSTACK_KILL_SEED=12345 cargo test --test it e2e_apply_kill:: -- --nocapture
 //! ```
 //!
-//! This file is its own test binary with its own emulator, so it can slow
-//! the state transitions down for everyone (there is no one else): an
-//! apply then takes one to three seconds, mostly waiting for CREATING to
-//! end, which spreads the kill points over every phase of the run.
-
-mod apply_support;
-mod support;
+//! The random kills run on an emulator of their own ([`slow_emulator`]),
+//! whose state transitions are slowed down (delays apply to every account
+//! of an emulator, so the shared one must keep its defaults): an apply then
+//! takes one to three seconds, mostly waiting for CREATING to end, which
+//! spreads the kill points over every phase of the run.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use apply_support::{Project, SplitMix64, bounded, command, finish, statements};
+use crate::apply_support::{Project, SplitMix64, bounded, command, finish, statements};
+use crate::support::cli::Workspace;
+use crate::support::cloud::shared_emulator;
+use crate::support::emulator::Emulator;
+use crate::support::fixtures;
 use serde_json::json;
-use support::cli::Workspace;
-use support::cloud::shared_emulator;
-use support::emulator::Emulator;
-use support::fixtures;
 
 /// Kill-and-reapply trials; half at `--parallelism 10`, half at 1.
 const TRIALS: u64 = 24;
 /// Trials running at once (the machine may have two cores).
 const LANES: u64 = 2;
 const DEFAULT_SEED: u64 = 0x5EED_0005;
+
+/// The emulator of the random kills, with slow transitions: most of an
+/// apply is spent waiting for CREATING to end, between the calls that
+/// matter. Started on first use, never dropped: it exits with the test
+/// process, whose pipe to its stdin then closes.
+fn slow_emulator() -> &'static Emulator {
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    EMULATOR.get_or_init(|| {
+        let emulator = Emulator::start();
+        emulator.set_delays(json!({"createMs": 700, "startMs": 300, "stopMs": 300}));
+        emulator
+    })
+}
 
 const STACK: &str = r#"
 [stack]
@@ -101,7 +113,7 @@ async fn project(emulator: &'static Emulator) -> Project<'static> {
 /// The apply arguments of a trial.
 fn apply_args(parallelism: &str) -> Vec<&str> {
     let mut args = vec!["apply", "--auto-approve", "--parallelism", parallelism];
-    args.extend(apply_support::BOUNDED_WAITS);
+    args.extend(crate::apply_support::BOUNDED_WAITS);
     args
 }
 
@@ -235,10 +247,7 @@ async fn run_trial(emulator: &'static Emulator, trial: Trial, seed: u64) -> &'st
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_killed_at_random_points_converges_on_the_next_run() {
     bounded(async {
-        let emulator = shared_emulator();
-        // Slow transitions: most of an apply is spent waiting for CREATING
-        // to end, between the calls that matter.
-        emulator.set_delays(json!({"createMs": 700, "startMs": 300, "stopMs": 300}));
+        let emulator = slow_emulator();
         let seed = std::env::var("EMRSTACK_KILL_SEED")
             .ok()
             .and_then(|text| text.parse().ok())
@@ -299,7 +308,7 @@ async fn apply_killed_at_random_points_converges_on_the_next_run() {
 
 /// Waits until the fault rule `rule` has fired once (the call it holds is
 /// in flight), then kills `child` as a crash would, and returns its run.
-async fn kill_once_held(emulator: &Emulator, rule: &str, mut child: tokio::process::Child) -> support::cli::Run {
+async fn kill_once_held(emulator: &Emulator, rule: &str, mut child: tokio::process::Child) -> crate::support::cli::Run {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let faults = emulator.faults();

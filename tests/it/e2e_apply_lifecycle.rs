@@ -6,17 +6,14 @@
 //!
 //! One emulator serves the whole file; each test is a fresh account.
 
-mod apply_support;
-mod support;
-
-use apply_support::{
+use crate::apply_support::{
     ANALYTICS_REPOSITORY, ANALYTICS_TAGS, Aws, Project, Snapshot, analytics, bounded, line_of, quickstart, statements,
 };
+use crate::support::cli::Workspace;
+use crate::support::cloud::shared_emulator;
+use crate::support::emulator::Emulator;
+use crate::support::fixtures;
 use serde_json::json;
-use support::cli::Workspace;
-use support::cloud::shared_emulator;
-use support::emulator::Emulator;
-use support::fixtures;
 
 // ---------------------------------------------------------------------------
 // Convergence of every example: apply creates everything, a second plan is empty.
@@ -364,7 +361,7 @@ async fn saved_plan_made_against_an_empty_account_is_refused_once_someone_create
 
         let mut args = vec!["apply", "empty.emrplan", "--auto-approve"];
         args.extend(project.stack_args.iter().map(String::as_str));
-        let run = apply_support::run(&project.ws, &args).await.expect_code(1);
+        let run = crate::apply_support::run(&project.ws, &args).await.expect_code(1);
         assert!(run.stderr.contains("stale plan"), "{}", run.stderr);
         assert_eq!(
             Snapshot::take(&aws, &[ANALYTICS_REPOSITORY]).await,
@@ -580,7 +577,7 @@ async fn semantics_project<'a>(emulator: &'a Emulator, stack: &str) -> Project<'
 }
 
 /// Applies, checks the apply converged (exit 0), and checks a new plan is empty.
-async fn apply_and_converge(project: &Project<'_>, extra: &[&str]) -> support::cli::Run {
+async fn apply_and_converge(project: &Project<'_>, extra: &[&str]) -> crate::support::cli::Run {
     let run = project.apply(extra).await.ok();
     assert!(
         run.stderr.contains("Converged: AWS matches the stack."),

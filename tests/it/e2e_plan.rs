@@ -11,15 +11,13 @@
 //! checked by substring where the words matter. No test waits on a clock:
 //! application transitions are completed with the emulator's `release`.
 
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::cli::{Run, Workspace};
+use crate::support::cloud::{sdk_config, shared_emulator};
+use crate::support::emulator::Emulator;
+use crate::support::fixtures::{self, Network};
 use serde_json::{Value, json};
-use support::cli::{Run, Workspace};
-use support::cloud::{sdk_config, shared_emulator};
-use support::emulator::Emulator;
-use support::fixtures::{self, Network};
 
 // ---- helpers ---------------------------------------------------------------
 
@@ -1696,7 +1694,7 @@ async fn without_tag_get_resources_the_plan_is_the_same_with_one_warning() {
     let by_tag = json_of(&ws.run(&["plan", "--format", "json"]).ok());
 
     // As AWS answers a caller without `tag:GetResources` (HTTP 400).
-    ws.emulator.add_fault(json!({
+    let denied = ws.emulator.add_fault(json!({
         "account": ws.account, "service": "tagging", "operation": "GetResources", "kind": "error",
         "status": 400, "code": "AccessDeniedException",
         "message": format!("User: arn:aws:iam::{}:user/ci is not authorized to perform: tag:GetResources because no identity-based policy allows the tag:GetResources action", ws.account),
@@ -1738,7 +1736,8 @@ async fn without_tag_get_resources_the_plan_is_the_same_with_one_warning() {
         applied.stderr
     );
     assert!(applied.stderr.contains("Converged"), "{}", applied.stderr);
-    ws.emulator.clear_faults();
+    // By ID: clearing every rule would remove other tests' rules too.
+    ws.emulator.remove_fault(&denied);
 }
 
 /// A search by tag that keeps failing for a reason that says nothing about

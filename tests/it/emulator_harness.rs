@@ -3,13 +3,11 @@
 //! calls here are raw rest-json requests with a SigV4-shaped Authorization
 //! header (the emulator reads only its credential scope).
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::emulator::{Emulator, http};
 use serde_json::{Value, json};
-use support::emulator::{Emulator, http};
 
 /// Whether a process with this PID exists and is not a zombie.
 fn alive(pid: u32) -> bool {
@@ -107,7 +105,7 @@ fn accounts_are_fresh_twelve_digit_ids() {
 
 #[test]
 fn the_venv_lives_under_target() {
-    let venv = support::emulator::venv_dir();
+    let venv = crate::support::emulator::venv_dir();
     if std::env::var_os("EMRSTACK_EMULATOR_VENV").is_none() {
         assert!(venv.ends_with(Path::new("target").join("emulator-venv")));
     }

@@ -2,8 +2,6 @@
 //! hand-built scenarios, and checks that every document parses, has exactly
 //! the keys `docs/plan-format.md` documents, and uses only documented codes.
 
-mod render_scenarios;
-
 use std::collections::BTreeSet;
 
 use serde_json::Value;
@@ -11,7 +9,7 @@ use serde_json::Value;
 use emrstack::diff::{Action, Reason};
 use emrstack::render::json;
 
-use render_scenarios as scenarios;
+use crate::render_scenarios as scenarios;
 
 macro_rules! snapshot {
     ($($name:ident),* $(,)?) => {

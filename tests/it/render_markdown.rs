@@ -1,11 +1,9 @@
 //! Snapshots of `emrstack plan --format markdown`, the pull-request comment,
 //! for every example stack and the hand-built scenarios.
 
-mod render_scenarios;
-
 use emrstack::render::markdown;
 
-use render_scenarios as scenarios;
+use crate::render_scenarios as scenarios;
 
 macro_rules! snapshot {
     ($($name:ident),* $(,)?) => {

@@ -2,12 +2,10 @@
 //! example stack against an empty account and for hand-built scenarios
 //! (see `render_scenarios`). Review changes with `cargo insta review`.
 
-mod render_scenarios;
-
 use emrstack::plan::Plan;
 use emrstack::render::plan::{HumanOptions, human};
 
-use render_scenarios as scenarios;
+use crate::render_scenarios as scenarios;
 
 fn plain(plan: &Plan) -> String {
     human(plan, &HumanOptions { color: false })

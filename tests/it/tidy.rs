@@ -110,7 +110,7 @@ fn dependency_table_matches_architecture_md() {
         .collect();
     assert_eq!(
         documented, expected,
-        "the dependency table of ARCHITECTURE.md (left) and ALLOWED in tests/tidy.rs (right) must be the same"
+        "the dependency table of ARCHITECTURE.md (left) and ALLOWED in tests/it/tidy.rs (right) must be the same"
     );
 }
 
@@ -125,7 +125,7 @@ fn every_top_level_module_is_in_the_dependency_table() {
     let listed: BTreeSet<String> = ALLOWED.iter().map(|(module, _)| module.to_string()).collect();
     assert_eq!(
         declared, listed,
-        "every module of src/lib.rs needs a row in ALLOWED (tests/tidy.rs) and in ARCHITECTURE.md"
+        "every module of src/lib.rs needs a row in ALLOWED (tests/it/tidy.rs) and in ARCHITECTURE.md"
     );
 }
 
@@ -167,6 +167,58 @@ fn only_apply_changes_aws() {
         "calls that change AWS outside src/apply (the planner never mutates AWS)",
         check_mutations(&sources()),
     );
+}
+
+/// Integration tests that must run in a process of their own, each a
+/// `[[test]]` target (or a `tests/*.rs` file) with its reason in
+/// ARCHITECTURE.md ("Tests and tools outside `src/`"). None today.
+const SEPARATE_TEST_BINARIES: &[&str] = &[];
+
+/// Every integration test is a module of the one test binary `tests/it`: a
+/// `tests/*.rs` file would be a binary of its own, linking the whole AWS SDK
+/// again, and a file under `tests/it/` without a `mod` line in `main.rs` is
+/// never compiled, so its tests would silently not run.
+#[test]
+fn integration_tests_are_modules_of_tests_it() {
+    let tests = repo_root().join("tests");
+    let mut violations = Vec::new();
+    for entry in std::fs::read_dir(&tests).expect("tests/") {
+        let path = entry.expect("directory entry").path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let is_binary = path.extension().is_some_and(|e| e == "rs") || path.join("main.rs").is_file();
+        let stem = name.trim_end_matches(".rs");
+        if is_binary && stem != "it" && !SEPARATE_TEST_BINARIES.contains(&stem) {
+            violations.push(format!(
+                "tests/{name}: a test binary of its own; make it a module of tests/it/main.rs"
+            ));
+        }
+    }
+    let main = std::fs::read_to_string(tests.join("it/main.rs")).expect("tests/it/main.rs");
+    let declared: BTreeSet<String> = main
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("mod "))
+        .map(|rest| rest.trim_end_matches(';').trim().to_string())
+        .collect();
+    for entry in std::fs::read_dir(tests.join("it")).expect("tests/it/") {
+        let path = entry.expect("directory entry").path();
+        let module = if path.extension().is_some_and(|e| e == "rs") {
+            path.file_stem().map(|s| s.to_string_lossy().into_owned())
+        } else if path.join("mod.rs").is_file() {
+            path.file_name().map(|s| s.to_string_lossy().into_owned())
+        } else {
+            None
+        };
+        if let Some(module) = module.filter(|m| m != "main" && !declared.contains(m)) {
+            violations.push(format!(
+                "tests/it/{}: not declared in tests/it/main.rs (`mod {module};`), so never compiled",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            ));
+        }
+    }
+    report("integration tests outside the one test binary", violations);
 }
 
 /// The checks on made-up files: each finds what it should and nothing in

@@ -1,11 +1,11 @@
-//! What the end-to-end apply tests (`tests/e2e_apply_*.rs`) share: running
+//! What the end-to-end apply tests (`e2e_apply_*.rs`) share: running
 //! the CLI with a time limit, stacks prepared in a fresh account, reading
 //! the account with the plain SDK (not through emrstack), and a snapshot of
 //! everything an apply may touch.
 //!
 //! Every CLI run and every wait here is bounded, so a hang fails the test
 //! with what the binary printed instead of stalling the suite. To see what
-//! every run printed: `E2E_DEBUG=1 cargo test --test e2e_apply_faults -- --nocapture`.
+//! every run printed: `E2E_DEBUG=1 cargo test --test it e2e_apply_faults:: -- --nocapture`.
 
 #![allow(dead_code)]
 

@@ -1,5 +1,5 @@
 //! `AwsCloud` against the emulator: settings with fast retries and no
-//! client-side rate limiting, one emulator shared by a test binary, and raw
+//! client-side rate limiting, one emulator shared by the test binary, and raw
 //! SDK configuration for test setup the `Cloud` trait does not cover
 //! (managed policies, repositories, images, VPCs).
 
@@ -18,7 +18,8 @@ pub const REGION: &str = "us-east-1";
 /// Attempts per call in tests: enough to see retries, few enough to fail fast.
 pub const TEST_MAX_ATTEMPTS: u32 = 3;
 
-/// One emulator per test binary. It is never dropped; it exits when the test
+/// One emulator for the test binary (every module but those that need an
+/// emulator of their own). It is never dropped; it exits when the test
 /// process does, because its stdin closes.
 pub fn shared_emulator() -> &'static Emulator {
     static EMULATOR: OnceLock<Emulator> = OnceLock::new();
