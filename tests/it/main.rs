@@ -23,6 +23,7 @@ mod render_scenarios;
 mod support;
 
 mod aws_cloud;
+mod cli_completions;
 mod cli_validate;
 mod config_corpus;
 mod config_docs;

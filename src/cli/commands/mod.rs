@@ -1,7 +1,9 @@
 //! One function per subcommand. Each returns the process exit code.
 
 mod apply;
+mod completions;
 mod inspect;
+mod man;
 mod plan;
 mod schema;
 mod validate;
@@ -58,5 +60,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Output { stack, read, format } => inspect::output(&printer, &cli.global, &stack, &read, format),
         Command::Import { stack, address, id } => inspect::import(&printer, &cli.global, &stack, &address, &id),
         Command::Schema => schema::run(&printer),
+        Command::Completions { shell } => completions::run(&printer, shell),
+        Command::Man { command, dir } => man::run(&printer, command.as_deref(), dir.as_deref()),
     }
 }
