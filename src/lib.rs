@@ -13,6 +13,8 @@ pub mod config;
 pub mod diag;
 pub mod diff;
 pub mod graph;
+pub mod input;
+pub mod lock;
 pub mod model;
 pub mod observe;
 pub mod plan;

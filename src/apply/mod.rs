@@ -8,6 +8,11 @@
 //! half-created by an interrupted run), so re-running after a crash or a
 //! timeout converges. A failed change marks everything that depends on it as
 //! skipped; independent changes go on.
+//!
+//! A [`Halt`] stops an apply from outside (a lost stack lock, Ctrl-C): no
+//! change starts after it, and the changes in flight are abandoned at their
+//! next await, as if the process had been killed there, which re-reading
+//! before acting already makes safe; the report says which.
 
 mod application;
 mod events;
@@ -22,6 +27,7 @@ use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use petgraph::graph::NodeIndex;
+use tokio::sync::watch;
 
 pub use events::{Event, NodeOutcome, Observer, Outcome, SilentObserver};
 pub use retry::RetryPolicy;
@@ -80,11 +86,45 @@ impl Default for ApplyOptions {
     }
 }
 
+/// Tells a running apply to stop: a reason on a watch channel, `None` until
+/// then. Cloning it gives another receiver of the same signal.
+#[derive(Clone, Debug)]
+pub struct Halt(watch::Receiver<Option<String>>);
+
+impl Halt {
+    /// A halt that never comes.
+    pub fn never() -> Halt {
+        // The sender is dropped at once; the value stays `None` for good.
+        Halt(watch::channel(None).1)
+    }
+
+    /// A halt that comes when `receiver` carries a reason.
+    pub fn new(receiver: watch::Receiver<Option<String>>) -> Halt {
+        Halt(receiver)
+    }
+
+    /// The reason, once halted.
+    pub fn reason(&self) -> Option<String> {
+        self.0.borrow().clone()
+    }
+
+    /// Resolves with the reason when halted; never, if the sender is gone
+    /// without a reason.
+    pub async fn wait(&mut self) -> String {
+        match self.0.wait_for(Option::is_some).await {
+            Ok(reason) => reason.clone().unwrap_or_default(),
+            Err(_) => std::future::pending().await,
+        }
+    }
+}
+
 /// What an apply did.
 #[derive(Clone, Debug, Default)]
 pub struct ApplyReport {
     /// One entry per graph node, in the order they finished.
     pub outcomes: Vec<NodeOutcome>,
+    /// Why the apply was halted before it finished, if it was.
+    pub halted: Option<String>,
     /// What people should know about applied changes, such as an image that
     /// new jobs get only after the application restarts; in address order.
     pub notices: Vec<Notice>,
@@ -115,7 +155,7 @@ impl ApplyReport {
     }
 
     pub fn is_success(&self) -> bool {
-        self.failed() == 0 && self.skipped() == 0
+        self.failed() == 0 && self.skipped() == 0 && self.halted.is_none()
     }
 }
 
@@ -208,6 +248,19 @@ fn run_nonce() -> String {
 
 /// Executes a plan. Never panics on AWS errors: every failure is an outcome.
 pub async fn execute<C: Cloud>(cloud: &C, plan: &Plan, options: &ApplyOptions, observer: &dyn Observer) -> ApplyReport {
+    execute_until(cloud, plan, options, observer, Halt::never()).await
+}
+
+/// [`execute`], stopping when `halt` comes: changes not started are skipped
+/// with its reason, changes in flight are abandoned (failed, "abandoned: ..."),
+/// and the report's `halted` holds the reason.
+pub async fn execute_until<C: Cloud>(
+    cloud: &C,
+    plan: &Plan,
+    options: &ApplyOptions,
+    observer: &dyn Observer,
+    halt: Halt,
+) -> ApplyReport {
     let graph = match crate::graph::build(&plan.changes) {
         Ok(graph) => graph,
         Err(diagnostic) => {
@@ -219,6 +272,7 @@ pub async fn execute<C: Cloud>(cloud: &C, plan: &Plan, options: &ApplyOptions, o
                     phase: Phase::Main,
                     outcome: Outcome::Failed(diagnostic.message.clone()),
                 }],
+                halted: None,
                 notices: Vec::new(),
             };
         }
@@ -232,7 +286,7 @@ pub async fn execute<C: Cloud>(cloud: &C, plan: &Plan, options: &ApplyOptions, o
         run_nonce: run_nonce(),
         notices: Mutex::new(Vec::new()),
     };
-    let mut report = walk(&context, &graph).await;
+    let mut report = walk(&context, &graph, halt).await;
     report.notices = context
         .notices
         .into_inner()
@@ -241,7 +295,7 @@ pub async fn execute<C: Cloud>(cloud: &C, plan: &Plan, options: &ApplyOptions, o
     report
 }
 
-async fn walk<C: Cloud>(context: &Context<'_, C>, graph: &ChangeGraph) -> ApplyReport {
+async fn walk<C: Cloud>(context: &Context<'_, C>, graph: &ChangeGraph, mut halt: Halt) -> ApplyReport {
     let parallelism = context.options.parallelism.max(1);
     let mut waiting: HashMap<NodeIndex, usize> = graph
         .order
@@ -252,9 +306,17 @@ async fn walk<C: Cloud>(context: &Context<'_, C>, graph: &ChangeGraph) -> ApplyR
     let mut ready: Vec<NodeIndex> = graph.order.iter().copied().filter(|node| waiting[node] == 0).collect();
     let mut blocked: HashMap<NodeIndex, String> = HashMap::new();
     let mut running = FuturesUnordered::new();
+    let mut in_flight: Vec<NodeIndex> = Vec::new();
     let mut report = ApplyReport::default();
 
     loop {
+        // Checked before starting each change: nothing starts after a halt.
+        if let Some(reason) = halt.reason() {
+            drop(running);
+            stop_everything(context, graph, &in_flight, &reason, &mut report);
+            report.halted = Some(reason);
+            return report;
+        }
         while running.len() < parallelism && !ready.is_empty() {
             let node = ready.remove(0);
             if let Some(reason) = blocked.remove(&node) {
@@ -270,34 +332,33 @@ async fn walk<C: Cloud>(context: &Context<'_, C>, graph: &ChangeGraph) -> ApplyR
                 );
                 continue;
             }
+            in_flight.push(node);
             running.push(async move {
                 let result = run_node(context, graph.node(node)).await;
                 (node, result)
             });
         }
-        let Some((node, result)) = running.next().await else {
+        let next = tokio::select! {
+            // A halt wins over a change that finishes at the same moment.
+            biased;
+            _ = halt.wait() => continue,
+            next = running.next() => next,
+        };
+        let Some((node, result)) = next else {
             if ready.is_empty() {
                 break;
             }
             continue;
         };
+        in_flight.retain(|other| *other != node);
         let address = context.plan.changes[graph.node(node).change].address.clone();
         let phase = graph.node(node).phase;
         let outcome = match result {
             Ok(()) => Outcome::Applied,
             Err(error) => Outcome::Failed(error.to_string()),
         };
-        context.emit(Event::Finished {
-            address: address.clone(),
-            phase,
-            outcome: outcome.clone(),
-        });
         let failed = matches!(outcome, Outcome::Failed(_));
-        report.outcomes.push(NodeOutcome {
-            address: Some(address.clone()),
-            phase,
-            outcome,
-        });
+        finish(context, &mut report, &address, phase, outcome);
         for dependent in graph.dependents(node) {
             if failed {
                 blocked
@@ -308,6 +369,49 @@ async fn walk<C: Cloud>(context: &Context<'_, C>, graph: &ChangeGraph) -> ApplyR
         }
     }
     report
+}
+
+/// After a halt: every change in flight is abandoned (failed), every change
+/// that has not finished or started is skipped, each with the reason.
+fn stop_everything<C>(
+    context: &Context<'_, C>,
+    graph: &ChangeGraph,
+    in_flight: &[NodeIndex],
+    reason: &str,
+    report: &mut ApplyReport,
+) {
+    let finished: Vec<(Option<Address>, Phase)> = report
+        .outcomes
+        .iter()
+        .map(|outcome| (outcome.address.clone(), outcome.phase))
+        .collect();
+    for &node in &graph.order {
+        let change = &context.plan.changes[graph.node(node).change];
+        let phase = graph.node(node).phase;
+        if finished.contains(&(Some(change.address.clone()), phase)) {
+            continue;
+        }
+        let outcome = if in_flight.contains(&node) {
+            Outcome::Failed(format!("abandoned: {reason}"))
+        } else {
+            Outcome::Skipped(format!("not started: {reason}"))
+        };
+        finish(context, report, &change.address, phase, outcome);
+    }
+}
+
+/// Reports how a node ended, to the observer and in the report.
+fn finish<C>(context: &Context<'_, C>, report: &mut ApplyReport, address: &Address, phase: Phase, outcome: Outcome) {
+    context.emit(Event::Finished {
+        address: address.clone(),
+        phase,
+        outcome: outcome.clone(),
+    });
+    report.outcomes.push(NodeOutcome {
+        address: Some(address.clone()),
+        phase,
+        outcome,
+    });
 }
 
 /// Counts one finished dependency of `node`, queueing it when none is left.
@@ -334,17 +438,13 @@ fn finish_skipped<C>(
 ) {
     let change = &context.plan.changes[graph.node(node).change];
     let phase = graph.node(node).phase;
-    let outcome = Outcome::Skipped(reason.clone());
-    context.emit(Event::Finished {
-        address: change.address.clone(),
+    finish(
+        context,
+        report,
+        &change.address,
         phase,
-        outcome: outcome.clone(),
-    });
-    report.outcomes.push(NodeOutcome {
-        address: Some(change.address.clone()),
-        phase,
-        outcome,
-    });
+        Outcome::Skipped(reason.clone()),
+    );
     for dependent in graph.dependents(node) {
         blocked.entry(dependent).or_insert_with(|| reason.clone());
         release(dependent, waiting, ready);

@@ -591,6 +591,65 @@ async fn an_application_removed_from_the_stack_is_stopped_and_deleted() {
     let _ = ResourceKind::Application;
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_halt_starts_nothing_new_and_abandons_the_changes_in_flight() {
+    let cloud = FakeCloud::new();
+    let mut desired = stack_with_apps(3);
+    desired.roles.insert("etl".to_string(), role("dev-etl", &["a00"]));
+    let plan = plan(&cloud, &desired, Mode::Apply).await;
+    let options = ApplyOptions {
+        parallelism: 1,
+        ..options()
+    };
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    let recorder = Recorder::default();
+    let halter = async {
+        // Halt while the second change is in flight.
+        while recorder.started().len() < 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tx.send(Some("the stack lock was lost".to_string())).unwrap();
+    };
+    let (report, ()) = tokio::join!(execute_until(&cloud, &plan, &options, &recorder, Halt::new(rx)), halter);
+    assert_eq!(report.halted.as_deref(), Some("the stack lock was lost"));
+    assert!(!report.is_success());
+    assert_eq!((report.applied(), report.failed(), report.skipped()), (1, 1, 2));
+    let texts: Vec<String> = report
+        .outcomes
+        .iter()
+        .filter_map(|outcome| match &outcome.outcome {
+            Outcome::Failed(text) | Outcome::Skipped(text) => Some(text.clone()),
+            Outcome::Applied => None,
+        })
+        .collect();
+    assert!(texts[0].starts_with("abandoned: the stack lock was lost"), "{texts:?}");
+    assert!(
+        texts[1..].iter().all(|text| text.starts_with("not started: ")),
+        "{texts:?}"
+    );
+    assert_eq!(recorder.started().len(), 2, "nothing starts after the halt");
+    // The abandoned change makes no further calls.
+    let creates = cloud.call_count("CreateApplication");
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(cloud.call_count("CreateApplication"), creates);
+    // The next apply finishes the job.
+    converge(&cloud, &desired, &options).await;
+    assert_eq!(cloud.applications().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_apply_halted_before_it_starts_changes_nothing() {
+    let cloud = FakeCloud::new();
+    let desired = stack_with_apps(2);
+    let plan = plan(&cloud, &desired, Mode::Apply).await;
+    cloud.reset_counters();
+    let (_tx, rx) = tokio::sync::watch::channel(Some("interrupted".to_string()));
+    let report = execute_until(&cloud, &plan, &options(), &SilentObserver, Halt::new(rx)).await;
+    assert_eq!(report.halted.as_deref(), Some("interrupted"));
+    assert_eq!((report.applied(), report.failed(), report.skipped()), (0, 0, 2));
+    assert!(cloud.calls().is_empty(), "{:?}", cloud.calls());
+}
+
 /// A role created with the stack's ownership tags, but no applied record,
 /// between plan and apply: the create meets it and refuses to take it
 /// over, saying what it is (it carries the address, not emrstack's record)

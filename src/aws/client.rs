@@ -35,6 +35,7 @@ pub struct AwsCloud {
     pub(super) ecr: aws_sdk_ecr::Client,
     pub(super) ec2: aws_sdk_ec2::Client,
     pub(super) sts: aws_sdk_sts::Client,
+    pub(super) s3: aws_sdk_s3::Client,
     pub(super) tagging: aws_sdk_resourcegroupstagging::Client,
     limiter: Arc<RateLimiter>,
     on_call: Option<CallHook>,
@@ -178,6 +179,14 @@ impl AwsCloud {
             .retry_classifier(TooManyRequests)
             .interceptor(charge(Service::Sts))
             .build();
+        // Path-style addressing (`<endpoint>/<bucket>/<key>`) against an
+        // endpoint that is not AWS's: an emulator or a proxy has no DNS for
+        // `<bucket>.<endpoint>`. Against AWS, virtual-hosted style, the default.
+        let s3 = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(settings.endpoint_url.is_some())
+            .retry_classifier(TooManyRequests)
+            .interceptor(charge(Service::S3))
+            .build();
         let tagging = aws_sdk_resourcegroupstagging::config::Builder::from(&config)
             .retry_classifier(TooManyRequests)
             .interceptor(charge(Service::Tagging))
@@ -189,6 +198,7 @@ impl AwsCloud {
             ecr: aws_sdk_ecr::Client::from_conf(ecr),
             ec2: aws_sdk_ec2::Client::from_conf(ec2),
             sts: aws_sdk_sts::Client::from_conf(sts),
+            s3: aws_sdk_s3::Client::from_conf(s3),
             tagging: aws_sdk_resourcegroupstagging::Client::from_conf(tagging),
             limiter,
             on_call: settings.on_call,

@@ -136,6 +136,7 @@ pub(crate) fn from_facts(service: Service, operation: &str, facts: ErrorFacts) -
         Service::Ecr => classify_ecr(&facts),
         Service::Ec2 => classify_ec2(&facts),
         Service::Sts => classify_sts(&facts),
+        Service::S3 => classify_s3(&facts),
         Service::Tagging => classify_tagging(&facts),
     };
     CloudError {
@@ -224,6 +225,35 @@ pub(crate) fn classify_ec2(facts: &ErrorFacts) -> ErrorKind {
 pub(crate) fn classify_sts(facts: &ErrorFacts) -> ErrorKind {
     match facts.code() {
         "RegionDisabledException" => ErrorKind::AccessDenied,
+        _ => classify_common(facts),
+    }
+}
+
+/// S3. Error codes from S3's error code list; a HEAD answer has no body, so
+/// no code, and falls to its status.
+pub(crate) fn classify_s3(facts: &ErrorFacts) -> ErrorKind {
+    match facts.code() {
+        "NoSuchBucket" | "NoSuchKey" | "NotFound" => ErrorKind::NotFound,
+        // A condition (If-Match, If-None-Match) did not hold.
+        "PreconditionFailed" => ErrorKind::Conflict,
+        // "A conflicting conditional operation is currently in progress
+        // against this resource. Try again." (PutObject, API reference).
+        "ConditionalRequestConflict" => ErrorKind::Transient,
+        // The bucket is in another region (a redirect, or a request signed
+        // for the wrong region at the bucket's endpoint): not retryable.
+        "PermanentRedirect" | "AuthorizationHeaderMalformed" | "IllegalLocationConstraintException" => {
+            ErrorKind::Invalid
+        }
+        "InvalidArgument"
+        | "InvalidRequest"
+        | "InvalidBucketName"
+        | "KeyTooLongError"
+        | "EntityTooLarge"
+        | "NotImplemented"
+        | "InvalidStorageClass" => ErrorKind::Invalid,
+        "" if facts.status == Some(404) => ErrorKind::NotFound,
+        "" if facts.status == Some(412) => ErrorKind::Conflict,
+        "" if matches!(facts.status, Some(301 | 307)) => ErrorKind::Invalid,
         _ => classify_common(facts),
     }
 }
@@ -648,6 +678,59 @@ mod tests {
     }
 
     #[test]
+    fn s3_table() {
+        use ErrorKind::*;
+        check(
+            classify_s3,
+            &[
+                ("NoSuchBucket", "The specified bucket does not exist", 404, NotFound),
+                ("NoSuchKey", "The specified key does not exist.", 404, NotFound),
+                ("", "", 404, NotFound),
+                (
+                    "PreconditionFailed",
+                    "At least one of the pre-conditions you specified did not hold",
+                    412,
+                    Conflict,
+                ),
+                (
+                    "ConditionalRequestConflict",
+                    "A conflicting conditional operation is currently in progress against this resource. Try again.",
+                    409,
+                    Transient,
+                ),
+                (
+                    "PermanentRedirect",
+                    "The bucket you are attempting to access must be addressed using the specified endpoint.",
+                    301,
+                    Invalid,
+                ),
+                ("", "", 301, Invalid),
+                (
+                    "AuthorizationHeaderMalformed",
+                    "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'",
+                    400,
+                    Invalid,
+                ),
+                (
+                    "AccessDenied",
+                    "User: arn:aws:iam::1:user/ci is not authorized to perform: s3:PutObject",
+                    403,
+                    AccessDenied,
+                ),
+                ("", "", 403, AccessDenied),
+                ("SlowDown", "Please reduce your request rate.", 503, Throttled),
+                ("InternalError", "We encountered an internal error.", 500, Transient),
+                (
+                    "NotImplemented",
+                    "A header you provided implies functionality that is not implemented",
+                    501,
+                    Invalid,
+                ),
+            ],
+        );
+    }
+
+    #[test]
     fn tagging_table() {
         use ErrorKind::*;
         check(
@@ -684,7 +767,14 @@ mod tests {
             status: None,
             request_id: None,
         };
-        for classify in [classify_emr, classify_iam, classify_ecr, classify_ec2, classify_sts] {
+        for classify in [
+            classify_emr,
+            classify_iam,
+            classify_ecr,
+            classify_ec2,
+            classify_sts,
+            classify_s3,
+        ] {
             assert_eq!(
                 classify(&transport(Failure::Dispatch, "connection reset")),
                 ErrorKind::Transient

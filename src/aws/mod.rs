@@ -4,7 +4,8 @@
 //! `client` (the SDK clients and the single call path: rate limiter, SDK call
 //! with its retries, classification, hook), `limiter` (token buckets),
 //! `error` (one `classify_*` per service), `convert` (SDK <-> model), and one
-//! file of calls per service. docs/aws.md lists the calls each method makes.
+//! file of calls per service (`s3.rs` for the `ObjectStore` trait). docs/aws.md
+//! lists the calls each method makes.
 
 mod client;
 mod convert;
@@ -14,6 +15,7 @@ mod emr;
 mod error;
 mod iam;
 pub mod limiter;
+mod s3;
 pub mod settings;
 mod sts;
 mod tagging;
@@ -27,11 +29,42 @@ pub use settings::{
     AwsSettings, CallEvent, CallHook, Rate, RateLimits, RetrySettings, Service, StaticCredentials, TimeoutSettings,
 };
 
-use crate::cloud::{ApplicationRef, CallerIdentity, Cloud, CloudError};
+use crate::cloud::{
+    ApplicationRef, CallerIdentity, Cloud, CloudError, DeleteCondition, DeleteOutcome, ObjectMeta, ObjectStore,
+    StoreError, StoredObject, WriteCondition, WriteOutcome,
+};
 use crate::model::{
     ApplicationSpec, ApplicationSummary, ApplicationUpdate, JobRun, ObservedApplication, ObservedRepository,
-    ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, Session, SubnetInfo, TaggedApplication,
+    ObservedRole, RoleSpec, RoleSummary, S3Object, SecurityGroupInfo, Session, SubnetInfo, TaggedApplication,
 };
+
+impl ObjectStore for AwsCloud {
+    fn store_region(&self) -> &str {
+        &self.region
+    }
+
+    async fn get_object(&self, object: &S3Object, max_bytes: usize) -> Result<Option<StoredObject>, StoreError> {
+        self.s3_get_object(object, max_bytes).await
+    }
+
+    async fn head_object(&self, object: &S3Object) -> Result<Option<ObjectMeta>, StoreError> {
+        self.s3_head_object(object).await
+    }
+
+    async fn put_object(
+        &self,
+        object: &S3Object,
+        body: Vec<u8>,
+        content_type: &str,
+        condition: &WriteCondition,
+    ) -> Result<WriteOutcome, StoreError> {
+        self.s3_put_object(object, body, content_type, condition).await
+    }
+
+    async fn delete_object(&self, object: &S3Object, condition: &DeleteCondition) -> Result<DeleteOutcome, StoreError> {
+        self.s3_delete_object(object, condition).await
+    }
+}
 
 impl Cloud for AwsCloud {
     fn region(&self) -> &str {

@@ -22,6 +22,8 @@ pub enum Service {
     Ec2,
     /// AWS Security Token Service (`sts`).
     Sts,
+    /// Amazon S3 (`s3`): the stack lock's object.
+    S3,
     /// The Resource Groups Tagging API (`tagging`), read only.
     Tagging,
 }
@@ -35,6 +37,7 @@ impl Service {
             Service::Ecr => "ecr",
             Service::Ec2 => "ec2",
             Service::Sts => "sts",
+            Service::S3 => "s3",
             Service::Tagging => "tagging",
         }
     }
@@ -193,6 +196,11 @@ pub fn default_rate(service: Service, operation: &str) -> Rate {
         // EC2's documented non-mutating bucket: 100 burst, 20 per second.
         Service::Ec2 => Rate::new(20.0, 100),
         Service::Sts => Rate::new(20.0, 50),
+        // S3 supports 3,500 writes and 5,500 reads per second per prefix
+        // (S3 user guide, "Best practices design patterns: optimizing Amazon
+        // S3 performance"); the lock makes a few calls a minute.
+        Service::S3 if is_read(operation) || operation == "HeadObject" => Rate::new(50.0, 100),
+        Service::S3 => Rate::new(20.0, 50),
         // GetResources: "Maximum of 15 calls per second", not adjustable
         // (Tag Editor quotas); the burst is not documented.
         Service::Tagging => Rate::new(15.0, 15),

@@ -1,6 +1,7 @@
 //! Command-line arguments (clap derive).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -108,6 +109,79 @@ pub struct ExecuteArgs {
     pub propagation_timeout: u64,
 }
 
+/// Options of the commands that take the stack lock (`apply`, `destroy`, `import`).
+#[derive(Debug, Clone, Args)]
+pub struct LockArgs {
+    /// Take the stack lock (`[stack] lock`) while running; `--lock=false`
+    /// runs without it, and says so.
+    #[arg(
+        long,
+        value_name = "BOOL",
+        default_value_t = true,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pub lock: bool,
+    /// How long to wait while another run holds the stack lock, polling with
+    /// backoff: `0s` (the default) fails at once naming the holder; `90s`,
+    /// `10m`, `1h30m`.
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+}
+
+/// Reads `90`, `90s`, `500ms`, `10m`, `1h30m`: numbers with units `ms`, `s`,
+/// `m` or `h` (a bare number is seconds), at most a week.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    const MAX: Duration = Duration::from_secs(7 * 24 * 3600);
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err("a duration such as `30s`, `10m` or `1h` is required".to_string());
+    }
+    if let Ok(seconds) = trimmed.parse::<u64>() {
+        return checked(Duration::from_secs(seconds.min(MAX.as_secs() + 1)), MAX);
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = trimmed;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!("`{text}` is not a duration such as `30s`, `10m` or `1h30m`"));
+        }
+        let value: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("`{text}` is too long a duration"))?;
+        rest = &rest[digits..];
+        let unit_length = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let millis_per_unit: u64 = match &rest[..unit_length] {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            other => {
+                return Err(format!(
+                    "`{other}` in `{text}` is not a unit; use `ms`, `s`, `m` or `h`"
+                ));
+            }
+        };
+        rest = &rest[unit_length..];
+        let part = value
+            .checked_mul(millis_per_unit)
+            .ok_or_else(|| format!("`{text}` is too long a duration"))?;
+        total = total.saturating_add(Duration::from_millis(part));
+    }
+    checked(total, MAX)
+}
+
+fn checked(duration: Duration, max: Duration) -> Result<Duration, String> {
+    if duration > max {
+        Err("a duration of at most a week (`168h`) is expected".to_string())
+    } else {
+        Ok(duration)
+    }
+}
+
 /// Options of the commands that read AWS.
 #[derive(Debug, Clone, Args)]
 pub struct ReadArgs {
@@ -153,6 +227,8 @@ pub enum Command {
         read: ReadArgs,
         #[command(flatten)]
         execute: ExecuteArgs,
+        #[command(flatten)]
+        lock: LockArgs,
         /// A plan saved with `plan --out`; applied only if AWS still looks
         /// exactly as it did when the plan was made.
         #[arg(value_name = "PLANFILE")]
@@ -166,6 +242,8 @@ pub enum Command {
         read: ReadArgs,
         #[command(flatten)]
         execute: ExecuteArgs,
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// Render a saved plan.
     Show {
@@ -195,6 +273,17 @@ pub enum Command {
         /// The AWS identifier: an application ID or a role name.
         #[arg(value_name = "ID")]
         id: String,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Remove the stack lock, but only while it has this lock ID (printed
+    /// when it was taken, and by a run that found it held).
+    Unlock {
+        #[command(flatten)]
+        stack: StackArgs,
+        /// The lock ID, 32 hexadecimal digits.
+        #[arg(value_name = "LOCK_ID")]
+        lock_id: String,
     },
     /// Print the JSON Schema of the stack language.
     Schema,
@@ -216,4 +305,49 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let ok =
+            |text: &str, millis: u64| assert_eq!(parse_duration(text), Ok(Duration::from_millis(millis)), "{text}");
+        ok("0s", 0);
+        ok("0", 0);
+        ok("90", 90_000);
+        ok("90s", 90_000);
+        ok("500ms", 500);
+        ok("10m", 600_000);
+        ok("1h30m", 5_400_000);
+        ok(" 2m5s ", 125_000);
+        ok("168h", 604_800_000);
+        for bad in ["", "s", "10x", "1.5m", "-1s", "m10", "169h", "99999999999999999999s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lock_flag_forms() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["emrstack", "apply"];
+            all.extend(args);
+            match Cli::try_parse_from(all).map(|cli| cli.command) {
+                Ok(Command::Apply { lock, plan_file, .. }) => Ok((lock.lock, lock.lock_timeout, plan_file)),
+                Ok(other) => panic!("{other:?}"),
+                Err(error) => Err(error.kind()),
+            }
+        };
+        assert_eq!(parse(&[]), Ok((true, Duration::ZERO, None)));
+        assert_eq!(parse(&["--lock=false"]), Ok((false, Duration::ZERO, None)));
+        assert_eq!(parse(&["--lock"]), Ok((true, Duration::ZERO, None)));
+        // `--lock` never takes the plan file as its value.
+        assert_eq!(
+            parse(&["--lock", "plan.emrplan", "--lock-timeout", "5m"]),
+            Ok((true, Duration::from_secs(300), Some(PathBuf::from("plan.emrplan"))))
+        );
+        assert!(parse(&["--lock-timeout", "soon"]).is_err());
+    }
 }

@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod locking;
 mod output;
 mod progress;
 mod session;
@@ -12,7 +13,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, DataFormat, ExecuteArgs, GlobalArgs, OnRunning, OutputFormat, ReadArgs, StackArgs};
+pub use args::{
+    Cli, Command, DataFormat, ExecuteArgs, GlobalArgs, LockArgs, OnRunning, OutputFormat, ReadArgs, StackArgs,
+};
 
 /// Exit code for success (and, with `--detailed-exitcode`, "no changes").
 pub const EXIT_OK: u8 = 0;
@@ -20,6 +23,10 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
 /// Exit code of `plan --detailed-exitcode` when the plan has changes.
 pub const EXIT_CHANGES: u8 = 2;
+/// Exit code after SIGINT (Ctrl-C) stopped a command that changes AWS (128 + 2).
+pub const EXIT_INTERRUPTED: u8 = 130;
+/// Exit code after SIGTERM stopped a command that changes AWS (128 + 15).
+pub const EXIT_TERMINATED: u8 = 143;
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {

@@ -1,9 +1,13 @@
 //! Where output goes: data to stdout, everything else to stderr, with colour
-//! only when the stream is a terminal and NO_COLOR is unset.
+//! only when the stream is a terminal and NO_COLOR is unset. Whatever is
+//! printed passes through `plan::secrets::mask_text` last, so a secret
+//! inside a URL or a `name=value` parameter is not shown even in text no
+//! renderer prepared (an AWS error message that quotes a request, say).
 
 use std::io::{IsTerminal, Write};
 
 use super::args::GlobalArgs;
+use crate::plan::secrets;
 
 /// Prints to stdout and stderr with the run's colour and verbosity settings.
 #[derive(Debug, Clone)]
@@ -28,6 +32,7 @@ impl Printer {
 
     /// Writes data to stdout. A closed pipe (`emrstack plan | head`) is not an error.
     pub fn data(&self, text: &str) {
+        let text = secrets::mask_text(text);
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
@@ -35,6 +40,7 @@ impl Printer {
 
     /// Writes a message to stderr.
     pub fn message(&self, text: &str) {
+        let text = secrets::mask_text(text);
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(text.as_bytes());
         if !text.ends_with('\n') {

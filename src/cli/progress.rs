@@ -10,6 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::apply::{Event, Observer, Outcome};
 use crate::graph::Phase;
 use crate::model::Address;
+use crate::plan::secrets;
 
 use super::output::Printer;
 
@@ -55,7 +56,7 @@ impl Progress {
         let line = format!("[{:>3}:{:02}] {text}", elapsed / 60, elapsed % 60);
         match &self.bars {
             Some(bars) => {
-                let _ = bars.println(line);
+                let _ = bars.println(secrets::mask_text(&line));
             }
             None => self.printer.message(&line),
         }
@@ -88,7 +89,7 @@ impl Progress {
         let phase = state.current.get(address).copied().unwrap_or(Phase::Main);
         let key = label(address, phase);
         if let Some(bar) = self.spinner(state, &key) {
-            bar.set_message(text);
+            bar.set_message(secrets::mask_text(&text).into_owned());
         } else if state
             .last_wait_line
             .get(&key)
@@ -112,7 +113,7 @@ impl Observer for Progress {
                     Phase::Cleanup => "deleting the replaced resource".to_string(),
                 };
                 match self.spinner(&mut state, &key) {
-                    Some(bar) => bar.set_message(text),
+                    Some(bar) => bar.set_message(secrets::mask_text(&text).into_owned()),
                     None => self.plain(&format!("{key}: {text}")),
                 }
             }
@@ -120,7 +121,7 @@ impl Observer for Progress {
                 let phase = state.current.get(address).copied().unwrap_or(Phase::Main);
                 let key = label(address, phase);
                 match self.spinner(&mut state, &key) {
-                    Some(bar) => bar.set_message(text.clone()),
+                    Some(bar) => bar.set_message(secrets::mask_text(text).into_owned()),
                     None => self.plain(&format!("{key}: {text}")),
                 }
             }

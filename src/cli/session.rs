@@ -113,6 +113,17 @@ pub async fn connect(
     AwsCloud::connect(settings).await
 }
 
+/// [`connect`], printing the failure; `None` when it failed.
+pub async fn connected(printer: &Printer, global: &GlobalArgs, stack_region: Option<&str>) -> Option<AwsCloud> {
+    match connect(printer, global, stack_region).await {
+        Ok(cloud) => Some(cloud),
+        Err(error) => {
+            printer.error(&cloud_failure(&error));
+            None
+        }
+    }
+}
+
 /// The executor's options from the command line (and, for test and tuning,
 /// `EMRSTACK_POLL_INTERVAL_MS`, `EMRSTACK_MAX_POLL_INTERVAL_MS` and
 /// `EMRSTACK_RETRY_BACKOFF_MS`).

@@ -1,10 +1,13 @@
 //! The `Cloud` trait: every AWS interaction the tool needs, one method per
 //! intent, in domain types only. `aws::AwsCloud` implements it against AWS;
 //! [`fake::FakeCloud`] implements it in memory for fast tests of the planner
-//! and the executor.
+//! and the executor. [`store::ObjectStore`] is the same for S3 objects (the
+//! stack lock), with [`fake_store::FakeStore`] in memory.
 
 pub mod error;
 pub mod fake;
+pub mod fake_store;
+pub mod store;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -13,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use error::{CloudError, ErrorKind};
+pub use store::{
+    DeleteCondition, DeleteOutcome, ObjectMeta, ObjectStore, StoreError, StoredObject, WriteCondition, WriteOutcome,
+};
 
 use crate::model::{
     ApplicationSpec, ApplicationSummary, ApplicationUpdate, JobRun, ObservedApplication, ObservedRepository,

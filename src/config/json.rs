@@ -9,10 +9,12 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
 
+use crate::input::MAX_DEPTH;
+
 /// A problem in a JSON text, with its byte range (already mapped, see [`parse`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JsonError {
-    /// `json.syntax`, `json.duplicate-key` or `json.null`.
+    /// `json.syntax`, `json.duplicate-key`, `json.null` or `json.depth`.
     pub code: &'static str,
     /// Lower case, no trailing period.
     pub message: String,
@@ -31,13 +33,16 @@ pub type Tree<'i> = Spanned<DeValue<'i>>;
 /// position in the stack file).
 ///
 /// Returns the tree (absent after a syntax error) and every problem found:
-/// a syntax error, duplicate keys and `null` values (TOML has no null, and
-/// nothing in the stack language takes one).
+/// a syntax error, duplicate keys, `null` values (TOML has no null, and
+/// nothing in the stack language takes one), and objects and arrays nested
+/// more than [`MAX_DEPTH`] deep, where reading stops (recursion deeper than
+/// that is what could overflow the stack, here or in any later walk).
 pub fn parse<'i>(text: &'i str, map: &dyn Fn(Range<usize>) -> Range<usize>) -> (Option<Tree<'i>>, Vec<JsonError>) {
     let mut parser = Parser {
         text,
         bytes: text.as_bytes(),
         pos: 0,
+        depth: 0,
         errors: Vec::new(),
         map,
     };
@@ -65,6 +70,8 @@ struct Parser<'i, 'm> {
     text: &'i str,
     bytes: &'i [u8],
     pos: usize,
+    /// Objects and arrays open around `pos`.
+    depth: usize,
     errors: Vec<JsonError>,
     map: &'m dyn Fn(Range<usize>) -> Range<usize>,
 }
@@ -114,8 +121,29 @@ impl<'i> Parser<'i, '_> {
     fn value(&mut self) -> Result<Option<Tree<'i>>, ()> {
         let start = self.pos;
         match self.bytes.get(self.pos) {
-            Some(b'{') => self.object().map(Some),
-            Some(b'[') => self.array().map(Some),
+            Some(b'{' | b'[') if self.depth >= MAX_DEPTH => {
+                self.errors.push(JsonError {
+                    code: "json.depth",
+                    message: format!("objects and arrays nest more than {MAX_DEPTH} deep here"),
+                    range: (self.map)(start..start + 1),
+                    help: Some(format!(
+                        "emrstack reads at most {MAX_DEPTH} levels; policies and classifications need far fewer"
+                    )),
+                });
+                Err(())
+            }
+            Some(b'{') => {
+                self.depth += 1;
+                let object = self.object();
+                self.depth -= 1;
+                object.map(Some)
+            }
+            Some(b'[') => {
+                self.depth += 1;
+                let array = self.array();
+                self.depth -= 1;
+                array.map(Some)
+            }
             Some(b'"') => {
                 let text = self.string()?;
                 Ok(Some(self.spanned(start..self.pos, DeValue::String(Cow::Owned(text)))))
@@ -348,6 +376,39 @@ impl<'i> Parser<'i, '_> {
     }
 }
 
+/// Empties every table and array of `value` that is nested more than
+/// `limit` deep (the value itself is level 1), calling `report` with the
+/// range of each, so that no later walk of the tree recurses deeper. The
+/// TOML reader has recursion limits of its own, but a table header of many
+/// dotted keys and an inline value below it add up.
+pub fn limit_depth(value: &mut Tree<'_>, limit: usize, report: &mut dyn FnMut(Range<usize>)) {
+    fn walk(value: &mut Tree<'_>, level: usize, limit: usize, report: &mut dyn FnMut(Range<usize>)) {
+        let range = value.span();
+        match value.get_mut() {
+            DeValue::Table(table) if level > limit => {
+                report(range);
+                *table = DeTable::new();
+            }
+            DeValue::Array(items) if level > limit => {
+                report(range);
+                *items = DeArray::new();
+            }
+            DeValue::Table(table) => {
+                for (_, item) in table.iter_mut() {
+                    walk(item, level + 1, limit, report);
+                }
+            }
+            DeValue::Array(items) => {
+                for item in items.iter_mut() {
+                    walk(item, level + 1, limit, report);
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(value, 1, limit, report);
+}
+
 /// The plain JSON value of a spanned tree (for policy documents, which the
 /// model keeps as `serde_json::Value`). Date-times become strings.
 pub fn to_json(value: &DeValue<'_>) -> serde_json::Value {
@@ -418,6 +479,39 @@ mod tests {
         assert_eq!(tree.get_ref().get(0).unwrap().get_ref().as_str(), Some("a\"bé😀"));
         assert!(tree.get_ref().get(1).unwrap().get_ref().is_integer());
         assert!(tree.get_ref().get(2).unwrap().get_ref().is_float());
+    }
+
+    #[test]
+    fn stops_reading_at_the_depth_limit_and_says_where() {
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        let (tree, errors) = parse(&ok, &identity);
+        assert!(tree.is_some() && errors.is_empty(), "{errors:?}");
+        // A condition nested about 7,300 deep used to overflow the stack.
+        let deep = format!(
+            r#"{{"Statement": [{{"Condition": {}1{}}}]}}"#,
+            r#"{"a": "#.repeat(7300),
+            "}".repeat(7300)
+        );
+        let (tree, errors) = parse(&deep, &identity);
+        assert!(tree.is_none());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, "json.depth");
+        // The document, the list of statements and the statement are three
+        // levels; the condition's 62nd object opens the 65th.
+        let offset = r#"{"Statement": [{"Condition": "#.len() + r#"{"a": "#.len() * 61;
+        assert_eq!(errors[0].range, offset..offset + 1);
+        assert_eq!(&deep[offset..offset + 1], "{");
+    }
+
+    #[test]
+    fn limit_depth_empties_what_is_too_deep() {
+        let text = "[[[1], [2]], [3]]";
+        let (tree, _) = parse(text, &identity);
+        let mut tree = tree.unwrap();
+        let mut reported = Vec::new();
+        limit_depth(&mut tree, 2, &mut |range| reported.push(range));
+        assert_eq!(reported, vec![2..5, 7..10]);
+        assert_eq!(to_json(tree.get_ref()), serde_json::json!([[[], []], [3]]));
     }
 
     #[test]

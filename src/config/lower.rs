@@ -11,13 +11,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::Desired;
 use crate::model::{
     ApplicationSpec, Architecture, AutoStart, AutoStop, CloudWatchLogging, DesiredApplication, DesiredImage,
     DesiredNetwork, DesiredRepository, DesiredRole, DiskEncryption, IdentityCenter, ImageSource, InitialCapacity,
     Interactive, JobLevelCostAllocation, ManagedPersistence, MaximumCapacity, Monitoring, NetworkConfiguration,
     PrometheusMonitoring, S3Monitoring, Scheduler, StackSettings, WorkerResources,
 };
+use crate::model::{Desired, S3Location};
 
 use super::pipeline::{Effective, Parsed};
 use super::raw::{RawArchitecture, RawImage, RawWorkerSpec, Size, Sp, SpMap, Toggle};
@@ -37,6 +37,8 @@ pub(super) fn lower(parsed: &Parsed) -> Option<Desired> {
         region: stack.region.as_ref().map(|r| r.get().clone()),
         account_id: stack.account_id.as_ref().map(|a| a.get().clone()),
         tags: stack_tags.clone(),
+        // The rules refused a lock that does not parse.
+        lock: stack.lock.as_ref().and_then(|lock| S3Location::parse(lock.get()).ok()),
     };
     let merged_tags = |own: Option<&Sp<SpMap>>| {
         let mut tags = stack_tags.clone();

@@ -92,7 +92,7 @@ impl Loaded {
 
 /// Reads and checks the stack file `options.file` and everything it refers to.
 pub fn load(options: &LoadOptions) -> Loaded {
-    match std::fs::read_to_string(&options.file) {
+    match crate::input::read_text(&options.file, crate::input::MAX_SOURCE_BYTES) {
         Ok(text) => load_str(&options.file, &text, options),
         Err(error) => {
             let mut diagnostics = Diagnostics::new();

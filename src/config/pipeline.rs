@@ -1,7 +1,7 @@
 //! The steps of loading a stack file, in order, and the parsed stack they
 //! produce for the rules and the lowering.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -77,6 +77,12 @@ pub(crate) struct Parsed {
     pub runtimes: BTreeMap<Address, Vec<Classification>>,
     /// Inline policies by role key and policy name.
     pub policies: BTreeMap<(String, String), PolicyDocument>,
+    /// Positions in `configs`, `repositories` and `networks` by key, so
+    /// that rules look a reference up in one step rather than a search.
+    pub index: BTreeMap<(ResourceKind, String), usize>,
+    /// `(repository, application)` for every application a repository that
+    /// could be read lists, for the same reason.
+    pub grants: BTreeSet<(String, String)>,
 }
 
 /// An application with its config bundles merged in.
@@ -101,12 +107,9 @@ impl Parsed {
         self.declared.get(&kind).is_some_and(|keys| keys.contains(key))
     }
 
-    /// The declared keys of `kind`.
-    pub(crate) fn declared_keys(&self, kind: ResourceKind) -> Vec<&str> {
-        self.declared
-            .get(&kind)
-            .map(|keys| keys.iter().map(String::as_str).collect())
-            .unwrap_or_default()
+    /// The declared keys of `kind`, in order.
+    pub(crate) fn declared_keys(&self, kind: ResourceKind) -> impl Iterator<Item = &str> {
+        self.declared.get(&kind).into_iter().flatten().map(String::as_str)
     }
 
     /// The stack name, when `[stack]` could be read.
@@ -122,19 +125,29 @@ impl Parsed {
         Span::new(self.file, value.range())
     }
 
+    fn position(&self, kind: ResourceKind, key: &str) -> Option<usize> {
+        self.index.get(&(kind, key.to_string())).copied()
+    }
+
+    /// Whether the repository `repository` lists the application `application`.
+    pub(crate) fn grants(&self, repository: &str, application: &str) -> bool {
+        self.grants.contains(&(repository.to_string(), application.to_string()))
+    }
+
     /// The config bundle `key`, when it could be read.
     pub(crate) fn config(&self, key: &str) -> Option<&Resource<RawConfigBundle>> {
-        self.configs.iter().find(|c| c.key == key)
+        self.position(ResourceKind::Config, key).map(|at| &self.configs[at])
     }
 
     /// The repository `key`, when it could be read.
     pub(crate) fn repository(&self, key: &str) -> Option<&Resource<RawRepository>> {
-        self.repositories.iter().find(|r| r.key == key)
+        self.position(ResourceKind::Repository, key)
+            .map(|at| &self.repositories[at])
     }
 
     /// The network `key`, when it could be read.
     pub(crate) fn network(&self, key: &str) -> Option<&Resource<RawNetwork>> {
-        self.networks.iter().find(|n| n.key == key)
+        self.position(ResourceKind::Network, key).map(|at| &self.networks[at])
     }
 
     /// The effective configuration of `app`: its config bundles in order,
@@ -197,10 +210,16 @@ pub(crate) fn run(path: &Path, text: &str, options: &LoadOptions) -> Loaded {
         diagnostics.push(Diagnostic::error("toml.syntax", lower_first(error.message())).at(Span::new(file, range)));
     }
     let mut tree = Spanned::new(0..0, DeValue::Table(root.into_inner()));
-    let spans = match tree.get_ref() {
-        DeValue::Table(table) => SpanIndex::build(table, file, text),
-        _ => SpanIndex::default(),
-    };
+    json::limit_depth(&mut tree, crate::input::MAX_DEPTH, &mut |range| {
+        diagnostics.push(
+            Diagnostic::error(
+                "config.depth",
+                format!("tables and arrays nest more than {} deep here", crate::input::MAX_DEPTH),
+            )
+            .at(Span::new(file, range))
+            .with_help("nothing in the stack language needs more than a dozen levels"),
+        );
+    });
 
     // Step 2: variables, from every source, then substituted everywhere
     // except in `[vars]` (whose values are literal defaults).
@@ -222,6 +241,12 @@ pub(crate) fn run(path: &Path, text: &str, options: &LoadOptions) -> Loaded {
     let mut checker = Checker::new(&schema, file, syntax_ok);
     checker.check(&mut tree, &schema, &mut Vec::new());
     let findings = std::mem::take(&mut checker.findings);
+    // Indexed after the check, which removed what the language does not
+    // have: what is left has keys and nesting the language bounds.
+    let spans = match tree.get_ref() {
+        DeValue::Table(table) => SpanIndex::build(table, file, text),
+        _ => SpanIndex::default(),
+    };
     for finding in &findings {
         diagnostics.push(finding.diagnostic.clone());
     }
@@ -271,22 +296,16 @@ pub(crate) fn run(path: &Path, text: &str, options: &LoadOptions) -> Loaded {
     // the variable error already explains the problem.
     let before_rules = diagnostics.0.len();
     rules::check(&parsed, &mut diagnostics);
-    let poisoned: Vec<Span> = diagnostics
-        .iter()
-        .filter(|d| d.code == "config.undefined-variable" || d.code == "config.variable-syntax")
-        .filter_map(|d| d.span.clone())
-        .collect();
+    let poisoned = Poisoned::new(
+        diagnostics
+            .iter()
+            .filter(|d| d.code == "config.undefined-variable" || d.code == "config.variable-syntax")
+            .filter_map(|d| d.span.as_ref()),
+    );
     let mut index = 0;
     diagnostics.0.retain(|diagnostic| {
         index += 1;
-        index <= before_rules
-            || diagnostic.span.as_ref().is_none_or(|span| {
-                !poisoned.iter().any(|p| {
-                    p.file == span.file
-                        && p.range.start < span.range.end.max(span.range.start + 1)
-                        && span.range.start < p.range.end.max(p.range.start + 1)
-                })
-            })
+        index <= before_rules || diagnostic.span.as_ref().is_none_or(|span| !poisoned.overlaps(span))
     });
 
     // Step 7: lowering, only for a valid stack.
@@ -301,6 +320,51 @@ pub(crate) fn run(path: &Path, text: &str, options: &LoadOptions) -> Loaded {
         diagnostics,
         desired,
         spans,
+    }
+}
+
+/// The spans of values whose variables could not be substituted, for the
+/// question "does this span overlap one of them?" in logarithmic time (a
+/// search of every span per diagnostic was quadratic). An empty span counts
+/// as one byte long.
+struct Poisoned {
+    files: BTreeMap<FileId, Intervals>,
+}
+
+/// `(start, end)` sorted by start, and the largest end among the first
+/// `i + 1` of them.
+type Intervals = (Vec<(usize, usize)>, Vec<usize>);
+
+impl Poisoned {
+    fn new<'a>(spans: impl Iterator<Item = &'a Span>) -> Poisoned {
+        let mut files: BTreeMap<FileId, Intervals> = BTreeMap::new();
+        for span in spans {
+            let end = span.range.end.max(span.range.start + 1);
+            files.entry(span.file).or_default().0.push((span.range.start, end));
+        }
+        for (ranges, max_end) in files.values_mut() {
+            ranges.sort_unstable();
+            let mut largest = 0;
+            *max_end = ranges
+                .iter()
+                .map(|&(_, end)| {
+                    largest = largest.max(end);
+                    largest
+                })
+                .collect();
+        }
+        Poisoned { files }
+    }
+
+    fn overlaps(&self, span: &Span) -> bool {
+        let Some((ranges, max_end)) = self.files.get(&span.file) else {
+            return false;
+        };
+        let end = span.range.end.max(span.range.start + 1);
+        // The ranges that start before `end`; one of them overlaps when the
+        // largest end among them is past `span`'s start.
+        let count = ranges.partition_point(|&(start, _)| start < end);
+        count > 0 && max_end[count - 1] > span.range.start
     }
 }
 
@@ -344,7 +408,7 @@ fn collect_variables(
         }
     };
     for var_file in &options.var_files {
-        let text = match std::fs::read_to_string(var_file) {
+        let text = match crate::input::read_text(var_file, crate::input::MAX_SOURCE_BYTES) {
             Ok(text) => text,
             Err(error) => {
                 diagnostics.push(Diagnostic::error(
@@ -445,12 +509,22 @@ fn read_resources(
 ) -> Parsed {
     let empty = DeTable::new();
     let table = root.as_table().unwrap_or(&empty);
-    let has_findings = |path: &[&str]| {
-        findings.iter().any(|finding| {
-            path.iter()
-                .enumerate()
-                .all(|(i, part)| matches!(finding.path.get(i), Some(Segment::Key(key)) if key == part))
-        })
+    // The sections (`stack`) and resources (`applications`, `etl`) the
+    // structural check found problems in, looked up once per resource
+    // rather than searched for in every finding.
+    let mut with_findings: HashSet<(&str, Option<&str>)> = HashSet::new();
+    for finding in findings {
+        if let Some(Segment::Key(section)) = finding.path.first() {
+            with_findings.insert((section, None));
+            if let Some(Segment::Key(key)) = finding.path.get(1) {
+                with_findings.insert((section, Some(key)));
+            }
+        }
+    }
+    let has_findings = |path: &[&str]| match path {
+        [section] => with_findings.contains(&(*section, None)),
+        [section, key] => with_findings.contains(&(*section, Some(*key))),
+        _ => false,
     };
     // A serde error the structural check did not already explain (for
     // example an integer too large for its field) is reported as is.
@@ -543,7 +617,7 @@ fn read_resources(
         &mut report,
         diagnostics,
     );
-    let repositories = section(
+    let repositories: Vec<Resource<RawRepository>> = section(
         table,
         ResourceKind::Repository,
         file,
@@ -567,6 +641,23 @@ fn read_resources(
         .clone()
         .or_else(|| stack.as_ref().and_then(|s| s.region.as_ref()).map(|r| r.get().clone()))
         .filter(|r| is_region(r));
+    let mut index = BTreeMap::new();
+    // The first of two resources with one key wins, as a search did.
+    for (kind, keys) in [
+        (ResourceKind::Config, configs.iter().map(|r| &r.key).collect::<Vec<_>>()),
+        (ResourceKind::Repository, repositories.iter().map(|r| &r.key).collect()),
+        (ResourceKind::Network, networks.iter().map(|r| &r.key).collect()),
+    ] {
+        for (at, key) in keys.into_iter().enumerate() {
+            index.entry((kind, key.clone())).or_insert(at);
+        }
+    }
+    let mut grants = BTreeSet::new();
+    for repository in &repositories {
+        for app in repository.value.applications.iter().flat_map(|list| list.iter()) {
+            grants.insert((repository.key.clone(), app.get().clone()));
+        }
+    }
     Parsed {
         file,
         stack,
@@ -581,6 +672,8 @@ fn read_resources(
         region,
         runtimes: BTreeMap::new(),
         policies: BTreeMap::new(),
+        index,
+        grants,
     }
 }
 
@@ -593,7 +686,7 @@ fn read_referenced(
     diagnostics: &mut Diagnostics,
 ) -> Option<(PathBuf, String)> {
     let path = base.join(reference.get());
-    match std::fs::read_to_string(&path) {
+    match crate::input::read_text(&path, crate::input::MAX_SOURCE_BYTES) {
         Ok(text) => Some((path, text)),
         Err(error) => {
             diagnostics.push(
@@ -726,9 +819,8 @@ fn read_policies(
     diagnostics: &mut Diagnostics,
 ) {
     let file = parsed.file;
-    let applications: Vec<String> = parsed
+    let applications: BTreeSet<String> = parsed
         .declared_keys(ResourceKind::Application)
-        .into_iter()
         .map(str::to_string)
         .collect();
     let mut documents = BTreeMap::new();

@@ -358,7 +358,7 @@ pub struct RawStackFile {
     pub applications: BTreeMap<Sp<String>, Sp<RawApplication>>,
 }
 
-/// `[stack]`: the stack's name, region and account.
+/// `[stack]`: the stack's name, region, account and lock.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Stack")]
@@ -371,6 +371,11 @@ pub struct RawStack {
     pub region: Option<Sp<String>>,
     /// The 12-digit AWS account ID; plans refuse to run against any other account.
     pub account_id: Option<Sp<String>>,
+    /// Where the stack lock lives, `s3://bucket/prefix`: `apply`, `destroy`
+    /// and `import` hold the object `<prefix>/<name>.lock` while they run, so
+    /// two of them never change the stack at once. The bucket must exist, in
+    /// the stack's region. Without it the stack is not locked.
+    pub lock: Option<Sp<String>>,
 }
 
 /// `[networks.<key>]`: existing subnets and security groups an application attaches to.

@@ -2,7 +2,7 @@
 //! runtime files and its own settings merged in order, every value keeping
 //! the file and position it came from so rules can point at it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::model::Configuration;
@@ -42,12 +42,15 @@ pub(crate) fn classifications(
     diagnostics: &mut Diagnostics,
 ) -> Vec<Classification> {
     let mut out: Vec<Classification> = Vec::new();
+    // Position in `out` by name: a search of `out` per entry made a list
+    // of n classifications take n² comparisons (80,000 took 25 s).
+    let mut index: HashMap<String, usize> = HashMap::new();
     for entry in entries {
         // An entry without a classification is reported by the structural check.
         let Some(converted) = convert(entry.get(), file, diagnostics) else {
             continue;
         };
-        match out.iter_mut().find(|existing| existing.name == converted.name) {
+        match index.get(&converted.name).map(|&at| &mut out[at]) {
             Some(existing) => {
                 diagnostics.push(
                     Diagnostic::warning(
@@ -60,7 +63,10 @@ pub(crate) fn classifications(
                 );
                 merge_one(existing, &converted);
             }
-            None => out.push(converted),
+            None => {
+                index.insert(converted.name.clone(), out.len());
+                out.push(converted);
+            }
         }
     }
     out
@@ -103,10 +109,23 @@ fn merge_one(base: &mut Classification, overlay: &Classification) {
 /// key (the overlay wins), nested classifications recursively. New
 /// classifications keep their order after the existing ones.
 pub(crate) fn merge(base: &mut Vec<Classification>, overlay: &[Classification]) {
+    if overlay.is_empty() {
+        return;
+    }
+    // Names are unique within `base` (`classifications` merges duplicates),
+    // so an index by name finds each in one step.
+    let mut index: HashMap<String, usize> = base
+        .iter()
+        .enumerate()
+        .map(|(at, existing)| (existing.name.clone(), at))
+        .collect();
     for item in overlay {
-        match base.iter_mut().find(|existing| existing.name == item.name) {
-            Some(existing) => merge_one(existing, item),
-            None => base.push(item.clone()),
+        match index.get(&item.name) {
+            Some(&at) => merge_one(&mut base[at], item),
+            None => {
+                index.insert(item.name.clone(), base.len());
+                base.push(item.clone());
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ use toml::de::{DeTable, DeValue};
 use crate::diag::{FileId, Span};
 use crate::model::{Address, ResourceKind};
 
-use super::structure::{Segment, render_path};
+use super::structure::{MAX_SHOWN_KEY_BYTES, Segment, render_path};
 
 /// Where each resource and each of its fields is declared.
 ///
@@ -79,14 +79,24 @@ impl SpanIndex {
                 index
                     .resources
                     .insert(address.clone(), Span::new(file, resource_range(key, value, source)));
-                let mut path = Vec::new();
-                index.walk(&address, value, file, &mut path);
+                // Fields of a resource whose key is invalid (an error) are
+                // not indexed: every entry would copy the key.
+                if super::text::is_resource_key(&address.name) {
+                    let mut path = Vec::new();
+                    index.walk(&address, value, file, &mut path);
+                }
             }
         }
         index
     }
 
     fn walk(&mut self, address: &Address, value: &Spanned<DeValue<'_>>, file: FileId, path: &mut Vec<Segment>) {
+        // A key longer than any the language uses is not indexed, nor is
+        // anything under it: every path below would repeat it, and a
+        // lookup of such a field falls back to the resource.
+        if matches!(path.last(), Some(Segment::Key(key)) if key.len() > MAX_SHOWN_KEY_BYTES) {
+            return;
+        }
         if !path.is_empty() {
             self.fields
                 .insert((address.clone(), render_path(path)), Span::new(file, value.span()));

@@ -29,7 +29,14 @@ pub enum Segment {
     Index(usize),
 }
 
+/// Keys longer than this many bytes are cut short (with `...`) where a path
+/// is stored or shown: the longest key the language uses is a property key
+/// of 1024 characters, and a path that repeated a megabyte key in every
+/// finding under it made findings cost the key's length times their number.
+pub const MAX_SHOWN_KEY_BYTES: usize = 256;
+
 /// Renders a path the way the stack language writes it: `a.b[1]."x.y"`.
+/// Keys longer than [`MAX_SHOWN_KEY_BYTES`] are cut short.
 pub fn render_path(segments: &[Segment]) -> String {
     let mut out = String::new();
     for segment in segments {
@@ -38,8 +45,9 @@ pub fn render_path(segments: &[Segment]) -> String {
                 if !out.is_empty() {
                     out.push('.');
                 }
+                let key = shortened(key);
                 if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                    out.push_str(key);
+                    out.push_str(&key);
                 } else {
                     out.push('"');
                     out.push_str(&key.replace('\\', "\\\\").replace('"', "\\\""));
@@ -54,10 +62,23 @@ pub fn render_path(segments: &[Segment]) -> String {
     out
 }
 
+/// `key`, or its first [`MAX_SHOWN_KEY_BYTES`] bytes (to a character
+/// boundary) followed by `...`.
+fn shortened(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.len() <= MAX_SHOWN_KEY_BYTES {
+        return std::borrow::Cow::Borrowed(key);
+    }
+    let mut end = MAX_SHOWN_KEY_BYTES;
+    while !key.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}...", &key[..end]))
+}
+
 /// A problem found by the checker, with the path where it was found.
 #[derive(Clone, Debug)]
 pub struct Finding {
-    /// Where in the tree.
+    /// Where in the tree (keys longer than [`MAX_SHOWN_KEY_BYTES`] cut short).
     pub path: Vec<Segment>,
     /// The diagnostic.
     pub diagnostic: Diagnostic,
@@ -114,10 +135,14 @@ impl<'s> Checker<'s> {
     }
 
     fn push(&mut self, path: &[Segment], diagnostic: Diagnostic) {
-        self.findings.push(Finding {
-            path: path.to_vec(),
-            diagnostic,
-        });
+        let path = path
+            .iter()
+            .map(|segment| match segment {
+                Segment::Key(key) => Segment::Key(shortened(key).into_owned()),
+                index => index.clone(),
+            })
+            .collect();
+        self.findings.push(Finding { path, diagnostic });
     }
 
     fn span(&self, range: Range<usize>) -> Span {
@@ -218,18 +243,16 @@ impl<'s> Checker<'s> {
             }
             DeValue::Array(items) => {
                 if let Some(item_schema) = schema.get("items") {
-                    let mut index = 0;
-                    let mut original = 0;
-                    while index < items.len() {
-                        path.push(Segment::Index(original));
-                        let keep = self.check(&mut items.as_mut()[index], item_schema, path);
-                        path.pop();
-                        if keep {
-                            index += 1;
-                        } else {
-                            drop_item(items, index);
+                    let mut unusable = Vec::new();
+                    for (index, item) in items.as_mut().iter_mut().enumerate() {
+                        path.push(Segment::Index(index));
+                        if !self.check(item, item_schema, path) {
+                            unusable.push(index);
                         }
-                        original += 1;
+                        path.pop();
+                    }
+                    if !unusable.is_empty() {
+                        drop_items(items, &unusable);
                     }
                 }
                 true
@@ -358,13 +381,17 @@ impl<'s> Checker<'s> {
     }
 }
 
-fn drop_item(items: &mut toml::de::DeArray<'_>, index: usize) {
-    // `DeArray` has no `remove`; rebuild it without the item.
+/// Removes the items at `sorted` (ascending indices) in one pass: `DeArray`
+/// has no `remove`, and rebuilding it once per item was quadratic.
+fn drop_items(items: &mut toml::de::DeArray<'_>, sorted: &[usize]) {
     let mut kept = toml::de::DeArray::new();
     let old = std::mem::replace(items, toml::de::DeArray::new());
-    for (i, item) in old.iter().enumerate() {
-        if i != index {
-            kept.push(item.clone());
+    let mut drop = sorted.iter().peekable();
+    for (i, item) in old.into_iter().enumerate() {
+        if drop.peek() == Some(&&i) {
+            drop.next();
+        } else {
+            kept.push(item);
         }
     }
     *items = kept;

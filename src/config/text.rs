@@ -8,12 +8,25 @@
 
 use super::raw::Size;
 
-/// The closest candidate to `input`, if one is close enough to suggest.
-/// A case-insensitive exact match always wins.
+/// How many candidates [`did_you_mean`] compares. Suggestions are for
+/// typos among a handful of names; a stack of 10,000 applications with an
+/// undeclared reference in each would otherwise make validation quadratic.
+const MAX_CANDIDATES: usize = 256;
+
+/// How long an input [`did_you_mean`] compares, in bytes: a similarity
+/// score costs the product of the lengths.
+const MAX_INPUT_BYTES: usize = 256;
+
+/// The closest candidate to `input`, if one is close enough to suggest,
+/// among the first [`MAX_CANDIDATES`] candidates. A case-insensitive exact
+/// match always wins.
 pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    if input.len() > MAX_INPUT_BYTES {
+        return None;
+    }
     let lower = input.to_lowercase();
     let mut best: Option<(f64, &str)> = None;
-    for candidate in candidates {
+    for candidate in candidates.into_iter().take(MAX_CANDIDATES) {
         if candidate.to_lowercase() == lower {
             return Some(candidate);
         }

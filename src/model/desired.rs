@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::address::Address;
 use super::application::{ApplicationSpec, DesiredImage};
+use super::location::S3Location;
 use super::network::DesiredNetwork;
 use super::repository::DesiredRepository;
 use super::role::DesiredRole;
@@ -25,6 +26,10 @@ pub struct StackSettings {
     /// Tags added to every resource the stack creates.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// Where the stack lock lives (`[stack] lock`): the lock object is
+    /// `<prefix>/<name>.lock`. `None`: the stack is not locked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<S3Location>,
 }
 
 /// An application as declared.
@@ -65,6 +70,7 @@ impl Desired {
                 region: None,
                 account_id: None,
                 tags: BTreeMap::new(),
+                lock: None,
             },
             applications: BTreeMap::new(),
             roles: BTreeMap::new(),

@@ -6,6 +6,7 @@ pub mod address;
 pub mod application;
 pub mod desired;
 pub mod fields;
+pub mod location;
 pub mod network;
 pub mod reference;
 pub mod release;
@@ -27,6 +28,7 @@ pub use application::{
     WorkerType,
 };
 pub use desired::{Desired, DesiredApplication, StackSettings};
+pub use location::{S3Location, S3Object};
 pub use network::{DesiredNetwork, SecurityGroupInfo, SubnetInfo};
 pub use release::{Feature, ReleaseLabel};
 pub use repository::DesiredRepository;

@@ -20,9 +20,15 @@ use crate::diff::{Action, Change};
 use crate::graph::ChangeGraph;
 use crate::model::{Actual, Desired};
 
-/// The version of the plan file format and of `--format json` output.
+/// The version of the `--format json` document (docs/plan-format.md).
 /// Increased on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
+
+/// The version of saved plan files, written as their `format_version`.
+/// Increased on any incompatible change: 2 stores secrets as salted
+/// Argon2id hashes with the parameters in `secrets`, where 1 stored
+/// unsalted SHA-256 hashes.
+pub const FILE_FORMAT_VERSION: u32 = 2;
 
 /// Whether a plan converges on the stack file or deletes the stack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +87,9 @@ pub struct Plan {
     pub diagnostics: Vec<Diagnostic>,
     /// SHA-256 of everything observed that the changes were computed from.
     pub fingerprint: String,
+    /// In a saved plan with secrets: how they were hashed (see [`secrets`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<secrets::Kdf>,
     /// The stack as planned, so a saved plan can be re-observed and applied
     /// without guessing.
     pub desired: Desired,
@@ -90,13 +99,21 @@ pub struct Plan {
 #[derive(Debug, thiserror::Error)]
 pub enum PlanFileError {
     #[error("cannot read plan file `{path}`: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: crate::input::ReadError,
+    },
     #[error("cannot write plan file `{path}`: {source}")]
     Write { path: String, source: std::io::Error },
     #[error("`{path}` is not an emrstack plan file: {message}")]
     Format { path: String, message: String },
-    #[error("`{path}` is a plan of format version {found}; this emrstack reads version {FORMAT_VERSION}")]
+    #[error("`{path}` is a plan file of format version {found}; this emrstack reads version {FILE_FORMAT_VERSION}{}", if *found < u64::from(FILE_FORMAT_VERSION) { "; it was made by an older emrstack (version 1 stored secrets as unsalted hashes): make the plan again with `emrstack plan --out`" } else { "; use the emrstack that made it, or make the plan again" })]
     Version { path: String, found: u64 },
+    #[error("cannot save the plan to `{path}`: {source}")]
+    Secrets {
+        path: String,
+        source: secrets::SecretsError,
+    },
 }
 
 impl Plan {
@@ -111,7 +128,7 @@ impl Plan {
     ) -> Plan {
         crate::graph::fill_depends_on(&mut changes, graph);
         Plan {
-            format_version: FORMAT_VERSION,
+            format_version: FILE_FORMAT_VERSION,
             emrstack_version: env!("CARGO_PKG_VERSION").to_string(),
             stack: desired.stack.name.clone(),
             account_id: actual.account_id.clone(),
@@ -121,6 +138,7 @@ impl Plan {
             changes,
             diagnostics,
             fingerprint: fingerprint(actual),
+            secrets: None,
             desired: desired.clone(),
         }
     }
@@ -134,11 +152,14 @@ impl Plan {
         self.changes.iter().filter(|change| change.action != Action::NoOp)
     }
 
-    /// Saves the plan with secret-looking values replaced by their hashes
-    /// (see [`secrets`]). The file is created readable by its owner only.
+    /// Saves the plan with secret-looking values replaced by their salted
+    /// hashes (see [`secrets`]). The file is created readable by its owner only.
     pub fn save(&self, path: &Path) -> Result<(), PlanFileError> {
         let mut redacted = self.clone();
-        secrets::redact_plan(&mut redacted);
+        secrets::redact_plan(&mut redacted).map_err(|source| PlanFileError::Secrets {
+            path: path.display().to_string(),
+            source,
+        })?;
         let text = serde_json::to_string_pretty(&redacted).map_err(|error| PlanFileError::Write {
             path: path.display().to_string(),
             source: std::io::Error::other(error),
@@ -153,16 +174,29 @@ impl Plan {
     /// with [`secrets::restore_plan`] before executing.
     pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
         let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| PlanFileError::Read {
-            path: display.clone(),
-            source,
-        })?;
+        let text =
+            crate::input::read_text(path, crate::input::MAX_PLAN_BYTES).map_err(|source| PlanFileError::Read {
+                path: display.clone(),
+                source,
+            })?;
+        // serde_json stops at 128 levels too, but it is our limit to keep,
+        // and a position makes the message useful.
+        if let Some(offset) = crate::input::json_too_deep(&text, crate::input::MAX_PLAN_DEPTH) {
+            let (line, column) = crate::input::line_column(&text, offset);
+            return Err(PlanFileError::Format {
+                path: display,
+                message: format!(
+                    "values nest deeper than {} levels at line {line}, column {column}",
+                    crate::input::MAX_PLAN_DEPTH
+                ),
+            });
+        }
         let value: Value = serde_json::from_str(&text).map_err(|error| PlanFileError::Format {
             path: display.clone(),
             message: error.to_string(),
         })?;
         match value.get("format_version").and_then(Value::as_u64) {
-            Some(version) if version == u64::from(FORMAT_VERSION) => {}
+            Some(version) if version == u64::from(FILE_FORMAT_VERSION) => {}
             Some(found) => return Err(PlanFileError::Version { path: display, found }),
             None => {
                 return Err(PlanFileError::Format {

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::secrets::{SENSITIVE, display_field, has_redacted, restore_plan};
-use super::{FORMAT_VERSION, Plan, PlanFileError, PlanMode, Summary, fingerprint};
+use super::secrets::{SENSITIVE, SecretsError, display_field, has_redacted, restore_plan};
+use super::{FILE_FORMAT_VERSION, Plan, PlanFileError, PlanMode, Summary, fingerprint};
 use crate::diff::tests::{
     DIGEST_V2, REPO, account, account_with_repository, app_target, declare, deploy, rich_spec, role, spec, stack,
 };
@@ -60,7 +60,7 @@ fn summary_counts_changes_by_action() {
     );
     assert!(plan.has_changes());
     assert_eq!(plan.actionable().count(), 5);
-    assert_eq!(plan.format_version, FORMAT_VERSION);
+    assert_eq!(plan.format_version, FILE_FORMAT_VERSION);
     assert_eq!((plan.stack.as_str(), plan.account_id.as_str()), ("dev", "111111111111"));
     // The changes carry their dependencies.
     let replaced = plan
@@ -258,15 +258,24 @@ fn plan_files_of_other_versions_or_formats_are_refused() {
         path
     };
     let mut value = serde_json::to_value(&plan).expect("serialises");
-    value["format_version"] = json!(FORMAT_VERSION + 1);
+    value["format_version"] = json!(FILE_FORMAT_VERSION + 1);
     let newer = write("newer.json", &value.to_string());
     match Plan::load(&newer) {
-        Err(PlanFileError::Version { found, .. }) => assert_eq!(found, u64::from(FORMAT_VERSION + 1)),
+        Err(PlanFileError::Version { found, .. }) => assert_eq!(found, u64::from(FILE_FORMAT_VERSION + 1)),
         other => panic!("expected a version error, got {other:?}"),
     }
     let message = Plan::load(&newer).expect_err("refused").to_string();
     assert!(
-        message.contains(&format!("format version {}", FORMAT_VERSION + 1)),
+        message.contains(&format!("format version {}", FILE_FORMAT_VERSION + 1)),
+        "{message}"
+    );
+    // Version 1 stored secrets as unsalted SHA-256 hashes.
+    value["format_version"] = json!(1);
+    let older = write("older.json", &value.to_string());
+    let message = Plan::load(&older).expect_err("refused").to_string();
+    assert!(
+        message.contains("format version 1; this emrstack reads version 2; it was made by an older emrstack")
+            && message.contains("emrstack plan --out"),
         "{message}"
     );
 
@@ -279,7 +288,7 @@ fn plan_files_of_other_versions_or_formats_are_refused() {
     let garbage = write("garbage.json", "not a plan {");
     assert!(matches!(Plan::load(&garbage), Err(PlanFileError::Format { .. })));
 
-    let other_json = write("other.json", r#"{"format_version": 1, "hello": "world"}"#);
+    let other_json = write("other.json", r#"{"format_version": 2, "hello": "world"}"#);
     assert!(matches!(Plan::load(&other_json), Err(PlanFileError::Format { .. })));
 
     let missing = dir.path().join("missing.json");
@@ -352,7 +361,7 @@ fn secret_values_never_reach_the_plan_file_and_are_restored_from_the_stack() {
     let (text, mut loaded) = save_and_load(&plan);
     assert!(!text.contains(PASSWORD), "the plan file holds the secret");
     assert!(text.contains("thrift://metastore:9083"), "other properties are kept");
-    assert!(text.contains("<redacted sha256:"));
+    assert!(text.contains("<redacted argon2id:"));
     assert!(has_redacted(&loaded));
 
     restore_plan(&mut loaded, &desired).expect("restored");
@@ -378,7 +387,12 @@ fn a_changed_secret_refuses_the_saved_plan() {
     let (_, mut loaded) = save_and_load(&plan);
     with_password(&mut desired, "etl", NEW_PASSWORD);
     let missing = restore_plan(&mut loaded, &desired).expect_err("refused");
-    assert_eq!(missing, vec![format!("application.etl: hive-site/{PASSWORD_KEY}")]);
+    assert_eq!(
+        missing,
+        SecretsError::Missing(vec![format!(
+            "desired.applications.etl.spec.runtime_configuration.0.properties.{PASSWORD_KEY}"
+        )])
+    );
 
     // A stack that no longer has the application cannot restore it either.
     let (_, mut loaded) = save_and_load(&plan);
@@ -454,4 +468,124 @@ fn destroy_plans_record_their_mode() {
     let (_, loaded) = save_and_load(&plan);
     assert_eq!(loaded.mode, PlanMode::Destroy);
     assert!(plan.changes.iter().all(|c| c.action == Action::Delete));
+}
+
+/// Every unsalted digest of `secret` a dictionary attack could look up:
+/// SHA-224, SHA-256 and SHA-512 of the value, in hex (either case) and base64.
+fn unsalted_digests(secret: &str) -> Vec<String> {
+    use sha2::Digest;
+    let mut raw: Vec<Vec<u8>> = vec![
+        sha2::Sha256::digest(secret.as_bytes()).to_vec(),
+        sha2::Sha512::digest(secret.as_bytes()).to_vec(),
+    ];
+    raw.push(sha2::Sha224::digest(secret.as_bytes()).to_vec());
+    let mut out = Vec::new();
+    for bytes in raw {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        out.push(hex.to_uppercase());
+        out.push(hex);
+        out.push(base64(&bytes));
+        out.push(base64(&bytes).trim_end_matches('=').replace('+', "-").replace('/', "_"));
+    }
+    out
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_plan_file_holds_no_unsalted_digest_of_any_secret() {
+    // Plan files stored `<redacted sha256:HEX>`: a weak password fell to a
+    // dictionary in seconds. Secrets by key and inside other values.
+    const URL_PASSWORD: &str = "url-pass-1234";
+    const USERINFO: &str = "userinfo-pass-5678";
+    let mut desired = stack();
+    declare(&mut desired, "etl", spec("etl"));
+    with_password(&mut desired, "etl", PASSWORD);
+    let spec = &mut desired.applications.get_mut("etl").expect("etl").spec;
+    spec.runtime_configuration[0].properties.insert(
+        "javax.jdo.option.ConnectionURL".to_string(),
+        format!("jdbc:mysql://db:3306/hive?user=hive&password={URL_PASSWORD}"),
+    );
+    spec.runtime_configuration[0].properties.insert(
+        "hive.metastore.uris".to_string(),
+        format!("thrift://hive:{USERINFO}@metastore:9083"),
+    );
+    let plan = plan_of(&desired, &account(), Mode::Apply);
+    let (text, mut loaded) = save_and_load(&plan);
+    for secret in [PASSWORD, URL_PASSWORD, USERINFO] {
+        assert!(!text.contains(secret), "the plan file holds `{secret}`");
+        for digest in unsalted_digests(secret) {
+            assert!(
+                !text.contains(&digest),
+                "the plan file holds an unsalted digest of `{secret}`: {digest}"
+            );
+        }
+    }
+    assert!(
+        text.contains("password=<redacted argon2id:"),
+        "the rest of the URL is kept"
+    );
+    assert!(text.contains("\"salt\""), "{text}");
+    // Two saves of one plan hash with two salts.
+    let (again, _) = save_and_load(&plan);
+    let hashes = |text: &str| -> Vec<String> {
+        text.match_indices("<redacted argon2id:")
+            .map(|(at, _)| text[at..at + 40].to_string())
+            .collect()
+    };
+    assert!(hashes(&text).iter().all(|hash| !hashes(&again).contains(hash)));
+    restore_plan(&mut loaded, &desired).expect("restored");
+    assert_eq!(loaded.desired, plan.desired);
+    // The applied record (short unsalted hashes of whole fields) is left
+    // out of the file and computed again: apply tags with the same one.
+    let record = |plan: &Plan| {
+        app_target(plan_change(plan, "application.etl"))
+            .desired
+            .as_ref()
+            .and_then(|spec| spec.tags.get(crate::model::tags::APPLIED_TAG).cloned())
+    };
+    assert!(record(&plan).is_some());
+    assert!(!text.contains(record(&plan).as_deref().unwrap_or("-")), "{text}");
+    assert_eq!(record(&loaded), record(&plan));
+    assert_eq!(loaded.changes, plan.changes);
+}
+
+#[test]
+fn a_secret_changed_inside_a_url_refuses_the_saved_plan() {
+    let mut desired = stack();
+    declare(&mut desired, "etl", spec("etl"));
+    let url = |password: &str| format!("jdbc:mysql://db/hive?password={password}");
+    let spec = &mut desired.applications.get_mut("etl").expect("etl").spec;
+    spec.runtime_configuration.push(Configuration {
+        classification: "hive-site".to_string(),
+        properties: BTreeMap::from([("javax.jdo.option.ConnectionURL".to_string(), url("first-pass"))]),
+        configurations: Vec::new(),
+    });
+    let plan = plan_of(&desired, &account(), Mode::Apply);
+    let (_, mut loaded) = save_and_load(&plan);
+    let spec = &mut desired.applications.get_mut("etl").expect("etl").spec;
+    spec.runtime_configuration[0]
+        .properties
+        .insert("javax.jdo.option.ConnectionURL".to_string(), url("second-pass"));
+    assert!(matches!(
+        restore_plan(&mut loaded, &desired),
+        Err(SecretsError::Missing(_))
+    ));
 }

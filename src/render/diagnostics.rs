@@ -7,7 +7,11 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use crate::diag::{Diagnostic, Diagnostics, Severity, Sources, Span};
+use std::collections::HashMap;
+use std::ops::Range;
+
+use crate::diag::{Diagnostic, Diagnostics, FileId, Severity, Sources, Span};
+use crate::plan::secrets;
 
 const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
@@ -61,8 +65,9 @@ pub fn summary(diagnostics: &Diagnostics) -> String {
 pub fn human(diagnostics: &Diagnostics, sources: &Sources, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
+    let mut secrets = LineSecrets::new();
     for diagnostic in diagnostics.iter() {
-        render_one(&mut out, diagnostic, sources, &style);
+        render_one(&mut out, diagnostic, sources, &style, &mut secrets);
         out.push('\n');
     }
     let summary = summary(diagnostics);
@@ -81,46 +86,148 @@ struct Snippet {
     width: usize,
 }
 
-fn snippet(sources: &Sources, span: &Span) -> Snippet {
+/// The most of a line a snippet shows, in bytes: a longer line (a minified
+/// JSON file) is cut around the span, with `...` where it is cut, so that
+/// the output stays proportional to the number of diagnostics.
+const WINDOW_BYTES: usize = 160;
+/// How much of the line before the span a cut line keeps, in bytes.
+const LEAD_BYTES: usize = 40;
+
+fn floor_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// The secrets of each line shown so far, by file and line start, as
+/// absolute byte ranges: a long line is read once however many diagnostics
+/// point into it.
+type LineSecrets = HashMap<(FileId, usize), Vec<Range<usize>>>;
+
+/// One part of a shown line: source text, or `(sensitive value)` where the
+/// source has a secret.
+struct Piece {
+    range: Range<usize>,
+    masked: bool,
+}
+
+fn snippet(sources: &Sources, span: &Span, secrets: &mut LineSecrets) -> Snippet {
     let file = sources.get(span.file);
+    let text = file.text.as_str();
     let (line, _) = file.line_column(span.range.start);
-    let line_start = file.text[..span.range.start.min(file.text.len())]
-        .rfind('\n')
-        .map(|i| i + 1)
-        .unwrap_or(0);
-    let line_end = file.text[line_start..]
-        .find('\n')
-        .map(|i| line_start + i)
-        .unwrap_or(file.text.len());
-    let raw = &file.text[line_start..line_end];
-    let raw = raw.strip_suffix('\r').unwrap_or(raw);
+    let range = file.line_range(span.range.start);
+    let line_start = range.start;
+    let line_end = if text[line_start..range.end].ends_with('\r') {
+        range.end - 1
+    } else {
+        range.end
+    };
+    let start = floor_boundary(text, span.range.start.clamp(line_start, line_end));
+    let end = floor_boundary(text, span.range.end.clamp(start, line_end));
+    let (from, to) = if line_end - line_start <= WINDOW_BYTES {
+        (line_start, line_end)
+    } else {
+        let from = floor_boundary(text, start.saturating_sub(LEAD_BYTES).max(line_start));
+        let to = floor_boundary(text, (from + WINDOW_BYTES).min(line_end));
+        (from, to)
+    };
+    let shown_end = end.min(to).max(start);
+    // Secret values on the line are never shown (plan::secrets).
+    let masks = secrets.entry((span.file, line_start)).or_insert_with(|| {
+        secrets::source_line_secrets(&text[line_start..line_end])
+            .into_iter()
+            .map(|r| r.start + line_start..r.end + line_start)
+            .collect()
+    });
+    let mut pieces = Vec::new();
+    let mut at = from;
+    for mask in masks.iter().filter(|m| m.end > from && m.start < to) {
+        let mask_start = mask.start.max(from);
+        if mask_start > at {
+            pieces.push(Piece {
+                range: at..mask_start,
+                masked: false,
+            });
+        }
+        let mask_end = mask.end.min(to);
+        pieces.push(Piece {
+            range: mask_start..mask_end,
+            masked: true,
+        });
+        at = mask_end;
+    }
+    if at < to {
+        pieces.push(Piece {
+            range: at..to,
+            masked: false,
+        });
+    }
     // Tabs become four spaces so the underline lines up.
     let expand = |s: &str| s.replace('\t', "    ");
-    let start = span.range.start.clamp(line_start, line_start + raw.len());
-    let end = span.range.end.clamp(start, line_start + raw.len());
-    let before = expand(&file.text[line_start..start]).chars().count();
-    let inside = expand(&file.text[start..end]).chars().count();
+    let lead = if from > line_start { "..." } else { "" };
+    let tail = if to < line_end { "..." } else { "" };
+    let mut shown = String::from(lead);
+    let mut column = lead.len();
+    let (mut start_column, mut end_column) = (None, None);
+    for piece in &pieces {
+        let (width, piece_text) = if piece.masked {
+            (secrets::SENSITIVE.len(), secrets::SENSITIVE.to_string())
+        } else {
+            let expanded = expand(&text[piece.range.clone()]);
+            (expanded.chars().count(), expanded)
+        };
+        // The column of an offset inside this piece: counted in the source
+        // text, or the whole replacement for a masked piece.
+        let column_of = |offset: usize, is_end: bool| {
+            if piece.masked {
+                column + if is_end && offset > piece.range.start { width } else { 0 }
+            } else {
+                column + expand(&text[piece.range.start..offset]).chars().count()
+            }
+        };
+        if start_column.is_none() && start < piece.range.end {
+            start_column = Some(column_of(start.max(piece.range.start), false));
+        }
+        if end_column.is_none() && shown_end <= piece.range.end {
+            end_column = Some(column_of(shown_end.max(piece.range.start), true));
+        }
+        shown.push_str(&piece_text);
+        column += width;
+    }
+    shown.push_str(tail);
+    let start_column = start_column.unwrap_or(column);
+    let end_column = end_column.unwrap_or(column).max(start_column);
     Snippet {
         line,
-        text: expand(raw),
-        start: before,
-        width: inside.max(1),
+        text: shown,
+        start: start_column,
+        width: (end_column - start_column).max(1),
     }
 }
 
-fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &Sources, style: &Style) {
+fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &Sources, style: &Style, secrets: &mut LineSecrets) {
     let color = style.severity(diagnostic.severity);
     let _ = writeln!(
         out,
         "{}{}",
         style.paint(color, &format!("{}[{}]", diagnostic.severity, diagnostic.code)),
-        style.paint(BOLD, &format!(": {}", diagnostic.message))
+        style.paint(BOLD, &format!(": {}", secrets::mask_text(&diagnostic.message)))
     );
-    let primary = diagnostic.span.as_ref().map(|span| (span, snippet(sources, span)));
-    let labels: Vec<(&Span, Snippet, &str)> = diagnostic
+    let primary = diagnostic
+        .span
+        .as_ref()
+        .map(|span| (span, snippet(sources, span, secrets)));
+    let labels: Vec<(&Span, Snippet, std::borrow::Cow<'_, str>)> = diagnostic
         .labels
         .iter()
-        .map(|label| (&label.span, snippet(sources, &label.span), label.message.as_str()))
+        .map(|label| {
+            (
+                &label.span,
+                snippet(sources, &label.span, secrets),
+                secrets::mask_text(&label.message),
+            )
+        })
         .collect();
     let width = primary
         .iter()
@@ -158,6 +265,7 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &Sources, styl
         let _ = writeln!(out, "{pad} {bar}");
     }
     if let Some(help) = &diagnostic.help {
+        let help = secrets::mask_text(help);
         let _ = writeln!(out, "{pad} {} {help}", style.paint(CYAN, "= help:"));
     }
 }
@@ -231,7 +339,7 @@ pub fn json(diagnostics: &Diagnostics, sources: &Sources) -> Value {
                 .map(|label| {
                     let [file, line, column, end_line, end_column] = position(sources, Some(&label.span));
                     json!({
-                        "message": label.message,
+                        "message": secrets::mask_text(&label.message),
                         "file": file,
                         "line": line,
                         "column": column,
@@ -243,13 +351,13 @@ pub fn json(diagnostics: &Diagnostics, sources: &Sources) -> Value {
             json!({
                 "severity": diagnostic.severity,
                 "code": diagnostic.code,
-                "message": diagnostic.message,
+                "message": secrets::mask_text(&diagnostic.message),
                 "file": file,
                 "line": line,
                 "column": column,
                 "end_line": end_line,
                 "end_column": end_column,
-                "help": diagnostic.help,
+                "help": diagnostic.help.as_deref().map(secrets::mask_text),
                 "labels": labels,
             })
         })
@@ -298,6 +406,67 @@ warning[config.undeclared-variable]: variable `x` is not declared
 1 error, 1 warning
 ";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_span() {
+        let mut sources = Sources::new();
+        let line = format!("{}\"bad\"{}", "x".repeat(10_000), "y".repeat(10_000));
+        sources.add("big.json", format!("{line}\n"));
+        let at = 10_000;
+        let diagnostics = Diagnostics(vec![
+            Diagnostic::error("json.syntax", "m").at(Span::new(FileId(0), at..at + 5)),
+        ]);
+        let text = human(&diagnostics, &sources, false);
+        let shown = text.lines().nth(3).unwrap();
+        let expected_line = format!("1 | ...{}\"bad\"{}...", "x".repeat(40), "y".repeat(115));
+        assert_eq!(shown, expected_line);
+        let underline = text.lines().nth(4).unwrap();
+        assert_eq!(underline, format!("  | {}^^^^^", " ".repeat(43)));
+        assert!(text.contains(" --> big.json:1:10001\n"), "{text}");
+    }
+
+    #[test]
+    fn snippets_and_messages_never_show_secret_values() {
+        // A warning on a line with a secret-looking key printed the line.
+        let mut sources = Sources::new();
+        sources.add(
+            "prod.vars.toml",
+            "MY_PRIVATE_KEY = \"k3y-m4terial\"\nurl = \"jdbc:x://h/db?user=u&password=hunter2\" # \\tnote\n",
+        );
+        let diagnostics = Diagnostics(vec![
+            Diagnostic::warning(
+                "config.undeclared-variable",
+                "variable `MY_PRIVATE_KEY` is not declared",
+            )
+            .at(Span::new(FileId(0), 0..14)),
+            Diagnostic::error("x.y", "bad `jdbc:x://h/db?user=u&password=hunter2`")
+                .at(Span::new(FileId(0), 69..76))
+                .with_help("not password=hunter2"),
+        ]);
+        let text = human(&diagnostics, &sources, false);
+        assert!(!text.contains("k3y-m4terial") && !text.contains("hunter2"), "{text}");
+        let expected = "\
+warning[config.undeclared-variable]: variable `MY_PRIVATE_KEY` is not declared
+ --> prod.vars.toml:1:1
+  |
+1 | MY_PRIVATE_KEY = \"(sensitive value)\"
+  | ^^^^^^^^^^^^^^
+  |
+
+error[x.y]: bad `jdbc:x://h/db?user=u&password=(sensitive value)`
+ --> prod.vars.toml:2:38
+  |
+2 | url = \"jdbc:x://h/db?user=u&password=(sensitive value)\" # \\tnote
+  |                                      ^^^^^^^^^^^^^^^^^
+  |
+  = help: not password=(sensitive value)
+
+1 error, 1 warning
+";
+        assert_eq!(text, expected);
+        let document = json(&diagnostics, &sources).to_string();
+        assert!(!document.contains("hunter2"), "{document}");
     }
 
     #[test]

@@ -165,8 +165,8 @@ fn diagnostic(diagnostic: &Diagnostic) -> Value {
     json!({
         "severity": diagnostic.severity.to_string(),
         "code": diagnostic.code,
-        "message": diagnostic.message,
-        "help": diagnostic.help,
+        "message": secrets::mask_text(&diagnostic.message),
+        "help": diagnostic.help.as_deref().map(secrets::mask_text),
         "address": subject.map(|s| s.address.clone()),
         "path": subject.map(|s| s.path.clone()),
     })
@@ -177,7 +177,7 @@ pub fn plan_value(plan: &Plan) -> Value {
     let summary = &plan.summary;
     let has_errors = plan.diagnostics.iter().any(Diagnostic::is_error);
     json!({
-        "format_version": plan.format_version,
+        "format_version": crate::plan::FORMAT_VERSION,
         "emrstack_version": plan.emrstack_version,
         "stack": plan.stack,
         "account_id": plan.account_id,

@@ -196,7 +196,7 @@ fn write_warnings(out: &mut String, plan: &Plan) {
             "- {} {}: {}",
             diagnostic.severity,
             code(&diagnostic.code),
-            cell(&diagnostic.message)
+            cell(&secrets::mask_text(&diagnostic.message))
         );
     }
     out.push('\n');

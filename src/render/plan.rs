@@ -380,6 +380,7 @@ mod tests {
             changes,
             diagnostics: Vec::new(),
             fingerprint: "0".repeat(64),
+            secrets: None,
             desired: Desired::empty("shop"),
         }
     }

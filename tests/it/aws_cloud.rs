@@ -1,6 +1,8 @@
 //! `AwsCloud` against the local emulator (tests/emulator): every `Cloud`
 //! method through the real SDK, its retries and error classification, and
-//! the client-side rate limiter.
+//! the client-side rate limiter; and the `ObjectStore` methods against the
+//! emulator's S3 (conditional writes and deletes, a race of writers, a
+//! bucket in another region, a denied action).
 //!
 //! Tests share one emulator and isolate themselves by account (a fresh
 //! 12-digit access key each); fault rules are always scoped to the test's
@@ -1587,6 +1589,232 @@ async fn caller_identity_is_the_account_of_the_access_key() {
     assert_eq!(identity.account_id, account);
     assert!(identity.arn.contains(&account), "{}", identity.arn);
     assert_eq!(cloud.region(), "us-east-1");
+}
+
+// ---- S3 (ObjectStore) ------------------------------------------------------------
+
+async fn bucket(emulator: &Emulator, account: &str, name: &str) {
+    let config = sdk_config(emulator, account).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket()
+        .bucket(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateBucket {name}: {e:?}"));
+}
+
+#[tokio::test]
+async fn object_store_conditional_writes_and_deletes_follow_s3() {
+    use emrstack::cloud::{DeleteCondition, DeleteOutcome, ObjectStore, StoreError, WriteCondition, WriteOutcome};
+    use emrstack::model::S3Object;
+
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let name = format!("store-{account}");
+    let object = S3Object {
+        bucket: name.clone(),
+        key: "locks/stack.lock".to_string(),
+    };
+    // No bucket yet.
+    assert!(matches!(
+        cloud.get_object(&object, 1024).await,
+        Err(StoreError::NoSuchBucket { .. })
+    ));
+    bucket(emulator, &account, &name).await;
+    assert_eq!(cloud.get_object(&object, 1024).await.unwrap(), None);
+    assert_eq!(cloud.head_object(&object).await.unwrap(), None);
+
+    let put = |body: &str, condition: WriteCondition| {
+        let cloud = &cloud;
+        let object = &object;
+        let body = body.as_bytes().to_vec();
+        async move { cloud.put_object(object, body, "application/json", &condition).await }
+    };
+    let WriteOutcome::Written { etag: first } = put("one", WriteCondition::IfAbsent).await.unwrap() else {
+        panic!("the first conditional write wins")
+    };
+    assert_eq!(
+        put("two", WriteCondition::IfAbsent).await.unwrap(),
+        WriteOutcome::ConditionFailed
+    );
+    assert_eq!(
+        put("two", WriteCondition::IfMatch("\"0000\"".to_string()))
+            .await
+            .unwrap(),
+        WriteOutcome::ConditionFailed
+    );
+    let read = cloud.get_object(&object, 1024).await.unwrap().expect("object");
+    assert_eq!(
+        (read.body.as_slice(), read.etag.as_str()),
+        (b"one".as_slice(), first.as_str())
+    );
+    // The emulator's clock, as S3's: both times, the age a few seconds at most.
+    let age = read
+        .server_time
+        .expect("Date")
+        .duration_since(read.last_modified.expect("Last-Modified"))
+        .unwrap_or_default();
+    assert!(age <= Duration::from_secs(5), "{age:?}");
+    let meta = cloud.head_object(&object).await.unwrap().expect("head");
+    assert_eq!((meta.etag.as_str(), meta.size), (first.as_str(), 3));
+    // A read larger than its bound fails instead of reading on.
+    assert_eq!(
+        cloud.get_object(&object, 2).await.unwrap_err().cloud().kind,
+        ErrorKind::Invalid
+    );
+
+    let WriteOutcome::Written { etag: second } = put("two", WriteCondition::IfMatch(first.clone())).await.unwrap()
+    else {
+        panic!("If-Match on the current ETag writes")
+    };
+    assert_ne!(first, second);
+    assert_eq!(
+        cloud
+            .delete_object(&object, &DeleteCondition::IfMatch(first.clone()))
+            .await
+            .unwrap(),
+        DeleteOutcome::ConditionFailed
+    );
+    assert_eq!(
+        cloud
+            .delete_object(&object, &DeleteCondition::IfMatch(second.clone()))
+            .await
+            .unwrap(),
+        DeleteOutcome::Deleted
+    );
+    // If-Match on a missing key: S3's 404 NoSuchKey, a condition that failed.
+    assert_eq!(
+        put("three", WriteCondition::IfMatch(second.clone())).await.unwrap(),
+        WriteOutcome::ConditionFailed
+    );
+    assert_eq!(
+        cloud
+            .delete_object(&object, &DeleteCondition::IfMatch(second))
+            .await
+            .unwrap(),
+        DeleteOutcome::ConditionFailed
+    );
+    assert_eq!(
+        cloud.delete_object(&object, &DeleteCondition::Always).await.unwrap(),
+        DeleteOutcome::Deleted
+    );
+    assert_eq!(count(emulator, &account, "served", "s3:PutObject"), 5);
+}
+
+#[tokio::test]
+async fn of_many_concurrent_conditional_writers_exactly_one_wins() {
+    use emrstack::cloud::{ObjectStore, WriteCondition, WriteOutcome};
+    use emrstack::model::S3Object;
+
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let name = format!("race-{account}");
+    bucket(emulator, &account, &name).await;
+    let object = S3Object {
+        bucket: name,
+        key: "race.lock".to_string(),
+    };
+    // Separate clients, as separate processes would be.
+    let mut clients = Vec::new();
+    for _ in 0..8 {
+        clients.push(connect(emulator, &account).await);
+    }
+    let writes = clients.iter().enumerate().map(|(i, cloud)| {
+        let object = object.clone();
+        async move {
+            cloud
+                .put_object(
+                    &object,
+                    format!("writer {i}").into_bytes(),
+                    "text/plain",
+                    &WriteCondition::IfAbsent,
+                )
+                .await
+                .expect("put_object")
+        }
+    });
+    let outcomes = futures::future::join_all(writes).await;
+    let winners = outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, WriteOutcome::Written { .. }))
+        .count();
+    assert_eq!(winners, 1, "{outcomes:?}");
+}
+
+#[tokio::test]
+async fn object_store_names_a_bucket_in_another_region_and_a_missing_permission() {
+    use emrstack::cloud::{ObjectStore, StoreError, WriteCondition};
+    use emrstack::model::S3Object;
+
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let elsewhere = format!("eu-{account}");
+    let config = sdk_config(emulator, &account).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket()
+        .bucket(&elsewhere)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateBucket in eu-west-1");
+    let cloud = connect(emulator, &account).await;
+    let object = S3Object {
+        bucket: elsewhere.clone(),
+        key: "x.lock".to_string(),
+    };
+    for result in [
+        cloud.get_object(&object, 10).await.map(|_| ()),
+        cloud
+            .put_object(&object, b"x".to_vec(), "text/plain", &WriteCondition::IfAbsent)
+            .await
+            .map(|_| ()),
+        cloud.head_object(&object).await.map(|_| ()),
+    ] {
+        match result {
+            Err(StoreError::WrongRegion {
+                bucket_region,
+                client_region,
+                ..
+            }) => {
+                assert_eq!(bucket_region.as_deref(), Some("eu-west-1"));
+                assert_eq!(client_region, "us-east-1");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    let name = format!("denied-{account}");
+    bucket(emulator, &account, &name).await;
+    emulator.add_fault(json!({
+        "account": account, "service": "s3", "kind": "deny", "action": "s3:PutObject", "bucket": name,
+    }));
+    let denied = cloud
+        .put_object(
+            &S3Object {
+                bucket: name,
+                key: "x.lock".to_string(),
+            },
+            b"x".to_vec(),
+            "text/plain",
+            &WriteCondition::IfAbsent,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(denied.cloud().kind, ErrorKind::AccessDenied);
+    assert!(denied.to_string().contains("s3:PutObject"), "{denied}");
 }
 
 // ---- scripts/aws-contract ---------------------------------------------------------

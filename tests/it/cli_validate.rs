@@ -165,3 +165,191 @@ fn usage_errors_exit_one_so_they_are_never_mistaken_for_changes() {
     assert_eq!(help.status.code(), Some(0));
     assert!(text(&help.stdout).contains("Usage"));
 }
+
+// ------------------------------------------------------- hostile input
+
+/// Runs emrstack, killing it if it has not exited after `limit`; the test
+/// fails then. A run that reads without bound or spins would otherwise hang
+/// the suite (the bound is generous for a debug build on a busy machine; a
+/// release build answers these in milliseconds).
+fn emrstack_within(dir: &Path, args: &[&str], limit: std::time::Duration) -> Output {
+    use std::process::Stdio;
+    // Files rather than pipes: a child blocked on a full pipe would look hung.
+    let outputs = tempfile::tempdir().expect("temp dir");
+    let stdout = std::fs::File::create(outputs.path().join("stdout")).expect("create");
+    let stderr = std::fs::File::create(outputs.path().join("stderr")).expect("create");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_emrstack"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .expect("run emrstack");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("emrstack {args:?} did not exit within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: std::fs::read(outputs.path().join("stdout")).expect("read"),
+        stderr: std::fs::read(outputs.path().join("stderr")).expect("read"),
+    }
+}
+
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn assert_error(output: &Output, expect: &str) {
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(expect), "expected `{expect}` in:\n{stderr}");
+}
+
+const ROLE: &str = "[stack]\nname = \"hostile\"\n\n[roles.r]\n";
+
+#[test]
+fn device_files_are_refused_without_reading_them() {
+    // Each of these read /dev/zero until memory ran out (over 10 GB in 10 s).
+    let dir = project(&format!("{ROLE}[roles.r.policies.p]\nfile = \"/dev/zero\"\n"));
+    let output = emrstack_within(dir.path(), &["validate"], LIMIT);
+    assert_error(
+        &output,
+        "error[config.read]: cannot read `/dev/zero`: it is a character device, not a regular file\n --> emrstack.toml:6:8\n",
+    );
+    let output = emrstack_within(dir.path(), &["validate", "-f", "/dev/zero"], LIMIT);
+    assert_error(
+        &output,
+        "error[config.read]: cannot read `/dev/zero`: it is a character device, not a regular file",
+    );
+    let output = emrstack_within(dir.path(), &["validate", "--var-file", "/dev/zero"], LIMIT);
+    assert_error(
+        &output,
+        "error[config.read]: cannot read var file `/dev/zero`: it is a character device, not a regular file",
+    );
+    let dir = project(&format!("{VALID}runtime_file = \"/dev/zero\"\n"));
+    let output = emrstack_within(dir.path(), &["validate"], LIMIT);
+    assert_error(
+        &output,
+        "cannot read `/dev/zero`: it is a character device, not a regular file\n  --> emrstack.toml:10:16\n",
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_directories_are_refused_at_the_reference() {
+    let dir = project(&format!("{VALID}runtime_file = \"fifo\"\n"));
+    let status = Command::new("mkfifo")
+        .arg(dir.path().join("fifo"))
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    // A FIFO with no writer blocked the reader forever.
+    let output = emrstack_within(dir.path(), &["validate"], LIMIT);
+    assert_error(&output, "it is a FIFO, not a regular file\n  --> emrstack.toml:10:16\n");
+    let output = emrstack_within(dir.path(), &["validate", "--var-file", "fifo"], LIMIT);
+    assert_error(&output, "cannot read var file `fifo`: it is a FIFO, not a regular file");
+    std::fs::create_dir(dir.path().join("policies")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("emrstack.toml"),
+        format!("{ROLE}[roles.r.policies.p]\nfile = \"policies\"\n"),
+    )
+    .expect("write");
+    let output = emrstack_within(dir.path(), &["validate"], LIMIT);
+    assert_error(
+        &output,
+        "it is a directory, not a regular file\n --> emrstack.toml:6:8\n",
+    );
+}
+
+#[test]
+fn files_over_the_size_limit_are_refused() {
+    let dir = project(&format!("{ROLE}[roles.r.policies.p]\nfile = \"big.json\"\n"));
+    let big = std::fs::File::create(dir.path().join("big.json")).expect("create");
+    big.set_len(emrstack::input::MAX_SOURCE_BYTES + 1).expect("grow");
+    let output = emrstack_within(dir.path(), &["validate"], LIMIT);
+    assert_error(
+        &output,
+        "cannot read `big.json`: it is larger than 8 MiB\n --> emrstack.toml:6:8\n",
+    );
+}
+
+/// `{"a": {"a": ... 1 ... }}`, `levels` objects deep.
+fn nested_objects(levels: usize) -> String {
+    format!("{}1{}", "{\"a\": ".repeat(levels), "}".repeat(levels))
+}
+
+#[test]
+fn deeply_nested_json_is_a_diagnostic_not_a_stack_overflow() {
+    // About 7,300 levels aborted the process ("has overflowed its stack",
+    // exit 134, no output) in each of these places.
+    let deep = nested_objects(7300);
+    let statement = |condition: &str| {
+        format!(
+            r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {condition}}}]}}"#
+        )
+    };
+    // A policy file.
+    let dir = project(&format!("{ROLE}[roles.r.policies.p]\nfile = \"deep.json\"\n"));
+    std::fs::write(dir.path().join("deep.json"), statement(&deep)).expect("write");
+    let output = emrstack_within(dir.path(), &["validate"], LIMIT);
+    assert_error(
+        &output,
+        "error[json.depth]: objects and arrays nest more than 64 deep here\n --> deep.json:1:",
+    );
+    // A policy document written as a JSON string.
+    let dir = project(&format!(
+        "{ROLE}[roles.r.policies.p]\ndocument = '{}'\n",
+        statement(&deep)
+    ));
+    let output = emrstack_within(dir.path(), &["validate"], LIMIT);
+    assert_error(
+        &output,
+        "error[json.depth]: objects and arrays nest more than 64 deep here\n --> emrstack.toml:6:",
+    );
+    // A classification file with nested `configurations`.
+    let mut configurations = String::from("[]");
+    for _ in 0..4000 {
+        configurations = format!(r#"[{{"classification": "spark-defaults", "configurations": {configurations}}}]"#);
+    }
+    let dir = project(&format!("{VALID}runtime_file = \"runtime.json\"\n"));
+    std::fs::write(dir.path().join("runtime.json"), &configurations).expect("write");
+    let output = emrstack_within(dir.path(), &["validate"], LIMIT);
+    assert_error(
+        &output,
+        "error[json.depth]: objects and arrays nest more than 64 deep here\n --> runtime.json:1:",
+    );
+    // A condition written in TOML, under a long dotted table header: the
+    // TOML reader's own limits apply to each part, not to their sum.
+    let header = vec!["a"; 70].join(".");
+    let dir = project(&format!(
+        "{ROLE}[roles.r.policies.p.document]\nVersion = \"2012-10-17\"\nStatement = [{{ Effect = \"Allow\", Action = \"s3:GetObject\", Resource = \"*\" }}]\n[roles.r.policies.p.document.Id.{header}]\nb = 1\n"
+    ));
+    let output = emrstack_within(dir.path(), &["validate"], LIMIT);
+    assert_error(
+        &output,
+        "error[config.depth]: tables and arrays nest more than 64 deep here\n --> emrstack.toml:8:147\n",
+    );
+}
+
+#[test]
+fn a_saved_plan_nested_too_deeply_is_refused_with_its_position() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plan = format!(r#"{{"format_version": 1, "x": {}}}"#, nested_objects(7300));
+    std::fs::write(dir.path().join("deep.emrplan"), plan).expect("write");
+    let output = emrstack_within(dir.path(), &["show", "deep.emrplan"], LIMIT);
+    assert_error(&output, "values nest deeper than 128 levels at line 1, column 790");
+    let output = emrstack_within(dir.path(), &["show", "/dev/zero"], LIMIT);
+    assert_error(
+        &output,
+        "cannot read plan file `/dev/zero`: it is a character device, not a regular file",
+    );
+}

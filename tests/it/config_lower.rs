@@ -231,6 +231,26 @@ fn span_index_points_at_resources_and_fields() {
 }
 
 #[test]
+fn the_lock_location_is_lowered_and_kept_in_plans() {
+    let loaded = load("[stack]\nname = \"shop\"\nlock = \"s3://locks-bucket/ci/locks/\"\n");
+    let desired = loaded.desired.expect("valid");
+    let lock = desired.stack.lock.clone().expect("a lock location");
+    assert_eq!(
+        (lock.bucket.as_str(), lock.prefix.as_str()),
+        ("locks-bucket", "ci/locks")
+    );
+    // A plan file carries it (in its resolved Desired); a stack without one
+    // writes no `lock` key at all.
+    let json = serde_json::to_value(&desired.stack).unwrap();
+    assert_eq!(
+        json["lock"],
+        serde_json::json!({"bucket": "locks-bucket", "prefix": "ci/locks"})
+    );
+    let unlocked = load("[stack]\nname = \"shop\"\n").desired.expect("valid");
+    assert!(serde_json::to_value(&unlocked.stack).unwrap().get("lock").is_none());
+}
+
+#[test]
 fn diagnostics_are_sorted_by_position() {
     let loaded = load("[stack]\nname = \"bad name\"\nregion = \"nowhere\"\naccount_id = \"1\"\n");
     let codes: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code.as_str()).collect();

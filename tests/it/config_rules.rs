@@ -274,6 +274,28 @@ fn unreadable_runtime_file() {
     );
 }
 
+#[test]
+fn nesting_deeper_than_the_limit() {
+    // A policy document as a JSON string: the 65th level opens at the
+    // 62nd object of the condition (tests/cli_validate.rs runs the 7,300
+    // levels that used to overflow the stack, in every place).
+    let condition = format!("{}1{}", "{\"a\": ".repeat(70), "}".repeat(70));
+    let input = format!(
+        "{STACK}\n[roles.r.policies.p]\ndocument = '{{\"Version\": \"2012-10-17\", \"Statement\": [{{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\", \"Condition\": {condition}}}]}}'\n"
+    );
+    let loaded = check_str(&input);
+    let (line, column) = position(&input, "\"Condition\"");
+    let column = column + "\"Condition\": ".len() + "{\"a\": ".len() * 61;
+    assert_found(&loaded, "emrstack.toml", "json.depth", line, column);
+    // The same depth in TOML: the table that opens level 65 is reported
+    // and emptied, so no later step walks deeper.
+    let header = vec!["a"; 70].join(".");
+    let input = format!("{STACK}\n[roles.r.policies.p.document.Id.{header}]\nb = 1\n");
+    let (line, _) = position(&input, "[roles.r.policies");
+    let column = "[roles.r.policies.p.document.Id.".len() + "a.".len() * 57 + 1;
+    assert_found(&check_str(&input), "emrstack.toml", "config.depth", line, column);
+}
+
 // ---------------------------------------------------------------- variables
 
 #[test]
@@ -394,6 +416,45 @@ fn stack_account_id() {
         "stack.account-id",
         "\"1234\"",
     );
+}
+
+#[test]
+fn stack_lock() {
+    for bad in ["locks-bucket/prefix", "s3://", "s3:///prefix", "s3://my bucket/x"] {
+        expect_severity(
+            &format!("[stack]\nname = \"s\"\nlock = \"{bad}\"\n"),
+            "error",
+            "stack.lock",
+            &format!("\"{bad}\""),
+        );
+    }
+    // The key `<prefix>/<name>.lock` must fit S3's 1,024 bytes.
+    let long = format!("s3://locks-bucket/{}", "p".repeat(1020));
+    expect_severity(
+        &format!("[stack]\nname = \"s\"\nlock = \"{long}\"\n"),
+        "error",
+        "stack.lock",
+        "\"s3://",
+    );
+    for good in ["s3://locks-bucket", "s3://locks-bucket/", "s3://locks-bucket/ci/locks/"] {
+        expect_valid(&format!("[stack]\nname = \"s\"\nlock = \"{good}\"\n"));
+        expect_none(
+            &format!("[stack]\nname = \"s\"\nlock = \"{good}\"\n"),
+            &["stack.lock", "stack.lock-bucket-name"],
+        );
+    }
+}
+
+#[test]
+fn stack_lock_bucket_name() {
+    // A legacy us-east-1 bucket may have such a name: a warning only.
+    for legacy in ["s3://Legacy_Bucket/locks", "s3://ab", "s3://xn--bucket"] {
+        expect_warning(
+            &format!("[stack]\nname = \"s\"\nlock = \"{legacy}\"\n"),
+            "stack.lock-bucket-name",
+            &format!("\"{legacy}\""),
+        );
+    }
 }
 
 // ---------------------------------------------------------------- tags (V-TAG-01..08)
@@ -1753,4 +1814,76 @@ initial_capacity = {{ executor = {{ worker_count = 1, cpu = 3, memory = 8 }} }}\
     }
     assert!(loaded.desired.is_none());
     assert!(all.len() >= 9, "{all:?}");
+}
+
+// ---------------------------------------------------------------- scale
+
+/// The seconds `load_str` takes on `input`, the best of `runs`.
+fn seconds(input: &str, runs: usize) -> f64 {
+    (0..runs)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            let loaded = check_str(input);
+            assert!(!loaded.diagnostics.is_empty());
+            started.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Asserts that four times the input takes less than ten times as long:
+/// linear work takes about four times, quadratic work sixteen.
+fn assert_linear(what: &str, make: impl Fn(usize) -> String, n: usize) {
+    let small = seconds(&make(n), 2);
+    let large = seconds(&make(4 * n), 1);
+    assert!(
+        large < 10.0 * small.max(0.005),
+        "{what}: {n} took {small:.3} s, {} took {large:.3} s; validation must be linear",
+        4 * n
+    );
+}
+
+#[test]
+fn validation_is_linear_in_classifications_and_references() {
+    // 80,000 classifications took 24.6 s (10,000: 0.5 s, 40,000: 6.4 s):
+    // each was looked for in the list before it, and merged the same way.
+    // Every name twice, so duplicates are merged too.
+    assert_linear(
+        "classifications",
+        |n| {
+            let mut text = spark("");
+            for i in 0..n {
+                text.push_str(&format!(
+                    "\n[[applications.a.runtime]]\nclassification = \"c{}\"\nproperties = {{ k = \"v\" }}\n",
+                    i / 2
+                ));
+            }
+            text
+        },
+        4000,
+    );
+    // An undeclared reference in each of many applications, among many
+    // declared networks, and an unknown key and an undefined variable in each.
+    assert_linear(
+        "references",
+        |n| {
+            let mut text = STACK.to_string();
+            for i in 0..n {
+                text.push_str(&format!(
+                    "\n[networks.n{i}]\nsubnet_ids = [\"subnet-0123456789abcdef0\"]\nsecurity_group_ids = [\"sg-0123456789abcdef0\"]\n"
+                ));
+            }
+            for i in 0..n {
+                text.push_str(&format!(
+                    "\n[applications.a{i}]\ntype = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\nnetwork = \"m{i}\"\nbogus = 1\nname = \"${{var.nope}}\"\nimage = {{ repository = \"spark\", tag = \"v1\" }}\n"
+                ));
+            }
+            text.push_str("\n[repositories.spark]\nname = \"spark\"\napplications = [");
+            for i in 0..n {
+                text.push_str(&format!("\"a{i}\", "));
+            }
+            text.push_str("]\n");
+            text
+        },
+        1000,
+    );
 }

@@ -886,3 +886,166 @@ async fn a_streaming_run_and_a_session_block_a_stop_under_fail_and_are_ended_und
     })
     .await;
 }
+
+// ---------------------------------------------------------------------------
+// Secrets in every position never reach stdout, stderr or a plan file.
+// ---------------------------------------------------------------------------
+
+/// Each secret of the stack below, and where it is.
+const SECRETS: [(&str, &str); 15] = [
+    ("default-pass-0001", "a `[vars]` default of a secret-looking variable"),
+    ("tag-token-0003", "an application tag with a secret-looking key"),
+    ("tag-userinfo-0004", "the password of a URI in an application tag"),
+    ("prop-secret-0005", "a property with a secret-looking key"),
+    ("jvm-pass-0006", "a `-D...Password=` parameter inside a property"),
+    (
+        "var-file-pass-0007",
+        "a var file value, substituted into a secret property",
+    ),
+    ("url-pass-0008", "a `password=` parameter of a JDBC URL"),
+    ("userinfo-pass-0009", "the password of a URI's userinfo"),
+    ("policy-pass-0010", "the password of a URI in a policy condition"),
+    ("json-access-0011", "a secret property of a runtime file"),
+    (
+        "undeclared-var-0012",
+        "an undeclared var file variable with a secret-looking name",
+    ),
+    ("flag-token-0013", "a `--var` value, substituted into a role tag"),
+    (
+        "env-secret-0014",
+        "an `EMRSTACK_VAR_` value, substituted into a URL parameter",
+    ),
+    ("hive-pass-0015", "a secret property on a line that has a warning"),
+    ("changed-pass-0016", "a var file value changed after the plan was saved"),
+];
+
+const SECRET_STACK: &str = r#"[stack]
+name = "secrets"
+region = "us-east-1"
+
+[vars]
+db_password = "default-pass-0001"
+api_token = "default-token"
+extra = "x"
+
+[applications.etl]
+type = "SPARK"
+release_label = "emr-7.2.0"
+runtime_file = "runtime.json"
+tags = { deploy-token = "tag-token-0003", source = "https://ci:tag-userinfo-0004@git.example.com/repo" }
+
+[[applications.etl.runtime]]
+classification = "spark-defaults"
+properties = { "spark.hadoop.fs.s3a.secret.key" = "prop-secret-0005", "spark.driver.extraJavaOptions" = "-Djavax.net.ssl.trustStorePassword=jvm-pass-0006 -Xss4m", "spark.datasource.password" = "${var.db_password}", "spark.x.url" = "https://h/api?user=u&token=${var.extra}" }
+
+[[applications.etl.runtime]]
+classification = "hive-site"
+properties = { "hive.mapred.reduce.tasks.speculative.execution" = "false", "javax.jdo.option.ConnectionURL" = "jdbc:mysql://db:3306/hive?user=hive&password=url-pass-0008", "javax.jdo.option.ConnectionPassword" = "hive-pass-0015", "hive.metastore.uris" = "thrift://hive:userinfo-pass-0009@metastore:9083" }
+
+[roles.etl]
+trust_applications = ["etl"]
+tags = { api-token = "${var.api_token}" }
+
+[roles.etl.policies.data]
+document = { Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "*", Condition = { StringLike = { "aws:Referer" = "https://u:policy-pass-0010@example.com/*" } } }] }
+"#;
+
+#[test]
+fn secrets_in_every_position_never_reach_output_or_plan_files() {
+    let mut ws = Workspace::new(shared_emulator());
+    ws.write("emrstack.toml", SECRET_STACK);
+    ws.write(
+        "runtime.json",
+        r#"[{"classification": "spark-defaults", "properties": {"spark.hadoop.fs.s3a.access.key": "json-access-0011"}}]"#,
+    );
+    ws.write(
+        "prod.vars.toml",
+        "db_password = \"var-file-pass-0007\"\nMY_PRIVATE_KEY = \"undeclared-var-0012\"\n",
+    );
+    ws.env("EMRSTACK_VAR_extra", "env-secret-0014");
+    let stack = ["--var-file", "prod.vars.toml", "--var", "api_token=flag-token-0013"];
+    let with = |args: &[&str]| -> Vec<String> { args.iter().chain(stack.iter()).map(|s| s.to_string()).collect() };
+    let mut transcript = Vec::new();
+    let mut run = |args: Vec<String>, code: i32| {
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = ws.run(&argv).expect_code(code);
+        for (secret, place) in SECRETS {
+            for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+                assert!(
+                    !text.contains(secret),
+                    "`emrstack {}` printed {place} (`{secret}`) on {stream}:\n{text}",
+                    argv.join(" ")
+                );
+            }
+        }
+        transcript.push(format!("{}\n{}{}", argv.join(" "), run.stdout, run.stderr));
+        run
+    };
+
+    // Offline: the warnings point at lines holding secrets.
+    let validate = run(with(&["validate"]), 0);
+    for expected in [
+        "config.undeclared-variable",
+        "release.property-removed",
+        "MY_PRIVATE_KEY = \"(sensitive value)\"",
+        "password=(sensitive value)",
+    ] {
+        assert!(validate.stderr.contains(expected), "{}", validate.stderr);
+    }
+    run(with(&["validate", "--format", "json"]), 0);
+    run(vec!["schema".to_string()], 0);
+
+    // Plans in every format, saved, shown.
+    for format in ["human", "json", "markdown"] {
+        let plan = run(with(&["plan", "--format", format]), 0);
+        assert!(plan.stdout.contains("(sensitive value)"), "{}", plan.stdout);
+    }
+    run(with(&["plan", "--out", "saved.plan"]), 0);
+    run(with(&["plan", "--out", "stale-secret.plan"]), 0);
+    let file = std::fs::read_to_string(ws.dir().join("saved.plan")).expect("plan file");
+    for (secret, place) in SECRETS {
+        assert!(!file.contains(secret), "the plan file holds {place}");
+    }
+    assert!(file.contains("<redacted argon2id:"), "{file}");
+    for format in ["human", "json", "markdown"] {
+        run(
+            vec!["show".into(), "saved.plan".into(), "--format".into(), format.into()],
+            0,
+        );
+    }
+
+    // Apply the saved plan: the secrets come back from the stack file.
+    let applied = run(with(&["apply", "saved.plan"]), 0);
+    assert!(applied.stderr.contains("Converged"), "{}", applied.stderr);
+    run(with(&["plan", "--detailed-exitcode"]), 0);
+    run(with(&["output"]), 0);
+    run(with(&["output", "--format", "json"]), 0);
+
+    // A secret changed since the plan was saved: refused, naming where.
+    ws.write(
+        "prod.vars.toml",
+        "db_password = \"changed-pass-0016\"\nMY_PRIVATE_KEY = \"undeclared-var-0012\"\n",
+    );
+    let refused = run(with(&["apply", "stale-secret.plan"]), 1);
+    assert!(
+        refused
+            .stderr
+            .contains("secret values are missing from the stack file or differ from it"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("spark.datasource.password"),
+        "{}",
+        refused.stderr
+    );
+
+    // A live apply of the changed secret, then destroy.
+    let updated = run(with(&["apply", "--auto-approve"]), 0);
+    assert!(updated.stdout.contains("(sensitive value)"), "{}", updated.stdout);
+    run(with(&["plan", "--detailed-exitcode"]), 0);
+    let destroyed = run(with(&["destroy", "--auto-approve"]), 0);
+    assert!(destroyed.stderr.contains("Converged"), "{}", destroyed.stderr);
+    run(with(&["plan", "--destroy", "--detailed-exitcode"]), 0);
+    assert!(transcript.len() > 15);
+}

@@ -9,12 +9,14 @@
 //! ([`support::cloud::shared_emulator`]) and isolate themselves by account:
 //! a fresh emulated account per test, fault rules scoped to it and removed
 //! by ID. Whatever changes the emulator for everyone (state delays, rate
-//! limits, a reset) runs on an emulator of its own
-//! (`e2e_apply_kill`, `emulator_harness`, a few `aws_cloud` tests).
+//! limits, a reset, a held StartApplication) runs on an emulator of its own
+//! (`e2e_apply_kill`, `e2e_lock`, `emulator_harness`, a few `aws_cloud`
+//! tests).
 //!
 //! No integration test needs a process of its own: nothing here sets
 //! environment variables, the working directory or other process-wide
-//! state (each CLI run gets its environment on its `Command`). A test that
+//! state (each CLI run gets its environment on its `Command`; `fuzz` reads
+//! `PROPTEST_CASES` and `e2e_lock` `E2E_DEBUG`, without changing them). A test that
 //! must should be a `[[test]]` target of its own, with the reason in
 //! Cargo.toml and in ARCHITECTURE.md ("Tests and tools outside `src/`").
 
@@ -35,9 +37,11 @@ mod config_vars;
 mod e2e_apply_faults;
 mod e2e_apply_kill;
 mod e2e_apply_lifecycle;
+mod e2e_lock;
 mod e2e_plan;
 mod emulator_harness;
 mod examples;
+mod fuzz;
 mod plan_codes_documented;
 mod render_json;
 mod render_markdown;

@@ -1,29 +1,31 @@
-//! `emrstack apply` and `emrstack destroy`: plan (or load a saved plan and
-//! check it is not stale), confirm, execute, then plan again to check that
-//! AWS converged.
+//! `emrstack apply` and `emrstack destroy`: take the stack lock, plan (or
+//! load a saved plan and check it is not stale), confirm, execute, then plan
+//! again to check that AWS converged, and release the lock.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
-use crate::apply::{self, ApplyReport};
+use crate::apply::{self, ApplyReport, Halt};
 use crate::aws::AwsCloud;
 use crate::diff::Mode;
 use crate::plan::{Plan, PlanMode, fingerprint, secrets};
 use crate::render;
 
-use super::super::args::{ExecuteArgs, GlobalArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::args::{ExecuteArgs, GlobalArgs, LockArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::locking;
 use super::super::output::Printer;
 use super::super::progress::Progress;
 use super::super::session::{self, Stack};
 use super::super::{EXIT_ERROR, EXIT_OK};
 
-/// Asks for confirmation on a terminal; refuses without one.
-fn confirm(printer: &Printer, execute: &ExecuteArgs, question: &str) -> bool {
+/// Asks for confirmation on a terminal; refuses without one. The answer is
+/// read on a thread of its own, so a halt (Ctrl-C, a lost lock) ends the
+/// wait for it.
+async fn confirm(printer: &Printer, execute: &ExecuteArgs, question: &str, halt: &mut Halt) -> bool {
     if execute.auto_approve {
         return true;
     }
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
+    if !std::io::stdin().is_terminal() {
         printer.error("refusing to change AWS without confirmation: stdin is not a terminal; pass --auto-approve");
         return false;
     }
@@ -33,8 +35,20 @@ fn confirm(printer: &Printer, execute: &ExecuteArgs, question: &str) -> bool {
         "\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
     );
     let _ = stderr.flush();
-    let mut answer = String::new();
-    if stdin.lock().read_line(&mut answer).is_err() || answer.trim() != "yes" {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut answer = String::new();
+        let read = std::io::stdin().lock().read_line(&mut answer).map(|_| answer);
+        let _ = sender.send(read);
+    });
+    let answer = tokio::select! {
+        answer = receiver => answer.ok().and_then(Result::ok),
+        reason = halt.wait() => {
+            printer.error(&format!("{reason}: nothing was changed"));
+            return false;
+        }
+    };
+    if answer.as_deref().map(str::trim) != Some("yes") {
         printer.error("cancelled: nothing was changed");
         return false;
     }
@@ -55,20 +69,32 @@ fn summary(report: &ApplyReport, mode: PlanMode) -> String {
     )
 }
 
-/// Executes and then checks convergence; returns the exit code.
+/// Executes and then checks convergence; returns the exit code. A halt
+/// stops the execution (see `apply::execute_until`) and skips the check.
 async fn execute_and_check(
     printer: &Printer,
     cloud: &AwsCloud,
     plan: &Plan,
     read: &ReadArgs,
     execute: &ExecuteArgs,
+    halt: Halt,
 ) -> u8 {
+    if let Some(reason) = halt.reason() {
+        printer.error(&format!("{reason}: nothing was changed"));
+        return EXIT_ERROR;
+    }
     let options = session::apply_options(read.parallelism, execute);
     let progress = Progress::new(printer, std::io::stderr().is_terminal());
-    let report = apply::execute(cloud, plan, &options, &progress).await;
+    let report = apply::execute_until(cloud, plan, &options, &progress, halt).await;
     printer.message(&summary(&report, plan.mode));
     for notice in &report.notices {
         printer.message(&format!("Note: {}: {}", notice.address, notice.text));
+    }
+    if let Some(reason) = &report.halted {
+        printer.error(&format!(
+            "stopped: {reason}; changes in progress were abandoned and the rest were not started; run `emrstack plan` to see what is left"
+        ));
+        return EXIT_ERROR;
     }
     let mode = match plan.mode {
         PlanMode::Apply => Mode::Apply,
@@ -110,17 +136,19 @@ async fn execute_and_check(
 }
 
 /// Runs `apply` (and `destroy`, with `mode`) and returns the exit code.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     printer: &Printer,
     global: &GlobalArgs,
     stack: &StackArgs,
     read: &ReadArgs,
     execute: &ExecuteArgs,
+    lock: &LockArgs,
     plan_file: Option<&Path>,
     mode: Mode,
 ) -> u8 {
     if let Some(path) = plan_file {
-        return run_saved(printer, global, stack, read, execute, path);
+        return run_saved(printer, global, stack, read, execute, lock, path);
     }
     let Some(Stack {
         desired,
@@ -131,42 +159,46 @@ pub fn run(
         return EXIT_ERROR;
     };
     let result = session::block_on(async {
-        let cloud = match session::connect(printer, global, desired.stack.region.as_deref()).await {
-            Ok(cloud) => cloud,
-            Err(error) => {
-                printer.error(&session::cloud_failure(&error));
+        let Some(cloud) = session::connected(printer, global, desired.stack.region.as_deref()).await else {
+            return EXIT_ERROR;
+        };
+        let command = match mode {
+            Mode::Apply => "apply",
+            Mode::Destroy => "destroy",
+        };
+        let (cloud, desired, spans, sources) = (&cloud, &desired, &spans, &sources);
+        locking::run_locked(printer, cloud, &desired.stack, command, lock, |mut halt| async move {
+            let mut planned = match session::make_plan(cloud, desired, mode, read.parallelism).await {
+                Ok(planned) => planned,
+                Err(error) => {
+                    printer.error(&session::cloud_failure(&error));
+                    return EXIT_ERROR;
+                }
+            };
+            session::print_discovery(printer, &planned.discovery, cloud);
+            session::place(&mut planned.diagnostics, spans);
+            session::print_diagnostics(printer, &planned.diagnostics, sources);
+            let Some(plan) = planned.plan else {
+                return EXIT_ERROR;
+            };
+            if planned.diagnostics.has_errors() {
+                printer.error("the plan has errors; nothing was changed");
                 return EXIT_ERROR;
             }
-        };
-        let mut planned = match session::make_plan(&cloud, &desired, mode, read.parallelism).await {
-            Ok(planned) => planned,
-            Err(error) => {
-                printer.error(&session::cloud_failure(&error));
+            printer.data(&super::plan::rendered(&plan, OutputFormat::Human, printer.color_stdout));
+            if !plan.has_changes() {
+                return EXIT_OK;
+            }
+            let question = match mode {
+                Mode::Apply => "Do you want to perform these actions?",
+                Mode::Destroy => "Do you really want to destroy everything this stack owns?",
+            };
+            if !confirm(printer, execute, question, &mut halt).await {
                 return EXIT_ERROR;
             }
-        };
-        session::print_discovery(printer, &planned.discovery, &cloud);
-        session::place(&mut planned.diagnostics, &spans);
-        session::print_diagnostics(printer, &planned.diagnostics, &sources);
-        let Some(plan) = planned.plan else {
-            return EXIT_ERROR;
-        };
-        if planned.diagnostics.has_errors() {
-            printer.error("the plan has errors; nothing was changed");
-            return EXIT_ERROR;
-        }
-        printer.data(&super::plan::rendered(&plan, OutputFormat::Human, printer.color_stdout));
-        if !plan.has_changes() {
-            return EXIT_OK;
-        }
-        let question = match mode {
-            Mode::Apply => "Do you want to perform these actions?",
-            Mode::Destroy => "Do you really want to destroy everything this stack owns?",
-        };
-        if !confirm(printer, execute, question) {
-            return EXIT_ERROR;
-        }
-        execute_and_check(printer, &cloud, &plan, read, execute).await
+            execute_and_check(printer, cloud, &plan, read, execute, halt).await
+        })
+        .await
     });
     result.unwrap_or_else(|error| {
         printer.error(&format!("cannot start the async runtime: {error}"));
@@ -175,13 +207,14 @@ pub fn run(
 }
 
 /// Applies a saved plan, if AWS still looks exactly as it did when the plan
-/// was made.
+/// was made, under the stack lock the plan's stack names.
 fn run_saved(
     printer: &Printer,
     global: &GlobalArgs,
     stack: &StackArgs,
     read: &ReadArgs,
     execute: &ExecuteArgs,
+    lock: &LockArgs,
     path: &Path,
 ) -> u8 {
     let mut plan = match Plan::load(path) {
@@ -198,11 +231,8 @@ fn run_saved(
             printer.error("the plan has secret values that only the stack file holds; fix the stack file first");
             return EXIT_ERROR;
         };
-        if let Err(missing) = secrets::restore_plan(&mut plan, &loaded.desired) {
-            printer.error(&format!(
-                "the stack file's secret values differ from the plan's: {}; plan again",
-                missing.join(", ")
-            ));
+        if let Err(error) = secrets::restore_plan(&mut plan, &loaded.desired) {
+            printer.error(&format!("{error}; plan again"));
             return EXIT_ERROR;
         }
     }
@@ -213,42 +243,45 @@ fn run_saved(
         return EXIT_ERROR;
     }
     let result = session::block_on(async {
-        let cloud = match session::connect(printer, global, Some(&plan.region)).await {
-            Ok(cloud) => cloud,
-            Err(error) => {
-                printer.error(&session::cloud_failure(&error));
+        let Some(cloud) = session::connected(printer, global, Some(&plan.region)).await else {
+            return EXIT_ERROR;
+        };
+        let command = format!("apply {}", path.display());
+        let (cloud, plan) = (&cloud, &plan);
+        // The check that the plan is not stale runs under the lock, so no
+        // other run can change AWS between the check and the apply.
+        locking::run_locked(printer, cloud, &plan.desired.stack, &command, lock, |halt| async move {
+            let options = crate::observe::ObserveOptions {
+                parallelism: read.parallelism as usize,
+            };
+            let observation = match crate::observe::observe(cloud, &plan.desired, &options).await {
+                Ok(observation) => observation,
+                Err(error) => {
+                    printer.error(&session::cloud_failure(&error));
+                    return EXIT_ERROR;
+                }
+            };
+            if observation.actual.account_id != plan.account_id {
+                printer.error(&format!(
+                    "the plan is for account {}, but the credentials are for account {}",
+                    plan.account_id, observation.actual.account_id
+                ));
                 return EXIT_ERROR;
             }
-        };
-        let options = crate::observe::ObserveOptions {
-            parallelism: read.parallelism as usize,
-        };
-        let observation = match crate::observe::observe(&cloud, &plan.desired, &options).await {
-            Ok(observation) => observation,
-            Err(error) => {
-                printer.error(&session::cloud_failure(&error));
+            if fingerprint(&observation.actual) != plan.fingerprint {
+                printer.error(&format!(
+                    "stale plan: AWS has changed since `{}` was made, so it may no longer do what was reviewed; run `emrstack plan` again",
+                    path.display()
+                ));
                 return EXIT_ERROR;
             }
-        };
-        if observation.actual.account_id != plan.account_id {
-            printer.error(&format!(
-                "the plan is for account {}, but the credentials are for account {}",
-                plan.account_id, observation.actual.account_id
-            ));
-            return EXIT_ERROR;
-        }
-        if fingerprint(&observation.actual) != plan.fingerprint {
-            printer.error(&format!(
-                "stale plan: AWS has changed since `{}` was made, so it may no longer do what was reviewed; run `emrstack plan` again",
-                path.display()
-            ));
-            return EXIT_ERROR;
-        }
-        printer.data(&super::plan::rendered(&plan, OutputFormat::Human, printer.color_stdout));
-        if !plan.has_changes() {
-            return EXIT_OK;
-        }
-        execute_and_check(printer, &cloud, &plan, read, execute).await
+            printer.data(&super::plan::rendered(plan, OutputFormat::Human, printer.color_stdout));
+            if !plan.has_changes() {
+                return EXIT_OK;
+            }
+            execute_and_check(printer, cloud, plan, read, execute, halt).await
+        })
+        .await
     });
     result.unwrap_or_else(|error| {
         printer.error(&format!("cannot start the async runtime: {error}"));

@@ -1,6 +1,6 @@
 //! `emrstack show`, `emrstack output` and `emrstack import`: reading a saved
 //! plan, printing the stack's AWS identifiers, and adopting an existing
-//! resource.
+//! resource (under the stack lock).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,7 +10,8 @@ use crate::cloud::Cloud;
 use crate::model::{Address, Owner, ResourceKind, role, role::EMR_SERVERLESS_PRINCIPAL, tags};
 use crate::plan::Plan;
 
-use super::super::args::{DataFormat, GlobalArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::args::{DataFormat, GlobalArgs, LockArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::locking;
 use super::super::output::Printer;
 use super::super::session::{self, Stack};
 use super::super::{EXIT_ERROR, EXIT_OK};
@@ -114,8 +115,15 @@ fn human_output(ids: &BTreeMap<String, serde_json::Value>) -> String {
     out
 }
 
-/// Runs `import`.
-pub fn import(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, address: &str, id: &str) -> u8 {
+/// Runs `import`, under the stack lock.
+pub fn import(
+    printer: &Printer,
+    global: &GlobalArgs,
+    stack: &StackArgs,
+    address: &str,
+    id: &str,
+    lock: &LockArgs,
+) -> u8 {
     let address: Address = match address.parse() {
         Ok(address) => address,
         Err(error) => {
@@ -141,20 +149,21 @@ pub fn import(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, address
         }
     };
     let result = session::block_on(async {
-        let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
-        Ok::<_, crate::cloud::CloudError>(adopt(printer, &cloud, &desired, &address, id, declared).await)
+        let Some(cloud) = session::connected(printer, global, desired.stack.region.as_deref()).await else {
+            return EXIT_ERROR;
+        };
+        let command = format!("import {address} {id}");
+        let (cloud, desired, address) = (&cloud, &desired, &address);
+        // Import makes no change a halt could interrupt halfway: one tag call.
+        locking::run_locked(printer, cloud, &desired.stack, &command, lock, |_halt| async move {
+            adopt(printer, cloud, desired, address, id, declared).await
+        })
+        .await
     });
-    match result {
-        Ok(Ok(code)) => code,
-        Ok(Err(error)) => {
-            printer.error(&session::cloud_failure(&error));
-            EXIT_ERROR
-        }
-        Err(error) => {
-            printer.error(&format!("cannot start the async runtime: {error}"));
-            EXIT_ERROR
-        }
-    }
+    result.unwrap_or_else(|error| {
+        printer.error(&format!("cannot start the async runtime: {error}"));
+        EXIT_ERROR
+    })
 }
 
 /// The tags that adopt a resource whose tags are `current`: the ownership
@@ -275,8 +284,23 @@ async fn adopt(
             // The applied record is emrstack's proof of ownership: written
             // for the application as it is, so the next plan shows the
             // stack's differences from it as changes of the stack file.
+            // What the stack leaves to the service (a scheduler it does not
+            // declare, a digest resolution it does not set) is recorded as
+            // the stack states it, unset, as a plan's own record would: else
+            // a value the service chose would read as a stale record.
+            let stated = desired.applications.get(&address.name).map(|declaration| {
+                declaration.spec.clone().map_images(|_, image| {
+                    Ok::<_, std::convert::Infallible>(crate::model::ImageConfig {
+                        image_uri: String::new(),
+                        application_level_digest_resolution: image.application_level_digest_resolution,
+                    })
+                })
+            });
             let ownership = adoption_tags(&ownership, &app.spec.tags, |tags| {
                 let mut adopted = app.spec.clone();
+                if let Some(Ok(stated)) = &stated {
+                    crate::diff::normalize::drop_unmanaged(&mut adopted, stated);
+                }
                 adopted.tags = tags;
                 crate::diff::application_record(&adopted)
             });

@@ -6,6 +6,7 @@ mod inspect;
 mod man;
 mod plan;
 mod schema;
+mod unlock;
 mod validate;
 
 pub(crate) use validate::load_options;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> u8 {
             stack,
             read,
             execute,
+            lock,
             plan_file,
         } => apply::run(
             &printer,
@@ -50,15 +52,34 @@ pub fn run(cli: Cli) -> u8 {
             &stack,
             &read,
             &execute,
+            &lock,
             plan_file.as_deref(),
             Mode::Apply,
         ),
-        Command::Destroy { stack, read, execute } => {
-            apply::run(&printer, &cli.global, &stack, &read, &execute, None, Mode::Destroy)
-        }
+        Command::Destroy {
+            stack,
+            read,
+            execute,
+            lock,
+        } => apply::run(
+            &printer,
+            &cli.global,
+            &stack,
+            &read,
+            &execute,
+            &lock,
+            None,
+            Mode::Destroy,
+        ),
         Command::Show { plan_file, format } => inspect::show(&printer, &plan_file, format),
         Command::Output { stack, read, format } => inspect::output(&printer, &cli.global, &stack, &read, format),
-        Command::Import { stack, address, id } => inspect::import(&printer, &cli.global, &stack, &address, &id),
+        Command::Import {
+            stack,
+            address,
+            id,
+            lock,
+        } => inspect::import(&printer, &cli.global, &stack, &address, &id, &lock),
+        Command::Unlock { stack, lock_id } => unlock::run(&printer, &cli.global, &stack, &lock_id),
         Command::Schema => schema::run(&printer),
         Command::Completions { shell } => completions::run(&printer, shell),
         Command::Man { command, dir } => man::run(&printer, command.as_deref(), dir.as_deref()),

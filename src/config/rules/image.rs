@@ -128,11 +128,7 @@ fn check_image(parsed: &Parsed, app: &Effective<'_>, image: &Sp<RawImage>, diagn
             if undeclared(parsed, ResourceKind::Repository, repository, diagnostics)
                 && let Some(declared) = parsed.repository(repository.get())
             {
-                let granted = declared
-                    .value
-                    .applications
-                    .as_ref()
-                    .is_some_and(|apps| apps.iter().any(|a| a.get() == &app.app.key));
+                let granted = parsed.grants(repository.get(), &app.app.key);
                 if !granted {
                     diagnostics.push(
                         Diagnostic::warning(

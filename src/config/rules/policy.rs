@@ -3,7 +3,7 @@
 //! `Resource`/`NotResource`, no `Principal`), `Sid`s, and
 //! `${application.<key>.arn}` placeholders naming declared applications.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use toml::Spanned;
 use toml::de::DeValue;
@@ -30,7 +30,7 @@ const VERSIONS: [&str; 2] = ["2012-10-17", "2008-10-17"];
 pub(crate) fn check_document(
     document: &Spanned<DeValue<'_>>,
     file: FileId,
-    applications: &[String],
+    applications: &BTreeSet<String>,
     diagnostics: &mut Diagnostics,
 ) {
     let span = |range: std::ops::Range<usize>| Span::new(file, range);
@@ -324,7 +324,12 @@ fn check_characters(text: &str, range: std::ops::Range<usize>, file: FileId, dia
 }
 
 /// Checks every `${application.<key>.arn}` placeholder in the document.
-fn placeholders(value: &Spanned<DeValue<'_>>, file: FileId, applications: &[String], diagnostics: &mut Diagnostics) {
+fn placeholders(
+    value: &Spanned<DeValue<'_>>,
+    file: FileId,
+    applications: &BTreeSet<String>,
+    diagnostics: &mut Diagnostics,
+) {
     match value.get_ref() {
         DeValue::String(text) => {
             let mut rest: &str = text;
@@ -340,7 +345,7 @@ fn placeholders(value: &Spanned<DeValue<'_>>, file: FileId, applications: &[Stri
                 };
                 let inner = &tail[..close];
                 match inner.strip_suffix(".arn") {
-                    Some(key) if applications.iter().any(|a| a == key) => {}
+                    Some(key) if applications.contains(key) => {}
                     Some(key) => {
                         let help = match did_you_mean(key, applications.iter().map(String::as_str)) {
                             Some(close) => format!("did you mean `{close}`?"),

@@ -44,8 +44,7 @@ pub(crate) fn undeclared(
     if parsed.is_declared(kind, name.get()) {
         return true;
     }
-    let keys = parsed.declared_keys(kind);
-    let help = match did_you_mean(name.get(), keys.iter().copied()) {
+    let help = match did_you_mean(name.get(), parsed.declared_keys(kind)) {
         Some(close) => format!("did you mean `{close}`?"),
         None => format!("declare it as `[{}.{}]`", kind.table(), name.get()),
     };

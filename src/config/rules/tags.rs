@@ -25,7 +25,11 @@ enum Api {
 pub(super) fn check(parsed: &Parsed, diagnostics: &mut Diagnostics) {
     // Stack tags go on applications and roles alike, so they must satisfy the
     // stricter EMR Serverless character set when the stack has applications.
-    let stack_api = if parsed.declared_keys(crate::model::ResourceKind::Application).is_empty() {
+    let stack_api = if parsed
+        .declared_keys(crate::model::ResourceKind::Application)
+        .next()
+        .is_none()
+    {
         Api::Iam
     } else {
         Api::Emr

@@ -6,7 +6,8 @@ Config file (``--config PATH`` or ``EMULATOR_CONFIG=PATH``), every key optional:
      "jobScript": [["SUBMITTED", 0.05], ["RUNNING", 5], ["SUCCESS"]],
      "faults": [{"service": "iam", "operation": "GetRole", "kind": "throttle", "count": 2}],
      "seed": 42,
-     "rateLimit": {"enabled": true, "rate": 1, "burst": 2}}
+     "rateLimit": {"enabled": true, "rate": 1, "burst": 2},
+     "jobOutcomes": [{"name": "smoke-*", "state": "FAILED", "error": "ValueError: boom"}]}
 
 Environment variables (override the file):
 
@@ -16,7 +17,8 @@ Environment variables (override the file):
 - ``EMULATOR_FAULTS``: a JSON list of fault rules, or ``{"seed", "rules"}``;
 - ``EMULATOR_FAULT_SEED``: the fault RNG's seed;
 - ``EMULATOR_RATE_LIMIT``: ``1``/``true``/``on`` to enable the documented
-  limits, or a JSON object like the control API's ``/_emulator/rate-limit``.
+  limits, or a JSON object like the control API's ``/_emulator/rate-limit``;
+- ``EMULATOR_JOB_OUTCOMES``: job outcome rules, a JSON list (or one rule).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any, Mapping
 
 from .emr import jobs
 from .emr.backend import DELAY_KEYS, Settings
+from .emr.outcomes import OutcomeBook, OutcomeError
 from .faults import FaultEngine, RuleError
 from .ratelimit import RateLimiter, RateLimitError
 
@@ -43,6 +46,7 @@ class StartupConfig:
     faults: list[Any] = field(default_factory=list)
     seed: int | None = None
     rate_limit: dict[str, Any] = field(default_factory=lambda: {"enabled": False})
+    job_outcomes: list[Any] = field(default_factory=list)
 
     def settings(self) -> Settings:
         settings = Settings(job_script=jobs.parse_script(self.job_script))
@@ -55,7 +59,8 @@ class StartupConfig:
             self.settings()
             FaultEngine().add(self.faults)
             RateLimiter().configure(self.rate_limit)
-        except (jobs.ScriptError, RuleError, RateLimitError, ValueError) as e:
+            OutcomeBook().add(self.job_outcomes)
+        except (jobs.ScriptError, RuleError, RateLimitError, OutcomeError, ValueError) as e:
             raise ConfigError(str(e)) from None
 
 
@@ -90,7 +95,7 @@ def load(config_path: str | None, env: Mapping[str, str] = os.environ) -> Startu
             raise ConfigError(f"cannot read config file {path}: {e}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"config file {path} must hold a JSON object")
-        unknown = sorted(set(data) - {"delays", "jobScript", "faults", "seed", "rateLimit"})
+        unknown = sorted(set(data) - {"delays", "jobScript", "faults", "seed", "rateLimit", "jobOutcomes"})
         if unknown:
             raise ConfigError(f"unknown keys in config file {path}: {', '.join(unknown)}")
         if "delays" in data:
@@ -105,6 +110,9 @@ def load(config_path: str | None, env: Mapping[str, str] = os.environ) -> Startu
             cfg.seed = data["seed"]
         if "rateLimit" in data:
             cfg.rate_limit = data["rateLimit"]
+        if "jobOutcomes" in data:
+            outcomes = data["jobOutcomes"]
+            cfg.job_outcomes = list(outcomes) if isinstance(outcomes, list) else [outcomes]
 
     for name, key in (
         ("EMULATOR_DELAY_CREATE_MS", "createMs"),
@@ -139,6 +147,9 @@ def load(config_path: str | None, env: Mapping[str, str] = os.environ) -> Startu
             cfg.rate_limit = {"enabled": False}
         else:
             cfg.rate_limit = _json(text, "EMULATOR_RATE_LIMIT")
+    if env.get("EMULATOR_JOB_OUTCOMES"):
+        outcomes = _json(env["EMULATOR_JOB_OUTCOMES"], "EMULATOR_JOB_OUTCOMES")
+        cfg.job_outcomes = outcomes if isinstance(outcomes, list) else [outcomes]
     if cfg.seed is not None and (isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int)):
         raise ConfigError("seed must be an integer")
     cfg.check()

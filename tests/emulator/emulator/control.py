@@ -12,6 +12,10 @@
 | GET, POST /_emulator/delays | {"createMs"?, "startMs"?, "stopMs"?, "cancelMs"?} | state delays in ms, -1 holds |
 | GET, POST /_emulator/job-script | {"script": [[state, seconds], ..., [terminal]]} | the default job script |
 | POST /_emulator/jobs | {"applicationId", "account"?, "region"?, "script"?, "name"?, "tags"?, "jobDriver"?, "mode"?, "force"?, ...} | injects a job run (BATCH or STREAMING) |
+| GET /_emulator/jobs/{applicationId}/{jobRunId} | | a run as GetJobRun shows it, its outcome, workers and driver logs |
+| GET, POST, DELETE /_emulator/job-outcomes | a rule, a list, or {"rules": [...]} | job outcome rules (emr.outcomes) |
+| DELETE /_emulator/job-outcomes/{id} | | removes one outcome rule |
+| GET /_emulator/dashboard/{applicationId}/{jobRunId} | | the page GetDashboardForJobRun's URL opens (HTML) |
 | POST /_emulator/sessions | {"applicationId", "account"?, "region"?, "script"?, "name"?, "tags"?, "executionRoleArn"?, "idleTimeoutMinutes"?, "force"?} | injects an interactive session |
 | POST /_emulator/transitions | {"applicationId", "account"?, "region"?} | completes a held or pending transition now |
 | GET /_emulator/calls[?account=] | | call counts |
@@ -26,6 +30,7 @@ Errors are ``{"error": "..."}`` with status 400 (bad input) or 404.
 
 from __future__ import annotations
 
+import html
 import json
 import time
 from importlib.metadata import PackageNotFoundError, version
@@ -37,6 +42,7 @@ from . import __version__, protocols
 from .config import apply_delays
 from .emr import errors as emr_errors
 from .emr import jobs, sessions
+from .emr.outcomes import OutcomeError
 from .faults import RuleError
 from .ratelimit import RateLimitError
 
@@ -74,6 +80,8 @@ class ControlApi:
             status, result = e.status, {"error": e.message}
         except emr_errors.ApiError as e:
             status, result = e.status, {"error": e.message, "code": e.code}
+        if isinstance(result, Response):
+            return result(environ, start_response)
         response = Response(json.dumps(result, indent=None), status=status, content_type="application/json")
         return response(environ, start_response)
 
@@ -96,6 +104,9 @@ class ControlApi:
             ("POST", "/_emulator/transitions"): self.release,
             ("GET", "/_emulator/calls"): self.calls,
             ("DELETE", "/_emulator/calls"): self.reset_calls,
+            ("GET", "/_emulator/job-outcomes"): lambda r: self.emulator.emr_backend.outcomes.to_json(),
+            ("POST", "/_emulator/job-outcomes"): self.add_outcomes,
+            ("DELETE", "/_emulator/job-outcomes"): self.clear_outcomes,
             ("GET", "/_emulator/rate-limit"): lambda r: self.emulator.rate_limiter.to_json(),
             ("POST", "/_emulator/rate-limit"): self.set_rate_limit,
             ("POST", "/_emulator/reset"): self.reset,
@@ -111,6 +122,19 @@ class ControlApi:
             if not self.emulator.faults.remove(rule_id):
                 raise ControlError(404, f"no fault rule {rule_id!r}")
             return 200, {"removed": rule_id}
+        if method == "DELETE" and path.startswith("/_emulator/job-outcomes/"):
+            rule_id = path[len("/_emulator/job-outcomes/"):]
+            if not self.emulator.emr_backend.outcomes.remove(rule_id):
+                raise ControlError(404, f"no job outcome rule {rule_id!r}")
+            return 200, {"removed": rule_id}
+        parts = path.split("/")
+        if method == "GET" and len(parts) == 5 and parts[2] == "jobs":
+            info = self.emulator.emr_backend.job_info(parts[3], parts[4])
+            if info is None:
+                raise ControlError(404, f"no job run {parts[4]} in application {parts[3]}")
+            return 200, info
+        if method == "GET" and len(parts) == 5 and parts[2] == "dashboard":
+            return 200, self.dashboard(parts[3], parts[4])
         known_paths = {p for (_, p) in routes}
         if path in known_paths:
             raise ControlError(405, f"{method} is not supported on {path}")
@@ -134,6 +158,7 @@ class ControlApi:
             "jobScript": jobs.script_to_json(settings.job_script),
             "rateLimit": self.emulator.rate_limiter.to_json(),
             "faults": self.emulator.faults.to_json(),
+            "jobOutcomes": self.emulator.emr_backend.outcomes.to_json()["rules"],
         }
 
     def add_faults(self, request: Request) -> Any:
@@ -147,6 +172,39 @@ class ControlApi:
         except RuleError as e:
             raise _bad(str(e)) from None
         return {"rules": [r.to_json() for r in rules]}
+
+    def add_outcomes(self, request: Request) -> Any:
+        body = _json_body(request)
+        if isinstance(body, dict) and "rules" in body:
+            body = body["rules"]
+        try:
+            rules = self.emulator.emr_backend.outcomes.add(body)
+        except OutcomeError as e:
+            raise _bad(str(e)) from None
+        return {"rules": [r.to_json() for r in rules]}
+
+    def clear_outcomes(self, request: Request) -> Any:
+        self.emulator.emr_backend.outcomes.clear()
+        return {"rules": []}
+
+    def dashboard(self, app_id: str, job_id: str) -> Response:
+        """A stand-in for the Spark UI / History Server: the run as the emulator
+        sees it. Never an AWS page: tests must not send traffic elsewhere."""
+        info = self.emulator.emr_backend.job_info(app_id, job_id)
+        if info is None:
+            raise ControlError(404, f"no job run {job_id} in application {app_id}")
+        run = info["jobRun"]
+        rows = "".join(
+            f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(run[k]))}</td></tr>"
+            for k in ("applicationId", "jobRunId", "name", "state", "stateDetails", "releaseLabel",
+                      "totalExecutionDurationSeconds") if k in run
+        )
+        page = (
+            "<!doctype html><html><head><title>Application UI (emulated)</title></head><body>"
+            f"<h1>Job run {html.escape(job_id)} (emulated application UI)</h1><table>{rows}</table>"
+            f"<pre>{html.escape(info['logs'].get('stderrText', ''))}</pre></body></html>"
+        )
+        return Response(page, status=200, content_type="text/html; charset=utf-8")
 
     def clear_faults(self, request: Request) -> Any:
         self.emulator.faults.clear()

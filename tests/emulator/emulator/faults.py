@@ -10,21 +10,27 @@ optional), then decides whether to fire:
   from one RNG that ``seed`` makes reproducible.
 
 A rule with neither ``count`` nor ``probability`` fires on every matching
-call. Rules are evaluated in the order they were added: every firing
+call. S3 rules may also match the bucket (``bucket``), a key prefix
+(``keyPrefix``: requests on an object whose key starts with it) and the IAM
+actions the request needs (``action``: "s3:PutObject", a list, or patterns
+like "s3:*"; a conditional PutObject with If-Match needs s3:PutObject and
+s3:GetObject). The ``deny`` kind answers S3's AccessDenied naming the first
+action the rule denies. Rules are evaluated in the order they were added: every firing
 ``latency`` rule adds its delay and evaluation goes on; the first other rule
 that fires decides the response.
 """
 
 from __future__ import annotations
 
-import itertools
+import fnmatch
 import random
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("throttle", "error", "server_error", "drop", "latency")
-SERVICES = ("emr-serverless", "iam", "ecr", "ec2", "sts")
+from .rulebook import RuleBook
+
+KINDS = ("throttle", "error", "server_error", "drop", "latency", "deny")
+SERVICES = ("emr-serverless", "iam", "ecr", "ec2", "sts", "s3")
 
 
 class RuleError(ValueError):
@@ -47,6 +53,9 @@ class FaultRule:
     message: str | None = None
     latency_ms: int = 0
     reset: bool = False
+    bucket: str | None = None
+    key_prefix: str | None = None
+    actions: tuple[str, ...] = ()
     matched: int = 0
     fired: int = 0
 
@@ -57,6 +66,7 @@ class FaultRule:
         known = {
             "id", "kind", "service", "operation", "account", "region", "probability",
             "count", "skip", "status", "code", "message", "latencyMs", "reset",
+            "bucket", "keyPrefix", "action",
         }
         unknown = sorted(set(data) - known)
         if unknown:
@@ -68,9 +78,21 @@ class FaultRule:
         rule.service = _optional_str(data, "service")
         if rule.service is not None:
             rule.service = rule.service.lower()
+        if rule.service is not None and rule.service not in SERVICES:
+            raise RuleError(f"service must be one of {', '.join(SERVICES)}")
         rule.operation = _optional_str(data, "operation")
         rule.account = _optional_str(data, "account")
         rule.region = _optional_str(data, "region")
+        rule.bucket = _optional_str(data, "bucket")
+        rule.key_prefix = _optional_str(data, "keyPrefix")
+        action = data.get("action")
+        if action is not None:
+            items = action if isinstance(action, list) else [action]
+            if not items or not all(isinstance(a, str) and a for a in items):
+                raise RuleError("action is an IAM action like \"s3:PutObject\" (patterns allowed) or a list of them")
+            rule.actions = tuple(items)
+        if (rule.bucket or rule.key_prefix or rule.actions or kind == "deny") and rule.service != "s3":
+            raise RuleError("bucket, keyPrefix, action and the deny kind are for S3 rules (service \"s3\")")
         if data.get("probability") is not None:
             p = data["probability"]
             if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
@@ -107,6 +129,12 @@ class FaultRule:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.bucket is not None:
+            out["bucket"] = self.bucket
+        if self.key_prefix is not None:
+            out["keyPrefix"] = self.key_prefix
+        if self.actions:
+            out["action"] = list(self.actions)
         if self.skip:
             out["skip"] = self.skip
         if self.kind == "latency":
@@ -117,8 +145,16 @@ class FaultRule:
         out["fired"] = self.fired
         return out
 
-    def matches(self, service: str | None, operation: str | None, account: str, region: str | None) -> bool:
+    def matches(
+        self, service: str | None, operation: str | None, account: str, region: str | None, target: Any = None
+    ) -> bool:
         if self.service is not None and self.service != service:
+            return False
+        if self.bucket is not None and (target is None or target.bucket != self.bucket):
+            return False
+        if self.key_prefix is not None and (target is None or target.key is None or not target.key.startswith(self.key_prefix)):
+            return False
+        if self.actions and (target is None or not any(self._covers(a) for a in target.actions)):
             return False
         if self.operation is not None and (operation or "").lower() != self.operation.lower():
             return False
@@ -127,6 +163,17 @@ class FaultRule:
         if self.region is not None and self.region != region:
             return False
         return True
+
+
+    def _covers(self, action: str) -> bool:
+        return any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in self.actions)
+
+    def denied_action(self, target: Any) -> str:
+        """The action a deny rule names: the first the request needs that the rule covers."""
+        for action in target.actions:
+            if not self.actions or self._covers(action):
+                return action
+        return target.actions[0] if target.actions else "s3:*"
 
 
 def _optional_str(data: dict, key: str) -> str | None:
@@ -154,51 +201,28 @@ class Decision:
     delayed_by: list[str] = field(default_factory=list)
 
 
-class FaultEngine:
+class FaultEngine(RuleBook[FaultRule]):
     def __init__(self, seed: int | None = None) -> None:
-        self._lock = threading.Lock()
-        self._rules: list[FaultRule] = []
-        self._ids = itertools.count(1)
+        super().__init__(FaultRule.from_json, "rule", RuleError, "rule")
         self.seed = seed
         self._rng = random.Random(seed)
 
     def set_seed(self, seed: int | None) -> None:
-        with self._lock:
+        with self.lock:
             self.seed = seed
             self._rng = random.Random(seed)
 
-    def add(self, data: Any) -> list[FaultRule]:
-        """Adds one rule or a list of rules; all or nothing."""
-        items = data if isinstance(data, list) else [data]
-        with self._lock:
-            rules = [FaultRule.from_json(item, f"rule-{next(self._ids)}") for item in items]
-            taken = {r.id for r in self._rules}
-            for rule in rules:
-                if rule.id in taken:
-                    raise RuleError(f"a rule with id {rule.id!r} already exists")
-                taken.add(rule.id)
-            self._rules.extend(rules)
-            return rules
-
-    def remove(self, rule_id: str) -> bool:
-        with self._lock:
-            before = len(self._rules)
-            self._rules = [r for r in self._rules if r.id != rule_id]
-            return len(self._rules) != before
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules = []
-
     def to_json(self) -> dict[str, Any]:
-        with self._lock:
-            return {"seed": self.seed, "rules": [r.to_json() for r in self._rules]}
+        return {"seed": self.seed, "rules": self.rules_json()}
 
-    def decide(self, service: str | None, operation: str | None, account: str, region: str | None) -> Decision:
+    def decide(
+        self, service: str | None, operation: str | None, account: str, region: str | None, target: Any = None
+    ) -> Decision:
+        """``target``: what an S3 request is about (``emulator.s3.Target``), else None."""
         decision = Decision()
-        with self._lock:
-            for rule in self._rules:
-                if not rule.matches(service, operation, account, region):
+        with self.lock:
+            for rule in self.rules:
+                if not rule.matches(service, operation, account, region, target):
                     continue
                 rule.matched += 1
                 if rule.matched <= rule.skip:

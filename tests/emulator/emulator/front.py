@@ -9,7 +9,8 @@ in this order:
 4. the request validator (``emulator.validation``) holds it against its
    service's botocore model and answers a violation as the service would;
 5. EMR Serverless goes to our implementation, the Resource Groups Tagging
-   API (``tagging``) to ``tagging.py``, everything else to moto.
+   API (``tagging``) to ``tagging.py``, S3 to ``emulator.s3`` (real S3's
+   behaviours in front of moto's), everything else to moto.
 
 Accounts: the ``x-moto-account-id`` header if the client sent one, else the
 access key ID when it is exactly 12 digits, else moto's default
@@ -26,7 +27,7 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
-from . import iam_names, protocols, validation
+from . import iam_names, protocols, s3, validation
 from .config import StartupConfig
 from .counters import CallCounter
 from .emr.api import EmrApi
@@ -57,6 +58,7 @@ class Emulator:
 
         self.startup = startup
         self.emr_backend = EmrBackend(startup.settings())
+        self.emr_backend.outcomes.add(startup.job_outcomes)
         self.emr_api = EmrApi(self.emr_backend)
         self.tagging = TaggingApi(self.emr_backend.taggable)
         self.faults = FaultEngine(startup.seed)
@@ -65,6 +67,7 @@ class Emulator:
         self.rate_limiter.configure(startup.rate_limit)
         self.calls = CallCounter()
         self.moto = DomainDispatcherApplication(create_backend_app)
+        self.s3 = s3.S3Front(self.moto)
         self.control = ControlApi(self)
         self.started_at = time.time()
 
@@ -77,6 +80,8 @@ class Emulator:
         self.faults.clear()
         self.faults.set_seed(self.startup.seed)
         self.faults.add(self.startup.faults)
+        self.emr_backend.outcomes.clear()
+        self.emr_backend.outcomes.add(self.startup.job_outcomes)
         self.rate_limiter.reset()
         self.rate_limiter.configure(self.startup.rate_limit)
         self.tagging.reset_config()
@@ -107,12 +112,18 @@ class Emulator:
         if path.startswith("/moto-api"):
             return self.moto(environ, start_response)
 
-        operation = protocols.operation_name(
-            service, environ.get("REQUEST_METHOD", "GET"), path, Request(environ).headers, body,
-            environ.get("QUERY_STRING", ""),
-        )
+        method = environ.get("REQUEST_METHOD", "GET")
+        headers = Request(environ).headers
+        target: s3.Target | None = None
+        if service == "s3":
+            target = s3.target(method, _raw_path(environ), environ.get("QUERY_STRING", ""), headers)
+            operation = target.operation
+        else:
+            operation = protocols.operation_name(
+                service, method, path, headers, body, environ.get("QUERY_STRING", ""),
+            )
 
-        decision = self.faults.decide(service, operation, account, region)
+        decision = self.faults.decide(service, operation, account, region, target)
         if decision.latency_ms:
             self.calls.record("delayed", service, operation, account)
             time.sleep(decision.latency_ms / 1000.0)
@@ -125,16 +136,19 @@ class Emulator:
                     raise RuntimeError("invariant: the emulator's request handler provides drop_connection")
                 drop(rule.reset)
                 raise ConnectionAbortedError("connection dropped by a fault rule")
-            return _fault_response(service, rule)(environ, start_response)
+            return _fault_response(service, rule, account, target)(environ, start_response)
 
         if service in RATE_LIMITED and not self.rate_limiter.allow(account, region, operation):
             self.calls.record("throttled", service, operation, account)
             return protocols.throttle_response(service)(environ, start_response)
 
         self.calls.record("served", service, operation, account)
-        refusal = validation.validate(service, _http_request(environ, body))
+        raw_path = _raw_path(environ)
+        if service == "s3":
+            raw_path = s3.request_path(raw_path, headers.get("Host"))
+        refusal = validation.validate(service, _http_request(environ, body, raw_path))
         if refusal is not None:
-            return protocols.error_response(service, refusal.status, refusal.code, refusal.message)(
+            return protocols.error_response(service, refusal.status, refusal.code, refusal.message, refusal.extra)(
                 environ, start_response
             )
         if service == "emr-serverless":
@@ -148,25 +162,35 @@ class Emulator:
             refusal = iam_names.create_role_conflict(account, body, environ.get("QUERY_STRING", ""))
             if refusal is not None:
                 return refusal(environ, start_response)
+        if service == "s3" and target is not None:
+            # Driver logs of runs that have ended are in S3 before anyone reads it.
+            self.emr_backend.flush_logs()
+            return self.s3(environ, start_response, target, account, region)
         return self.moto(environ, start_response)
 
 
-def _fault_response(service: str | None, rule) -> Response:
+def _fault_response(service: str | None, rule, account: str, target: s3.Target | None) -> Response:
     if rule.kind == "throttle":
         return protocols.throttle_response(service)
     if rule.kind == "server_error":
         return protocols.server_error_response(service, rule.status)
+    if rule.kind == "deny":
+        assert target is not None, "invariant: deny rules match S3 requests only"
+        return s3.access_denied(account, rule.denied_action(target), target.resource)
     return protocols.error_response(service, rule.status, rule.code, rule.message)
 
 
-def _http_request(environ: dict[str, Any], body: bytes) -> validation.HttpRequest:
-    """The request as sent: the raw path keeps percent-encoded labels (an ARN's
-    `/` as %2F), which PATH_INFO has already decoded."""
+def _raw_path(environ: dict[str, Any]) -> str:
+    """The path as sent: it keeps percent-encoded labels (an ARN's `/` as
+    %2F), which PATH_INFO has already decoded."""
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-    path = raw.split("?", 1)[0] if raw else quote(environ.get("PATH_INFO", ""))
+    return raw.split("?", 1)[0] if raw else quote(environ.get("PATH_INFO", ""))
+
+
+def _http_request(environ: dict[str, Any], body: bytes, raw_path: str) -> validation.HttpRequest:
     return validation.HttpRequest(
         method=environ.get("REQUEST_METHOD", "GET"),
-        raw_path=path,
+        raw_path=raw_path,
         query_string=environ.get("QUERY_STRING", ""),
         headers=Request(environ).headers,
         body=body,

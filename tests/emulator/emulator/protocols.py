@@ -4,7 +4,8 @@ Three things live here because they differ per service and protocol:
 
 - which service, region and access key a request is for (the SigV4
   credential scope of the ``Authorization`` header, as moto routes it);
-- the operation name (rest-json: method and path; awsJson: the
+- the operation name (rest-json: method and path; rest-xml (S3): method,
+  path, query and headers against the model's routes; awsJson: the
   ``X-Amz-Target`` header; query and ec2-query: the ``Action`` parameter);
 - the error shapes: a fault must look exactly like the service's own errors
   or the SDKs misclassify it.
@@ -16,7 +17,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 from xml.sax.saxutils import escape
 
 from werkzeug.wrappers import Response
@@ -28,6 +29,7 @@ DEFAULT_REGION = "us-east-1"
 
 # Protocols of the services emrstack uses (botocore metadata.protocol).
 REST_JSON = "rest-json"
+REST_XML = "rest-xml"
 AWS_JSON = "json"
 QUERY = "query"
 EC2_QUERY = "ec2"
@@ -38,6 +40,7 @@ PROTOCOLS = {
     "iam": QUERY,
     "sts": QUERY,
     "ec2": EC2_QUERY,
+    "s3": REST_XML,
     "tagging": AWS_JSON,  # the Resource Groups Tagging API (tagging.py)
 }
 
@@ -84,6 +87,10 @@ def operation_name(service: str | None, method: str, path: str, headers, body: b
     if protocol == REST_JSON:
         found = emr_routes.match(method, path)
         return found[0] if found else None
+    if protocol == REST_XML:
+        from . import s3
+
+        return s3.operation_name(method, quote(path), headers, query_string)
     target = headers.get("X-Amz-Target")
     if target and "." in target:
         return target.rsplit(".", 1)[1]
@@ -110,10 +117,17 @@ def new_request_id() -> str:
     return str(uuid.uuid4())
 
 
-def error_response(service: str | None, status: int, code: str, message: str) -> Response:
-    """An error in the wire shape of ``service``'s protocol."""
+def error_response(
+    service: str | None, status: int, code: str, message: str, extra: dict[str, str] | None = None
+) -> Response:
+    """An error in the wire shape of ``service``'s protocol (``extra``: further
+    elements of S3's error document)."""
     request_id = new_request_id()
     protocol = PROTOCOLS.get(service or "", REST_JSON)
+    if protocol == REST_XML:
+        from . import s3
+
+        return s3.error_response(status, code, message, extra)
     if protocol == REST_JSON:
         # rest-json: the code in X-Amzn-ErrorType, the message in the body.
         return Response(
@@ -158,6 +172,8 @@ _THROTTLE = {
     "iam": (400, "Throttling", "Rate exceeded"),
     "sts": (400, "Throttling", "Rate exceeded"),
     "ec2": (503, "RequestLimitExceeded", "Request limit exceeded."),
+    # S3's error code list: SlowDown, 503, "Please reduce your request rate."
+    "s3": (503, "SlowDown", "Please reduce your request rate."),
     # The Tagging API's modelled throttling error (botocore model).
     "tagging": (400, "ThrottledException", "The request was denied to limit the frequency of submitted requests."),
 }
@@ -170,6 +186,8 @@ _SERVER_ERROR = {
     "iam": (500, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure."),
     "sts": (500, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure."),
     "ec2": (500, "InternalError", "An internal error has occurred."),
+    # S3's error code list: InternalError, 500.
+    "s3": (500, "InternalError", "We encountered an internal error. Please try again."),
     "tagging": (500, "InternalServiceException", "The request processing failed because of an unknown error."),
 }
 

@@ -337,7 +337,8 @@ def test_a_malformed_application_id_is_a_validation_error(emr):
 
 
 def test_unimplemented_operations_say_so(server, account):
-    status, headers, payload = raw_request(server.port, "GET", "/applications/00abc/jobruns/00def/attempts", account=account)
+    path = "/applications/00abc/dashboard?resourceId=00def&resourceType=SESSION"
+    status, headers, payload = raw_request(server.port, "GET", path, account=account)
     assert status == 501
     assert headers["x-amzn-errortype"] == "NotImplementedException"
-    assert "ListJobRunAttempts" in json.loads(payload)["message"]
+    assert "GetResourceDashboard" in json.loads(payload)["message"]

@@ -8,6 +8,8 @@ import pytest
 from conftest import app_state, create_app, error_of, new_account, pull_policy, push_image, runtime_role, wait_state
 
 DENIED = "EMR Serverless service principal is not authorized to perform: ecr:DescribeImages"
+# A file in the image: the emulator does not look for it in S3.
+LOCAL_DRIVER = {"sparkSubmit": {"entryPoint": "local:///usr/lib/spark/examples/src/main/python/pi.py"}}
 
 
 def arn_of(emr, app_id):
@@ -189,12 +191,12 @@ def test_auto_start_by_a_job_checks_the_policy_too(aws, emr):
     app_id = create_app(emr, imageConfiguration={"imageUri": uri})
     with pytest.raises(emr.exceptions.ValidationException) as excinfo:
         emr.start_job_run(applicationId=app_id, executionRoleArn=role,
-                          jobDriver={"sparkSubmit": {"entryPoint": "s3://code/job.py"}})
+                          jobDriver=LOCAL_DRIVER)
     assert DENIED in error_of(excinfo)[2]
     assert app_state(emr, app_id) == "CREATED"
     assert emr.list_job_runs(applicationId=app_id)["jobRuns"] == []
     aws("ecr").set_repository_policy(repositoryName="spark", policyText=pull_policy(arn_of(emr, app_id)))
-    emr.start_job_run(applicationId=app_id, executionRoleArn=role, jobDriver={"sparkSubmit": {"entryPoint": "s3://code/job.py"}})
+    emr.start_job_run(applicationId=app_id, executionRoleArn=role, jobDriver=LOCAL_DRIVER)
     wait_state(emr, app_id, "STARTED")
 
 

@@ -10,7 +10,9 @@ from conftest import (
     app_state, create_app, error_of, job_state, runtime_role, started_app, wait_job, wait_state,
 )
 
-SPARK_DRIVER = {"sparkSubmit": {"entryPoint": "s3://code/job.py", "entryPointArguments": ["--day", "1"]}}
+# A file in the image: the emulator does not look for it in S3.
+SPARK_DRIVER = {"sparkSubmit": {"entryPoint": "local:///usr/lib/spark/examples/src/main/python/pi.py",
+                                "entryPointArguments": ["--day", "1"]}}
 FOREVER = [["RUNNING"]]
 
 

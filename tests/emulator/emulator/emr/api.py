@@ -24,6 +24,7 @@ class EmrApi:
         self.backend = backend
 
     def handle(self, request: Request, account: str, region: str) -> Response:
+        self.backend.flush_logs()
         try:
             found = routes.match(request.method, request.path)
             if found is None:
@@ -75,7 +76,18 @@ class EmrApi:
         return self.backend.start_job_run(account, region, applicationId, _body(request))
 
     def _GetJobRun(self, request, account, region, applicationId, jobRunId):
-        return self.backend.get_job_run(account, region, applicationId, jobRunId)
+        return self.backend.get_job_run(account, region, applicationId, jobRunId, _int_param(request, "attempt"))
+
+    def _GetDashboardForJobRun(self, request, account, region, applicationId, jobRunId):
+        # The URL points at the emulator itself, at the address the client used.
+        return self.backend.get_dashboard(
+            account, region, applicationId, jobRunId, _int_param(request, "attempt"), f"http://{request.host}",
+        )
+
+    def _ListJobRunAttempts(self, request, account, region, applicationId, jobRunId):
+        return self.backend.list_job_run_attempts(
+            account, region, applicationId, jobRunId, _int_param(request, "maxResults"), request.args.get("nextToken"),
+        )
 
     def _ListJobRuns(self, request, account, region, applicationId):
         return self.backend.list_job_runs(

@@ -129,6 +129,9 @@ class Application:
     job_seq: int = 0
     sessions: dict[str, Session] = field(default_factory=dict)
     session_seq: int = 0
+    # Queued job runs are not admitted before this time (a live change of
+    # maxConcurrentRuns does not apply to the past).
+    schedule_floor: float = 0.0
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"applicationId": self.id}

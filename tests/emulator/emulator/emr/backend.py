@@ -13,14 +13,17 @@ import binascii
 import copy
 import json
 import re
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import applications, errors, images, jobs, rules, sessions
+from .. import s3 as s3store
+from . import applications, errors, images, jobs, outcomes, rules, runtime, sessions
 from .applications import Application
 from .jobs import JobRun, Step
+from .outcomes import OutcomeBook
 from .sessions import Session
 
 
@@ -89,12 +92,16 @@ class EmrBackend:
         self._lock = threading.RLock()
         self._regions: dict[tuple[str, str], Region] = {}
         self._seq = 0
+        self.outcomes = OutcomeBook()
+        # Job runs whose driver logs are still to be written to S3.
+        self._pending_logs: list[JobRun] = []
 
     # --- housekeeping ---------------------------------------------------------
 
     def reset(self) -> None:
         with self._lock:
             self._regions.clear()
+            self._pending_logs = []
 
     def _region(self, account: str, region: str) -> Region:
         return self._regions.setdefault((account, region), Region())
@@ -111,13 +118,13 @@ class EmrBackend:
         return app
 
     def _advance(self, app: Application, now: float) -> None:
-        if app.pending is None:
-            return
-        target, due = app.pending
-        if due is None or due > now:
-            return
-        app.pending = None
-        self._enter(app, target, due)
+        if app.pending is not None:
+            target, due = app.pending
+            if due is not None and due <= now:
+                app.pending = None
+                self._enter(app, target, due)
+        if app.state == "STARTED":
+            self._schedule(app, now)
 
     def _enter(self, app: Application, state: str, at: float) -> None:
         app.state = state
@@ -125,10 +132,62 @@ class EmrBackend:
         if state == "STARTED":
             app.resolved_digests.update(app.starting_digests)
             app.starting_digests = {}
-            # Job runs and sessions waiting for the application start their script now.
-            for run in [*app.jobs.values(), *app.sessions.values()]:
+            # Job runs and sessions waiting for the application start their
+            # script now, job runs as far as the application's concurrency allows.
+            now = self.clock()
+            for run in sorted(app.sessions.values(), key=lambda r: r.seq):
                 if run.clock_start is None and run.cancel_requested_at is None:
                     run.clock_start = at
+            for job in sorted(app.jobs.values(), key=lambda r: r.seq):
+                if job.clock_start is None and job.cancel_requested_at is None and job.queued_since is None:
+                    self._admit_job(app, job, at, now)
+
+    # --- the scheduler: job concurrency and queuing -------------------------------------
+    #
+    # "If you enable concurrency and queuing ... EMR Serverless limits the
+    # number of concurrent job runs to maxConcurrentRuns; a job run submitted
+    # when the limit is reached waits in the QUEUED state" (GUIDE, "Job
+    # concurrency and queuing"; Job run states: "Queued: The job run waits in
+    # this state when application level job run concurrency is fully
+    # occupied"). Runs leave the queue first in, first out as runs end
+    # (BELIEF on the order), continuing with their script after its first
+    # state. Every admitted job run that has not ended takes a slot, BATCH and
+    # STREAMING alike (BELIEF); interactive sessions do not (BELIEF). The queue
+    # timeout (queueTimeoutMinutes) is not emulated.
+
+    def _admit_job(self, app: Application, job: JobRun, at: float, now: float) -> None:
+        """Starts a job run's script at ``at``, or queues it when the
+        application's concurrency is full then."""
+        limit = _concurrency(app)
+        if limit is not None and self._slots_taken(app, at, now) >= limit:
+            job.queued_since = at
+            return
+        job.clock_start = at
+        job.image_configuration = copy.deepcopy(app.describe().get("imageConfiguration"))
+
+    def _slots_taken(self, app: Application, t: float, now: float) -> int:
+        return sum(1 for job in app.jobs.values() if job.holds_a_slot(t, now))
+
+    def _schedule(self, app: Application, now: float) -> None:
+        """Admits queued job runs at the times slots freed up, up to ``now``."""
+        while True:
+            waiting = [j for j in app.jobs.values()
+                       if j.queued_since is not None and j.clock_start is None and j.cancel_requested_at is None]
+            if not waiting:
+                return
+            job = min(waiting, key=lambda j: j.seq)
+            floor = max(job.queued_since, app.schedule_floor)
+            if floor > now:
+                return
+            limit = _concurrency(app)
+            candidates = sorted({floor} | {
+                end for end in (j.ended_at(now) for j in app.jobs.values()) if end is not None and floor <= end <= now
+            })
+            at = next((t for t in candidates if limit is None or self._slots_taken(app, t, now) < limit), None)
+            if at is None:
+                return
+            job.clock_start = at
+            job.image_configuration = copy.deepcopy(app.describe().get("imageConfiguration"))
 
     def _transition(self, app: Application, through: str, target: str, delay_ms: int, now: float) -> None:
         app.state = through
@@ -239,6 +298,9 @@ class EmrBackend:
             live = {s: u for s, u in changed.items() if not applications.digest_resolution(cfg, s)} if started else {}
             digests = self._resolve_images(app, live)
             keep = set(changed) - set(live) if started else set()
+            if started and "schedulerConfiguration" in body:
+                # A live maxConcurrentRuns change applies from now on.
+                app.schedule_floor = self.clock()
             app.config = cfg
             for slot, uri in old_slots.items():
                 if new_slots.get(slot) != uri and slot not in keep:
@@ -342,6 +404,7 @@ class EmrBackend:
                 )
             tags = dict(body.get("tags") or {})
             rules.check_tags(tags)
+            _check_execution_timeout(body, app.config["releaseLabel"])
             job = self._submit(app, self.settings.job_script, body, force=False)
             response = {"applicationId": app.id, "jobRunId": job.id, "arn": job.arn}
             self._remember(region, "StartJobRun", body, response, extra=app_id)
@@ -353,7 +416,7 @@ class EmrBackend:
         """The control API's job submission: no IAM role, any script."""
         with self._lock:
             app = self._app(account, region, app_id)
-            job = self._submit(app, script or self.settings.job_script, body, force=force)
+            job = self._submit(app, script or self.settings.job_script, body, force=force, explicit=script is not None)
             return {"applicationId": app.id, "jobRunId": job.id, "arn": job.arn}
 
     def _admit(self, app: Application, what: str, force: bool) -> bool:
@@ -375,18 +438,48 @@ class EmrBackend:
             raise errors.validation(f"{what.capitalize()} cannot be submitted to application {app.id} in state {app.state}")
         return False
 
-    def _submit(self, app: Application, script: tuple[Step, ...], body: dict[str, Any], force: bool) -> JobRun:
+    def _submit(
+        self, app: Application, script: tuple[Step, ...], body: dict[str, Any], force: bool, explicit: bool = False
+    ) -> JobRun:
+        """A new job run. ``explicit``: the control API gave its script, whose
+        terminal state stands unless an outcome rule matches."""
         now = self.clock()
         needs_start = self._admit(app, "job runs", force)
         job_id = applications.new_id()
         while job_id in app.jobs:
             job_id = applications.new_id()
         app.job_seq += 1
+        engine = app.config["type"]
         driver = body.get("jobDriver") or (
             {"sparkSubmit": {"entryPoint": "local:///emulator/job.py"}}
-            if app.config["type"] == "SPARK"
+            if engine == "SPARK"
             else {"hive": {"query": "SELECT 1"}}
         )
+        mode = body.get("mode") or "BATCH"
+        tags = dict(body.get("tags") or {})
+        facts = outcomes.JobFacts(
+            name=body.get("name"),
+            entry_point=(driver.get("sparkSubmit") or {}).get("entryPoint") or (driver.get("hive") or {}).get("query"),
+            tags=tags, application_id=app.id, account=app.account, mode=mode,
+        )
+        outcome = self.outcomes.resolve(facts)
+        decided = outcome.rule_id is not None
+        # A file the driver cannot read fails the run, whatever a rule says.
+        for uri in runtime.files_read(driver):
+            bucket, key = runtime.split_s3(uri)
+            status = s3store.object_status(app.account, bucket, key)
+            if status is not None:
+                outcome = outcomes.Outcome(state="FAILED", error=runtime.unreadable_file_error(uri, status),
+                                           rule_id=outcome.rule_id)
+                decided = True
+                break
+        if decided:
+            if outcome.script is not None and not explicit:
+                script = outcome.script
+            script = jobs.with_terminal(script, outcome.state)
+        else:
+            outcome.state = script[-1].state
+        overrides = body.get("configurationOverrides")
         job = JobRun(
             id=job_id,
             arn=f"{app.arn}/jobruns/{job_id}",
@@ -402,21 +495,66 @@ class EmrBackend:
             job_driver=copy.deepcopy(driver),
             script=script,
             name=body.get("name"),
-            mode=body.get("mode") or "BATCH",
-            configuration_overrides=copy.deepcopy(body.get("configurationOverrides")),
+            mode=mode,
+            configuration_overrides=copy.deepcopy(overrides),
             execution_timeout_minutes=body.get("executionTimeoutMinutes", 720),
             retry_policy=copy.deepcopy(body.get("retryPolicy")),
             network_configuration=copy.deepcopy(app.config.get("networkConfiguration")),
             execution_iam_policy=copy.deepcopy(body.get("executionIamPolicy")),
-            tags=dict(body.get("tags") or {}),
+            tags=tags,
+            engine=engine,
+            outcome=outcome,
+            used_workers=runtime.workers(app.config, engine, driver),
+            flex_execution=copy.deepcopy(body.get("flexExecution")),
+            image_configuration=copy.deepcopy(app.describe().get("imageConfiguration")),
         )
-        if force or app.state == "STARTED":
+        log_uri = _log_uri(overrides, app.config)
+        if log_uri is not None:
+            job.log_target = runtime.log_keys(
+                log_uri, app.id, job_id, engine, 1 if job.retry_policy is not None else None)
+        if job.log_target is not None:
+            job.log_status = "pending"
+            self._pending_logs.append(job)
+        if force:
             job.clock_start = now
+        elif app.state == "STARTED":
+            self._admit_job(app, job, now, now)
         app.jobs[job_id] = job
         if needs_start:
             # Auto-start (GUIDE): the job waits in its first state until STARTED.
             self._transition(app, "STARTING", "STARTED", self.settings.start_ms, now)
         return job
+
+    def flush_logs(self) -> None:
+        """Writes the driver logs of every run that has ended since the last call
+        (to moto's S3, as the job's account). Called before every EMR Serverless
+        and S3 request, so anyone looking finds the logs of a finished run."""
+        with self._lock:
+            if not self._pending_logs:
+                return
+            now = self.clock()
+            still = []
+            for job in self._pending_logs:
+                app = self._region(job.account, job.region).apps.get(job.application_id)
+                if app is None:
+                    continue
+                self._advance(app, now)
+                if job.state(now) not in jobs.TERMINAL:
+                    still.append(job)
+                    continue
+                self._write_logs(job, now)
+            self._pending_logs = still
+
+    def _write_logs(self, job: JobRun, now: float) -> None:
+        if not any(state == "RUNNING" for state, _ in job.events(now)):
+            job.log_status = "skipped"  # no driver ever ran
+            return
+        bucket, stdout_key, stderr_key = job.log_target
+        stdout, stderr = job.driver_logs(now)
+        error = s3store.write_object(job.account, bucket, stdout_key, runtime.gzipped(stdout))
+        if error is None:
+            error = s3store.write_object(job.account, bucket, stderr_key, runtime.gzipped(stderr))
+        job.log_status = error or "written"
 
     def _job(self, account: str, region: str, app_id: str, job_id: str) -> tuple[Application, JobRun]:
         app = self._app(account, region, app_id)
@@ -425,10 +563,76 @@ class EmrBackend:
             raise errors.not_found(f"Job run {job_id} does not exist in application {app_id}")
         return app, job
 
-    def get_job_run(self, account: str, region: str, app_id: str, job_id: str) -> dict[str, Any]:
+    def get_job_run(self, account: str, region: str, app_id: str, job_id: str, attempt: int | None = None) -> dict[str, Any]:
         with self._lock:
             _, job = self._job(account, region, app_id, job_id)
+            _check_attempt(job, attempt)
             return {"jobRun": job.describe(self.clock())}
+
+    def get_dashboard(
+        self, account: str, region: str, app_id: str, job_id: str, attempt: int | None, base_url: str
+    ) -> dict[str, Any]:
+        """GetDashboardForJobRun: a URL under the emulator's own control API,
+        never an AWS host. Refused before the run has a driver: "Dashboard
+        cannot be served for job in PENDING state" (PUBLIC: dagster-io/dagster
+        #26933, ValidationException, also seen for SUBMITTED; BELIEF for
+        SCHEDULED and QUEUED)."""
+        with self._lock:
+            _, job = self._job(account, region, app_id, job_id)
+            _check_attempt(job, attempt)
+            state = job.state(self.clock())
+            if state in ("SUBMITTED", "PENDING", "SCHEDULED", "QUEUED"):
+                raise errors.validation(f"Dashboard cannot be served for job in {state} state")
+            token = secrets.token_urlsafe(24)
+            return {"url": f"{base_url}/_emulator/dashboard/{app_id}/{job_id}?attempt={attempt or 1}&authToken={token}"}
+
+    def list_job_run_attempts(
+        self, account: str, region: str, app_id: str, job_id: str, max_results: int | None, next_token: str | None
+    ) -> dict[str, Any]:
+        """One attempt per run: retries are not emulated."""
+        after = _decode_token(next_token)
+        with self._lock:
+            _, job = self._job(account, region, app_id, job_id)
+            attempts = [] if after is not None and after >= 1 else [job.attempt_summary(self.clock())]
+            return {"jobRunAttempts": attempts[: max_results or DEFAULT_PAGE]}
+
+    def find_job(self, app_id: str, job_id: str) -> tuple[Application, JobRun] | None:
+        """A job run by its IDs in any account and region (the control API's view)."""
+        with self._lock:
+            for region in self._regions.values():
+                app = region.apps.get(app_id)
+                if app is not None and job_id in app.jobs:
+                    self._advance(app, self.clock())
+                    return app, app.jobs[job_id]
+            return None
+
+    def job_info(self, app_id: str, job_id: str) -> dict[str, Any] | None:
+        """Everything the emulator knows about a run: what GetJobRun says, how it
+        was decided to end, its workers, where its driver logs are."""
+        self.flush_logs()
+        with self._lock:
+            found = self.find_job(app_id, job_id)
+            if found is None:
+                return None
+            _, job = found
+            now = self.clock()
+            info: dict[str, Any] = {
+                "account": job.account,
+                "region": job.region,
+                "jobRun": job.describe(now),
+                "outcome": job.outcome.to_json() if job.outcome is not None else None,
+                "workers": [w.to_json() for w in job.used_workers],
+                "logs": {"status": job.log_status},
+            }
+            if job.log_target is not None:
+                bucket, stdout_key, stderr_key = job.log_target
+                info["logs"]["stdout"] = f"s3://{bucket}/{stdout_key}"
+                info["logs"]["stderr"] = f"s3://{bucket}/{stderr_key}"
+            if job.state(now) in jobs.TERMINAL:
+                stdout, stderr = job.driver_logs(now)
+                info["logs"]["stdoutText"] = stdout
+                info["logs"]["stderrText"] = stderr
+            return info
 
     def list_job_runs(
         self,
@@ -676,6 +880,51 @@ class EmrBackend:
                 if run.cancel_requested_at is not None and run.cancel_done_at is None:
                     run.cancel_done_at = now
             return {"application": app.describe()}
+
+
+def _concurrency(app: Application) -> int | None:
+    """maxConcurrentRuns, or None when queuing is off (no schedulerConfiguration)."""
+    scheduler = app.config.get("schedulerConfiguration") or {}
+    return scheduler.get("maxConcurrentRuns")
+
+
+def _log_uri(overrides: dict[str, Any] | None, app_config: dict[str, Any]) -> str | None:
+    """The S3 log URI of a job run: the job's own, else the application's
+    (GUIDE, "Default application configuration": application-level
+    monitoring applies to every job, a job's configurationOverrides override
+    it; BELIEF, medium, that the override is per sub-configuration)."""
+    job_s3 = (((overrides or {}).get("monitoringConfiguration") or {}).get("s3MonitoringConfiguration") or {})
+    if job_s3.get("logUri"):
+        return job_s3["logUri"]
+    app_s3 = ((app_config.get("monitoringConfiguration") or {}).get("s3MonitoringConfiguration") or {})
+    return app_s3.get("logUri") or None
+
+
+def _check_attempt(job: JobRun, attempt: int | None) -> None:
+    """Every run has one attempt (retries are not emulated); asking for
+    another is a 404 (BELIEF; the wording is the emulator's)."""
+    if attempt is not None and attempt != 1:
+        raise errors.not_found(f"Attempt {attempt} of job run {job.id} does not exist")
+
+
+def _check_execution_timeout(body: dict[str, Any], release_label: str) -> None:
+    """executionTimeoutMinutes: "Setting a value of 0 to disable the timeout is
+    no longer supported for BATCH mode job runs", and "For BATCH mode job
+    runs, the maximum value is 10080 minutes (7 days) starting with Amazon EMR
+    release 7.11" (API StartJobRun). The refusals' wording is the emulator's."""
+    minutes = body.get("executionTimeoutMinutes")
+    if minutes is None or (body.get("mode") or "BATCH") != "BATCH":
+        return
+    if minutes == 0:
+        raise errors.validation(
+            "executionTimeoutMinutes 0 (no timeout) is not supported for BATCH job runs; "
+            "set a timeout of at least 1 minute"
+        )
+    if minutes > 10080 and rules.parse_release(release_label) >= (7, 11, 0):
+        raise errors.validation(
+            f"executionTimeoutMinutes {minutes} is over the maximum of 10080 minutes for BATCH job runs "
+            f"on release {release_label}"
+        )
 
 
 def _check_create_images(body: dict[str, Any]) -> None:

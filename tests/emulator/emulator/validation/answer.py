@@ -20,6 +20,14 @@ Three wordings, each from public captures of the real services:
   'must satisfy regular expression '<pattern>''" (jenkins-x/jx #1344,
   int128/create-ecr-repository-action #231) and "... 'must have length
   greater than or equal to 2'" (aws/aws-dotnet-deploy #549).
+- S3: HTTP 400, one violation, in S3's XML error document: a storage class
+  outside the model's enum is InvalidStorageClass "The storage class you
+  specified is not valid" (S3's error code list, with the
+  StorageClassRequested element); anything else InvalidArgument with the
+  ArgumentName and ArgumentValue elements S3 adds to it ("<Code>InvalidArgument</Code>
+  <Message>...</Message><ArgumentName>key-marker</ArgumentName><ArgumentValue>..."
+  in a captured ListObjectVersions answer). The message of that
+  InvalidArgument is the emulator's: S3 words each argument its own way.
 - EC2: HTTP 400, one violation: a missing member is MissingParameter "The
   request must contain the parameter <Name>" (the wire name: "... the
   parameter SpotInstanceRequestId", "... ImageId"); anything else is
@@ -44,6 +52,7 @@ from .wire import TypeProblem
 CORAL = "coral"
 ECR = "ecr"
 EC2 = "ec2"
+S3 = "s3"
 
 
 def constraint_text(constraint: Constraint) -> str:
@@ -162,12 +171,29 @@ def serialization_message(problem: TypeProblem) -> str:
     return f"{token} can not be converted to {_JSON_TYPE_NAMES.get(problem.expected, 'a ' + problem.expected)}"
 
 
-def refusal(style: str, code: str, violations: list[Violation], echo_values: bool = True) -> tuple[str, str]:
-    """(error code, message) of the service's answer to ``violations`` (not empty)."""
+def s3_answer(v: Violation) -> tuple[str, str, dict[str, str]]:
+    """(code, message, extra XML elements) of S3's refusal."""
+    if v.location_name == "x-amz-storage-class":
+        return "InvalidStorageClass", "The storage class you specified is not valid", {"StorageClassRequested": show(v.value)}
+    text = constraint_text(v.constraint)
+    text = text[len("Member "):] if text.startswith("Member ") else text
+    extra = {"ArgumentName": v.location_name}
+    if v.value is not None:
+        extra["ArgumentValue"] = show(v.value)
+    return "InvalidArgument", f"Invalid argument: {v.location_name} {text}", extra
+
+
+def refusal(
+    style: str, code: str, violations: list[Violation], echo_values: bool = True
+) -> tuple[str, str, dict[str, str]]:
+    """(error code, message, extra error elements) of the service's answer to
+    ``violations`` (not empty). Only S3 adds elements to its error document."""
     if style == CORAL:
-        return code, coral_message(violations, echo_values)
+        return code, coral_message(violations, echo_values), {}
     if style == ECR:
-        return code, ecr_message(violations[0])
+        return code, ecr_message(violations[0]), {}
     if style == EC2:
-        return ec2_answer(violations[0])
+        return (*ec2_answer(violations[0]), {})
+    if style == S3:
+        return s3_answer(violations[0])
     raise AssertionError(f"invariant: unknown answer style {style}")

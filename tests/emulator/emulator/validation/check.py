@@ -69,6 +69,9 @@ class Violation:
     value: Any  # None for a missing member
     constraint: Constraint
     sensitive: bool = False
+    # The member's own wire name (its locationName: S3's `x-amz-storage-class`
+    # header, `max-keys` query parameter), for the answers that name it.
+    location_name: str = ""
 
 
 @dataclass
@@ -80,7 +83,8 @@ class Checker:
         return self.violations
 
     def add(self, path: str, wire: str, value: Any, constraint: Constraint, shape: Shape) -> None:
-        self.violations.append(Violation(path, wire, value, constraint, _sensitive(shape)))
+        location_name = shape.serialization.get("name") or path.rsplit(".", 1)[-1]
+        self.violations.append(Violation(path, wire, value, constraint, _sensitive(shape), location_name))
 
     def value(self, shape: Shape, value: Any, path: str, wire: str) -> None:
         if value is None or isinstance(value, Unreadable):

@@ -4,9 +4,15 @@ Every protocol ends in the same place: a dict from member name to value in
 the shape the model declares (str, int, bool, float, bytes, list, dict),
 which ``validation.check`` then holds against the model's constraints.
 
-- rest-json (EMR Serverless): the operation is the model route whose method
-  and ``requestUri`` template match; members come from the path labels, the
-  query string, headers and the JSON body, by each member's ``location``.
+- rest-json (EMR Serverless) and rest-xml (S3): the operation is the model
+  route whose method and ``requestUri`` template match (the most literal
+  template; among operations sharing one, such as S3's PutObject, CopyObject
+  and UploadPart on ``/{Bucket}/{Key+}``, the one whose required query and
+  header members the request carries); members come from the path labels,
+  the query string, headers and the body (JSON, or for rest-xml the XML
+  payload structure; a blob payload such as an object's bytes is not read),
+  by each member's ``location``. S3 requests are read in path style: the
+  front layer rewrites a virtual-hosted request's path first (``emulator.s3``).
 - json (ECR): the operation is the tail of ``X-Amz-Target``; the body is the
   input structure.
 - query (IAM, STS) and ec2 (EC2): the operation is ``Action``; members are
@@ -29,6 +35,7 @@ import binascii
 import functools
 import json
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import parse_qs, unquote
@@ -36,10 +43,11 @@ from urllib.parse import parse_qs, unquote
 from botocore.model import OperationModel, ServiceModel, Shape
 
 REST_JSON = "rest-json"
+REST_XML = "rest-xml"
 JSON = "json"
 QUERY = "query"
 EC2 = "ec2"
-READABLE_PROTOCOLS = (REST_JSON, JSON, QUERY, EC2)
+READABLE_PROTOCOLS = (REST_JSON, REST_XML, JSON, QUERY, EC2)
 
 
 @dataclass(frozen=True)
@@ -85,8 +93,8 @@ def lower_first(name: str) -> str:
 def read(model: ServiceModel, request: HttpRequest) -> ReadRequest | None:
     """The operation and its input members, or None when the request cannot be read."""
     protocol = model.metadata.get("protocol")
-    if protocol == REST_JSON:
-        return _read_rest_json(model, request)
+    if protocol in (REST_JSON, REST_XML):
+        return _read_rest(model, request, xml=protocol == REST_XML)
     if protocol == JSON:
         return _read_json(model, request)
     if protocol in (QUERY, EC2):
@@ -100,16 +108,22 @@ def _operation(model: ServiceModel, name: str | None) -> OperationModel | None:
     return model.operation_model(name)
 
 
-# --- rest-json -------------------------------------------------------------------
+# --- rest-json and rest-xml ---------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _Route:
     method: str
     pattern: re.Pattern[str]
-    required_query: tuple[str, ...]
+    # Literal query parameters of the template: name -> value ("" when the
+    # template names the parameter alone, as S3's `?location`).
+    literal_query: tuple[tuple[str, str], ...]
     literal_length: int
     operation: str
+    # Required members the request must carry in its query string or headers
+    # (S3's UploadPart needs uploadId and partNumber, CopyObject
+    # x-amz-copy-source): (location, wire name).
+    required_wire: tuple[tuple[str, str], ...]
 
 
 _LABEL = re.compile(r"\{([^}+]+)(\+?)\}")
@@ -119,7 +133,8 @@ _LABEL = re.compile(r"\{([^}+]+)(\+?)\}")
 def _routes(model: ServiceModel) -> tuple[_Route, ...]:
     routes = []
     for name in model.operation_names:
-        http = model.operation_model(name).http
+        op = model.operation_model(name)
+        http = op.http
         uri = http.get("requestUri", "/")
         path, _, query = uri.partition("?")
         regex_parts, last, literal = [], 0, 0
@@ -131,28 +146,56 @@ def _routes(model: ServiceModel) -> tuple[_Route, ...]:
             last = m.end()
         regex_parts.append(re.escape(path[last:]))
         literal += len(path) - last
-        required = tuple(p.split("=", 1)[0] for p in query.split("&") if p)
-        routes.append(_Route(http.get("method", "POST"), re.compile("".join(regex_parts)), required, literal, name))
-    # The most literal template wins: /applications/{id}/start before /applications/{id}.
-    return tuple(sorted(routes, key=lambda r: -r.literal_length))
+        literal_query = tuple((p.partition("=")[0], p.partition("=")[2]) for p in query.split("&") if p)
+        required_wire = []
+        shape = op.input_shape
+        if shape is not None:
+            for member_name in shape.required_members:
+                member = shape.members[member_name]
+                location = member.serialization.get("location")
+                if location in ("querystring", "header"):
+                    required_wire.append((location, member.serialization.get("name", member_name)))
+        routes.append(_Route(
+            http.get("method", "POST"), re.compile("".join(regex_parts)), literal_query, literal, name, tuple(required_wire),
+        ))
+    # The most literal template first: /applications/{id}/start before
+    # /applications/{id}; S3's /{Bucket}?list-type=2 before /{Bucket}.
+    return tuple(sorted(routes, key=lambda r: (-r.literal_length, -len(r.literal_query))))
 
 
-def _route(model: ServiceModel, request: HttpRequest) -> tuple[str, dict[str, str]] | None:
+def _route(model: ServiceModel, request: HttpRequest, *, strip_slash: bool = True) -> tuple[str, dict[str, str]] | None:
+    """The operation of a request and its path labels (still percent-encoded
+    in the request, decoded here), or None when no route of the model fits."""
     path = request.raw_path or "/"
-    if len(path) > 1 and path.endswith("/"):
+    if strip_slash and len(path) > 1 and path.endswith("/"):
         path = path[:-1]
     query = parse_qs(request.query_string, keep_blank_values=True)
+    headers = {k.lower() for k in request.headers.keys()}
+    best: tuple[tuple[int, int, int, int], _Route, dict[str, str]] | None = None
     for route in _routes(model):
         if route.method != request.method:
             continue
+        if not all(k in query and (not v or query[k][0] == v) for k, v in route.literal_query):
+            continue
         m = route.pattern.fullmatch(path)
-        if m and all(k in query for k in route.required_query):
-            return route.operation, {k: unquote(v) for k, v in m.groupdict().items()}
-    return None
+        if not m:
+            continue
+        present = sum(
+            1 for location, wire in route.required_wire
+            if (wire in query if location == "querystring" else wire.lower() in headers)
+        )
+        complete = int(present == len(route.required_wire))
+        score = (route.literal_length, len(route.literal_query), complete, present)
+        if best is None or score > best[0]:
+            best = (score, route, m.groupdict())
+    if best is None:
+        return None
+    return best[1].operation, {k: unquote(v) for k, v in best[2].items()}
 
 
-def _read_rest_json(model: ServiceModel, request: HttpRequest) -> ReadRequest | None:
-    found = _route(model, request)
+def _read_rest(model: ServiceModel, request: HttpRequest, *, xml: bool) -> ReadRequest | None:
+    # An S3 key may end in '/', so rest-xml paths are taken as sent.
+    found = _route(model, request, strip_slash=not xml)
     if found is None:
         return None
     operation = model.operation_model(found[0])
@@ -184,32 +227,115 @@ def _read_rest_json(model: ServiceModel, request: HttpRequest) -> ReadRequest | 
                 result.params[name] = _scalar_from_text(member, query[wire][0])
         elif location == "header":
             if wire.lower() in headers:
-                result.params[name] = _scalar_from_text(member, headers[wire.lower()])
+                if member.type_name == "list":
+                    result.params[name] = [_scalar_from_text(member.member, v.strip()) for v in headers[wire.lower()].split(",")]
+                else:
+                    result.params[name] = _scalar_from_text(member, headers[wire.lower()])
         elif location == "headers":
             prefix = wire.lower()
             found_headers = {k[len(prefix):]: v for k, v in headers.items() if k.startswith(prefix)}
             if found_headers:
                 result.params[name] = found_headers
-        else:
+        elif location is None:
             body_members[name] = member
     for name, member in shape.members.items():
         if member.serialization.get("location") == "querystring" and member.type_name == "map":
             rest = {k: v[0] for k, v in query.items() if k not in claimed_query}
             if rest:
                 result.params[name] = rest
-    if body_members:
-        body = _json_body(request.body)
-        if body is None:
-            return None  # not JSON: the service answers SerializationException
-        payload = shape.serialization.get("payload")
-        if payload:
-            member = shape.members[payload]
-            value = _from_json(member, body, lower_first(payload), result.type_problems)
-            if value is not _ABSENT:
-                result.params[payload] = value
-        elif isinstance(body, dict):
-            _structure_from_json(body_members, body, "", result.params, result.type_problems)
+    if not body_members:
+        return result
+    if xml:
+        return _xml_body(shape, body_members, request.body, result)
+    body = _json_body(request.body)
+    if body is None:
+        return None  # not JSON: the service answers SerializationException
+    payload = shape.serialization.get("payload")
+    if payload:
+        member = shape.members[payload]
+        value = _from_json(member, body, lower_first(payload), result.type_problems)
+        if value is not _ABSENT:
+            result.params[payload] = value
+    elif isinstance(body, dict):
+        _structure_from_json(body_members, body, "", result.params, result.type_problems)
     return result
+
+
+# --- rest-xml bodies ------------------------------------------------------------------
+
+
+def _xml_body(shape: Shape, body_members: dict[str, Shape], raw: bytes, result: ReadRequest) -> ReadRequest | None:
+    """The XML payload of a rest-xml request (S3's CreateBucketConfiguration,
+    Delete, Tagging, ...). A blob or string payload (an object's bytes) is not
+    read: nothing in the model constrains it. A body that is not XML: None,
+    and the service answers it (S3: MalformedXML)."""
+    payload = shape.serialization.get("payload")
+    if not payload:
+        return result  # rest-xml members outside a payload are not used by S3
+    member = shape.members[payload]
+    if member.type_name != "structure" or not raw.strip():
+        return result
+    try:
+        root = ET.fromstring(raw)
+    except ET.ParseError:
+        return None
+    value = _xml_structure(member, root)
+    result.params[payload] = value
+    return result
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _xml_children(elem: ET.Element, name: str) -> list[ET.Element]:
+    return [child for child in elem if _local(child.tag) == name]
+
+
+def _xml_structure(shape: Shape, elem: ET.Element) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, member in shape.members.items():
+        if member.serialization.get("xmlAttribute") or member.serialization.get("location"):
+            continue
+        wire = member.serialization.get("name", name)
+        if member.type_name in ("list", "map") and member.serialization.get("flattened"):
+            items = _xml_children(elem, wire)
+            if items:
+                out[name] = _xml_flattened(member, items)
+            continue
+        children = _xml_children(elem, wire)
+        if children:
+            out[name] = _xml_value(member, children[0])
+    return out
+
+
+def _xml_flattened(shape: Shape, items: list[ET.Element]) -> Any:
+    if shape.type_name == "list":
+        return [_xml_value(shape.member, item) for item in items]
+    return _xml_map_entries(shape, items)
+
+
+def _xml_map_entries(shape: Shape, entries: list[ET.Element]) -> dict[Any, Any]:
+    key_name = shape.key.serialization.get("name", "key")
+    value_name = shape.value.serialization.get("name", "value")
+    out = {}
+    for entry in entries:
+        keys, values = _xml_children(entry, key_name), _xml_children(entry, value_name)
+        if keys:
+            out[_xml_value(shape.key, keys[0])] = _xml_value(shape.value, values[0]) if values else None
+    return out
+
+
+def _xml_value(shape: Shape, elem: ET.Element) -> Any:
+    kind = shape.type_name
+    if kind == "structure":
+        return _xml_structure(shape, elem)
+    if kind == "list":
+        member_name = shape.member.serialization.get("name", "member")
+        return [_xml_value(shape.member, item) for item in _xml_children(elem, member_name)]
+    if kind == "map":
+        return _xml_map_entries(shape, _xml_children(elem, "entry"))
+    return _scalar_from_text(shape, elem.text or "")
 
 
 def _json_body(raw: bytes) -> Any:
