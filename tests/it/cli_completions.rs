@@ -90,13 +90,22 @@ fn bash_completion_offers_every_command_and_their_flags() {
 
     let plan = bash_completes(&script, &["plan", "--"]);
     for flag in ["--detailed-exitcode", "--format", "--out"] {
-        assert!(plan.contains(flag), "`emrstack plan --` does not offer {flag}: {plan:?}");
+        assert!(
+            plan.contains(flag),
+            "`emrstack plan --` does not offer {flag}: {plan:?}"
+        );
     }
     let shells = bash_completes(&script, &["completions", ""]);
     for shell in ["bash", "elvish", "fish", "powershell", "zsh"] {
-        assert!(shells.contains(shell), "`emrstack completions` does not offer {shell}: {shells:?}");
+        assert!(
+            shells.contains(shell),
+            "`emrstack completions` does not offer {shell}: {shells:?}"
+        );
     }
-    assert_eq!(bash_completes(&script, &["completions", "z"]), BTreeSet::from(["zsh".to_string()]));
+    assert_eq!(
+        bash_completes(&script, &["completions", "z"]),
+        BTreeSet::from(["zsh".to_string()])
+    );
 }
 
 #[test]
@@ -105,7 +114,10 @@ fn every_shell_gets_a_script_naming_every_command() {
     for (shell, marker) in [
         ("zsh", "#compdef emrstack"),
         ("fish", "complete -c emrstack"),
-        ("powershell", "Register-ArgumentCompleter -Native -CommandName 'emrstack'"),
+        (
+            "powershell",
+            "Register-ArgumentCompleter -Native -CommandName 'emrstack'",
+        ),
         ("elvish", "edit:completion:arg-completer[emrstack]"),
     ] {
         let output = emrstack(&["completions", shell]);
@@ -124,19 +136,33 @@ fn an_unknown_shell_is_a_usage_error() {
     // Usage errors exit 1, never 2, which `plan --detailed-exitcode` gives to changes.
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(text(&output.stdout), "");
-    assert!(text(&output.stderr).contains("invalid value 'tcsh'"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("invalid value 'tcsh'"),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 /// Checks `page` is a manual page titled `title`, section 1, and, where
 /// groff is installed, that groff formats it without a warning and the text
 /// contains `expect`.
 fn check_page(page: &str, title: &str, expect: &[&str]) {
-    let heading = page.lines().find(|l| l.starts_with(".TH ")).unwrap_or("").replace("\\-", "-");
-    assert!(heading.starts_with(&format!(".TH {title} 1")), "no `.TH {title} 1`:\n{page}");
+    let heading = page
+        .lines()
+        .find(|l| l.starts_with(".TH "))
+        .unwrap_or("")
+        .replace("\\-", "-");
+    assert!(
+        heading.starts_with(&format!(".TH {title} 1")),
+        "no `.TH {title} 1`:\n{page}"
+    );
     for line in page.lines().filter(|l| l.starts_with('.')) {
         let request = line[1..].split_whitespace().next().unwrap_or("");
         assert!(
-            ["ie", "el", "TH", "SH", "PP", "TP", "IP", "RS", "RE", "br", "B", "I", "\\\""].contains(&request),
+            [
+                "ie", "el", "TH", "SH", "PP", "TP", "IP", "RS", "RE", "br", "B", "I", "\\\""
+            ]
+            .contains(&request),
             "unexpected roff request in `{line}`"
         );
     }
@@ -149,7 +175,10 @@ fn check_page(page: &str, title: &str, expect: &[&str]) {
     // groff prints `\-` as a minus sign and may hyphenate with U+2010.
     let formatted = text(&output.stdout).replace(['\u{2212}', '\u{2010}'], "-");
     for phrase in expect {
-        assert!(formatted.contains(phrase), "`{phrase}` not in the formatted page:\n{formatted}");
+        assert!(
+            formatted.contains(phrase),
+            "`{phrase}` not in the formatted page:\n{formatted}"
+        );
     }
 }
 
@@ -178,7 +207,10 @@ fn man_prints_the_page_of_one_command_with_its_options() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(text(&output.stdout), "");
     let stderr = text(&output.stderr);
-    assert!(stderr.starts_with("error: no command `nonsense`; the commands are validate, plan"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: no command `nonsense`; the commands are validate, plan"),
+        "{stderr}"
+    );
 }
 
 #[test]

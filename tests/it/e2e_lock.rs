@@ -18,10 +18,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::apply_support::{Project, SplitMix64, bounded, command, finish};
-use serde_json::{Value, json};
 use crate::support::cli::{Run, Workspace};
 use crate::support::cloud::sdk_config;
 use crate::support::emulator::Emulator;
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// The lease of these tests, and how often it is renewed.
