@@ -169,7 +169,22 @@ fn check_page(page: &str, title: &str, expect: &[&str]) {
     if Command::new("groff").arg("--version").output().is_err() {
         return;
     }
-    let output = run_with_input("groff", &["-man", "-Tutf8", "-ww", "-P-c", "-P-b", "-P-u"], page);
+    // Warnings about the roff itself (undefined macros, bad escapes and
+    // input, missing arguments and delimiters), not about typesetting such
+    // as a long option that cannot be broken at the terminal's width.
+    let args = [
+        "-man",
+        "-Tutf8",
+        "-wmac",
+        "-wescape",
+        "-winput",
+        "-wmissing",
+        "-wdelim",
+        "-P-c",
+        "-P-b",
+        "-P-u",
+    ];
+    let output = run_with_input("groff", &args, page);
     assert!(output.status.success(), "groff: {}", text(&output.stderr));
     assert_eq!(text(&output.stderr), "", "groff warns about the page of {title}");
     // groff prints `\-` as a minus sign and may hyphenate with U+2010.
