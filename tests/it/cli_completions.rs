@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn emrstack(args: &[&str]) -> Output {
@@ -230,16 +229,18 @@ fn man_prints_the_page_of_one_command_with_its_options() {
 
 #[test]
 fn man_dir_writes_one_page_per_command() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let output = emrstack(&["man", "--dir", &dir.path().display().to_string()]);
+    let scratch = tempfile::tempdir().expect("temp dir");
+    // A directory that does not exist yet is made.
+    let dir = scratch.path().join("share/man/man1");
+    let output = emrstack(&["man", "--dir", &dir.display().to_string()]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    let written: BTreeSet<String> = std::fs::read_dir(dir.path())
+    let written: BTreeSet<String> = std::fs::read_dir(&dir)
         .expect("read dir")
         .map(|entry| entry.expect("entry").file_name().to_string_lossy().to_string())
         .collect();
     let mut expected: BTreeSet<String> = commands().iter().map(|c| format!("emrstack-{c}.1")).collect();
     expected.insert("emrstack.1".to_string());
     assert_eq!(written, expected);
-    let plan = std::fs::read_to_string(Path::new(dir.path()).join("emrstack-plan.1")).expect("plan page");
+    let plan = std::fs::read_to_string(dir.join("emrstack-plan.1")).expect("plan page");
     check_page(&plan, "emrstack-plan", &["--detailed-exitcode"]);
 }

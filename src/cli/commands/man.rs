@@ -11,10 +11,10 @@ use super::super::output::Printer;
 use super::super::{EXIT_ERROR, EXIT_OK};
 
 /// Prints the page of emrstack, or of `command`, on stdout; or, with `dir`,
-/// writes every page into it. Returns the exit code.
+/// writes every page into it (made if missing). Returns the exit code.
 pub fn run(printer: &Printer, command: Option<&str>, dir: Option<&Path>) -> u8 {
     if let Some(dir) = dir {
-        return match clap_mangen::generate_to(root(), dir) {
+        return match std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(root(), dir)) {
             Ok(()) => {
                 printer.message(&format!("wrote the manual pages to {}", dir.display()));
                 EXIT_OK
