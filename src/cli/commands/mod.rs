@@ -1,7 +1,9 @@
 //! One function per subcommand. Each returns the process exit code.
 
 mod apply;
+mod completions;
 mod inspect;
+mod man;
 mod plan;
 mod schema;
 mod unlock;
@@ -79,5 +81,7 @@ pub fn run(cli: Cli) -> u8 {
         } => inspect::import(&printer, &cli.global, &stack, &address, &id, &lock),
         Command::Unlock { stack, lock_id } => unlock::run(&printer, &cli.global, &stack, &lock_id),
         Command::Schema => schema::run(&printer),
+        Command::Completions { shell } => completions::run(&printer, shell),
+        Command::Man { command, dir } => man::run(&printer, command.as_deref(), dir.as_deref()),
     }
 }

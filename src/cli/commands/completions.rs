@@ -1,0 +1,24 @@
+//! `emrstack completions SHELL`: print the shell completion script, generated
+//! from the clap definitions, so it lists every command and flag of this
+//! version.
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+use super::super::EXIT_OK;
+use super::super::args::Cli;
+use super::super::output::Printer;
+
+/// Prints the completion script for `shell` on stdout and returns the exit code.
+pub fn run(printer: &Printer, shell: Shell) -> u8 {
+    printer.data(&script(shell));
+    EXIT_OK
+}
+
+/// The completion script of `emrstack` for `shell`.
+pub fn script(shell: Shell) -> String {
+    let mut command = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "emrstack", &mut script);
+    String::from_utf8_lossy(&script).into_owned()
+}
