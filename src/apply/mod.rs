@@ -165,9 +165,11 @@ impl<C> Context<'_, C> {
     }
 }
 
-/// A change failed; the message says why, for people.
+/// A change failed: the message says why, for people, and the kind what
+/// sort of failure it is (`throttled`, `access denied`, `running jobs`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ChangeError {
+    /// An AWS call failed; its [`crate::cloud::ErrorKind`] is kept.
     #[error(transparent)]
     Cloud(#[from] CloudError),
     /// Unfinished job runs under `--on-running fail`, or still running after
@@ -181,6 +183,25 @@ pub enum ChangeError {
     /// executor will not resolve by itself).
     #[error("{0}")]
     Unexpected(String),
+    /// The plan cannot be carried out at all (a saved plan whose changes
+    /// form a cycle).
+    #[error("{0}")]
+    InvalidPlan(String),
+}
+
+impl ChangeError {
+    /// The sort of failure in a few words, for summaries: the AWS error's
+    /// kind (`throttled`, `access denied`, `conflict`), or `running jobs`,
+    /// `timeout`, `unexpected state`, `invalid plan`.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            ChangeError::Cloud(error) => error.kind.as_str(),
+            ChangeError::RunningJobs(_) => "running jobs",
+            ChangeError::Timeout(_) => "timeout",
+            ChangeError::Unexpected(_) => "unexpected state",
+            ChangeError::InvalidPlan(_) => "invalid plan",
+        }
+    }
 }
 
 /// The ARNs a plan already knows, by application key.
@@ -217,7 +238,7 @@ pub async fn execute<C: Cloud>(cloud: &C, plan: &Plan, options: &ApplyOptions, o
                 outcomes: vec![NodeOutcome {
                     address: None,
                     phase: Phase::Main,
-                    outcome: Outcome::Failed(diagnostic.message.clone()),
+                    outcome: Outcome::Failed(ChangeError::InvalidPlan(diagnostic.message.clone())),
                 }],
                 notices: Vec::new(),
             };
@@ -285,7 +306,7 @@ async fn walk<C: Cloud>(context: &Context<'_, C>, graph: &ChangeGraph) -> ApplyR
         let phase = graph.node(node).phase;
         let outcome = match result {
             Ok(()) => Outcome::Applied,
-            Err(error) => Outcome::Failed(error.to_string()),
+            Err(error) => Outcome::Failed(error),
         };
         context.emit(Event::Finished {
             address: address.clone(),

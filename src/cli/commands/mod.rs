@@ -1,4 +1,5 @@
-//! One function per subcommand. Each returns the process exit code.
+//! One function per subcommand. Each returns the process exit code, or the
+//! [`CliError`] that `cli::main` prints.
 
 mod apply;
 mod inspect;
@@ -8,15 +9,17 @@ mod validate;
 
 pub(crate) use validate::load_options;
 
+use std::process::ExitCode;
+
 use super::args::{Cli, Command};
+use super::error::CliError;
 use super::output::Printer;
 use crate::diff::Mode;
 
 /// Dispatches to the subcommand and returns its exit code.
-pub fn run(cli: Cli) -> u8 {
-    let printer = Printer::new(&cli.global);
+pub fn run(printer: &Printer, cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
-        Command::Validate { stack, format } => validate::run(&printer, &cli.global, &stack, format),
+        Command::Validate { stack, format } => validate::run(printer, &cli.global, &stack, format),
         Command::Plan {
             stack,
             read,
@@ -27,7 +30,7 @@ pub fn run(cli: Cli) -> u8 {
         } => {
             let mode = if destroy { Mode::Destroy } else { Mode::Apply };
             plan::run(
-                &printer,
+                printer,
                 &cli.global,
                 &stack,
                 &read,
@@ -43,7 +46,7 @@ pub fn run(cli: Cli) -> u8 {
             execute,
             plan_file,
         } => apply::run(
-            &printer,
+            printer,
             &cli.global,
             &stack,
             &read,
@@ -52,11 +55,11 @@ pub fn run(cli: Cli) -> u8 {
             Mode::Apply,
         ),
         Command::Destroy { stack, read, execute } => {
-            apply::run(&printer, &cli.global, &stack, &read, &execute, None, Mode::Destroy)
+            apply::run(printer, &cli.global, &stack, &read, &execute, None, Mode::Destroy)
         }
-        Command::Show { plan_file, format } => inspect::show(&printer, &plan_file, format),
-        Command::Output { stack, read, format } => inspect::output(&printer, &cli.global, &stack, &read, format),
-        Command::Import { stack, address, id } => inspect::import(&printer, &cli.global, &stack, &address, &id),
-        Command::Schema => schema::run(&printer),
+        Command::Show { plan_file, format } => inspect::show(printer, &plan_file, format),
+        Command::Output { stack, read, format } => inspect::output(printer, &cli.global, &stack, &read, format),
+        Command::Import { stack, address, id } => inspect::import(printer, &cli.global, &stack, &address, &id),
+        Command::Schema => schema::run(printer),
     }
 }
