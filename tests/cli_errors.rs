@@ -19,7 +19,8 @@ use serde_json::json;
 use support::cloud::shared_emulator;
 use support::emulator::Emulator;
 
-const STACK: &str = "[stack]\nname = \"errors\"\n\n[applications.etl]\ntype = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\n";
+const STACK: &str =
+    "[stack]\nname = \"errors\"\n\n[applications.etl]\ntype = \"SPARK\"\nrelease_label = \"emr-7.2.0\"\n";
 
 /// A scratch directory with a stack file, a home directory without AWS
 /// files, and the environment variables of the run.
@@ -49,7 +50,10 @@ impl Scene {
         scene.env = vec![
             ("HOME".to_string(), home.clone()),
             ("AWS_CONFIG_FILE".to_string(), format!("{home}/.aws/config")),
-            ("AWS_SHARED_CREDENTIALS_FILE".to_string(), format!("{home}/.aws/credentials")),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".to_string(),
+                format!("{home}/.aws/credentials"),
+            ),
             ("AWS_EC2_METADATA_DISABLED".to_string(), "true".to_string()),
             ("EMRSTACK_AWS_MAX_ATTEMPTS".to_string(), "2".to_string()),
             ("EMRSTACK_AWS_INITIAL_BACKOFF_MS".to_string(), "10".to_string()),
@@ -180,7 +184,10 @@ fn no_credentials_with_an_unreachable_instance_metadata_service_is_no_credential
     );
     let cause = lines.next().unwrap_or_default();
     assert!(cause.starts_with("  cause: GetCallerIdentity: "), "{stderr}");
-    assert!(cause.contains("IMDS"), "the SDK's account names the metadata service: {stderr}");
+    assert!(
+        cause.contains("IMDS"),
+        "the SDK's account names the metadata service: {stderr}"
+    );
     assert!(!stderr.contains("DispatchFailure {"), "no Debug dump: {stderr}");
 }
 
@@ -221,7 +228,10 @@ fn an_expired_sso_session_says_to_log_in_again() {
 #[test]
 fn an_unknown_profile_names_the_profiles_there_are() {
     let scene = Scene::new();
-    scene.write_home(".aws/config", "[profile dev]\nregion = eu-west-1\n\n[profile prod]\nregion = eu-west-1\n");
+    scene.write_home(
+        ".aws/config",
+        "[profile dev]\nregion = eu-west-1\n\n[profile prod]\nregion = eu-west-1\n",
+    );
     let (code, stderr) = scene.plan(&["--profile", "staging", "--endpoint-url", &closed_endpoint()]);
     assert_eq!(code, 1);
     insta::assert_snapshot!("unknown_profile", stderr);

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::profile::profile_file::ProfileFiles;
 use aws_config::{BehaviorVersion, Region};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -119,11 +118,10 @@ impl AwsCloud {
     /// resolved lazily: a missing credential surfaces on the first call as
     /// [`ErrorKind::NoCredentials`] (or [`ErrorKind::SsoLoginRequired`]).
     pub async fn connect(settings: AwsSettings) -> Result<AwsCloud, CloudError> {
-        let profile = settings.profile.clone().or_else(|| {
-            std::env::var("AWS_PROFILE")
-                .ok()
-                .filter(|name| !name.trim().is_empty())
-        });
+        let profile = settings
+            .profile
+            .clone()
+            .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|name| !name.trim().is_empty()));
         // Checked first: the SDK reads the region from the profile too, and
         // would report an unknown profile as a missing region.
         if let Some(name) = &profile {
@@ -282,7 +280,7 @@ impl AwsCloud {
 async fn profile_exists(name: &str, fs: &Fs, env: &Env) -> Result<(), CloudError> {
     // A file that cannot be read or parsed defines no profile here; the SDK
     // reports its problem when it reads the file itself.
-    let defined: Vec<String> = match aws_config::profile::load(fs, env, &ProfileFiles::default(), None).await {
+    let defined: Vec<String> = match aws_config::profile::load(fs, env, &Default::default(), None).await {
         Ok(set) => {
             if set.get_profile(name).is_some() {
                 return Ok(());
@@ -369,8 +367,14 @@ mod tests {
     async fn a_profile_in_neither_file_is_unknown_and_the_error_lists_those_there_are() {
         let env = Env::from_slice(&[("HOME", "/home/u")]);
         let fs = Fs::from_slice(&[
-            ("/home/u/.aws/config", "[profile dev]\nregion = eu-west-1\n[default]\nregion = eu-west-1\n"),
-            ("/home/u/.aws/credentials", "[ci]\naws_access_key_id = AKID\naws_secret_access_key = s\n"),
+            (
+                "/home/u/.aws/config",
+                "[profile dev]\nregion = eu-west-1\n[default]\nregion = eu-west-1\n",
+            ),
+            (
+                "/home/u/.aws/credentials",
+                "[ci]\naws_access_key_id = AKID\naws_secret_access_key = s\n",
+            ),
         ]);
         for name in ["dev", "default", "ci"] {
             assert_eq!(profile_exists(name, &fs, &env).await, Ok(()), "{name}");
@@ -383,6 +387,10 @@ mod tests {
              defined are ci, default, dev)"
         );
         let none = profile_exists("dev", &Fs::from_slice(&[]), &env).await.unwrap_err();
-        assert!(none.message.ends_with("(the AWS config and credentials files define no profile)"), "{none}");
+        assert!(
+            none.message
+                .ends_with("(the AWS config and credentials files define no profile)"),
+            "{none}"
+        );
     }
 }

@@ -160,7 +160,9 @@ where
 /// The classified error for already extracted facts. Setup failures come
 /// first: they are the same whatever the service.
 pub(crate) fn from_facts(service: Service, operation: &str, facts: ErrorFacts) -> CloudError {
-    let setup = facts.setup.or_else(|| is_clock_skew(&facts).then_some(ErrorKind::ClockSkew));
+    let setup = facts
+        .setup
+        .or_else(|| is_clock_skew(&facts).then_some(ErrorKind::ClockSkew));
     let kind = setup.unwrap_or_else(|| match service {
         Service::EmrServerless => classify_emr(&facts),
         Service::Iam => classify_iam(&facts),
@@ -236,7 +238,7 @@ pub(crate) fn explain(mut error: CloudError, reach: &Reach, service: Service) ->
 
 /// The setup failure that an SDK error's chain of sources shows, if any.
 fn setup_failure(err: &(dyn StdError + 'static)) -> Option<ErrorKind> {
-    let chain: Vec<&(dyn StdError + 'static)> = std::iter::successors(Some(err), |error| error.source()).collect();
+    let chain: Vec<&(dyn StdError + 'static)> = std::iter::successors(Some(err), |&error| error.source()).collect();
     let text_from = |start: usize| {
         chain[start..]
             .iter()
@@ -294,7 +296,7 @@ fn setup_failure(err: &(dyn StdError + 'static)) -> Option<ErrorKind> {
 /// The messages of an error and its sources, outermost first.
 fn chain_text(err: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
-    for error in std::iter::successors(Some(err), |error| error.source()) {
+    for error in std::iter::successors(Some(err), |&error| error.source()) {
         let text = error.to_string();
         // Wrappers often repeat their source's text.
         if !text.is_empty() && parts.last() != Some(&text) {
@@ -960,7 +962,9 @@ mod tests {
         // STS, a clock 20 minutes slow (aws/aws-cli#6676).
         let meta = ErrorMetadata::builder()
             .code("SignatureDoesNotMatch")
-            .message("Signature expired: 20220127T001427Z is now earlier than 20220127T014428Z (20220127T015928Z - 15 min.)")
+            .message(
+                "Signature expired: 20220127T001427Z is now earlier than 20220127T014428Z (20220127T015928Z - 15 min.)",
+            )
             .build();
         let err = SdkError::service_error(GetCallerIdentityError::generic(meta), response(403, Some("req-9")));
         let cloud = explain(
@@ -970,7 +974,12 @@ mod tests {
         );
         assert_eq!(cloud.kind, ErrorKind::ClockSkew);
         assert!(!cloud.kind.is_retryable());
-        assert!(cloud.to_string().starts_with("AWS refused the request's signature as expired"), "{cloud}");
+        assert!(
+            cloud
+                .to_string()
+                .starts_with("AWS refused the request's signature as expired"),
+            "{cloud}"
+        );
         assert_eq!(
             cloud.cause.as_deref(),
             Some(
@@ -979,9 +988,17 @@ mod tests {
             )
         );
         let skew = |code: &str, message: &str| {
-            from_facts(Service::EmrServerless, "GetApplication", ErrorFacts::service(code, message, 403)).kind
+            from_facts(
+                Service::EmrServerless,
+                "GetApplication",
+                ErrorFacts::service(code, message, 403),
+            )
+            .kind
         };
-        assert_eq!(skew("RequestTimeTooSkewed", "The difference is too large."), ErrorKind::ClockSkew);
+        assert_eq!(
+            skew("RequestTimeTooSkewed", "The difference is too large."),
+            ErrorKind::ClockSkew
+        );
         assert_eq!(skew("RequestExpired", "Request has expired."), ErrorKind::ClockSkew);
         assert_eq!(
             skew(
@@ -998,7 +1015,10 @@ mod tests {
             ),
             ErrorKind::AccessDenied
         );
-        assert_eq!(skew("AccessDeniedException", "User is not authorized"), ErrorKind::AccessDenied);
+        assert_eq!(
+            skew("AccessDeniedException", "User is not authorized"),
+            ErrorKind::AccessDenied
+        );
     }
 
     #[test]
@@ -1011,11 +1031,15 @@ mod tests {
             SdkError::dispatch_failure(ConnectorError::other(Box::new(error), None))
         };
         assert_eq!(
-            kind(credentials(CredentialsError::not_loaded("no providers in chain provided credentials"))),
+            kind(credentials(CredentialsError::not_loaded(
+                "no providers in chain provided credentials"
+            ))),
             ErrorKind::NoCredentials
         );
         assert_eq!(
-            kind(credentials(CredentialsError::provider_error("failed to load IMDS session token"))),
+            kind(credentials(CredentialsError::provider_error(
+                "failed to load IMDS session token"
+            ))),
             ErrorKind::NoCredentials
         );
         assert_eq!(
@@ -1037,10 +1061,16 @@ mod tests {
             ErrorKind::UnknownProfile
         );
         let io = |kind: std::io::ErrorKind, text: &str| -> Err {
-            SdkError::dispatch_failure(ConnectorError::io(Box::new(std::io::Error::new(kind, text.to_string()))))
+            SdkError::dispatch_failure(ConnectorError::io(Box::new(std::io::Error::new(
+                kind,
+                text.to_string(),
+            ))))
         };
         assert_eq!(
-            kind(io(std::io::ErrorKind::ConnectionRefused, "Connection refused (os error 111)")),
+            kind(io(
+                std::io::ErrorKind::ConnectionRefused,
+                "Connection refused (os error 111)"
+            )),
             ErrorKind::ConnectionRefused
         );
         assert_eq!(
@@ -1074,10 +1104,20 @@ mod tests {
             endpoint: Some("http://127.0.0.1:9".to_string()),
             profile: None,
         };
-        let cloud = explain(cloud_error(Service::Sts, "GetCallerIdentity", &err), &reach, Service::Sts);
-        assert_eq!(cloud.to_string(), "the endpoint http://127.0.0.1:9 refused the connection");
+        let cloud = explain(
+            cloud_error(Service::Sts, "GetCallerIdentity", &err),
+            &reach,
+            Service::Sts,
+        );
+        assert_eq!(
+            cloud.to_string(),
+            "the endpoint http://127.0.0.1:9 refused the connection"
+        );
         let cause = cloud.cause.expect("cause");
-        assert!(cause.starts_with("GetCallerIdentity: dispatch failure: io error"), "{cause}");
+        assert!(
+            cause.starts_with("GetCallerIdentity: dispatch failure: io error"),
+            "{cause}"
+        );
         assert!(!cause.contains("DispatchFailure {"), "no Debug dump: {cause}");
 
         let sso = CloudError::new(ErrorKind::SsoLoginRequired, "GetCallerIdentity", "sdk");

@@ -108,11 +108,9 @@ pub fn cloud_failure(error: &CloudError, hints: Hints) -> String {
         }
         // The message says what to do.
         ErrorKind::SsoLoginRequired | ErrorKind::ClockSkew => String::new(),
-        ErrorKind::NotFound
-        | ErrorKind::Conflict
-        | ErrorKind::Invalid
-        | ErrorKind::Propagation
-        | ErrorKind::Other => String::new(),
+        ErrorKind::NotFound | ErrorKind::Conflict | ErrorKind::Invalid | ErrorKind::Propagation | ErrorKind::Other => {
+            String::new()
+        }
     };
     format!("{error}{advice}")
 }

@@ -60,7 +60,11 @@ fn summary(report: &ApplyReport, mode: PlanMode) -> String {
     }
     let failed = match kinds.len() {
         0 => format!("{} failed", report.failed()),
-        1 => format!("{} failed ({})", report.failed(), kinds.keys().copied().collect::<String>()),
+        1 => format!(
+            "{} failed ({})",
+            report.failed(),
+            kinds.keys().copied().collect::<String>()
+        ),
         _ => {
             let kinds: Vec<String> = kinds.iter().map(|(kind, count)| format!("{count} {kind}")).collect();
             format!("{} failed ({})", report.failed(), kinds.join(", "))
@@ -254,7 +258,9 @@ mod tests {
         );
         report.outcomes.push(node(cloud(ErrorKind::AccessDenied)));
         report.outcomes.push(node(cloud(ErrorKind::Throttled)));
-        report.outcomes.push(node(Outcome::Failed(ChangeError::RunningJobs("j".to_string()))));
+        report
+            .outcomes
+            .push(node(Outcome::Failed(ChangeError::RunningJobs("j".to_string()))));
         report.outcomes.push(node(Outcome::Skipped("`a` failed".to_string())));
         assert_eq!(
             summary(&report, PlanMode::Destroy),

@@ -198,10 +198,16 @@ async fn adopt(
             let app = match cloud.get_application(id).await {
                 Ok(app) if app.state != crate::model::ApplicationState::Terminated => app,
                 Ok(_) => {
-                    return Err(CliError::message(format!("application `{id}` does not exist in {}", cloud.region())));
+                    return Err(CliError::message(format!(
+                        "application `{id}` does not exist in {}",
+                        cloud.region()
+                    )));
                 }
                 Err(error) if error.is_not_found() => {
-                    return Err(CliError::message(format!("application `{id}` does not exist in {}", cloud.region())));
+                    return Err(CliError::message(format!(
+                        "application `{id}` does not exist in {}",
+                        cloud.region()
+                    )));
                 }
                 Err(error) => {
                     return Err(error.into());

@@ -26,7 +26,12 @@ pub fn load_options(global: &GlobalArgs, stack: &StackArgs) -> LoadOptions {
 }
 
 /// Runs `validate` and returns the exit code.
-pub fn run(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, format: DataFormat) -> Result<ExitCode, CliError> {
+pub fn run(
+    printer: &Printer,
+    global: &GlobalArgs,
+    stack: &StackArgs,
+    format: DataFormat,
+) -> Result<ExitCode, CliError> {
     let loaded = config::load(&load_options(global, stack));
     match format {
         DataFormat::Json => {
