@@ -185,7 +185,7 @@ fn no_credentials_with_an_unreachable_instance_metadata_service_is_no_credential
     let cause = lines.next().unwrap_or_default();
     assert!(cause.starts_with("  cause: GetCallerIdentity: "), "{stderr}");
     assert!(
-        cause.contains("IMDS"),
+        stderr.contains("IMDS"),
         "the SDK's account names the metadata service: {stderr}"
     );
     assert!(!stderr.contains("DispatchFailure {"), "no Debug dump: {stderr}");
