@@ -177,7 +177,7 @@ pub(crate) fn from_facts(service: Service, operation: &str, facts: ErrorFacts) -
             None if facts.chain.is_empty() => facts.message.clone(),
             None => facts.chain.clone(),
         };
-        format!("{operation}: {account}")
+        format!("{operation}: {account}").into_boxed_str()
     });
     CloudError {
         kind,

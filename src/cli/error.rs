@@ -21,7 +21,7 @@ pub enum CliError {
     #[error("{}", match .doing { Some(doing) => format!("{doing}: {error}"), None => error.to_string() })]
     Cloud {
         doing: Option<&'static str>,
-        error: CloudError,
+        error: Box<CloudError>,
     },
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
@@ -30,7 +30,10 @@ pub enum CliError {
 
 impl From<CloudError> for CliError {
     fn from(error: CloudError) -> CliError {
-        CliError::Cloud { doing: None, error }
+        CliError::Cloud {
+            doing: None,
+            error: Box::new(error),
+        }
     }
 }
 
@@ -44,7 +47,7 @@ impl CliError {
     pub fn cloud(doing: &'static str, error: CloudError) -> CliError {
         CliError::Cloud {
             doing: Some(doing),
-            error,
+            error: Box::new(error),
         }
     }
 }

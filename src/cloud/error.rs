@@ -124,9 +124,10 @@ pub struct CloudError {
     /// The AWS request ID, for support cases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    /// The underlying error, as the SDK tells it, when `message` is ours.
+    /// The underlying error, as the SDK tells it, when `message` is ours
+    /// (boxed: it is rare, and keeps `Result<_, CloudError>` small).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cause: Option<String>,
+    pub cause: Option<Box<str>>,
 }
 
 impl CloudError {
@@ -142,7 +143,7 @@ impl CloudError {
     }
 
     pub fn with_cause(mut self, cause: impl Into<String>) -> CloudError {
-        self.cause = Some(cause.into());
+        self.cause = Some(cause.into().into_boxed_str());
         self
     }
 
