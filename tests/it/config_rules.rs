@@ -1,6 +1,6 @@
 //! One failing case per validation rule, asserted on the diagnostic code and
-//! its position (line:column), plus the passing cases of the spec's test
-//! vectors (§12) and a file with many independent problems.
+//! its position (line:column), plus stacks that must pass and a file with
+//! many independent problems.
 
 use std::path::{Path, PathBuf};
 
@@ -457,7 +457,7 @@ fn stack_lock_bucket_name() {
     }
 }
 
-// ---------------------------------------------------------------- tags (V-TAG-01..08)
+// ---------------------------------------------------------------- tags (tag.*)
 
 #[test]
 fn tag_key_too_long() {
@@ -1110,7 +1110,7 @@ fn identity_center_instance_arn() {
     );
 }
 
-// ---------------------------------------------------------------- release gates (§1.9, §12)
+// ---------------------------------------------------------------- release gates (release.feature)
 
 #[test]
 fn image_on_emr_6_8_0() {
@@ -1277,7 +1277,7 @@ fn property_removed_after_6_10() {
     expect(&input, "release.property-removed", "\"tez.am.speculation.enabled\"");
 }
 
-// ---------------------------------------------------------------- cross-field (§12)
+// ---------------------------------------------------------------- cross-field
 
 #[test]
 fn java_home_for_the_wrong_architecture() {
@@ -1759,7 +1759,7 @@ fn no_logs_at_all() {
     );
 }
 
-// ---------------------------------------------------------------- passing vectors (§12)
+// ---------------------------------------------------------------- stacks that pass
 
 #[test]
 fn valid_worker_sizes_of_the_spec() {

@@ -65,7 +65,8 @@ async fn a_stop_with_a_running_job_fails_by_default_and_cancels_with_on_running_
             run.stderr
         );
         assert!(
-            run.stderr.contains("Apply failed: 0 applied, 1 failed, 0 skipped."),
+            run.stderr
+                .contains("Apply failed: 0 applied, 1 failed (running jobs), 0 skipped."),
             "{}",
             run.stderr
         );
@@ -289,7 +290,8 @@ async fn with_no_propagation_time_a_role_iam_does_not_know_yet_fails_clearly() {
         assert!(run.stderr.contains("for IAM to propagate"), "{}", run.stderr);
         assert!(run.stderr.contains("--propagation-timeout"), "{}", run.stderr);
         assert!(
-            run.stderr.contains("Apply failed: 2 applied, 1 failed, 0 skipped."),
+            run.stderr
+                .contains("Apply failed: 2 applied, 1 failed (not found), 0 skipped."),
             "{}",
             run.stderr
         );
@@ -381,7 +383,10 @@ async fn a_failed_create_skips_its_dependents_while_independent_changes_are_appl
         );
         assert!(log.contains("application.adhoc: done"), "{log}");
         assert!(log.contains("role.shared: done"), "{log}");
-        assert!(log.contains("Apply failed: 2 applied, 1 failed, 2 skipped."), "{log}");
+        assert!(
+            log.contains("Apply failed: 2 applied, 1 failed (invalid request), 2 skipped."),
+            "{log}"
+        );
 
         assert_eq!(aws.apps().await.len(), 1, "no application `etl`");
         assert_eq!(aws.app(&adhoc.id).await.maximum_cpu.as_deref(), Some("32 vCPU"));

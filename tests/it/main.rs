@@ -26,6 +26,7 @@ mod support;
 
 mod aws_cloud;
 mod cli_completions;
+mod cli_errors;
 mod cli_validate;
 mod config_corpus;
 mod config_docs;

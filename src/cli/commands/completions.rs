@@ -2,17 +2,20 @@
 //! from the clap definitions, so it lists every command and flag of this
 //! version.
 
+use std::process::ExitCode;
+
 use clap::CommandFactory;
 use clap_complete::Shell;
 
 use super::super::EXIT_OK;
 use super::super::args::Cli;
+use super::super::error::CliError;
 use super::super::output::Printer;
 
 /// Prints the completion script for `shell` on stdout and returns the exit code.
-pub fn run(printer: &Printer, shell: Shell) -> u8 {
+pub fn run(printer: &Printer, shell: Shell) -> Result<ExitCode, CliError> {
     printer.data(&script(shell));
-    EXIT_OK
+    Ok(ExitCode::from(EXIT_OK))
 }
 
 /// The completion script of `emrstack` for `shell`.

@@ -3,38 +3,27 @@
 //! command, emrstack-plan(1) and so on, with its options.
 
 use std::path::Path;
+use std::process::ExitCode;
 
 use clap::CommandFactory;
 
+use super::super::EXIT_OK;
 use super::super::args::Cli;
+use super::super::error::CliError;
 use super::super::output::Printer;
-use super::super::{EXIT_ERROR, EXIT_OK};
 
 /// Prints the page of emrstack, or of `command`, on stdout; or, with `dir`,
 /// writes every page into it (made if missing). Returns the exit code.
-pub fn run(printer: &Printer, command: Option<&str>, dir: Option<&Path>) -> u8 {
+pub fn run(printer: &Printer, command: Option<&str>, dir: Option<&Path>) -> Result<ExitCode, CliError> {
     if let Some(dir) = dir {
-        return match std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(root(), dir)) {
-            Ok(()) => {
-                printer.message(&format!("wrote the manual pages to {}", dir.display()));
-                EXIT_OK
-            }
-            Err(err) => {
-                printer.error(&format!("cannot write the manual pages to {}: {err}", dir.display()));
-                EXIT_ERROR
-            }
-        };
+        std::fs::create_dir_all(dir)
+            .and_then(|()| clap_mangen::generate_to(root(), dir))
+            .map_err(|err| CliError::message(format!("cannot write the manual pages to {}: {err}", dir.display())))?;
+        printer.message(&format!("wrote the manual pages to {}", dir.display()));
+        return Ok(ExitCode::from(EXIT_OK));
     }
-    match page(command) {
-        Ok(page) => {
-            printer.data(&page);
-            EXIT_OK
-        }
-        Err(message) => {
-            printer.error(&message);
-            EXIT_ERROR
-        }
-    }
+    printer.data(&page(command).map_err(CliError::Message)?);
+    Ok(ExitCode::from(EXIT_OK))
 }
 
 /// The page of emrstack (`None`) or of one of its commands, in roff.

@@ -1,4 +1,5 @@
-//! One function per subcommand. Each returns the process exit code.
+//! One function per subcommand. Each returns the process exit code, or the
+//! [`CliError`] that `cli::main` prints.
 
 mod apply;
 mod completions;
@@ -11,15 +12,17 @@ mod validate;
 
 pub(crate) use validate::load_options;
 
+use std::process::ExitCode;
+
 use super::args::{Cli, Command};
+use super::error::CliError;
 use super::output::Printer;
 use crate::diff::Mode;
 
 /// Dispatches to the subcommand and returns its exit code.
-pub fn run(cli: Cli) -> u8 {
-    let printer = Printer::new(&cli.global);
+pub fn run(printer: &Printer, cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
-        Command::Validate { stack, format } => validate::run(&printer, &cli.global, &stack, format),
+        Command::Validate { stack, format } => validate::run(printer, &cli.global, &stack, format),
         Command::Plan {
             stack,
             read,
@@ -30,7 +33,7 @@ pub fn run(cli: Cli) -> u8 {
         } => {
             let mode = if destroy { Mode::Destroy } else { Mode::Apply };
             plan::run(
-                &printer,
+                printer,
                 &cli.global,
                 &stack,
                 &read,
@@ -47,7 +50,7 @@ pub fn run(cli: Cli) -> u8 {
             lock,
             plan_file,
         } => apply::run(
-            &printer,
+            printer,
             &cli.global,
             &stack,
             &read,
@@ -62,7 +65,7 @@ pub fn run(cli: Cli) -> u8 {
             execute,
             lock,
         } => apply::run(
-            &printer,
+            printer,
             &cli.global,
             &stack,
             &read,
@@ -71,17 +74,17 @@ pub fn run(cli: Cli) -> u8 {
             None,
             Mode::Destroy,
         ),
-        Command::Show { plan_file, format } => inspect::show(&printer, &plan_file, format),
-        Command::Output { stack, read, format } => inspect::output(&printer, &cli.global, &stack, &read, format),
+        Command::Show { plan_file, format } => inspect::show(printer, &plan_file, format),
+        Command::Output { stack, read, format } => inspect::output(printer, &cli.global, &stack, &read, format),
         Command::Import {
             stack,
             address,
             id,
             lock,
-        } => inspect::import(&printer, &cli.global, &stack, &address, &id, &lock),
-        Command::Unlock { stack, lock_id } => unlock::run(&printer, &cli.global, &stack, &lock_id),
-        Command::Schema => schema::run(&printer),
-        Command::Completions { shell } => completions::run(&printer, shell),
-        Command::Man { command, dir } => man::run(&printer, command.as_deref(), dir.as_deref()),
+        } => inspect::import(printer, &cli.global, &stack, &address, &id, &lock),
+        Command::Unlock { stack, lock_id } => unlock::run(printer, &cli.global, &stack, &lock_id),
+        Command::Schema => schema::run(printer),
+        Command::Completions { shell } => completions::run(printer, shell),
+        Command::Man { command, dir } => man::run(printer, command.as_deref(), dir.as_deref()),
     }
 }
