@@ -330,6 +330,24 @@ pub enum Command {
     },
     /// Print the JSON Schema of the stack language.
     Schema,
+    /// Print the shell completion script for SHELL (see the README's
+    /// Install section for where each shell looks for it).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page of emrstack, or of one command, in roff (`emrstack
+    /// man | man -l -`); or write every page to a directory.
+    Man {
+        /// The command whose page to print (`plan` prints emrstack-plan(1)).
+        #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+        command: Option<String>,
+        /// Write emrstack.1 and one page per command (emrstack-plan.1, ...)
+        /// into DIR, for example ~/.local/share/man/man1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[cfg(test)]

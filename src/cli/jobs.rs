@@ -14,9 +14,10 @@ use crate::apply::Halt;
 use crate::apply::jobs::{self, Cancelled, RunContext, RunOptions, RunOutcome, UploadOutcome};
 use crate::artifact::{self, Artifact};
 use crate::aws::AwsCloud;
-use crate::cloud::ObjectStore;
+use crate::cloud::{ObjectStore, StoreError};
 use crate::model::{Actual, Address, Desired, JobRole, JobRunRequest};
 
+use super::error::CliError;
 use super::output::Printer;
 
 /// A job resolved against AWS: its application and role identifiers.
@@ -27,18 +28,27 @@ pub struct Resolved {
 }
 
 /// Every local file of `jobs` (all when empty), read and hashed.
-pub fn artifacts(desired: &Desired, jobs: &[String]) -> Result<Vec<Artifact>, String> {
-    artifact::for_jobs(desired, jobs).map_err(|error| error.to_string())
+pub fn artifacts(desired: &Desired, jobs: &[String]) -> Result<Vec<Artifact>, CliError> {
+    artifact::for_jobs(desired, jobs).map_err(|error| CliError::message(error.to_string()))
+}
+
+/// A failed S3 call during `doing`: a classified AWS error keeps its kind
+/// (and the advice that goes with it).
+fn store_failure(doing: String, error: StoreError) -> CliError {
+    match error {
+        StoreError::Cloud(error) => CliError::cloud(doing, error),
+        other => CliError::message(format!("{doing}: {other}")),
+    }
 }
 
 /// Which of `artifacts` are missing from S3 (HeadObject each).
-pub async fn missing(cloud: &AwsCloud, artifacts: &[Artifact]) -> Result<Vec<bool>, String> {
+pub async fn missing(cloud: &AwsCloud, artifacts: &[Artifact]) -> Result<Vec<bool>, CliError> {
     let mut out = Vec::new();
     for artifact in artifacts {
         let found = cloud
             .head_object(&artifact.object)
             .await
-            .map_err(|error| format!("cannot look for {}: {error}", artifact.uri()))?;
+            .map_err(|error| store_failure(format!("cannot look for {}", artifact.uri()), error))?;
         out.push(found.is_none());
     }
     Ok(out)
@@ -73,10 +83,14 @@ pub fn artifact_lines(artifacts: &[Artifact], missing: &[bool]) -> String {
 }
 
 /// Uploads what is missing and says so on stderr.
-pub async fn upload(printer: &Printer, cloud: &AwsCloud, artifacts: &[Artifact]) -> Result<Vec<UploadOutcome>, String> {
+pub async fn upload(
+    printer: &Printer,
+    cloud: &AwsCloud,
+    artifacts: &[Artifact],
+) -> Result<Vec<UploadOutcome>, CliError> {
     let outcomes = jobs::upload(cloud, artifacts)
         .await
-        .map_err(|error| format!("cannot upload job artifacts: {error}"))?;
+        .map_err(|error| store_failure("cannot upload job artifacts".to_string(), error))?;
     for outcome in &outcomes {
         if outcome.uploaded {
             printer.message(&format!(
@@ -104,14 +118,14 @@ pub fn resolve(
     key: &str,
     artifacts: &[Artifact],
     extra_arguments: &[String],
-) -> Result<Resolved, String> {
+) -> Result<Resolved, CliError> {
     let Some(job) = desired.jobs.get(key) else {
         let known: Vec<&str> = desired.jobs.keys().map(String::as_str).collect();
-        return Err(if known.is_empty() {
+        return Err(CliError::Message(if known.is_empty() {
             format!("the stack declares no job `{key}` (it has no `[jobs.*]`)")
         } else {
             format!("the stack declares no job `{key}`; its jobs are: {}", known.join(", "))
-        });
+        }));
     };
     let stack = desired.stack.name.as_str();
     let address = Address::application(&job.application);
@@ -120,10 +134,10 @@ pub fn resolve(
         .iter()
         .find(|app| app.owner().address_in(stack) == Some(&address))
         .ok_or_else(|| {
-            format!(
+            CliError::Message(format!(
                 "application `{}` of job `{key}` has not been applied (no application carries the tags of `{address}` in stack `{stack}`); run `emrstack apply` first",
                 job.application
-            )
+            ))
         })?;
     let role_arn = match &job.role {
         JobRole::Arn { arn } => arn.clone(),
@@ -135,11 +149,15 @@ pub fn resolve(
                 .find(|observed| observed.owner().address_in(stack) == Some(&address))
                 .map(|observed| observed.arn.clone())
                 .ok_or_else(|| {
-                    format!("role `{role}` of job `{key}` has not been applied; run `emrstack apply` first")
+                    CliError::Message(format!(
+                        "role `{role}` of job `{key}` has not been applied; run `emrstack apply` first"
+                    ))
                 })?
         }
     };
-    let request = job.request(key, &artifact::uploaded(artifacts), &app.id, &role_arn, extra_arguments)?;
+    let request = job
+        .request(key, &artifact::uploaded(artifacts), &app.id, &role_arn, extra_arguments)
+        .map_err(CliError::Message)?;
     let monitoring = &app.spec.monitoring;
     Ok(Resolved {
         key: key.to_string(),
@@ -162,12 +180,12 @@ pub fn resolve(
 /// The client token of a run: random per invocation, or derived from
 /// `--idempotency-key`, the stack and the job, so a CI step run again with
 /// the same key (its run ID) starts no second run.
-pub fn client_token(stack: &str, job: &str, idempotency_key: Option<&str>) -> Result<String, String> {
+pub fn client_token(stack: &str, job: &str, idempotency_key: Option<&str>) -> Result<String, CliError> {
     match idempotency_key {
         Some(key) => Ok(crate::apply::client_token(&["emrstack run", stack, job, key])),
         None => {
             let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes).map_err(|error| format!("no random client token: {error}"))?;
+            getrandom::fill(&mut bytes).map_err(|error| CliError::message(format!("no random client token: {error}")))?;
             Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
         }
     }
@@ -244,7 +262,7 @@ pub async fn run(
     client_token: &str,
     options: &RunOptions,
     halt: Halt,
-) -> Result<RunOutcome, String> {
+) -> Result<RunOutcome, CliError> {
     let progress = RunProgress::new(printer, &format!("job.{}", resolved.key));
     let report = |state: &str, elapsed: Duration| progress.state(state, elapsed);
     let outcome = jobs::run(
@@ -259,7 +277,7 @@ pub async fn run(
     )
     .await;
     progress.finish();
-    outcome.map_err(|error| format!("job `{}`: {}", resolved.key, super::session::cloud_failure(&error)))
+    outcome.map_err(|error| CliError::cloud(format!("job `{}`", resolved.key), error))
 }
 
 fn hours(value: f64) -> String {

@@ -61,6 +61,12 @@ pub fn short_hash(value: &Value) -> String {
     digest.iter().take(3).map(|b| format!("{b:02x}")).collect()
 }
 
+/// The hash a record keeps of a field's value: of its recorded form, which
+/// holds no secret (`model::secrets::recorded_form`).
+fn record_hash(field: &str, value: &Value) -> String {
+    short_hash(&crate::model::secrets::recorded_form(field, value))
+}
+
 fn field_code(field: &str) -> String {
     let digest = Sha256::digest(field.as_bytes());
     digest.iter().take(2).map(|b| format!("{b:02x}")).collect()
@@ -82,7 +88,7 @@ const MAX_RECORD_LEN: usize = 256;
 pub fn encode_record(binding: &str, fields: &BTreeMap<String, Value>) -> String {
     let mut record = binding.to_string();
     for (field, value) in fields {
-        let token = format!("{}={}", field_code(field), short_hash(value));
+        let token = format!("{}={}", field_code(field), record_hash(field, value));
         let separator = usize::from(!record.is_empty());
         if record.len() + separator + token.len() > MAX_RECORD_LEN {
             break;
@@ -142,8 +148,8 @@ pub fn origin(record: &Record, field: &str, desired: &Value, actual: &Value) -> 
     match record.hash_of(field) {
         None => Origin::Unknown,
         Some(applied) => {
-            let config_changed = short_hash(desired) != applied;
-            let aws_changed = short_hash(actual) != applied;
+            let config_changed = record_hash(field, desired) != applied;
+            let aws_changed = record_hash(field, actual) != applied;
             match (config_changed, aws_changed) {
                 (true, false) => Origin::Config,
                 (false, true) => Origin::Drift,

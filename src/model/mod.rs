@@ -13,6 +13,7 @@ pub mod reference;
 pub mod release;
 pub mod repository;
 pub mod role;
+pub mod secrets;
 pub mod tags;
 pub mod update;
 

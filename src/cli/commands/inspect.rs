@@ -4,75 +4,51 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::process::ExitCode;
 
 use crate::aws::AwsCloud;
 use crate::cloud::Cloud;
 use crate::model::{Address, Owner, ResourceKind, role, role::EMR_SERVERLESS_PRINCIPAL, tags};
 use crate::plan::Plan;
 
+use super::super::EXIT_OK;
 use super::super::args::{DataFormat, GlobalArgs, LockArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::error::CliError;
 use super::super::locking;
 use super::super::output::Printer;
 use super::super::session::{self, Stack};
-use super::super::{EXIT_ERROR, EXIT_OK};
 
 /// Runs `show`.
-pub fn show(printer: &Printer, path: &Path, format: OutputFormat) -> u8 {
-    match Plan::load(path) {
-        Ok(plan) => {
-            printer.data(&super::plan::rendered(&plan, format, printer.color_stdout));
-            EXIT_OK
-        }
-        Err(error) => {
-            printer.error(&error.to_string());
-            EXIT_ERROR
-        }
-    }
+pub fn show(printer: &Printer, path: &Path, format: OutputFormat) -> Result<ExitCode, CliError> {
+    let plan = Plan::load(path).map_err(|error| CliError::message(error.to_string()))?;
+    printer.data(&super::plan::rendered(&plan, format, printer.color_stdout));
+    Ok(ExitCode::from(EXIT_OK))
 }
 
 /// Runs `output`.
-pub fn output(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &ReadArgs, format: DataFormat) -> u8 {
-    let Some(Stack { desired, .. }) = session::load_stack(printer, global, stack) else {
-        return EXIT_ERROR;
-    };
-    let artifacts = match super::super::jobs::artifacts(&desired, &[]) {
-        Ok(artifacts) => artifacts,
-        Err(error) => {
-            printer.error(&error);
-            return EXIT_ERROR;
-        }
-    };
-    let result = session::block_on(async {
+pub fn output(
+    printer: &Printer,
+    global: &GlobalArgs,
+    stack: &StackArgs,
+    read: &ReadArgs,
+    format: DataFormat,
+) -> Result<ExitCode, CliError> {
+    let Stack { desired, .. } = session::load_stack(printer, global, stack)?;
+    let artifacts = super::super::jobs::artifacts(&desired, &[])?;
+    let (observation, missing) = session::block_on(async {
         let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
         let options = crate::observe::ObserveOptions {
             parallelism: read.parallelism as usize,
         };
         let observation = crate::observe::observe(&cloud, &desired, &options).await?;
         let missing = super::super::jobs::missing(&cloud, &artifacts).await;
-        Ok::<_, crate::cloud::CloudError>((observation, missing))
-    });
-    let (observation, missing) = match result {
-        Ok(Ok(found)) => found,
-        Ok(Err(error)) => {
-            printer.error(&session::cloud_failure(&error));
-            return EXIT_ERROR;
-        }
-        Err(error) => {
-            printer.error(&format!("cannot start the async runtime: {error}"));
-            return EXIT_ERROR;
-        }
-    };
+        Ok((observation, missing))
+    })?;
     if observation.diagnostics.has_errors() {
         session::print_diagnostics(printer, &observation.diagnostics, &crate::diag::Sources::new());
-        return EXIT_ERROR;
+        return Err(CliError::Reported);
     }
-    let missing = match missing {
-        Ok(missing) => missing,
-        Err(error) => {
-            printer.error(&error);
-            return EXIT_ERROR;
-        }
-    };
+    let missing = missing?;
     let mut ids = session::identifiers(&observation.actual, &desired);
     let jobs = job_outputs(&desired, &observation.actual, &artifacts, &missing);
     if !jobs.is_empty() {
@@ -92,7 +68,7 @@ pub fn output(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &
         }
         DataFormat::Human => printer.data(&human_output(&ids)),
     }
-    EXIT_OK
+    Ok(ExitCode::from(EXIT_OK))
 }
 
 /// Per job: its name, the complete StartJobRun request (`null` with the
@@ -197,17 +173,9 @@ pub fn import(
     address: &str,
     id: &str,
     lock: &LockArgs,
-) -> u8 {
-    let address: Address = match address.parse() {
-        Ok(address) => address,
-        Err(error) => {
-            printer.error(&error);
-            return EXIT_ERROR;
-        }
-    };
-    let Some(Stack { desired, .. }) = session::load_stack(printer, global, stack) else {
-        return EXIT_ERROR;
-    };
+) -> Result<ExitCode, CliError> {
+    let address: Address = address.parse().map_err(CliError::Message)?;
+    let Stack { desired, .. } = session::load_stack(printer, global, stack)?;
     // An address the stack no longer declares can still be imported by the
     // resource that carries it (checked once it is read): an emrstack
     // version from before records proved ownership created or imported it,
@@ -216,16 +184,13 @@ pub fn import(
         ResourceKind::Application => desired.applications.contains_key(&address.name),
         ResourceKind::Role => desired.roles.contains_key(&address.name),
         _ => {
-            printer.error(&format!(
+            return Err(CliError::message(format!(
                 "only applications and roles are owned by a stack; `{address}` needs no import (emrstack manages only its own statement in a repository policy)"
-            ));
-            return EXIT_ERROR;
+            )));
         }
     };
-    let result = session::block_on(async {
-        let Some(cloud) = session::connected(printer, global, desired.stack.region.as_deref()).await else {
-            return EXIT_ERROR;
-        };
+    session::block_on(async {
+        let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
         let command = format!("import {address} {id}");
         let (cloud, desired, address) = (&cloud, &desired, &address);
         // Import makes no change a halt could interrupt halfway: one tag call.
@@ -233,10 +198,6 @@ pub fn import(
             adopt(printer, cloud, desired, address, id, declared).await
         })
         .await
-    });
-    result.unwrap_or_else(|error| {
-        printer.error(&format!("cannot start the async runtime: {error}"));
-        EXIT_ERROR
     })
 }
 
@@ -266,7 +227,7 @@ async fn adopt(
     address: &Address,
     id: &str,
     declared: bool,
-) -> u8 {
+) -> Result<ExitCode, CliError> {
     let stack = desired.stack.name.as_str();
     let options = crate::observe::ObserveOptions::default();
     let ownership = BTreeMap::from([
@@ -307,34 +268,34 @@ async fn adopt(
             let app = match cloud.get_application(id).await {
                 Ok(app) if app.state != crate::model::ApplicationState::Terminated => app,
                 Ok(_) => {
-                    printer.error(&format!("application `{id}` does not exist in {}", cloud.region()));
-                    return EXIT_ERROR;
+                    return Err(CliError::message(format!(
+                        "application `{id}` does not exist in {}",
+                        cloud.region()
+                    )));
                 }
                 Err(error) if error.is_not_found() => {
-                    printer.error(&format!("application `{id}` does not exist in {}", cloud.region()));
-                    return EXIT_ERROR;
+                    return Err(CliError::message(format!(
+                        "application `{id}` does not exist in {}",
+                        cloud.region()
+                    )));
                 }
                 Err(error) => {
-                    printer.error(&session::cloud_failure(&error));
-                    return EXIT_ERROR;
+                    return Err(error.into());
                 }
             };
             if let Some(why) = undeclared(&app.owner()) {
-                printer.error(&why);
-                return EXIT_ERROR;
+                return Err(CliError::message(why));
             }
             if let Some(declaration) = desired.applications.get(&address.name)
                 && app.spec.engine != declaration.spec.engine
             {
-                printer.error(&format!(
+                return Err(CliError::message(format!(
                     "application `{id}` is a {} application, but `{address}` declares type {}",
                     app.spec.engine, declaration.spec.engine
-                ));
-                return EXIT_ERROR;
+                )));
             }
             if let Some(why) = refuse(&app.owner()) {
-                printer.error(&format!("cannot import application `{id}`: {why}"));
-                return EXIT_ERROR;
+                return Err(CliError::message(format!("cannot import application `{id}`: {why}")));
             }
             // One application per address: adopting a second one would make
             // the next plan delete one of them as a duplicate. Checked on
@@ -343,16 +304,14 @@ async fn adopt(
             match crate::observe::applications_at(cloud, stack, address, &options).await {
                 Ok(found) => {
                     if let Some(other) = found.iter().find(|other| other.id != app.id) {
-                        printer.error(&format!(
+                        return Err(CliError::message(format!(
                             "`{address}` is already `{}`; remove it from the stack or delete it before importing another",
                             other.id
-                        ));
-                        return EXIT_ERROR;
+                        )));
                     }
                 }
                 Err(error) => {
-                    printer.error(&session::cloud_failure(&error));
-                    return EXIT_ERROR;
+                    return Err(error.into());
                 }
             }
             // The applied record is emrstack's proof of ownership: written
@@ -379,8 +338,7 @@ async fn adopt(
                 crate::diff::application_record(&adopted)
             });
             if let Err(error) = cloud.tag_application(&app.arn, &ownership).await {
-                printer.error(&session::cloud_failure(&error));
-                return EXIT_ERROR;
+                return Err(error.into());
             }
             printer.message(&format!(
                 "Imported application {id} as `{address}`. `emrstack plan` now shows only real differences."
@@ -391,30 +349,25 @@ async fn adopt(
             if let Some(declaration) = desired.roles.get(&address.name)
                 && declaration.name != id
             {
-                printer.error(&format!(
+                return Err(CliError::message(format!(
                     "`{address}` declares role name `{}`; import that role (roles are identified by name)",
                     declaration.name
-                ));
-                return EXIT_ERROR;
+                )));
             }
             let role = match cloud.get_role(id).await {
                 Ok(role) => role,
                 Err(error) if error.is_not_found() => {
-                    printer.error(&format!("role `{id}` does not exist"));
-                    return EXIT_ERROR;
+                    return Err(CliError::message(format!("role `{id}` does not exist")));
                 }
                 Err(error) => {
-                    printer.error(&session::cloud_failure(&error));
-                    return EXIT_ERROR;
+                    return Err(error.into());
                 }
             };
             if let Some(why) = undeclared(&role.owner()) {
-                printer.error(&why);
-                return EXIT_ERROR;
+                return Err(CliError::message(why));
             }
             if let Some(why) = refuse(&role.owner()) {
-                printer.error(&format!("cannot import role `{id}`: {why}"));
-                return EXIT_ERROR;
+                return Err(CliError::message(format!("cannot import role `{id}`: {why}")));
             }
             // A plan finds a role the stack no longer declares by the stack's
             // marker in its trust policy (or emrstack's trust policy from
@@ -422,13 +375,12 @@ async fn adopt(
             let findable = role::has_stack_marker(&role.spec.trust_policy, stack)
                 || role::is_legacy_trust_policy(&role.spec.trust_policy);
             if !declared && !findable {
-                printer.error(&format!(
+                return Err(CliError::message(format!(
                     "role `{id}` carries `{address}`, but its trust policy does not carry the stack's marker, so a \
                      plan that does not declare `{address}` cannot find it to delete it: declare `{address}` \
                      (with `name = \"{id}\"`) and import it, apply (which writes the marker), then remove it from \
                      the stack"
-                ));
-                return EXIT_ERROR;
+                )));
             }
             // One role per address. Roles are read by name, directly: the
             // declared ones, and those whose trust policy carries the stack's
@@ -442,15 +394,13 @@ async fn adopt(
                         .find(|other| other.owner().address_in(stack) == Some(address) && other.role_id != role.role_id)
                         .map(|other| other.spec.name.clone());
                     if let Some(existing) = existing {
-                        printer.error(&format!(
+                        return Err(CliError::message(format!(
                             "`{address}` is already `{existing}`; remove it from the stack or delete it before importing another"
-                        ));
-                        return EXIT_ERROR;
+                        )));
                     }
                 }
                 Err(error) => {
-                    printer.error(&session::cloud_failure(&error));
-                    return EXIT_ERROR;
+                    return Err(error.into());
                 }
             }
             if !role.spec.trust_policy.to_string().contains(EMR_SERVERLESS_PRINCIPAL) {
@@ -465,8 +415,7 @@ async fn adopt(
                 crate::diff::role_record(&adopted)
             });
             if let Err(error) = cloud.tag_role(id, &ownership).await {
-                printer.error(&session::cloud_failure(&error));
-                return EXIT_ERROR;
+                return Err(error.into());
             }
             printer.message(&format!(
                 "Imported role `{id}` as `{address}`. `emrstack plan` now shows only real differences."
@@ -480,7 +429,7 @@ async fn adopt(
             }
             deleted_next(printer);
         }
-        _ => return EXIT_ERROR,
+        _ => return Err(CliError::Reported),
     }
-    EXIT_OK
+    Ok(ExitCode::from(EXIT_OK))
 }

@@ -1,7 +1,10 @@
-//! One function per subcommand. Each returns the process exit code.
+//! One function per subcommand. Each returns the process exit code, or the
+//! [`CliError`] that `cli::main` prints.
 
 mod apply;
+mod completions;
 mod inspect;
+mod man;
 mod plan;
 mod run;
 mod schema;
@@ -10,15 +13,17 @@ mod validate;
 
 pub(crate) use validate::load_options;
 
+use std::process::ExitCode;
+
 use super::args::{Cli, Command, RunAfterArgs};
+use super::error::CliError;
 use super::output::Printer;
 use crate::diff::Mode;
 
 /// Dispatches to the subcommand and returns its exit code.
-pub fn run(cli: Cli) -> u8 {
-    let printer = Printer::new(&cli.global);
+pub fn run(printer: &Printer, cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
-        Command::Validate { stack, format } => validate::run(&printer, &cli.global, &stack, format),
+        Command::Validate { stack, format } => validate::run(printer, &cli.global, &stack, format),
         Command::Plan {
             stack,
             read,
@@ -29,7 +34,7 @@ pub fn run(cli: Cli) -> u8 {
         } => {
             let mode = if destroy { Mode::Destroy } else { Mode::Apply };
             plan::run(
-                &printer,
+                printer,
                 &cli.global,
                 &stack,
                 &read,
@@ -47,7 +52,7 @@ pub fn run(cli: Cli) -> u8 {
             plan_file,
             runs,
         } => apply::run(
-            &printer,
+            printer,
             &cli.global,
             &stack,
             &read,
@@ -63,7 +68,7 @@ pub fn run(cli: Cli) -> u8 {
             execute,
             lock,
         } => apply::run(
-            &printer,
+            printer,
             &cli.global,
             &stack,
             &read,
@@ -76,15 +81,15 @@ pub fn run(cli: Cli) -> u8 {
                 rollback_on_failure: false,
             },
         ),
-        Command::Show { plan_file, format } => inspect::show(&printer, &plan_file, format),
-        Command::Output { stack, read, format } => inspect::output(&printer, &cli.global, &stack, &read, format),
+        Command::Show { plan_file, format } => inspect::show(printer, &plan_file, format),
+        Command::Output { stack, read, format } => inspect::output(printer, &cli.global, &stack, &read, format),
         Command::Import {
             stack,
             address,
             id,
             lock,
-        } => inspect::import(&printer, &cli.global, &stack, &address, &id, &lock),
-        Command::Unlock { stack, lock_id } => unlock::run(&printer, &cli.global, &stack, &lock_id),
+        } => inspect::import(printer, &cli.global, &stack, &address, &id, &lock),
+        Command::Unlock { stack, lock_id } => unlock::run(printer, &cli.global, &stack, &lock_id),
         Command::Run {
             stack,
             read,
@@ -108,6 +113,8 @@ pub fn run(cli: Cli) -> u8 {
                 format,
             },
         ),
-        Command::Schema => schema::run(&printer),
+        Command::Schema => schema::run(printer),
+        Command::Completions { shell } => completions::run(printer, shell),
+        Command::Man { command, dir } => man::run(printer, command.as_deref(), dir.as_deref()),
     }
 }

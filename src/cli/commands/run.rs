@@ -2,6 +2,8 @@
 //! own application (found by its tags), follow it with progress on stderr,
 //! and report how it ended; SIGINT cancels it.
 
+use std::process::ExitCode;
+
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -9,10 +11,11 @@ use crate::apply::Halt;
 use crate::observe::{self, ObserveOptions};
 
 use super::super::args::{DataFormat, GlobalArgs, ReadArgs, StackArgs};
+use super::super::error::CliError;
 use super::super::jobs;
 use super::super::output::Printer;
 use super::super::session::{self, Stack};
-use super::super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
+use super::super::{EXIT_INTERRUPTED, EXIT_OK};
 
 /// What `run` was asked.
 pub struct RunArgs<'a> {
@@ -53,13 +56,17 @@ fn signal_halt() -> Halt {
 }
 
 /// Runs `run` and returns the exit code.
-pub fn run(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &ReadArgs, args: &RunArgs<'_>) -> u8 {
-    let Some(Stack { desired, .. }) = session::load_stack(printer, global, stack) else {
-        return EXIT_ERROR;
-    };
+pub fn run(
+    printer: &Printer,
+    global: &GlobalArgs,
+    stack: &StackArgs,
+    read: &ReadArgs,
+    args: &RunArgs<'_>,
+) -> Result<ExitCode, CliError> {
+    let Stack { desired, .. } = session::load_stack(printer, global, stack)?;
     if !desired.jobs.contains_key(args.job) {
         let known: Vec<&str> = desired.jobs.keys().map(String::as_str).collect();
-        printer.error(&if known.is_empty() {
+        return Err(CliError::message(if known.is_empty() {
             format!("the stack declares no job `{}` (it has no `[jobs.*]`)", args.job)
         } else {
             format!(
@@ -67,61 +74,27 @@ pub fn run(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &Rea
                 args.job,
                 known.join(", ")
             )
-        });
-        return EXIT_ERROR;
+        }));
     }
-    let artifacts = match jobs::artifacts(&desired, &[args.job.to_string()]) {
-        Ok(artifacts) => artifacts,
-        Err(error) => {
-            printer.error(&error);
-            return EXIT_ERROR;
-        }
-    };
-    let token = match jobs::client_token(&desired.stack.name, args.job, args.idempotency_key) {
-        Ok(token) => token,
-        Err(error) => {
-            printer.error(&error);
-            return EXIT_ERROR;
-        }
-    };
-    let result = session::block_on(async {
+    let artifacts = jobs::artifacts(&desired, &[args.job.to_string()])?;
+    let token = jobs::client_token(&desired.stack.name, args.job, args.idempotency_key)?;
+    session::block_on(async {
         let halt = signal_halt();
-        let Some(cloud) = session::connected(printer, global, desired.stack.region.as_deref()).await else {
-            return EXIT_ERROR;
-        };
+        let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
         let options = ObserveOptions {
             parallelism: read.parallelism as usize,
         };
-        let observation = match observe::observe(&cloud, &desired, &options).await {
-            Ok(observation) => observation,
-            Err(error) => {
-                printer.error(&session::cloud_failure(&error));
-                return EXIT_ERROR;
-            }
-        };
-        let resolved = match jobs::resolve(&desired, &observation.actual, args.job, &artifacts, args.arguments) {
-            Ok(resolved) => resolved,
-            Err(error) => {
-                printer.error(&error);
-                return EXIT_ERROR;
-            }
-        };
-        if let Err(error) = jobs::upload(printer, &cloud, &artifacts).await {
-            printer.error(&error);
-            return EXIT_ERROR;
-        }
+        let observation = observe::observe(&cloud, &desired, &options).await?;
+        let resolved = jobs::resolve(&desired, &observation.actual, args.job, &artifacts, args.arguments)?;
+        jobs::upload(printer, &cloud, &artifacts).await?;
         if let Some(reason) = halt.reason() {
-            printer.error(&format!("{reason}: the job was not started"));
-            return EXIT_INTERRUPTED;
+            return Err(CliError::Interrupted {
+                code: EXIT_INTERRUPTED,
+                error: Box::new(CliError::message(format!("{reason}: the job was not started"))),
+            });
         }
         let run_options = jobs::run_options(args.wait, args.timeout);
-        let outcome = match jobs::run(printer, &cloud, &resolved, &token, &run_options, halt.clone()).await {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                printer.error(&error);
-                return EXIT_ERROR;
-            }
-        };
+        let outcome = jobs::run(printer, &cloud, &resolved, &token, &run_options, halt.clone()).await?;
         match args.format {
             DataFormat::Human => printer.data(&jobs::human_report(args.job, &outcome, args.wait)),
             DataFormat::Json => {
@@ -133,16 +106,13 @@ pub fn run(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &Rea
             }
         }
         if !args.wait {
-            return EXIT_OK;
+            return Ok(ExitCode::from(EXIT_OK));
         }
+        // The report says how the run ended.
         match &outcome.cancelled {
-            Some(crate::apply::jobs::Cancelled::Halt(_)) => EXIT_INTERRUPTED,
-            _ if outcome.succeeded() => EXIT_OK,
-            _ => EXIT_ERROR,
+            Some(crate::apply::jobs::Cancelled::Halt(_)) => Ok(ExitCode::from(EXIT_INTERRUPTED)),
+            _ if outcome.succeeded() => Ok(ExitCode::from(EXIT_OK)),
+            _ => Err(CliError::Reported),
         }
-    });
-    result.unwrap_or_else(|error| {
-        printer.error(&format!("cannot start the async runtime: {error}"));
-        EXIT_ERROR
     })
 }
