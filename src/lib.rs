@@ -8,6 +8,7 @@
 
 pub mod adopt;
 pub mod apply;
+pub mod artifact;
 pub mod aws;
 pub mod cli;
 pub mod cloud;

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::ChangeError;
 use crate::diff::Action;
 use crate::graph::Phase;
 use crate::model::{Address, ApplicationState};
@@ -10,8 +11,8 @@ use crate::model::{Address, ApplicationState};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Applied,
-    /// The error, for people.
-    Failed(String),
+    /// The error, with its kind (`ChangeError::kind_name`).
+    Failed(ChangeError),
     /// Why it was not attempted (a change it depends on failed).
     Skipped(String),
 }

@@ -16,6 +16,7 @@
 
 mod application;
 mod events;
+pub mod jobs;
 mod repository;
 mod retry;
 mod role;
@@ -31,6 +32,7 @@ use tokio::sync::watch;
 
 pub use events::{Event, NodeOutcome, Observer, Outcome, SilentObserver};
 pub use retry::RetryPolicy;
+pub use token::client_token;
 
 use crate::cloud::{Cloud, CloudError};
 use crate::diff::{Action, Target};
@@ -205,9 +207,11 @@ impl<C> Context<'_, C> {
     }
 }
 
-/// A change failed; the message says why, for people.
+/// A change failed: the message says why, for people, and the kind what
+/// sort of failure it is (`throttled`, `access denied`, `running jobs`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ChangeError {
+    /// An AWS call failed; its [`crate::cloud::ErrorKind`] is kept.
     #[error(transparent)]
     Cloud(#[from] CloudError),
     /// Unfinished job runs under `--on-running fail`, or still running after
@@ -221,6 +225,30 @@ pub enum ChangeError {
     /// executor will not resolve by itself).
     #[error("{0}")]
     Unexpected(String),
+    /// The plan cannot be carried out at all (a saved plan whose changes
+    /// form a cycle).
+    #[error("{0}")]
+    InvalidPlan(String),
+    /// A halt (SIGINT, SIGTERM, a lost stack lock) came while the change was
+    /// in flight: it was left at its next await.
+    #[error("abandoned: {0}")]
+    Abandoned(String),
+}
+
+impl ChangeError {
+    /// The sort of failure in a few words, for summaries: the AWS error's
+    /// kind (`throttled`, `access denied`, `conflict`), or `running jobs`,
+    /// `timeout`, `unexpected state`, `invalid plan`.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            ChangeError::Cloud(error) => error.kind.as_str(),
+            ChangeError::RunningJobs(_) => "running jobs",
+            ChangeError::Timeout(_) => "timeout",
+            ChangeError::Unexpected(_) => "unexpected state",
+            ChangeError::InvalidPlan(_) => "invalid plan",
+            ChangeError::Abandoned(_) => "abandoned",
+        }
+    }
 }
 
 /// The ARNs a plan already knows, by application key.
@@ -270,7 +298,7 @@ pub async fn execute_until<C: Cloud>(
                 outcomes: vec![NodeOutcome {
                     address: None,
                     phase: Phase::Main,
-                    outcome: Outcome::Failed(diagnostic.message.clone()),
+                    outcome: Outcome::Failed(ChangeError::InvalidPlan(diagnostic.message.clone())),
                 }],
                 halted: None,
                 notices: Vec::new(),
@@ -355,7 +383,7 @@ async fn walk<C: Cloud>(context: &Context<'_, C>, graph: &ChangeGraph, mut halt:
         let phase = graph.node(node).phase;
         let outcome = match result {
             Ok(()) => Outcome::Applied,
-            Err(error) => Outcome::Failed(error.to_string()),
+            Err(error) => Outcome::Failed(error),
         };
         let failed = matches!(outcome, Outcome::Failed(_));
         finish(context, &mut report, &address, phase, outcome);
@@ -392,7 +420,7 @@ fn stop_everything<C>(
             continue;
         }
         let outcome = if in_flight.contains(&node) {
-            Outcome::Failed(format!("abandoned: {reason}"))
+            Outcome::Failed(ChangeError::Abandoned(reason.to_string()))
         } else {
             Outcome::Skipped(format!("not started: {reason}"))
         };

@@ -201,7 +201,10 @@ async fn a_failed_change_skips_only_its_dependents() {
             .map(|o| o.outcome.clone())
             .unwrap()
     };
-    assert!(matches!(outcome("application.a00"), Outcome::Failed(_)));
+    // The failure keeps the kind of the AWS error.
+    assert!(
+        matches!(outcome("application.a00"), Outcome::Failed(ChangeError::Cloud(ref error)) if error.kind == ErrorKind::Invalid)
+    );
     assert!(matches!(outcome("role.etl"), Outcome::Skipped(ref why) if why.contains("application.a00")));
     assert_eq!(outcome("application.a01"), Outcome::Applied);
     assert_eq!(outcome("role.other"), Outcome::Applied);
@@ -260,9 +263,11 @@ async fn a_running_job_fails_the_stop_by_default_naming_the_job() {
     let (cloud, desired, _, job) = started_app_with_job(None).await;
     let plan = plan(&cloud, &desired, Mode::Apply).await;
     let report = execute(&cloud, &plan, &options(), &SilentObserver).await;
-    let Outcome::Failed(message) = &report.outcomes[0].outcome else {
+    let Outcome::Failed(error) = &report.outcomes[0].outcome else {
         panic!("{:?}", report.outcomes)
     };
+    assert_eq!(error.kind_name(), "running jobs");
+    let message = error.to_string();
     assert!(message.contains(&job), "{message}");
     assert!(message.contains("--on-running"), "{message}");
     assert_eq!(cloud.call_count("StopApplication"), 0);
@@ -292,7 +297,7 @@ async fn on_running_wait_gives_up_after_the_job_timeout() {
     };
     let plan = plan(&cloud, &desired, Mode::Apply).await;
     let report = execute(&cloud, &plan, &options, &SilentObserver).await;
-    assert!(matches!(&report.outcomes[0].outcome, Outcome::Failed(m) if m.contains("still has 1")));
+    assert!(matches!(&report.outcomes[0].outcome, Outcome::Failed(m) if m.to_string().contains("still has 1")));
 }
 
 #[tokio::test(start_paused = true)]
@@ -331,9 +336,10 @@ async fn a_streaming_run_and_a_session_fail_the_stop_by_default_naming_both() {
     let (cloud, desired, run, session) = started_app_with_streaming_run_and_session().await;
     let plan = plan(&cloud, &desired, Mode::Apply).await;
     let report = execute(&cloud, &plan, &options(), &SilentObserver).await;
-    let Outcome::Failed(message) = &report.outcomes[0].outcome else {
+    let Outcome::Failed(error) = &report.outcomes[0].outcome else {
         panic!("{:?}", report.outcomes)
     };
+    let message = error.to_string();
     assert!(message.contains(&run) && message.contains("STREAMING"), "{message}");
     assert!(message.contains(&session), "{message}");
     assert!(message.contains("1 job run and 1 session"), "{message}");
@@ -377,7 +383,7 @@ async fn on_running_wait_gives_up_on_a_session_after_the_job_timeout() {
     let plan = plan(&cloud, &desired, Mode::Apply).await;
     let report = execute(&cloud, &plan, &options, &SilentObserver).await;
     assert!(
-        matches!(&report.outcomes[0].outcome, Outcome::Failed(m) if m.contains(&session)),
+        matches!(&report.outcomes[0].outcome, Outcome::Failed(m) if m.to_string().contains(&session)),
         "{:?}",
         report.outcomes
     );
@@ -619,7 +625,8 @@ async fn a_halt_starts_nothing_new_and_abandons_the_changes_in_flight() {
         .outcomes
         .iter()
         .filter_map(|outcome| match &outcome.outcome {
-            Outcome::Failed(text) | Outcome::Skipped(text) => Some(text.clone()),
+            Outcome::Failed(error) => Some(error.to_string()),
+            Outcome::Skipped(text) => Some(text.clone()),
             Outcome::Applied => None,
         })
         .collect();
@@ -682,9 +689,10 @@ async fn a_role_created_meanwhile_with_the_address_but_no_record_is_not_taken_ov
             },
         });
         let report = execute(&cloud, &plan, &options(), &SilentObserver).await;
-        let Outcome::Failed(message) = &report.outcomes[0].outcome else {
+        let Outcome::Failed(error) = &report.outcomes[0].outcome else {
             panic!("{:?}", report.outcomes);
         };
+        let message = error.to_string();
         assert!(message.contains(expect), "{message}");
         assert!(
             !message.contains(if address == "role.etl" { "is not" } else { "carries" }),

@@ -20,9 +20,10 @@ use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryA
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::os_shim_internal::{Env, Fs};
 use tokio::time::Instant;
 
-use super::error::cloud_error;
+use super::error::{Reach, cloud_error, explain};
 use super::limiter::RateLimiter;
 use super::settings::{AwsSettings, CallEvent, CallHook, Service};
 use crate::cloud::{CloudError, ErrorKind};
@@ -40,6 +41,7 @@ pub struct AwsCloud {
     limiter: Arc<RateLimiter>,
     on_call: Option<CallHook>,
     counts: Mutex<BTreeMap<(Service, &'static str), u64>>,
+    reach: Reach,
 }
 
 impl std::fmt::Debug for AwsCloud {
@@ -111,10 +113,25 @@ impl AwsCloud {
     /// `settings.credentials`; the profile; the region) and builds one client
     /// per service, all with the same endpoint, retry and timeout settings.
     ///
-    /// Fails with [`ErrorKind::Invalid`] when no region resolves. Credentials
-    /// are resolved lazily: a missing credential surfaces on the first call as
-    /// [`ErrorKind::AccessDenied`].
+    /// Fails with [`ErrorKind::UnknownProfile`] when the profile given (or
+    /// `AWS_PROFILE`) is in neither AWS file, and with
+    /// [`ErrorKind::NoRegion`] when no region resolves. Credentials are
+    /// resolved lazily: a missing credential surfaces on the first call as
+    /// [`ErrorKind::NoCredentials`] (or [`ErrorKind::SsoLoginRequired`]).
     pub async fn connect(settings: AwsSettings) -> Result<AwsCloud, CloudError> {
+        let profile = settings
+            .profile
+            .clone()
+            .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|name| !name.trim().is_empty()));
+        // Checked first: the SDK reads the region from the profile too, and
+        // would report an unknown profile as a missing region.
+        if let Some(name) = &profile {
+            profile_exists(name, &Fs::real(), &Env::real()).await?;
+        }
+        let reach = Reach {
+            endpoint: settings.endpoint_url.clone(),
+            profile,
+        };
         let retry = RetryConfig::standard()
             .with_max_attempts(settings.retry.max_attempts.max(1))
             .with_initial_backoff(settings.retry.initial_backoff)
@@ -146,14 +163,10 @@ impl AwsCloud {
             ));
         }
         let config = loader.load().await;
-        let region = config.region().map(ToString::to_string).ok_or_else(|| {
-            CloudError::new(
-                ErrorKind::Invalid,
-                "Connect",
-                "no AWS region is configured: set `region` in the stack's [stack] table, the AWS_REGION \
-                 environment variable, or `region` in the AWS profile",
-            )
-        })?;
+        let region = config
+            .region()
+            .map(ToString::to_string)
+            .ok_or_else(|| CloudError::new(ErrorKind::NoRegion, "Connect", "no AWS region is configured"))?;
         let limiter = Arc::new(RateLimiter::new(settings.rate_limits));
         let charge = |service| ChargeRetries {
             limiter: Arc::clone(&limiter),
@@ -203,6 +216,7 @@ impl AwsCloud {
             limiter,
             on_call: settings.on_call,
             counts: Mutex::new(BTreeMap::new()),
+            reach,
         })
     }
 
@@ -255,7 +269,9 @@ impl AwsCloud {
             *counts.entry((service, operation)).or_insert(0) += 1;
         }
         let started = Instant::now();
-        let result = request.await.map_err(|err| cloud_error(service, operation, &err));
+        let result = request
+            .await
+            .map_err(|err| explain(cloud_error(service, operation, &err), &self.reach, service));
         if let Some(hook) = &self.on_call {
             hook(&CallEvent {
                 service,
@@ -267,6 +283,35 @@ impl AwsCloud {
         }
         result
     }
+}
+
+/// Fails unless the AWS config or credentials file (as `AWS_CONFIG_FILE`
+/// and `AWS_SHARED_CREDENTIALS_FILE` place them) defines the profile `name`.
+async fn profile_exists(name: &str, fs: &Fs, env: &Env) -> Result<(), CloudError> {
+    // A file that cannot be read or parsed defines no profile here; the SDK
+    // reports its problem when it reads the file itself.
+    let defined: Vec<String> = match aws_config::profile::load(fs, env, &Default::default(), None).await {
+        Ok(set) => {
+            if set.get_profile(name).is_some() {
+                return Ok(());
+            }
+            set.profiles().map(str::to_string).collect()
+        }
+        Err(_) => Vec::new(),
+    };
+    let listed = match defined.len() {
+        0 => "the AWS config and credentials files define no profile".to_string(),
+        _ => {
+            let mut names = defined;
+            names.sort();
+            format!("the profiles defined are {}", names.join(", "))
+        }
+    };
+    Err(CloudError::new(
+        ErrorKind::UnknownProfile,
+        "Connect",
+        format!("the AWS profile `{name}` is not defined in the AWS config or credentials file ({listed})"),
+    ))
 }
 
 /// The token for the next page, or `None` when the listing is complete. A
@@ -326,5 +371,36 @@ mod tests {
         let cloud = AwsCloud::connect(settings).await.unwrap();
         assert_eq!(cloud.region, "eu-west-1");
         assert_eq!(cloud.total_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_profile_in_neither_file_is_unknown_and_the_error_lists_those_there_are() {
+        let env = Env::from_slice(&[("HOME", "/home/u")]);
+        let fs = Fs::from_slice(&[
+            (
+                "/home/u/.aws/config",
+                "[profile dev]\nregion = eu-west-1\n[default]\nregion = eu-west-1\n",
+            ),
+            (
+                "/home/u/.aws/credentials",
+                "[ci]\naws_access_key_id = AKID\naws_secret_access_key = s\n",
+            ),
+        ]);
+        for name in ["dev", "default", "ci"] {
+            assert_eq!(profile_exists(name, &fs, &env).await, Ok(()), "{name}");
+        }
+        let error = profile_exists("staging", &fs, &env).await.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::UnknownProfile);
+        assert_eq!(
+            error.to_string(),
+            "the AWS profile `staging` is not defined in the AWS config or credentials file (the profiles \
+             defined are ci, default, dev)"
+        );
+        let none = profile_exists("dev", &Fs::from_slice(&[]), &env).await.unwrap_err();
+        assert!(
+            none.message
+                .ends_with("(the AWS config and credentials files define no profile)"),
+            "{none}"
+        );
     }
 }

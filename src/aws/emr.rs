@@ -2,18 +2,21 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_emrserverless::types as sdk;
 use aws_sdk_emrserverless::types::{
     ApplicationState as SdkApplicationState, JobRunMode as SdkJobRunMode, JobRunState as SdkJobRunState,
     SessionState as SdkSessionState,
 };
 
 use super::client::{AwsCloud, next_page};
-use super::convert::application::{create_input, job_run, observed, session, summary, update_input};
+use super::convert::application::{
+    build_error, configurations, create_input, job_run, monitoring_config, observed, session, summary, update_input,
+};
 use super::settings::Service;
-use crate::cloud::{ApplicationRef, CloudError, ErrorKind};
+use crate::cloud::{ApplicationRef, CloudError, ErrorKind, JobRunRef};
 use crate::model::{
-    ApplicationSpec, ApplicationState, ApplicationSummary, ApplicationUpdate, JobRun, JobRunMode, JobRunState,
-    ObservedApplication, Session, SessionState,
+    ApplicationSpec, ApplicationState, ApplicationSummary, ApplicationUpdate, JobDriver, JobRun, JobRunMode,
+    JobRunRequest, JobRunState, JobRunStatus, ObservedApplication, ResourceUtilization, Session, SessionState,
 };
 
 const EMR: Service = Service::EmrServerless;
@@ -248,5 +251,144 @@ impl AwsCloud {
             .send();
         self.call(EMR, "UntagResource", request).await?;
         Ok(())
+    }
+}
+
+impl AwsCloud {
+    /// `StartJobRun` with exactly the request's members.
+    pub(super) async fn emr_start_job_run(
+        &self,
+        request: &JobRunRequest,
+        client_token: &str,
+    ) -> Result<JobRunRef, CloudError> {
+        const OPERATION: &str = "StartJobRun";
+        let driver = match &request.driver {
+            JobDriver::Spark {
+                entry_point,
+                entry_point_arguments,
+                spark_submit_parameters,
+            } => sdk::JobDriver::SparkSubmit(
+                sdk::SparkSubmit::builder()
+                    .entry_point(entry_point)
+                    .set_entry_point_arguments(
+                        (!entry_point_arguments.is_empty()).then(|| entry_point_arguments.clone()),
+                    )
+                    .set_spark_submit_parameters(spark_submit_parameters.clone())
+                    .build()
+                    .map_err(|err| build_error(OPERATION, err))?,
+            ),
+            JobDriver::Hive {
+                query,
+                init_query_file,
+                parameters,
+            } => sdk::JobDriver::Hive(
+                sdk::Hive::builder()
+                    .query(query)
+                    .set_init_query_file(init_query_file.clone())
+                    .set_parameters(parameters.clone())
+                    .build()
+                    .map_err(|err| build_error(OPERATION, err))?,
+            ),
+        };
+        let overrides = if request.runtime.is_empty() && request.monitoring.is_empty() {
+            None
+        } else {
+            Some(
+                sdk::ConfigurationOverrides::builder()
+                    .set_application_configuration(if request.runtime.is_empty() {
+                        None
+                    } else {
+                        Some(configurations(OPERATION, &request.runtime)?)
+                    })
+                    .set_monitoring_configuration(if request.monitoring.is_empty() {
+                        None
+                    } else {
+                        Some(monitoring_config(OPERATION, &request.monitoring)?)
+                    })
+                    .build(),
+            )
+        };
+        let call = self
+            .emr
+            .start_job_run()
+            .application_id(&request.application_id)
+            .client_token(client_token)
+            .execution_role_arn(&request.execution_role_arn)
+            .name(&request.name)
+            .job_driver(driver)
+            .set_configuration_overrides(overrides)
+            .set_tags((!request.tags.is_empty()).then(|| request.tags.clone().into_iter().collect()))
+            .set_execution_timeout_minutes(request.execution_timeout_minutes.map(i64::from))
+            .mode(SdkJobRunMode::from(request.mode.api_name()))
+            .send();
+        let output = self.call(EMR, OPERATION, call).await?;
+        Ok(JobRunRef {
+            application_id: output.application_id,
+            job_run_id: output.job_run_id,
+            arn: output.arn,
+        })
+    }
+
+    pub(super) async fn emr_get_job_run(
+        &self,
+        application_id: &str,
+        job_run_id: &str,
+    ) -> Result<JobRunStatus, CloudError> {
+        let call = self
+            .emr
+            .get_job_run()
+            .application_id(application_id)
+            .job_run_id(job_run_id)
+            .send();
+        let output = self.call(EMR, "GetJobRun", call).await?;
+        let run = output
+            .job_run
+            .ok_or_else(|| CloudError::new(ErrorKind::Other, "GetJobRun", "the response has no `jobRun`"))?;
+        let monitoring = run
+            .configuration_overrides
+            .as_ref()
+            .and_then(|o| o.monitoring_configuration.as_ref());
+        Ok(JobRunStatus {
+            id: run.job_run_id,
+            state: run.state.as_str().to_string(),
+            state_details: Some(run.state_details).filter(|d| !d.is_empty()),
+            duration_seconds: run.total_execution_duration_seconds.map(i64::from),
+            billed: run.billed_resource_utilization.map(|b| ResourceUtilization {
+                vcpu_hours: b.v_cpu_hour.unwrap_or(0.0),
+                memory_gb_hours: b.memory_gb_hour.unwrap_or(0.0),
+                storage_gb_hours: b.storage_gb_hour.unwrap_or(0.0),
+            }),
+            log_uri: monitoring
+                .and_then(|m| m.s3_monitoring_configuration.as_ref())
+                .and_then(|s3| s3.log_uri.clone()),
+            cloudwatch: monitoring
+                .and_then(|m| m.cloud_watch_logging_configuration.as_ref())
+                .filter(|c| c.enabled)
+                .map(|c| {
+                    (
+                        c.log_group_name
+                            .clone()
+                            .unwrap_or_else(|| "/aws/emr-serverless".to_string()),
+                        c.log_stream_name_prefix.clone(),
+                    )
+                }),
+        })
+    }
+
+    pub(super) async fn emr_get_dashboard_for_job_run(
+        &self,
+        application_id: &str,
+        job_run_id: &str,
+    ) -> Result<String, CloudError> {
+        let call = self
+            .emr
+            .get_dashboard_for_job_run()
+            .application_id(application_id)
+            .job_run_id(job_run_id)
+            .send();
+        let output = self.call(EMR, "GetDashboardForJobRun", call).await?;
+        output
+            .url
+            .ok_or_else(|| CloudError::new(ErrorKind::Other, "GetDashboardForJobRun", "the response has no `url`"))
     }
 }

@@ -5,8 +5,19 @@
 //! dropped connections) by the time an error arrives here; the kind tells the
 //! executor what is left to do (wait for propagation, stop the application
 //! first, give up).
+//!
+//! Failures of the setup rather than of a call (no credentials, an SSO
+//! session to renew, an unknown profile, no region, an endpoint that refuses
+//! connections, does not resolve or fails the TLS handshake, a clock that is
+//! off) get a kind of their own ([`ErrorKind::is_setup`]) and a message in
+//! plain words ([`explain`]), with the SDK's account kept as the cause. The
+//! chain of the SDK error's sources tells them apart: the SDK wraps a
+//! [`CredentialsError`] for credentials, a `std::io::Error` for a refused
+//! connection, and names DNS and TLS failures in its messages.
 
 use std::error::Error as StdError;
+
+use aws_credential_types::provider::error::CredentialsError;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -40,6 +51,10 @@ pub(crate) struct ErrorFacts {
     pub message: String,
     pub status: Option<u16>,
     pub request_id: Option<String>,
+    /// The setup failure the error's chain of sources shows, if any.
+    pub setup: Option<ErrorKind>,
+    /// The chain of the error's sources, outermost first, joined by `: `.
+    pub chain: String,
 }
 
 impl ErrorFacts {
@@ -52,6 +67,8 @@ impl ErrorFacts {
             message: message.to_string(),
             status: Some(status),
             request_id: None,
+            setup: None,
+            chain: String::new(),
         }
     }
 
@@ -67,6 +84,8 @@ where
 {
     let request_id =
         |from_headers: Option<&str>, from_body: Option<&str>| from_headers.or(from_body).map(str::to_string);
+    let setup = setup_failure(err);
+    let chain = chain_text(err);
     match err {
         SdkError::ServiceError(context) => {
             let service_error = context.err();
@@ -82,6 +101,8 @@ where
                 // Query protocols (IAM, EC2, STS) carry the request ID in the
                 // body, which the SDK keeps in the error metadata.
                 request_id: request_id(context.raw().headers().request_id(), service_error.meta().request_id()),
+                setup,
+                chain,
             }
         }
         SdkError::ResponseError(context) => ErrorFacts {
@@ -90,6 +111,8 @@ where
             message: DisplayErrorContext(err).to_string(),
             status: Some(context.raw().status().as_u16()),
             request_id: request_id(context.raw().headers().request_id(), None),
+            setup,
+            chain,
         },
         SdkError::TimeoutError(_) => ErrorFacts {
             failure: Failure::Timeout,
@@ -97,6 +120,8 @@ where
             message: DisplayErrorContext(err).to_string(),
             status: None,
             request_id: None,
+            setup,
+            chain,
         },
         SdkError::DispatchFailure(dispatch) => ErrorFacts {
             failure: if dispatch.is_timeout() {
@@ -108,6 +133,8 @@ where
             message: DisplayErrorContext(err).to_string(),
             status: None,
             request_id: None,
+            setup,
+            chain,
         },
         _ => ErrorFacts {
             failure: Failure::Construction,
@@ -115,6 +142,8 @@ where
             message: DisplayErrorContext(err).to_string(),
             status: None,
             request_id: None,
+            setup,
+            chain,
         },
     }
 }
@@ -128,9 +157,13 @@ where
     from_facts(service, operation, facts)
 }
 
-/// The classified error for already extracted facts.
+/// The classified error for already extracted facts. Setup failures come
+/// first: they are the same whatever the service.
 pub(crate) fn from_facts(service: Service, operation: &str, facts: ErrorFacts) -> CloudError {
-    let kind = match service {
+    let setup = facts
+        .setup
+        .or_else(|| is_clock_skew(&facts).then_some(ErrorKind::ClockSkew));
+    let kind = setup.unwrap_or_else(|| match service {
         Service::EmrServerless => classify_emr(&facts),
         Service::Iam => classify_iam(&facts),
         Service::Ecr => classify_ecr(&facts),
@@ -138,13 +171,157 @@ pub(crate) fn from_facts(service: Service, operation: &str, facts: ErrorFacts) -
         Service::Sts => classify_sts(&facts),
         Service::S3 => classify_s3(&facts),
         Service::Tagging => classify_tagging(&facts),
-    };
+    });
+    let cause = kind.is_setup().then(|| {
+        let account = match &facts.code {
+            Some(code) => format!("{code}: {}", facts.message),
+            None if facts.chain.is_empty() => facts.message.clone(),
+            None => facts.chain.clone(),
+        };
+        format!("{operation}: {account}").into_boxed_str()
+    });
     CloudError {
         kind,
         operation: operation.to_string(),
         code: facts.code,
         message: facts.message,
         request_id: facts.request_id,
+        cause,
+    }
+}
+
+/// Where calls go and as whom: what the plain-words message of a setup
+/// failure names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Reach {
+    /// The endpoint every call goes to, when it is not AWS's own.
+    pub endpoint: Option<String>,
+    /// The profile in use: the one given, or `AWS_PROFILE`; `None` for the
+    /// default profile.
+    pub profile: Option<String>,
+}
+
+/// Gives a setup failure its message in plain words (the SDK's account is
+/// kept in `cause`); other errors are returned as they are.
+pub(crate) fn explain(mut error: CloudError, reach: &Reach, service: Service) -> CloudError {
+    let endpoint = match &reach.endpoint {
+        Some(endpoint) => format!("the endpoint {endpoint}"),
+        None => format!("the AWS endpoint of {service}"),
+    };
+    let profile = reach.profile.as_deref().unwrap_or("default");
+    let message = match error.kind {
+        ErrorKind::NoCredentials => "no AWS credentials were found: not in the environment (AWS_ACCESS_KEY_ID), \
+             the profile, a web identity token, the container or the instance metadata"
+            .to_string(),
+        ErrorKind::SsoLoginRequired => {
+            let login = match &reach.profile {
+                Some(profile) => format!("aws sso login --profile {profile}"),
+                None => "aws sso login".to_string(),
+            };
+            format!(
+                "the AWS SSO session of profile `{profile}` has expired or was never started: run `{login}`, \
+                 then try again"
+            )
+        }
+        ErrorKind::UnknownProfile => format!("the AWS profile `{profile}` is not defined"),
+        ErrorKind::ConnectionRefused => format!("{endpoint} refused the connection"),
+        ErrorKind::DnsFailure => format!("the host name of {endpoint} does not resolve"),
+        ErrorKind::TlsFailure => format!("the TLS handshake with {endpoint} failed"),
+        ErrorKind::ClockSkew => "AWS refused the request's signature as expired or not yet valid: this \
+             computer's clock differs from AWS's by more than a few minutes; set the clock right (turn on \
+             network time synchronisation), then try again"
+            .to_string(),
+        _ => return error,
+    };
+    error.message = message;
+    error
+}
+
+/// The setup failure that an SDK error's chain of sources shows, if any.
+fn setup_failure(err: &(dyn StdError + 'static)) -> Option<ErrorKind> {
+    let chain: Vec<&(dyn StdError + 'static)> = std::iter::successors(Some(err), |&error| error.source()).collect();
+    let text_from = |start: usize| {
+        chain[start..]
+            .iter()
+            .map(|error| error.to_string().to_ascii_lowercase())
+            .collect::<Vec<_>>()
+            .join(": ")
+    };
+    if let Some(at) = chain
+        .iter()
+        .position(|error| error.downcast_ref::<CredentialsError>().is_some())
+    {
+        let text = text_from(at);
+        // aws-config's SSO token provider: "the SSO token has expired and
+        // cannot be refreshed", or "failed to read `~/.aws/sso/cache/...`"
+        // when `aws sso login` never ran.
+        if text.contains("sso token") || text.contains("sso/cache") {
+            return Some(ErrorKind::SsoLoginRequired);
+        }
+        if text.contains("profile `") && text.contains("was not defined") {
+            return Some(ErrorKind::UnknownProfile);
+        }
+        return Some(ErrorKind::NoCredentials);
+    }
+    let refused = chain.iter().any(|error| {
+        error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+    });
+    if refused {
+        return Some(ErrorKind::ConnectionRefused);
+    }
+    let text = text_from(0);
+    // hyper-util's connector says "dns error", the system resolver "failed
+    // to lookup address information".
+    if text.contains("dns error") || text.contains("failed to lookup address") {
+        return Some(ErrorKind::DnsFailure);
+    }
+    // rustls, through hyper-rustls.
+    const TLS: &[&str] = &[
+        "tls handshake",
+        "received corrupt message",
+        "invalid peer certificate",
+        "invalidcontenttype",
+        "peer is incompatible",
+        "handshake failure",
+        "unknownissuer",
+        "received fatal alert",
+    ];
+    if TLS.iter().any(|marker| text.contains(marker)) {
+        return Some(ErrorKind::TlsFailure);
+    }
+    None
+}
+
+/// The messages of an error and its sources, outermost first.
+fn chain_text(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for error in std::iter::successors(Some(err), |&error| error.source()) {
+        let text = error.to_string();
+        // Wrappers often repeat their source's text.
+        if !text.is_empty() && parts.last() != Some(&text) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+/// Whether the service refused the signature's time: SigV4 signatures are
+/// valid for a few minutes either side of the service's clock. S3 says
+/// `RequestTimeTooSkewed`, EC2 `RequestExpired`, query services (STS, IAM)
+/// `SignatureDoesNotMatch` and JSON services `InvalidSignatureException`
+/// with "Signature expired: 20220127T001427Z is now earlier than ..." or
+/// "Signature not yet current: ... is still later than ..." (aws/aws-cli#6676,
+/// aws/aws-sdk-js#527; docs/aws.md). The SDK corrects a skew it can measure
+/// from the response's `Date` before this, so what arrives here it could not.
+fn is_clock_skew(facts: &ErrorFacts) -> bool {
+    match facts.code() {
+        "RequestTimeTooSkewed" | "RequestExpired" => true,
+        "SignatureDoesNotMatch" | "InvalidSignatureException" | "AuthFailure" | "AccessDeniedException" => {
+            contains(&facts.message, "signature expired") || contains(&facts.message, "signature not yet current")
+        }
+        _ => false,
     }
 }
 
@@ -276,13 +453,10 @@ pub(crate) fn classify_tagging(facts: &ErrorFacts) -> ErrorKind {
 /// and HTTP status classes for codes no service-specific rule knows.
 fn classify_common(facts: &ErrorFacts) -> ErrorKind {
     match facts.failure {
-        Failure::Timeout | Failure::Dispatch if mentions_credentials(&facts.message) => {
-            return ErrorKind::AccessDenied;
+        Failure::Timeout | Failure::Dispatch | Failure::Construction if mentions_credentials(&facts.message) => {
+            return ErrorKind::NoCredentials;
         }
         Failure::Timeout | Failure::Dispatch => return ErrorKind::Transient,
-        Failure::Construction if mentions_credentials(&facts.message) => {
-            return ErrorKind::AccessDenied;
-        }
         Failure::Construction => return ErrorKind::Other,
         Failure::Service | Failure::Response => {}
     }
@@ -759,13 +933,15 @@ mod tests {
     }
 
     #[test]
-    fn transport_failures_are_transient_and_missing_credentials_are_access_denied() {
+    fn transport_failures_are_transient_and_missing_credentials_are_no_credentials() {
         let transport = |failure, message: &str| ErrorFacts {
             failure,
             code: None,
             message: message.to_string(),
             status: None,
             request_id: None,
+            setup: None,
+            chain: String::new(),
         };
         for classify in [
             classify_emr,
@@ -788,7 +964,7 @@ mod tests {
                     Failure::Dispatch,
                     "failed to load credentials: no providers in chain"
                 )),
-                ErrorKind::AccessDenied
+                ErrorKind::NoCredentials
             );
             assert_eq!(
                 classify(&transport(Failure::Construction, "missing field")),
@@ -822,6 +998,7 @@ mod tests {
                 code: Some("ResourceNotFoundException".to_string()),
                 message: "Application 00f does not exist".to_string(),
                 request_id: Some("req-1".to_string()),
+                cause: None,
             }
         );
     }
@@ -867,6 +1044,185 @@ mod tests {
             cloud_error(Service::Ecr, "DescribeRepositories", &html).kind,
             ErrorKind::Transient
         );
+    }
+
+    #[test]
+    fn a_signature_refused_for_its_time_is_clock_skew_in_every_service() {
+        use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
+        // STS, a clock 20 minutes slow (aws/aws-cli#6676).
+        let meta = ErrorMetadata::builder()
+            .code("SignatureDoesNotMatch")
+            .message(
+                "Signature expired: 20220127T001427Z is now earlier than 20220127T014428Z (20220127T015928Z - 15 min.)",
+            )
+            .build();
+        let err = SdkError::service_error(GetCallerIdentityError::generic(meta), response(403, Some("req-9")));
+        let cloud = explain(
+            cloud_error(Service::Sts, "GetCallerIdentity", &err),
+            &Reach::default(),
+            Service::Sts,
+        );
+        assert_eq!(cloud.kind, ErrorKind::ClockSkew);
+        assert!(!cloud.kind.is_retryable());
+        assert!(
+            cloud
+                .to_string()
+                .starts_with("AWS refused the request's signature as expired"),
+            "{cloud}"
+        );
+        assert_eq!(
+            cloud.cause.as_deref(),
+            Some(
+                "GetCallerIdentity: SignatureDoesNotMatch: Signature expired: 20220127T001427Z is now earlier than \
+                 20220127T014428Z (20220127T015928Z - 15 min.)"
+            )
+        );
+        let skew = |code: &str, message: &str| {
+            from_facts(
+                Service::EmrServerless,
+                "GetApplication",
+                ErrorFacts::service(code, message, 403),
+            )
+            .kind
+        };
+        assert_eq!(
+            skew("RequestTimeTooSkewed", "The difference is too large."),
+            ErrorKind::ClockSkew
+        );
+        assert_eq!(skew("RequestExpired", "Request has expired."), ErrorKind::ClockSkew);
+        assert_eq!(
+            skew(
+                "InvalidSignatureException",
+                "Signature not yet current: 20300101T000000Z is still later than 20291231T235500Z"
+            ),
+            ErrorKind::ClockSkew
+        );
+        // A wrong secret key is not the clock.
+        assert_eq!(
+            skew(
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided."
+            ),
+            ErrorKind::AccessDenied
+        );
+        assert_eq!(
+            skew("AccessDeniedException", "User is not authorized"),
+            ErrorKind::AccessDenied
+        );
+    }
+
+    #[test]
+    fn the_chain_of_sources_tells_setup_failures_apart() {
+        use aws_credential_types::provider::error::CredentialsError;
+        use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
+        type Err = SdkError<GetCallerIdentityError, HttpResponse>;
+        let kind = |err: Err| cloud_error(Service::Sts, "GetCallerIdentity", &err).kind;
+        let credentials = |error: CredentialsError| -> Err {
+            SdkError::dispatch_failure(ConnectorError::other(Box::new(error), None))
+        };
+        assert_eq!(
+            kind(credentials(CredentialsError::not_loaded(
+                "no providers in chain provided credentials"
+            ))),
+            ErrorKind::NoCredentials
+        );
+        assert_eq!(
+            kind(credentials(CredentialsError::provider_error(
+                "failed to load IMDS session token"
+            ))),
+            ErrorKind::NoCredentials
+        );
+        assert_eq!(
+            kind(credentials(CredentialsError::provider_error(
+                "the SSO token has expired and cannot be refreshed"
+            ))),
+            ErrorKind::SsoLoginRequired
+        );
+        assert_eq!(
+            kind(credentials(CredentialsError::provider_error(
+                "failed to read `/home/u/.aws/sso/cache/5e3a.json`"
+            ))),
+            ErrorKind::SsoLoginRequired
+        );
+        assert_eq!(
+            kind(credentials(CredentialsError::not_loaded(
+                "profile `x` was not defined: `x` was not defined"
+            ))),
+            ErrorKind::UnknownProfile
+        );
+        let io = |kind: std::io::ErrorKind, text: &str| -> Err {
+            SdkError::dispatch_failure(ConnectorError::io(Box::new(std::io::Error::new(
+                kind,
+                text.to_string(),
+            ))))
+        };
+        assert_eq!(
+            kind(io(
+                std::io::ErrorKind::ConnectionRefused,
+                "Connection refused (os error 111)"
+            )),
+            ErrorKind::ConnectionRefused
+        );
+        assert_eq!(
+            kind(io(
+                std::io::ErrorKind::Other,
+                "dns error: failed to lookup address information: Name or service not known"
+            )),
+            ErrorKind::DnsFailure
+        );
+        assert_eq!(
+            kind(io(
+                std::io::ErrorKind::InvalidData,
+                "received corrupt message of type InvalidContentType"
+            )),
+            ErrorKind::TlsFailure
+        );
+        // Everything else on the way stays transient.
+        assert_eq!(
+            kind(io(std::io::ErrorKind::ConnectionReset, "connection reset by peer")),
+            ErrorKind::Transient
+        );
+    }
+
+    #[test]
+    fn setup_failures_say_what_is_wrong_in_plain_words_and_keep_the_sdk_account() {
+        use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
+        let err: SdkError<GetCallerIdentityError, HttpResponse> = SdkError::dispatch_failure(ConnectorError::io(
+            Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        ));
+        let reach = Reach {
+            endpoint: Some("http://127.0.0.1:9".to_string()),
+            profile: None,
+        };
+        let cloud = explain(
+            cloud_error(Service::Sts, "GetCallerIdentity", &err),
+            &reach,
+            Service::Sts,
+        );
+        assert_eq!(
+            cloud.to_string(),
+            "the endpoint http://127.0.0.1:9 refused the connection"
+        );
+        let cause = cloud.cause.expect("cause");
+        assert!(
+            cause.starts_with("GetCallerIdentity: dispatch failure: io error"),
+            "{cause}"
+        );
+        assert!(!cause.contains("DispatchFailure {"), "no Debug dump: {cause}");
+
+        let sso = CloudError::new(ErrorKind::SsoLoginRequired, "GetCallerIdentity", "sdk");
+        let reach = Reach {
+            endpoint: None,
+            profile: Some("dev".to_string()),
+        };
+        assert_eq!(
+            explain(sso, &reach, Service::Sts).to_string(),
+            "the AWS SSO session of profile `dev` has expired or was never started: run `aws sso login --profile \
+             dev`, then try again"
+        );
+        // Not a setup failure: left alone.
+        let throttled = CloudError::new(ErrorKind::Throttled, "GetRole", "Rate exceeded");
+        assert_eq!(explain(throttled.clone(), &reach, Service::Iam), throttled);
     }
 
     #[test]

@@ -126,6 +126,26 @@ impl Cloud for AwsCloud {
         self.emr_cancel_job_run(application_id, job_run_id).await
     }
 
+    async fn start_job_run(
+        &self,
+        request: &crate::model::JobRunRequest,
+        client_token: &str,
+    ) -> Result<crate::cloud::JobRunRef, CloudError> {
+        self.emr_start_job_run(request, client_token).await
+    }
+
+    async fn get_job_run(
+        &self,
+        application_id: &str,
+        job_run_id: &str,
+    ) -> Result<crate::model::JobRunStatus, CloudError> {
+        self.emr_get_job_run(application_id, job_run_id).await
+    }
+
+    async fn get_dashboard_for_job_run(&self, application_id: &str, job_run_id: &str) -> Result<String, CloudError> {
+        self.emr_get_dashboard_for_job_run(application_id, job_run_id).await
+    }
+
     async fn list_active_sessions(&self, application_id: &str) -> Result<Vec<Session>, CloudError> {
         self.emr_list_active_sessions(application_id).await
     }

@@ -178,7 +178,8 @@ fn is_read(operation: &str) -> bool {
 /// The default token bucket of an operation.
 pub fn default_rate(service: Service, operation: &str) -> Rate {
     match service {
-        // GUIDE §7.2, copied in docs/api-semantics.md. ListJobRuns sits with
+        // docs/api-semantics.md, "Rate limits (per account and region)",
+        // from the user guide's API limits. ListJobRuns sits with
         // the mutations there; the tagging APIs are undocumented and assumed
         // to match the reads; ListSessions and TerminateSession, also
         // undocumented, get the conservative bucket of ListJobRuns.

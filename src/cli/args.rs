@@ -194,6 +194,20 @@ fn checked(duration: Duration, max: Duration) -> Result<Duration, String> {
     }
 }
 
+/// Smoke runs after an apply, and rolling the apply back when they fail.
+#[derive(Debug, Clone, Args)]
+pub struct RunAfterArgs {
+    /// After a converged apply, run this `[jobs.<key>]` (repeatable; the
+    /// jobs run in parallel). The apply fails if any run does not succeed.
+    #[arg(long = "run", value_name = "JOB")]
+    pub jobs: Vec<String>,
+    /// When a change or a `--run` job fails, revert what this apply did, in
+    /// reverse order: updates go back to the values the plan observed,
+    /// created resources are deleted (deletions cannot be undone).
+    #[arg(long)]
+    pub rollback_on_failure: bool,
+}
+
 /// Options of the commands that read AWS.
 #[derive(Debug, Clone, Args)]
 pub struct ReadArgs {
@@ -245,6 +259,8 @@ pub enum Command {
         /// exactly as it did when the plan was made.
         #[arg(value_name = "PLANFILE")]
         plan_file: Option<PathBuf>,
+        #[command(flatten)]
+        runs: RunAfterArgs,
     },
     /// Delete everything the stack owns, in reverse dependency order.
     Destroy {
@@ -340,8 +356,53 @@ pub enum Command {
         #[arg(value_name = "LOCK_ID")]
         lock_id: String,
     },
+    /// Start a `[jobs.<key>]` on the stack's application: upload its local
+    /// files, StartJobRun, follow it and report how it ended (exit 0 on
+    /// SUCCESS, 1 otherwise, 130 when SIGINT cancelled it).
+    Run {
+        #[command(flatten)]
+        stack: StackArgs,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// The job's key in the stack file.
+        #[arg(value_name = "JOB")]
+        job: String,
+        /// An argument appended to the job's `arguments`. Repeatable.
+        #[arg(long = "arg", value_name = "VALUE", allow_hyphen_values = true)]
+        arguments: Vec<String>,
+        /// Derive the client token from KEY (for example the CI run ID), the
+        /// stack and the job, so running the command again starts no second run.
+        #[arg(long, value_name = "KEY")]
+        idempotency_key: Option<String>,
+        /// Print the run ID and exit 0 once the run is started.
+        #[arg(long)]
+        no_wait: bool,
+        /// Cancel the run when it has not ended after SECONDS.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<u64>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: DataFormat,
+    },
     /// Print the JSON Schema of the stack language.
     Schema,
+    /// Print the shell completion script for SHELL (see the README's
+    /// Install section for where each shell looks for it).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page of emrstack, or of one command, in roff (`emrstack
+    /// man | man -l -`); or write every page to a directory.
+    Man {
+        /// The command whose page to print (`plan` prints emrstack-plan(1)).
+        #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+        command: Option<String>,
+        /// Write emrstack.1 and one page per command (emrstack-plan.1, ...)
+        /// into DIR, for example ~/.local/share/man/man1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! lost or on SIGINT/SIGTERM, and release the lock on every way out.
 
 use std::future::Future;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -13,8 +14,9 @@ use crate::lock::{self, LockError, LockEvent, LockObserver, LockRequest, LockSet
 use crate::model::StackSettings;
 
 use super::args::LockArgs;
+use super::error::CliError;
 use super::output::Printer;
-use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED};
+use super::{EXIT_INTERRUPTED, EXIT_TERMINATED};
 
 /// Prints lock events on stderr.
 struct LockMessages {
@@ -134,7 +136,8 @@ impl Signals {
 /// releases it however `work` ends. `work` gets a [`Halt`] that comes when
 /// the lease is lost or at SIGINT/SIGTERM, and must wind down when it does.
 /// Without `[stack] lock`, or with `--lock=false`, says so and runs `work`
-/// without a lock (still halted by signals).
+/// without a lock (still halted by signals). After SIGINT or SIGTERM, the
+/// exit code is the signal's, whatever `work` returned.
 pub async fn run_locked<W, F>(
     printer: &Printer,
     cloud: &AwsCloud,
@@ -142,15 +145,24 @@ pub async fn run_locked<W, F>(
     command: &str,
     args: &LockArgs,
     work: W,
-) -> u8
+) -> Result<ExitCode, CliError>
 where
     W: FnOnce(Halt) -> F,
-    F: Future<Output = u8>,
+    F: Future<Output = Result<ExitCode, CliError>>,
 {
     let (halt_tx, halt_rx) = watch::channel(None);
     let (signal_tx, signal_rx) = watch::channel(None);
     watch_signals(printer, halt_tx.clone(), signal_tx);
-    let interrupted = |code: u8| signal_rx.borrow().unwrap_or(code);
+    let interrupted = |result: Result<ExitCode, CliError>| match *signal_rx.borrow() {
+        None => result,
+        Some(code) => match result {
+            Ok(_) => Ok(ExitCode::from(code)),
+            Err(error) => Err(CliError::Interrupted {
+                code,
+                error: Box::new(error),
+            }),
+        },
+    };
     let Some(location) = stack.lock.as_ref().filter(|_| args.lock) else {
         if stack.lock.is_some() {
             printer.message(
@@ -161,8 +173,8 @@ where
                 "note: the stack has no `[stack] lock`, so nothing stops another run from changing it at the same time (see README.md, \"Locking\")",
             );
         }
-        let code = work(Halt::new(halt_rx)).await;
-        return interrupted(code);
+        let result = work(Halt::new(halt_rx)).await;
+        return interrupted(result);
     };
     let settings = settings(printer);
     let request = LockRequest {
@@ -180,12 +192,12 @@ where
         Ok(held) => held,
         Err(error) => {
             print_lock_error(printer, &error, &settings, args.lock_timeout);
-            return interrupted(EXIT_ERROR);
+            return interrupted(Err(CliError::Reported));
         }
     };
     let id = held.id().await;
     printer.message(&format!("Acquired the stack lock {} (lock ID {id}).", request.object));
-    let code = held.hold(work(Halt::new(halt_rx)), &halt_tx, &messages).await;
+    let result = held.hold(work(Halt::new(halt_rx)), &halt_tx, &messages).await;
     let lost = held.lost().await;
     match held.release().await {
         Ok(Released::Deleted) => printer.message("Released the stack lock."),
@@ -202,15 +214,14 @@ where
     // the end anyway still fails, since its last calls were made without
     // the lock.
     if let Some(reason) = lost
-        && code == EXIT_OK
+        && matches!(result, Ok(code) if code == ExitCode::SUCCESS)
     {
-        printer.error(&format!(
+        return interrupted(Err(CliError::message(format!(
             "lost the stack lock {} before the end: {reason}; run `emrstack plan` to check the result",
             request.object
-        ));
-        return interrupted(EXIT_ERROR);
+        ))));
     }
-    interrupted(code)
+    interrupted(result)
 }
 
 /// Prints why the lock could not be taken, with advice.

@@ -1,9 +1,12 @@
 //! The command line: clap definitions, printing and exit codes. Commands are
 //! thin: they load inputs, call the library stages and print what those
 //! return. Data goes to stdout; diagnostics, progress and logs to stderr.
+//! A command that fails returns a [`CliError`], which `main` prints once.
 
 mod args;
 mod commands;
+mod error;
+mod jobs;
 mod locking;
 mod output;
 mod progress;
@@ -14,8 +17,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::{
-    Cli, Command, DataFormat, ExecuteArgs, GlobalArgs, LockArgs, OnRunning, OutputFormat, ReadArgs, StackArgs,
+    Cli, Command, DataFormat, ExecuteArgs, GlobalArgs, LockArgs, OnRunning, OutputFormat, ReadArgs, RunAfterArgs,
+    StackArgs,
 };
+pub use error::CliError;
 
 /// Exit code for success (and, with `--detailed-exitcode`, "no changes").
 pub const EXIT_OK: u8 = 0;
@@ -44,5 +49,15 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if informational { EXIT_OK } else { EXIT_ERROR });
         }
     };
-    ExitCode::from(commands::run(cli))
+    let printer = output::Printer::new(&cli.global);
+    let hints = error::Hints {
+        endpoint_given: cli.global.endpoint_url.is_some(),
+    };
+    match commands::run(&printer, cli) {
+        Ok(code) => code,
+        Err(failure) => {
+            error::report(&printer, hints, &failure);
+            ExitCode::from(failure.exit_code())
+        }
+    }
 }

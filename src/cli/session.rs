@@ -18,6 +18,7 @@ use crate::render::diagnostics;
 
 use super::args::{ExecuteArgs, GlobalArgs, OnRunning as OnRunningArg, StackArgs};
 use super::commands::load_options;
+use super::error::CliError;
 use super::output::Printer;
 
 /// A loaded, valid stack with what is needed to point into its files.
@@ -27,8 +28,9 @@ pub struct Stack {
     pub spans: SpanIndex,
 }
 
-/// Loads the stack and prints its diagnostics; `None` when it has errors.
-pub fn load_stack(printer: &Printer, global: &GlobalArgs, stack: &StackArgs) -> Option<Stack> {
+/// Loads the stack and prints its diagnostics; [`CliError::Reported`] when
+/// it has errors.
+pub fn load_stack(printer: &Printer, global: &GlobalArgs, stack: &StackArgs) -> Result<Stack, CliError> {
     let Loaded {
         sources,
         diagnostics,
@@ -36,8 +38,8 @@ pub fn load_stack(printer: &Printer, global: &GlobalArgs, stack: &StackArgs) -> 
         spans,
     } = config::load(&load_options(global, stack));
     print_diagnostics(printer, &diagnostics, &sources);
-    let desired = desired?;
-    Some(Stack {
+    let desired = desired.ok_or(CliError::Reported)?;
+    Ok(Stack {
         desired,
         sources,
         spans,
@@ -111,17 +113,6 @@ pub async fn connect(
         }));
     }
     AwsCloud::connect(settings).await
-}
-
-/// [`connect`], printing the failure; `None` when it failed.
-pub async fn connected(printer: &Printer, global: &GlobalArgs, stack_region: Option<&str>) -> Option<AwsCloud> {
-    match connect(printer, global, stack_region).await {
-        Ok(cloud) => Some(cloud),
-        Err(error) => {
-            printer.error(&cloud_failure(&error));
-            None
-        }
-    }
 }
 
 /// The executor's options from the command line (and, for test and tuning,
@@ -244,23 +235,13 @@ pub async fn make_plan<C: Cloud>(
     })
 }
 
-/// Runs a future on a new multi-threaded runtime.
-pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, std::io::Error> {
+/// Runs a command's future on a new multi-threaded runtime.
+pub fn block_on<T, F>(future: F) -> Result<T, CliError>
+where
+    F: std::future::Future<Output = Result<T, CliError>>,
+{
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    Ok(runtime.block_on(future))
-}
-
-/// A one-line message for a failed AWS call, with advice for the common ones.
-pub fn cloud_failure(error: &CloudError) -> String {
-    let advice = match error.kind {
-        crate::cloud::ErrorKind::AccessDenied => "; check the credentials' permissions (see docs/aws.md)",
-        crate::cloud::ErrorKind::Throttled => {
-            "; AWS kept throttling after every retry, try again or lower --parallelism"
-        }
-        crate::cloud::ErrorKind::Transient => "; AWS failed after every retry, try again",
-        _ => "",
-    };
-    format!("{error}{advice}")
+    runtime.block_on(future)
 }
 
 /// Application and role identifiers by key, for `output`.

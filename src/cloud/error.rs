@@ -24,6 +24,24 @@ pub enum ErrorKind {
     Propagation,
     /// The caller lacks permission.
     AccessDenied,
+    /// No credentials were found anywhere the credential chain looks.
+    NoCredentials,
+    /// The profile's AWS IAM Identity Center (SSO) session has expired or was
+    /// never started: `aws sso login` renews it.
+    SsoLoginRequired,
+    /// The named profile is in neither the AWS config nor the credentials file.
+    UnknownProfile,
+    /// No AWS region is configured.
+    NoRegion,
+    /// The endpoint refused the connection.
+    ConnectionRefused,
+    /// The endpoint's host name does not resolve.
+    DnsFailure,
+    /// The TLS handshake with the endpoint failed.
+    TlsFailure,
+    /// The service refused the request's signature as too old or too new:
+    /// this machine's clock is off.
+    ClockSkew,
     /// A server error, dropped connection or timeout, still after the SDK's retries.
     Transient,
     /// Anything else.
@@ -40,23 +58,60 @@ impl ErrorKind {
     }
 }
 
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = match self {
+impl ErrorKind {
+    /// Whether the failure is in how emrstack reaches AWS (credentials,
+    /// profile, region, network, clock) rather than in what a call asked
+    /// for: every call would fail the same way until the setup is fixed.
+    pub fn is_setup(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::NoCredentials
+                | ErrorKind::SsoLoginRequired
+                | ErrorKind::UnknownProfile
+                | ErrorKind::NoRegion
+                | ErrorKind::ConnectionRefused
+                | ErrorKind::DnsFailure
+                | ErrorKind::TlsFailure
+                | ErrorKind::ClockSkew
+        )
+    }
+}
+
+impl ErrorKind {
+    /// The kind in a few words (`throttled`, `access denied`, `conflict`).
+    pub fn as_str(self) -> &'static str {
+        match self {
             ErrorKind::NotFound => "not found",
             ErrorKind::Throttled => "throttled",
             ErrorKind::Conflict => "conflict",
             ErrorKind::Invalid => "invalid request",
             ErrorKind::Propagation => "not yet propagated",
             ErrorKind::AccessDenied => "access denied",
+            ErrorKind::NoCredentials => "no credentials",
+            ErrorKind::SsoLoginRequired => "SSO login required",
+            ErrorKind::UnknownProfile => "unknown profile",
+            ErrorKind::NoRegion => "no region",
+            ErrorKind::ConnectionRefused => "connection refused",
+            ErrorKind::DnsFailure => "DNS failure",
+            ErrorKind::TlsFailure => "TLS failure",
+            ErrorKind::ClockSkew => "clock skew",
             ErrorKind::Transient => "transient failure",
             ErrorKind::Other => "error",
-        };
-        f.write_str(text)
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 /// A failed AWS call.
+///
+/// For a setup failure ([`ErrorKind::is_setup`]) `message` says in plain
+/// words what is wrong and `cause` keeps the SDK's own account of it, for
+/// `-v`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub struct CloudError {
     pub kind: ErrorKind,
@@ -69,6 +124,10 @@ pub struct CloudError {
     /// The AWS request ID, for support cases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The underlying error, as the SDK tells it, when `message` is ours
+    /// (boxed: it is rare, and keeps `Result<_, CloudError>` small).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Box<str>>,
 }
 
 impl CloudError {
@@ -79,7 +138,13 @@ impl CloudError {
             code: None,
             message: message.into(),
             request_id: None,
+            cause: None,
         }
+    }
+
+    pub fn with_cause(mut self, cause: impl Into<String>) -> CloudError {
+        self.cause = Some(cause.into().into_boxed_str());
+        self
     }
 
     pub fn with_code(mut self, code: impl Into<String>) -> CloudError {
@@ -98,6 +163,10 @@ impl CloudError {
 
 impl fmt::Display for CloudError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A setup failure is not about the operation that met it first.
+        if self.kind.is_setup() {
+            return f.write_str(&self.message);
+        }
         write!(f, "{} failed ({})", self.operation, self.kind)?;
         if let Some(code) = &self.code {
             write!(f, ": {code}")?;

@@ -166,6 +166,13 @@ struct State {
     /// Client token -> (request fingerprint, application id).
     create_tokens: BTreeMap<String, (String, String)>,
     update_tokens: BTreeMap<String, String>,
+    /// StartJobRun client token -> (request, job run id).
+    job_tokens: BTreeMap<String, (String, String)>,
+    /// How each job run started with StartJobRun ends: `FAILED` when its
+    /// name is in this list, `SUCCESS` otherwise.
+    failing_jobs: Vec<String>,
+    /// Job runs that end FAILED rather than SUCCESS.
+    failed_job_ids: Vec<String>,
     roles: BTreeMap<String, ObservedRole>,
     repositories: BTreeMap<String, ObservedRepository>,
     image_digests: BTreeMap<String, BTreeMap<String, String>>,
@@ -395,6 +402,20 @@ impl FakeCloud {
             });
         }
         id
+    }
+
+    /// Job runs started with StartJobRun whose name is `name` end FAILED.
+    pub fn fail_jobs_named(&self, name: &str) {
+        self.lock().failing_jobs.push(name.to_string());
+    }
+
+    /// Every job run of an application: (id, state).
+    pub fn job_runs(&self, application_id: &str) -> Vec<(String, JobRunState)> {
+        self.lock()
+            .applications
+            .get(application_id)
+            .map(|app| app.jobs.iter().map(|job| (job.id.clone(), job.state)).collect())
+            .unwrap_or_default()
     }
 
     /// Adds an IDLE interactive session to an application; it runs until
@@ -1020,6 +1041,100 @@ impl Cloud for FakeCloud {
             Ok(())
         })
         .await
+    }
+
+    async fn start_job_run(
+        &self,
+        request: &crate::model::JobRunRequest,
+        client_token: &str,
+    ) -> Result<super::JobRunRef, CloudError> {
+        let operation = "StartJobRun";
+        let fingerprint = serde_json::to_string(&request.to_api_json()).unwrap_or_default();
+        let runs_for = Duration::from_secs(1);
+        let application_id = request.application_id.clone();
+        let failing = self.lock().failing_jobs.contains(&request.name);
+        self.change_app(operation, &request.name, &application_id, |app| {
+            Ok(app.observed.arn.clone())
+        })
+        .await?;
+        let mut state = self.lock();
+        if let Some((seen, id)) = state.job_tokens.get(client_token) {
+            if *seen != fingerprint {
+                return Err(CloudError::new(
+                    ErrorKind::Conflict,
+                    operation,
+                    "the client token was used with a different request",
+                ));
+            }
+            let id = id.clone();
+            return Ok(super::JobRunRef {
+                arn: format!(
+                    "arn:aws:emr-serverless:us-east-1:123456789012:/applications/{application_id}/jobruns/{id}"
+                ),
+                application_id,
+                job_run_id: id,
+            });
+        }
+        state.next_id += 1;
+        let id = format!("job{:013}", state.next_id);
+        let now = Instant::now();
+        let app = state
+            .applications
+            .get_mut(&application_id)
+            .ok_or_else(|| not_found(operation, &application_id))?;
+        app.jobs.push(FakeJob {
+            id: id.clone(),
+            state: JobRunState::Running,
+            mode: request.mode,
+            finishes_at: Some(now + runs_for),
+            cancelled_at: None,
+        });
+        if failing {
+            state.failed_job_ids.push(id.clone());
+        }
+        state
+            .job_tokens
+            .insert(client_token.to_string(), (fingerprint, id.clone()));
+        Ok(super::JobRunRef {
+            arn: format!("arn:aws:emr-serverless:us-east-1:123456789012:/applications/{application_id}/jobruns/{id}"),
+            application_id,
+            job_run_id: id,
+        })
+    }
+
+    async fn get_job_run(
+        &self,
+        application_id: &str,
+        job_run_id: &str,
+    ) -> Result<crate::model::JobRunStatus, CloudError> {
+        let operation = "GetJobRun";
+        let app = self.settled(operation, application_id).await?;
+        let job = app
+            .jobs
+            .iter()
+            .find(|job| job.id == job_run_id)
+            .ok_or_else(|| not_found(operation, &format!("job run {job_run_id}")))?;
+        let failed = self.lock().failed_job_ids.contains(&job.id);
+        let state = if job.state == JobRunState::Success && failed {
+            "FAILED".to_string()
+        } else {
+            job.state.api_name().to_string()
+        };
+        let finished = matches!(state.as_str(), "SUCCESS" | "FAILED" | "CANCELLED");
+        Ok(crate::model::JobRunStatus {
+            id: job.id.clone(),
+            state_details: (state == "FAILED").then(|| "Job failed (fake)".to_string()),
+            state,
+            duration_seconds: finished.then_some(1),
+            billed: finished.then_some(crate::model::ResourceUtilization::default()),
+            log_uri: None,
+            cloudwatch: None,
+        })
+    }
+
+    async fn get_dashboard_for_job_run(&self, application_id: &str, job_run_id: &str) -> Result<String, CloudError> {
+        let _call = self.enter("GetDashboardForJobRun", job_run_id).await?;
+        Ok(format!("https://fake.invalid/{application_id}/{job_run_id}"))
     }
 
     async fn tag_application(&self, arn: &str, tags: &BTreeMap<String, String>) -> Result<(), CloudError> {

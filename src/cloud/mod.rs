@@ -21,8 +21,8 @@ pub use store::{
 };
 
 use crate::model::{
-    ApplicationSpec, ApplicationSummary, ApplicationUpdate, JobRun, ObservedApplication, ObservedRepository,
-    ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, Session, SubnetInfo, TaggedApplication,
+    ApplicationSpec, ApplicationSummary, ApplicationUpdate, JobRun, JobRunRequest, JobRunStatus, ObservedApplication,
+    ObservedRepository, ObservedRole, RoleSpec, RoleSummary, SecurityGroupInfo, Session, SubnetInfo, TaggedApplication,
 };
 
 /// Who the calls run as.
@@ -38,6 +38,14 @@ pub struct CallerIdentity {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplicationRef {
     pub id: String,
+    pub arn: String,
+}
+
+/// The identifiers of a started job run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRunRef {
+    pub application_id: String,
+    pub job_run_id: String,
     pub arn: String,
 }
 
@@ -104,6 +112,31 @@ pub trait Cloud: Send + Sync {
         application_id: &str,
         job_run_id: &str,
     ) -> impl Future<Output = Result<(), CloudError>> + Send;
+
+    /// `StartJobRun` with exactly `request`; `client_token` makes a
+    /// repeated call with the same request return the same run (and a
+    /// different request with the same token a `Conflict`).
+    fn start_job_run(
+        &self,
+        request: &JobRunRequest,
+        client_token: &str,
+    ) -> impl Future<Output = Result<JobRunRef, CloudError>> + Send;
+
+    /// `GetJobRun`: the run's state, details and, once it has ended, its
+    /// duration and billed utilization.
+    fn get_job_run(
+        &self,
+        application_id: &str,
+        job_run_id: &str,
+    ) -> impl Future<Output = Result<JobRunStatus, CloudError>> + Send;
+
+    /// `GetDashboardForJobRun`: the Spark UI URL (refused, `Invalid`, before
+    /// the run is RUNNING).
+    fn get_dashboard_for_job_run(
+        &self,
+        application_id: &str,
+        job_run_id: &str,
+    ) -> impl Future<Output = Result<String, CloudError>> + Send;
 
     /// Interactive sessions of the application that are not finished
     /// (every state but FAILED and TERMINATED), all pages.

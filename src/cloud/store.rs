@@ -1,5 +1,5 @@
 //! The `ObjectStore` trait: the S3 object calls emrstack needs (the stack
-//! lock today, uploads of artifacts later), in domain types, with S3's
+//! lock, job artifacts and driver logs), in domain types, with S3's
 //! conditional writes and deletes. `aws::AwsCloud` implements it against S3;
 //! [`FakeStore`](super::fake_store::FakeStore) in memory, with the same
 //! conditional semantics.

@@ -11,16 +11,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::model::job::{JobDriverSpec, JobRole, JobSource, JobSpec};
 use crate::model::{
     ApplicationSpec, Architecture, AutoStart, AutoStop, CloudWatchLogging, DesiredApplication, DesiredImage,
     DesiredNetwork, DesiredRepository, DesiredRole, DiskEncryption, IdentityCenter, ImageSource, InitialCapacity,
     Interactive, JobLevelCostAllocation, ManagedPersistence, MaximumCapacity, Monitoring, NetworkConfiguration,
     PrometheusMonitoring, S3Monitoring, Scheduler, StackSettings, WorkerResources,
 };
-use crate::model::{Desired, S3Location};
+use crate::model::{Desired, Engine, JobRunMode, S3Location};
 
 use super::pipeline::{Effective, Parsed};
-use super::raw::{RawArchitecture, RawImage, RawWorkerSpec, Size, Sp, SpMap, Toggle};
+use super::raw::{RawArchitecture, RawImage, RawJobMode, RawWorkerSpec, Size, Sp, SpMap, Toggle};
 use super::resolve;
 use super::rules::monitoring_log_types;
 use super::text::{Unit, parse_size};
@@ -39,6 +40,10 @@ pub(super) fn lower(parsed: &Parsed) -> Option<Desired> {
         tags: stack_tags.clone(),
         // The rules refused a lock that does not parse.
         lock: stack.lock.as_ref().and_then(|lock| S3Location::parse(lock.get()).ok()),
+        artifacts: stack
+            .artifacts
+            .as_ref()
+            .and_then(|location| S3Location::parse(location.get()).ok()),
     };
     let merged_tags = |own: Option<&Sp<SpMap>>| {
         let mut tags = stack_tags.clone();
@@ -119,6 +124,79 @@ pub(super) fn lower(parsed: &Parsed) -> Option<Desired> {
                 spec,
                 network: app.value.network.as_ref().map(|n| n.get().clone()),
                 prevent_destroy: app.value.prevent_destroy.as_ref().is_some_and(|p| *p.get()),
+            },
+        );
+    }
+    for job in &parsed.jobs {
+        let effective = parsed.effective_job(job);
+        let raw = &job.value;
+        let application = required(&raw.application).clone();
+        let engine = desired
+            .applications
+            .get(&application)
+            .map(|app| app.spec.engine)
+            .expect("invariant: the rules refused a job on an unknown application");
+        let source = |text: &Sp<String>| {
+            if text.get().starts_with("s3://") {
+                JobSource::S3 {
+                    uri: text.get().clone(),
+                }
+            } else {
+                JobSource::Local {
+                    path: parsed.base.join(text.get()),
+                }
+            }
+        };
+        let driver = match engine {
+            Engine::Spark => JobDriverSpec::Spark {
+                entry_point: source(
+                    raw.entry_point
+                        .as_ref()
+                        .expect("invariant: the rules refused a Spark job without `entry_point`"),
+                ),
+                arguments: optional_strings(&raw.arguments),
+                spark_submit_parameters: raw.spark_submit_parameters.as_ref().map(|p| p.get().clone()),
+            },
+            Engine::Hive => JobDriverSpec::Hive {
+                query: source(
+                    raw.query
+                        .as_ref()
+                        .expect("invariant: the rules refused a Hive job without `query`"),
+                ),
+                init_query_file: raw.init_query_file.as_ref().map(source),
+                parameters: raw.parameters.as_ref().map(|p| p.get().clone()),
+            },
+        };
+        let role = required(&raw.role).clone();
+        let role = if role.starts_with("arn:") {
+            JobRole::Arn { arn: role }
+        } else {
+            JobRole::Key { key: role }
+        };
+        desired.jobs.insert(
+            job.key.clone(),
+            JobSpec {
+                name: raw
+                    .name
+                    .as_ref()
+                    .map(|n| n.get().clone())
+                    .unwrap_or_else(|| format!("{stack_name}-{}", job.key)),
+                application,
+                engine,
+                role,
+                driver,
+                files: optional_strings(&raw.files)
+                    .iter()
+                    .map(|file| parsed.base.join(file))
+                    .collect(),
+                runtime: resolve::to_model(&effective.runtime),
+                monitoring: monitoring_of(&effective.monitoring),
+                timeout_minutes: raw.timeout_minutes.as_ref().map(|t| *t.get() as u32),
+                tags: merged_tags(raw.tags.as_ref()),
+                mode: match raw.mode.as_ref().map(|m| *m.get()) {
+                    Some(RawJobMode::Streaming) => JobRunMode::Streaming,
+                    _ => JobRunMode::Batch,
+                },
             },
         );
     }
@@ -289,7 +367,7 @@ fn application(
         }
     }
     spec.runtime_configuration = resolve::to_model(&app.runtime);
-    spec.monitoring = monitoring(app);
+    spec.monitoring = monitoring_of(&app.monitoring);
     spec.interactive = raw.interactive.as_ref().map(|i| Interactive {
         studio_enabled: i.studio_enabled.as_ref().map(|b| *b.get()),
         livy_endpoint_enabled: i.livy_endpoint_enabled.as_ref().map(|b| *b.get()),
@@ -332,8 +410,7 @@ fn application(
     spec
 }
 
-fn monitoring(app: &Effective<'_>) -> Monitoring {
-    let m = &app.monitoring;
+fn monitoring_of(m: &resolve::Monitoring<'_>) -> Monitoring {
     let mut out = Monitoring::default();
     if m.s3_log_uri.is_some() || m.s3_encryption_key_arn.is_some() {
         out.s3 = Some(S3Monitoring {

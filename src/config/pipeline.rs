@@ -16,7 +16,7 @@ use crate::model::{Address, Engine, ReleaseLabel, ResourceKind};
 use super::json;
 use super::lower;
 use super::raw::{
-    RawApplication, RawConfigBundle, RawConfiguration, RawNetwork, RawRepository, RawRole, RawStack, Sp, SpMap,
+    RawApplication, RawConfigBundle, RawConfiguration, RawJob, RawNetwork, RawRepository, RawRole, RawStack, Sp, SpMap,
 };
 use super::resolve::{self, Classification, Monitoring};
 use super::rules;
@@ -68,6 +68,10 @@ pub(crate) struct Parsed {
     pub repositories: Vec<Resource<RawRepository>>,
     /// `[applications.*]` that could be read.
     pub applications: Vec<Resource<RawApplication>>,
+    /// `[jobs.*]` that could be read.
+    pub jobs: Vec<Resource<RawJob>>,
+    /// The directory of the stack file: local job files are relative to it.
+    pub base: PathBuf,
     /// Every declared key per kind, including resources with errors.
     pub declared: BTreeMap<ResourceKind, BTreeSet<String>>,
     /// `--region`, else `[stack] region`, when well-formed.
@@ -75,6 +79,8 @@ pub(crate) struct Parsed {
     /// Each config bundle's and application's own runtime classifications
     /// (`runtime_file`, then `runtime` on top).
     pub runtimes: BTreeMap<Address, Vec<Classification>>,
+    /// Each job's own runtime classifications (`runtime`), by job key.
+    pub job_runtimes: BTreeMap<String, Vec<Classification>>,
     /// Inline policies by role key and policy name.
     pub policies: BTreeMap<(String, String), PolicyDocument>,
     /// Stated trust policies (`trust_policy`) by role key.
@@ -196,6 +202,51 @@ impl Parsed {
     }
 }
 
+/// A job with its config bundles merged in.
+pub(crate) struct EffectiveJob<'p> {
+    /// Classifications of the config bundles and the job, merged.
+    pub runtime: Vec<Classification>,
+    /// Monitoring of the config bundles and the job, merged per key.
+    pub monitoring: Monitoring<'p>,
+}
+
+impl Parsed {
+    /// The application `key`, when it could be read.
+    pub(crate) fn application(&self, key: &str) -> Option<&Resource<RawApplication>> {
+        self.applications.iter().find(|app| app.key == key)
+    }
+
+    /// The role `key`, when it could be read.
+    pub(crate) fn role(&self, key: &str) -> Option<&Resource<RawRole>> {
+        self.roles.iter().find(|role| role.key == key)
+    }
+
+    /// The effective overrides of `job`: its config bundles in order, then
+    /// its own `runtime` and `monitoring` on top.
+    pub(crate) fn effective_job<'p>(&'p self, job: &'p Resource<RawJob>) -> EffectiveJob<'p> {
+        let mut runtime = Vec::new();
+        let mut monitoring = Monitoring::default();
+        for name in job.value.configs.iter().flat_map(|list| list.iter()) {
+            let address = Address::new(ResourceKind::Config, name.get().clone());
+            if let Some(own) = self.runtimes.get(&address) {
+                resolve::merge(&mut runtime, own);
+            }
+            if let Some(bundle) = self.config(name.get())
+                && let Some(raw) = &bundle.value.monitoring
+            {
+                monitoring.overlay(raw.get());
+            }
+        }
+        if let Some(own) = self.job_runtimes.get(&job.key) {
+            resolve::merge(&mut runtime, own);
+        }
+        if let Some(raw) = &job.value.monitoring {
+            monitoring.overlay(raw.get());
+        }
+        EffectiveJob { runtime, monitoring }
+    }
+}
+
 /// Runs every step on the stack file `text` read from `path`.
 pub(crate) fn run(path: &Path, text: &str, options: &LoadOptions) -> Loaded {
     let mut sources = Sources::new();
@@ -266,6 +317,7 @@ pub(crate) fn run(path: &Path, text: &str, options: &LoadOptions) -> Loaded {
     for (kind, keys) in declared {
         parsed.declared.entry(kind).or_default().extend(keys);
     }
+    parsed.base = base.clone();
 
     // After a syntax error, keys may be missing only because their line was
     // unreadable; rules would then report nonsense, so stop here.
@@ -637,6 +689,29 @@ fn read_resources(
         &mut report,
         diagnostics,
     );
+    let mut jobs = Vec::new();
+    if let Some(entries) = table.get("jobs").and_then(|s| s.get_ref().as_table()) {
+        for (key, value) in entries.iter() {
+            let name = key.get_ref().to_string();
+            if !is_resource_key(&name) {
+                diagnostics.push(
+                    Diagnostic::error("config.resource-key", format!("`{name}` is not a valid job key"))
+                        .at(Span::new(file, key.span()))
+                        .with_help(
+                            "job keys are 1 to 64 letters, digits, `_` or `-`; they become part of default run names",
+                        ),
+                );
+            }
+            match read::<RawJob>(value) {
+                Ok(parsed) => jobs.push(Resource {
+                    key: name,
+                    header: Span::new(file, resource_range(key, value, text)),
+                    value: parsed,
+                }),
+                Err(error) => report(error, &["jobs", name.as_str()], diagnostics),
+            }
+        }
+    }
 
     let region = options
         .region
@@ -670,9 +745,12 @@ fn read_resources(
         roles,
         repositories,
         applications,
+        jobs,
+        base: PathBuf::new(),
         declared,
         region,
         runtimes: BTreeMap::new(),
+        job_runtimes: BTreeMap::new(),
         policies: BTreeMap::new(),
         trust_policies: BTreeMap::new(),
         index,
@@ -806,6 +884,16 @@ fn read_runtimes(
             parsed.runtimes.insert(address, combined);
         }
     }
+    let mut job_runtimes = BTreeMap::new();
+    for job in &parsed.jobs {
+        if let Some(entries) = &job.value.runtime {
+            job_runtimes.insert(
+                job.key.clone(),
+                resolve::classifications(entries.get(), file, diagnostics),
+            );
+        }
+    }
+    parsed.job_runtimes = job_runtimes;
 }
 
 /// Where a policy document of a role comes from, as written.

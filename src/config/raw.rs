@@ -356,6 +356,9 @@ pub struct RawStackFile {
     /// EMR Serverless applications, by key.
     #[serde(default)]
     pub applications: BTreeMap<Sp<String>, Sp<RawApplication>>,
+    /// Job runs the stack declares (`emrstack run <key>`, `apply --run <key>`), by key.
+    #[serde(default)]
+    pub jobs: BTreeMap<Sp<String>, Sp<RawJob>>,
 }
 
 /// `[stack]`: the stack's name, region, account and lock.
@@ -376,6 +379,11 @@ pub struct RawStack {
     /// two of them never change the stack at once. The bucket must exist, in
     /// the stack's region. Without it the stack is not locked.
     pub lock: Option<Sp<String>>,
+    /// Where local job files go, `s3://bucket/prefix`: each is uploaded to
+    /// `<prefix>/<sha256 of its bytes>/<file name>` (a directory zipped
+    /// first). Required when a job names a local file. The bucket must
+    /// exist; emrstack never creates or deletes it.
+    pub artifacts: Option<Sp<String>>,
 }
 
 /// `[networks.<key>]`: existing subnets and security groups an application attaches to.
@@ -954,4 +962,62 @@ pub struct RawIdentityCenter {
     pub instance_arn: Option<Sp<String>>,
     /// Let users' background sessions continue after they sign out.
     pub user_background_sessions_enabled: Option<Sp<bool>>,
+}
+
+/// `[jobs.<key>]`: a job run the stack declares, started by `emrstack run
+/// <key>` or `apply --run <key>`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Job")]
+pub struct RawJob {
+    /// The `[applications.*]` key the job runs on.
+    #[schemars(required)]
+    pub application: Option<Sp<String>>,
+    /// The execution role: a `[roles.*]` key (whose `trust_applications`
+    /// must include the application) or a role ARN.
+    #[schemars(required)]
+    pub role: Option<Sp<String>>,
+    /// The run name, 1 to 256 characters; defaults to `<stack>-<key>`.
+    pub name: Option<Sp<String>>,
+    /// Spark: the entry point, an `s3://` URI or a local file relative to the stack file.
+    pub entry_point: Option<Sp<String>>,
+    /// Spark: arguments passed to the entry point. `${job.<key>.files.<name>}`
+    /// stands for the URI of an uploaded file.
+    pub arguments: Option<SpList>,
+    /// Local files or directories uploaded with the job (a directory as
+    /// `<name>.zip`); referenced as `${job.<key>.files.<name>}`.
+    pub files: Option<SpList>,
+    /// Spark: `spark-submit` parameters (`--conf spark.executor.cores=4
+    /// --py-files ${job.<key>.files.deps.zip}`).
+    pub spark_submit_parameters: Option<Sp<String>>,
+    /// Hive: the query file, an `s3://` URI or a local file.
+    pub query: Option<Sp<String>>,
+    /// Hive: the initialisation query file, an `s3://` URI or a local file.
+    pub init_query_file: Option<Sp<String>>,
+    /// Hive: parameters (`--hiveconf name=value`).
+    pub parameters: Option<Sp<String>>,
+    /// `[configs.*]` keys merged in order, under the job's own overrides.
+    pub configs: Option<SpList>,
+    /// Runtime configuration classifications that override the application's for this run.
+    pub runtime: Option<Sp<Vec<Sp<RawConfiguration>>>>,
+    /// Log destinations that override the application's for this run.
+    pub monitoring: Option<Sp<RawMonitoring>>,
+    /// Minutes after which the service cancels the run (`executionTimeoutMinutes`; the service default is 720).
+    pub timeout_minutes: Option<Sp<i64>>,
+    /// Tags on the job run, merged over the stack's `[tags]`.
+    pub tags: Option<Sp<SpMap>>,
+    /// `BATCH` (the default) or `STREAMING`.
+    pub mode: Option<Sp<RawJobMode>>,
+}
+
+/// The mode of a job run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[schemars(rename = "JobMode")]
+pub enum RawJobMode {
+    /// A run that ends (the default).
+    #[serde(rename = "BATCH")]
+    Batch,
+    /// A streaming run that runs until cancelled.
+    #[serde(rename = "STREAMING")]
+    Streaming,
 }

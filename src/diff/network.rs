@@ -1,7 +1,10 @@
 //! Checks of `[networks.*]` against what EC2 reports: the subnets and
 //! security groups exist and share one VPC, the subnets span two
 //! availability zones in zones EMR Serverless supports, and they have room
-//! for the applications' workers (spec §5).
+//! for the applications' workers (`network.subnet-not-found`,
+//! `network.security-group-not-found`, `network.mixed-vpcs`,
+//! `network.single-zone`, `network.unsupported-zone`,
+//! `network.subnet-too-small`; the user guide's "Configuring VPC access").
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,7 +12,8 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Actual, Address, Desired};
 
 /// The availability zone IDs EMR Serverless supports, where the service
-/// restricts them (spec V-NET-07). Regions not listed accept every zone.
+/// restricts them (`network.unsupported-zone`; the user guide's
+/// "Configuring VPC access"). Regions not listed accept every zone.
 fn supported_zone_ids(region: &str) -> Option<&'static [&'static str]> {
     match region {
         "us-east-1" => Some(&["use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"]),

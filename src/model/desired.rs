@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::address::Address;
 use super::application::{ApplicationSpec, DesiredImage};
+use super::job::JobSpec;
 use super::location::S3Location;
 use super::network::DesiredNetwork;
 use super::repository::DesiredRepository;
@@ -30,6 +31,10 @@ pub struct StackSettings {
     /// `<prefix>/<name>.lock`. `None`: the stack is not locked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock: Option<S3Location>,
+    /// Where local job files are uploaded (`[stack] artifacts`), each to
+    /// `<prefix>/<sha256>/<file name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifacts: Option<S3Location>,
 }
 
 /// An application as declared.
@@ -59,6 +64,9 @@ pub struct Desired {
     pub repositories: BTreeMap<String, DesiredRepository>,
     #[serde(default)]
     pub networks: BTreeMap<String, DesiredNetwork>,
+    /// `[jobs.*]`: not AWS resources, but runs the stack can start.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub jobs: BTreeMap<String, JobSpec>,
 }
 
 impl Desired {
@@ -71,11 +79,13 @@ impl Desired {
                 account_id: None,
                 tags: BTreeMap::new(),
                 lock: None,
+                artifacts: None,
             },
             applications: BTreeMap::new(),
             roles: BTreeMap::new(),
             repositories: BTreeMap::new(),
             networks: BTreeMap::new(),
+            jobs: BTreeMap::new(),
         }
     }
 

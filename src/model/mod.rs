@@ -6,6 +6,7 @@ pub mod address;
 pub mod application;
 pub mod desired;
 pub mod fields;
+pub mod job;
 pub mod location;
 pub mod network;
 pub mod reference;
@@ -29,6 +30,9 @@ pub use application::{
     WorkerType,
 };
 pub use desired::{Desired, DesiredApplication, StackSettings};
+pub use job::{
+    JobDriver, JobDriverSpec, JobRole, JobRunRequest, JobRunStatus, JobSource, JobSpec, ResourceUtilization, Uploaded,
+};
 pub use location::{S3Location, S3Object};
 pub use network::{DesiredNetwork, SecurityGroupInfo, SubnetInfo};
 pub use release::{Feature, ReleaseLabel};

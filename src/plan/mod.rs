@@ -7,6 +7,7 @@
 //! that `apply PLANFILE` can refuse a plan whose world has moved on, even a
 //! plan made against an empty account.
 
+pub mod rollback;
 pub mod secrets;
 
 use std::path::Path;

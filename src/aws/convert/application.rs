@@ -286,7 +286,7 @@ fn worker_specification(image: &ImageInput) -> sdk::WorkerTypeSpecificationInput
         .build()
 }
 
-fn configurations(operation: &str, list: &[Configuration]) -> Result<Vec<sdk::Configuration>, CloudError> {
+pub(crate) fn configurations(operation: &str, list: &[Configuration]) -> Result<Vec<sdk::Configuration>, CloudError> {
     list.iter()
         .map(|configuration| {
             let nested = if configuration.configurations.is_empty() {
@@ -356,7 +356,10 @@ fn prometheus_config(prometheus: &PrometheusMonitoring) -> sdk::PrometheusMonito
 
 /// The sub-configurations that are set (for an update, the clearing forms
 /// are among them already).
-fn monitoring_config(operation: &str, monitoring: &Monitoring) -> Result<sdk::MonitoringConfiguration, CloudError> {
+pub(crate) fn monitoring_config(
+    operation: &str,
+    monitoring: &Monitoring,
+) -> Result<sdk::MonitoringConfiguration, CloudError> {
     let cloudwatch = match &monitoring.cloudwatch {
         Some(cloudwatch) => Some(cloudwatch_config(operation, cloudwatch)?),
         None => None,
@@ -445,7 +448,7 @@ fn out_of_range(operation: &str, field: &str, value: impl std::fmt::Display) -> 
     )
 }
 
-fn build_error(operation: &str, err: BuildError) -> CloudError {
+pub(crate) fn build_error(operation: &str, err: BuildError) -> CloudError {
     CloudError::new(
         ErrorKind::Invalid,
         operation,

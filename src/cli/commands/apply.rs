@@ -2,32 +2,37 @@
 //! load a saved plan and check it is not stale), confirm, execute, then plan
 //! again to check that AWS converged, and release the lock.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
+use std::process::ExitCode;
 
-use crate::apply::{self, ApplyReport, Halt};
+use crate::apply::{self, ApplyReport, Halt, Outcome};
 use crate::aws::AwsCloud;
 use crate::diff::Mode;
 use crate::plan::{Plan, PlanMode, fingerprint, secrets};
 use crate::render;
 
-use super::super::args::{ExecuteArgs, GlobalArgs, LockArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::EXIT_OK;
+use super::super::args::{ExecuteArgs, GlobalArgs, LockArgs, OutputFormat, ReadArgs, RunAfterArgs, StackArgs};
+use super::super::error::CliError;
+use super::super::jobs;
 use super::super::locking;
 use super::super::output::Printer;
 use super::super::progress::Progress;
 use super::super::session::{self, Stack};
-use super::super::{EXIT_ERROR, EXIT_OK};
 
 /// Asks for confirmation on a terminal; refuses without one. The answer is
 /// read on a thread of its own, so a halt (Ctrl-C, a lost lock) ends the
 /// wait for it.
-pub(super) async fn confirm(printer: &Printer, auto_approve: bool, question: &str, halt: &mut Halt) -> bool {
+pub(super) async fn confirm(auto_approve: bool, question: &str, halt: &mut Halt) -> Result<(), CliError> {
     if auto_approve {
-        return true;
+        return Ok(());
     }
     if !std::io::stdin().is_terminal() {
-        printer.error("refusing to change AWS without confirmation: stdin is not a terminal; pass --auto-approve");
-        return false;
+        return Err(CliError::message(
+            "refusing to change AWS without confirmation: stdin is not a terminal; pass --auto-approve",
+        ));
     }
     let mut stderr = std::io::stderr();
     let _ = write!(
@@ -43,28 +48,43 @@ pub(super) async fn confirm(printer: &Printer, auto_approve: bool, question: &st
     });
     let answer = tokio::select! {
         answer = receiver => answer.ok().and_then(Result::ok),
-        reason = halt.wait() => {
-            printer.error(&format!("{reason}: nothing was changed"));
-            return false;
-        }
+        reason = halt.wait() => return Err(CliError::message(format!("{reason}: nothing was changed"))),
     };
     if answer.as_deref().map(str::trim) != Some("yes") {
-        printer.error("cancelled: nothing was changed");
-        return false;
+        return Err(CliError::message("cancelled: nothing was changed"));
     }
-    true
+    Ok(())
 }
 
+/// The summary line of an apply: counts, and the kinds of the failures
+/// (`1 failed (throttled)`, `3 failed (2 throttled, 1 access denied)`).
 fn summary(report: &ApplyReport, mode: PlanMode) -> String {
     let verb = match mode {
         PlanMode::Apply => "Apply",
         PlanMode::Destroy => "Destroy",
     };
     let state = if report.is_success() { "complete" } else { "failed" };
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for node in &report.outcomes {
+        if let Outcome::Failed(error) = &node.outcome {
+            *kinds.entry(error.kind_name()).or_insert(0) += 1;
+        }
+    }
+    let failed = match kinds.len() {
+        0 => format!("{} failed", report.failed()),
+        1 => format!(
+            "{} failed ({})",
+            report.failed(),
+            kinds.keys().copied().collect::<String>()
+        ),
+        _ => {
+            let kinds: Vec<String> = kinds.iter().map(|(kind, count)| format!("{count} {kind}")).collect();
+            format!("{} failed ({})", report.failed(), kinds.join(", "))
+        }
+    };
     format!(
-        "{verb} {state}: {} applied, {} failed, {} skipped.",
+        "{verb} {state}: {} applied, {failed}, {} skipped.",
         report.applied(),
-        report.failed(),
         report.skipped()
     )
 }
@@ -78,10 +98,9 @@ async fn execute_and_check(
     read: &ReadArgs,
     execute: &ExecuteArgs,
     halt: Halt,
-) -> u8 {
+) -> Result<ExitCode, CliError> {
     if let Some(reason) = halt.reason() {
-        printer.error(&format!("{reason}: nothing was changed"));
-        return EXIT_ERROR;
+        return Err(CliError::message(format!("{reason}: nothing was changed")));
     }
     let options = session::apply_options(read.parallelism, execute);
     let progress = Progress::new(printer, std::io::stderr().is_terminal());
@@ -91,48 +110,244 @@ async fn execute_and_check(
         printer.message(&format!("Note: {}: {}", notice.address, notice.text));
     }
     if let Some(reason) = &report.halted {
-        printer.error(&format!(
+        return Err(CliError::message(format!(
             "stopped: {reason}; changes in progress were abandoned and the rest were not started; run `emrstack plan` to see what is left"
-        ));
-        return EXIT_ERROR;
+        )));
     }
     let mode = match plan.mode {
         PlanMode::Apply => Mode::Apply,
         PlanMode::Destroy => Mode::Destroy,
     };
     // Plan again: after a successful apply there must be nothing left to do.
-    match session::make_plan(cloud, &plan.desired, mode, read.parallelism).await {
-        Ok(planned) => match planned.plan {
-            Some(after) if !after.has_changes() => {
-                printer.message(match plan.mode {
-                    PlanMode::Apply => "Converged: AWS matches the stack.",
-                    PlanMode::Destroy => "Converged: nothing the stack owns is left.",
-                });
-            }
-            Some(after) => {
-                printer.message("Not converged; a new plan still has changes:");
-                printer.message(&render::plan::human(
-                    &after,
-                    &render::plan::HumanOptions {
-                        color: printer.color_stderr,
-                    },
-                ));
-                return EXIT_ERROR;
-            }
-            None => {
-                printer.error("could not plan again after applying");
-                return EXIT_ERROR;
-            }
-        },
-        Err(error) => {
-            printer.error(&format!(
-                "could not plan again after applying: {}",
-                session::cloud_failure(&error)
+    let planned = session::make_plan(cloud, &plan.desired, mode, read.parallelism)
+        .await
+        .map_err(|error| CliError::cloud("could not plan again after applying", error))?;
+    match planned.plan {
+        Some(after) if !after.has_changes() => {
+            printer.message(match plan.mode {
+                PlanMode::Apply => "Converged: AWS matches the stack.",
+                PlanMode::Destroy => "Converged: nothing the stack owns is left.",
+            });
+        }
+        Some(after) => {
+            printer.message("Not converged; a new plan still has changes:");
+            printer.message(&render::plan::human(
+                &after,
+                &render::plan::HumanOptions {
+                    color: printer.color_stderr,
+                },
             ));
-            return EXIT_ERROR;
+            return Err(CliError::Reported);
+        }
+        None => return Err(CliError::message("could not plan again after applying")),
+    }
+    // The progress lines and the summary name the failures.
+    if report.is_success() {
+        Ok(ExitCode::from(EXIT_OK))
+    } else {
+        Err(CliError::Reported)
+    }
+}
+
+/// The job artifacts of the stack and how many are not in S3 yet.
+struct Artifacts {
+    list: Vec<crate::artifact::Artifact>,
+    missing: usize,
+}
+
+/// Checks the `--run` jobs, warns about what a rollback cannot undo, reads
+/// the job artifacts and lists them under the plan (HeadObject each).
+async fn prepare(printer: &Printer, cloud: &AwsCloud, plan: &Plan, runs: &RunAfterArgs) -> Result<Artifacts, CliError> {
+    for job in &runs.jobs {
+        if !plan.desired.jobs.contains_key(job) {
+            let known: Vec<&str> = plan.desired.jobs.keys().map(String::as_str).collect();
+            return Err(CliError::message(format!(
+                "`--run {job}`: the stack declares no such job{}",
+                if known.is_empty() {
+                    String::new()
+                } else {
+                    format!("; its jobs are: {}", known.join(", "))
+                }
+            )));
         }
     }
-    if report.is_success() { EXIT_OK } else { EXIT_ERROR }
+    if runs.rollback_on_failure {
+        for (address, what) in crate::plan::rollback::irreversible(plan) {
+            printer.message(&format!(
+                "Warning: --rollback-on-failure cannot undo this: {address} is {what}."
+            ));
+        }
+    }
+    if plan.mode == PlanMode::Destroy {
+        return Ok(Artifacts {
+            list: Vec::new(),
+            missing: 0,
+        });
+    }
+    let list = jobs::artifacts(&plan.desired, &[])?;
+    let missing = jobs::missing(cloud, &list).await?;
+    printer.data(&jobs::artifact_lines(&list, &missing));
+    Ok(Artifacts {
+        missing: missing.iter().filter(|m| **m).count(),
+        list,
+    })
+}
+
+/// Uploads the artifacts, executes the plan, runs the `--run` jobs, and
+/// rolls back with `--rollback-on-failure` when a change or a run failed.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    printer: &Printer,
+    cloud: &AwsCloud,
+    plan: &Plan,
+    read: &ReadArgs,
+    execute: &ExecuteArgs,
+    runs: &RunAfterArgs,
+    artifacts: &[crate::artifact::Artifact],
+    halt: Halt,
+) -> Result<ExitCode, CliError> {
+    // Nothing was changed if the upload failed.
+    jobs::upload(printer, cloud, artifacts).await?;
+    let applied = if plan.has_changes() {
+        execute_and_check(printer, cloud, plan, read, execute, halt.clone()).await
+    } else {
+        Ok(ExitCode::from(EXIT_OK))
+    };
+    if !matches!(applied, Ok(code) if code == ExitCode::from(EXIT_OK)) {
+        if runs.rollback_on_failure && halt.reason().is_none() {
+            // The failure is told first, then what the rollback did.
+            if let Err(error) = &applied {
+                printer.error(&error.to_string());
+            }
+            rollback(printer, cloud, plan, read, execute).await;
+            return Err(CliError::Reported);
+        }
+        return applied;
+    }
+    if runs.jobs.is_empty() {
+        return Ok(ExitCode::from(EXIT_OK));
+    }
+    if smoke_runs(printer, cloud, plan, read, runs, artifacts, halt.clone()).await? {
+        return Ok(ExitCode::from(EXIT_OK));
+    }
+    if runs.rollback_on_failure && halt.reason().is_none() {
+        rollback(printer, cloud, plan, read, execute).await;
+    }
+    Err(CliError::Reported)
+}
+
+/// Runs the `--run` jobs in parallel; true when every one succeeded. The
+/// outcome of each is printed; an error is a failure before any job ran.
+async fn smoke_runs(
+    printer: &Printer,
+    cloud: &AwsCloud,
+    plan: &Plan,
+    read: &ReadArgs,
+    runs: &RunAfterArgs,
+    artifacts: &[crate::artifact::Artifact],
+    halt: Halt,
+) -> Result<bool, CliError> {
+    let options = crate::observe::ObserveOptions {
+        parallelism: read.parallelism as usize,
+    };
+    let observation = crate::observe::observe(cloud, &plan.desired, &options)
+        .await
+        .map_err(|error| CliError::cloud("cannot run the jobs", error))?;
+    let run_options = jobs::run_options(true, None);
+    let mut pending = Vec::new();
+    for key in &runs.jobs {
+        let resolved = jobs::resolve(&plan.desired, &observation.actual, key, artifacts, &[])?;
+        let token = jobs::client_token(&plan.desired.stack.name, key, None)?;
+        pending.push((resolved, token));
+    }
+    let outcomes = futures::future::join_all(
+        pending
+            .iter()
+            .map(|(resolved, token)| jobs::run(printer, cloud, resolved, token, &run_options, halt.clone())),
+    )
+    .await;
+    let mut all_succeeded = true;
+    let mut lines = Vec::new();
+    for ((resolved, _), outcome) in pending.iter().zip(outcomes) {
+        match outcome {
+            Ok(outcome) => {
+                printer.data(&jobs::human_report(&resolved.key, &outcome, true));
+                all_succeeded &= outcome.succeeded();
+                lines.push(format!(
+                    "  job.{}: {} ({})",
+                    resolved.key, outcome.status.state, outcome.run.job_run_id
+                ));
+            }
+            Err(error) => {
+                printer.error(&error.to_string());
+                all_succeeded = false;
+                lines.push(format!("  job.{}: not run", resolved.key));
+            }
+        }
+    }
+    printer.message(&format!(
+        "Runs {}:\n{}",
+        if all_succeeded { "succeeded" } else { "failed" },
+        lines.join("\n")
+    ));
+    Ok(all_succeeded)
+}
+
+/// Reverts what `plan` did: plans the stack as it was before and applies
+/// that, under the same lifecycle rules, and says what was rolled back.
+async fn rollback(printer: &Printer, cloud: &AwsCloud, plan: &Plan, read: &ReadArgs, execute: &ExecuteArgs) {
+    let rollback = crate::plan::rollback::before(plan);
+    printer.message("Rolling back this apply (--rollback-on-failure).");
+    let planned = match session::make_plan(cloud, &rollback.desired, Mode::Apply, read.parallelism).await {
+        Ok(planned) => planned,
+        Err(error) => {
+            printer.error(&format!("rollback failed: cannot plan it: {error}"));
+            return;
+        }
+    };
+    let Some(undo) = planned.plan.filter(|_| !planned.diagnostics.has_errors()) else {
+        session::print_diagnostics(printer, &planned.diagnostics, &crate::diag::Sources::new());
+        printer.error("rollback failed: its plan has errors");
+        return;
+    };
+    printer.message(&render::plan::human(
+        &undo,
+        &render::plan::HumanOptions {
+            color: printer.color_stderr,
+        },
+    ));
+    let options = session::apply_options(read.parallelism, execute);
+    let progress = Progress::new(printer, std::io::stderr().is_terminal());
+    let report = apply::execute_until(cloud, &undo, &options, &progress, Halt::never()).await;
+    let mut lines = Vec::new();
+    for change in undo.changes.iter().filter(|c| c.action != crate::diff::Action::NoOp) {
+        let failed = report
+            .outcomes
+            .iter()
+            .any(|o| o.address.as_ref() == Some(&change.address) && !matches!(o.outcome, apply::Outcome::Applied));
+        let why = rollback
+            .reverts
+            .iter()
+            .find(|(address, _)| address == &change.address)
+            .map(|(_, what)| *what)
+            .unwrap_or("reverted");
+        lines.push(format!(
+            "  {} ({why}): {}{}",
+            change.address,
+            change.action,
+            if failed { ", FAILED" } else { "" }
+        ));
+    }
+    for (address, what) in &rollback.irreversible {
+        lines.push(format!("  {address}: {what} by this apply; cannot be undone"));
+    }
+    printer.message(&format!(
+        "Rollback {}: {} rolled back, {} failed.\n{}",
+        if report.is_success() { "complete" } else { "incomplete" },
+        report.applied(),
+        report.failed(),
+        lines.join("\n")
+    ));
 }
 
 /// Runs `apply` (and `destroy`, with `mode`) and returns the exit code.
@@ -146,68 +361,53 @@ pub fn run(
     lock: &LockArgs,
     plan_file: Option<&Path>,
     mode: Mode,
-) -> u8 {
+    runs: &RunAfterArgs,
+) -> Result<ExitCode, CliError> {
     if let Some(path) = plan_file {
-        return run_saved(printer, global, stack, read, execute, lock, path);
+        return run_saved(printer, global, stack, read, execute, lock, path, runs);
     }
-    let Some(Stack {
+    let Stack {
         desired,
         sources,
         spans,
-    }) = session::load_stack(printer, global, stack)
-    else {
-        return EXIT_ERROR;
-    };
-    let result = session::block_on(async {
-        let Some(cloud) = session::connected(printer, global, desired.stack.region.as_deref()).await else {
-            return EXIT_ERROR;
-        };
+    } = session::load_stack(printer, global, stack)?;
+    session::block_on(async {
+        let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
         let command = match mode {
             Mode::Apply => "apply",
             Mode::Destroy => "destroy",
         };
         let (cloud, desired, spans, sources) = (&cloud, &desired, &spans, &sources);
         locking::run_locked(printer, cloud, &desired.stack, command, lock, |mut halt| async move {
-            let mut planned = match session::make_plan(cloud, desired, mode, read.parallelism).await {
-                Ok(planned) => planned,
-                Err(error) => {
-                    printer.error(&session::cloud_failure(&error));
-                    return EXIT_ERROR;
-                }
-            };
+            let mut planned = session::make_plan(cloud, desired, mode, read.parallelism).await?;
             session::print_discovery(printer, &planned.discovery, cloud);
             session::place(&mut planned.diagnostics, spans);
             session::print_diagnostics(printer, &planned.diagnostics, sources);
-            let Some(plan) = planned.plan else {
-                return EXIT_ERROR;
-            };
+            let plan = planned.plan.ok_or(CliError::Reported)?;
             if planned.diagnostics.has_errors() {
-                printer.error("the plan has errors; nothing was changed");
-                return EXIT_ERROR;
+                return Err(CliError::message("the plan has errors; nothing was changed"));
             }
             printer.data(&super::plan::rendered(&plan, OutputFormat::Human, printer.color_stdout));
-            if !plan.has_changes() {
-                return EXIT_OK;
+            let artifacts = prepare(printer, cloud, &plan, runs).await?;
+            if !plan.has_changes() && artifacts.missing == 0 && runs.jobs.is_empty() {
+                return Ok(ExitCode::from(EXIT_OK));
             }
-            let question = match mode {
-                Mode::Apply => "Do you want to perform these actions?",
-                Mode::Destroy => "Do you really want to destroy everything this stack owns?",
-            };
-            if !confirm(printer, execute.auto_approve, question, &mut halt).await {
-                return EXIT_ERROR;
+            if plan.has_changes() || artifacts.missing > 0 {
+                let question = match mode {
+                    Mode::Apply => "Do you want to perform these actions?",
+                    Mode::Destroy => "Do you really want to destroy everything this stack owns?",
+                };
+                confirm(execute.auto_approve, question, &mut halt).await?;
             }
-            execute_and_check(printer, cloud, &plan, read, execute, halt).await
+            finish(printer, cloud, &plan, read, execute, runs, &artifacts.list, halt).await
         })
         .await
-    });
-    result.unwrap_or_else(|error| {
-        printer.error(&format!("cannot start the async runtime: {error}"));
-        EXIT_ERROR
     })
 }
 
 /// Applies a saved plan, if AWS still looks exactly as it did when the plan
 /// was made, under the stack lock the plan's stack names.
+#[allow(clippy::too_many_arguments)]
 fn run_saved(
     printer: &Printer,
     global: &GlobalArgs,
@@ -216,36 +416,30 @@ fn run_saved(
     execute: &ExecuteArgs,
     lock: &LockArgs,
     path: &Path,
-) -> u8 {
-    let mut plan = match Plan::load(path) {
-        Ok(plan) => plan,
-        Err(error) => {
-            printer.error(&error.to_string());
-            return EXIT_ERROR;
-        }
-    };
+    runs: &RunAfterArgs,
+) -> Result<ExitCode, CliError> {
+    let mut plan = Plan::load(path).map_err(|error| CliError::message(error.to_string()))?;
     if secrets::has_redacted(&plan) {
         // The plan file holds hashes of secret values; the stack file holds
         // the values themselves.
-        let Some(loaded) = session::load_stack(printer, global, stack) else {
-            printer.error("the plan has secret values that only the stack file holds; fix the stack file first");
-            return EXIT_ERROR;
+        let Ok(loaded) = session::load_stack(printer, global, stack) else {
+            return Err(CliError::message(
+                "the plan has secret values that only the stack file holds; fix the stack file first",
+            ));
         };
-        if let Err(error) = secrets::restore_plan(&mut plan, &loaded.desired) {
-            printer.error(&format!("{error}; plan again"));
-            return EXIT_ERROR;
-        }
+        secrets::restore_plan(&mut plan, &loaded.desired)
+            .map_err(|error| CliError::message(format!("{error}; plan again")))?;
     }
     if let Some(region) = &global.region
         && region != &plan.region
     {
-        printer.error(&format!("the plan is for region {}, not {region}", plan.region));
-        return EXIT_ERROR;
+        return Err(CliError::message(format!(
+            "the plan is for region {}, not {region}",
+            plan.region
+        )));
     }
-    let result = session::block_on(async {
-        let Some(cloud) = session::connected(printer, global, Some(&plan.region)).await else {
-            return EXIT_ERROR;
-        };
+    session::block_on(async {
+        let cloud = session::connect(printer, global, Some(&plan.region)).await?;
         let command = format!("apply {}", path.display());
         let (cloud, plan) = (&cloud, &plan);
         // The check that the plan is not stale runs under the lock, so no
@@ -254,37 +448,71 @@ fn run_saved(
             let options = crate::observe::ObserveOptions {
                 parallelism: read.parallelism as usize,
             };
-            let observation = match crate::observe::observe(cloud, &plan.desired, &options).await {
-                Ok(observation) => observation,
-                Err(error) => {
-                    printer.error(&session::cloud_failure(&error));
-                    return EXIT_ERROR;
-                }
-            };
+            let observation = crate::observe::observe(cloud, &plan.desired, &options).await?;
             if observation.actual.account_id != plan.account_id {
-                printer.error(&format!(
+                return Err(CliError::message(format!(
                     "the plan is for account {}, but the credentials are for account {}",
                     plan.account_id, observation.actual.account_id
-                ));
-                return EXIT_ERROR;
+                )));
             }
             if fingerprint(&observation.actual) != plan.fingerprint {
-                printer.error(&format!(
+                return Err(CliError::message(format!(
                     "stale plan: AWS has changed since `{}` was made, so it may no longer do what was reviewed; run `emrstack plan` again",
                     path.display()
-                ));
-                return EXIT_ERROR;
+                )));
             }
             printer.data(&super::plan::rendered(plan, OutputFormat::Human, printer.color_stdout));
-            if !plan.has_changes() {
-                return EXIT_OK;
+            let artifacts = prepare(printer, cloud, plan, runs).await?;
+            if !plan.has_changes() && artifacts.missing == 0 && runs.jobs.is_empty() {
+                return Ok(ExitCode::from(EXIT_OK));
             }
-            execute_and_check(printer, cloud, plan, read, execute, halt).await
+            finish(printer, cloud, plan, read, execute, runs, &artifacts.list, halt).await
         })
         .await
-    });
-    result.unwrap_or_else(|error| {
-        printer.error(&format!("cannot start the async runtime: {error}"));
-        EXIT_ERROR
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::{ChangeError, NodeOutcome};
+    use crate::cloud::{CloudError, ErrorKind};
+    use crate::graph::Phase;
+
+    fn node(outcome: Outcome) -> NodeOutcome {
+        NodeOutcome {
+            address: None,
+            phase: Phase::Main,
+            outcome,
+        }
+    }
+
+    fn cloud(kind: ErrorKind) -> Outcome {
+        Outcome::Failed(ChangeError::Cloud(CloudError::new(kind, "UpdateApplication", "x")))
+    }
+
+    #[test]
+    fn the_summary_counts_failures_by_kind() {
+        let mut report = ApplyReport::default();
+        report.outcomes.push(node(Outcome::Applied));
+        assert_eq!(
+            summary(&report, PlanMode::Apply),
+            "Apply complete: 1 applied, 0 failed, 0 skipped."
+        );
+        report.outcomes.push(node(cloud(ErrorKind::Throttled)));
+        assert_eq!(
+            summary(&report, PlanMode::Apply),
+            "Apply failed: 1 applied, 1 failed (throttled), 0 skipped."
+        );
+        report.outcomes.push(node(cloud(ErrorKind::AccessDenied)));
+        report.outcomes.push(node(cloud(ErrorKind::Throttled)));
+        report
+            .outcomes
+            .push(node(Outcome::Failed(ChangeError::RunningJobs("j".to_string()))));
+        report.outcomes.push(node(Outcome::Skipped("`a` failed".to_string())));
+        assert_eq!(
+            summary(&report, PlanMode::Destroy),
+            "Destroy failed: 1 applied, 4 failed (1 access denied, 1 running jobs, 2 throttled), 1 skipped."
+        );
+    }
 }

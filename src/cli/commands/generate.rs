@@ -3,14 +3,16 @@
 //! file (or write it and its policy files) and the reports.
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use crate::adopt::generate::{self, GenerateError, GenerateOptions};
 use crate::model::ApplicationState;
 
+use super::super::EXIT_OK;
 use super::super::args::{ApplicationStateArg, GlobalArgs, ReadArgs};
+use super::super::error::CliError;
 use super::super::output::Printer;
 use super::super::session;
-use super::super::{EXIT_ERROR, EXIT_OK};
 
 /// The flags of `generate`.
 pub struct Request {
@@ -37,49 +39,44 @@ fn state(arg: ApplicationStateArg) -> ApplicationState {
 }
 
 /// Refuses to overwrite `path` without `--force`.
-fn free(printer: &Printer, path: &Path, force: bool) -> bool {
+fn free(path: &Path, force: bool) -> Result<(), CliError> {
     if path.exists() && !force {
-        printer.error(&format!(
+        return Err(CliError::message(format!(
             "`{}` exists; pass --force to overwrite it, or choose another file with -o",
             path.display()
-        ));
-        return false;
+        )));
     }
-    true
+    Ok(())
 }
 
-fn write(printer: &Printer, path: &Path, text: &str) -> bool {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
-        && let Err(error) = std::fs::create_dir_all(parent)
-    {
-        printer.error(&format!("cannot create `{}`: {error}", parent.display()));
-        return false;
+fn write(path: &Path, text: &str) -> Result<(), CliError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|error| CliError::message(format!("cannot create `{}`: {error}", parent.display())))?;
     }
-    match std::fs::write(path, text) {
-        Ok(()) => true,
-        Err(error) => {
-            printer.error(&format!("cannot write `{}`: {error}", path.display()));
-            false
+    std::fs::write(path, text).map_err(|error| CliError::message(format!("cannot write `{}`: {error}", path.display())))
+}
+
+impl From<GenerateError> for CliError {
+    fn from(error: GenerateError) -> CliError {
+        match error {
+            GenerateError::Cloud(error) => CliError::from(error),
+            other => CliError::message(other.to_string()),
         }
     }
 }
 
 /// Runs `generate`.
-pub fn run(printer: &Printer, global: &GlobalArgs, request: Request) -> u8 {
+pub fn run(printer: &Printer, global: &GlobalArgs, request: Request) -> Result<ExitCode, CliError> {
     let mut tags = Vec::new();
     for tag in &request.tags {
         match tag.split_once('=') {
             Some((key, value)) if !key.is_empty() => tags.push((key.to_string(), value.to_string())),
-            _ => {
-                printer.error(&format!("`--tag {tag}` is not KEY=VALUE"));
-                return EXIT_ERROR;
-            }
+            _ => return Err(CliError::message(format!("`--tag {tag}` is not KEY=VALUE"))),
         }
     }
-    if let Some(out) = &request.out
-        && !free(printer, out, request.force)
-    {
-        return EXIT_ERROR;
+    if let Some(out) = &request.out {
+        free(out, request.force)?;
     }
     let options = GenerateOptions {
         stack_name: request.stack_name.clone(),
@@ -91,25 +88,10 @@ pub fn run(printer: &Printer, global: &GlobalArgs, request: Request) -> u8 {
         path: request.out.clone().unwrap_or_else(|| PathBuf::from("emrstack.toml")),
         parallelism: request.read.parallelism as usize,
     };
-    let result = session::block_on(async {
+    let generated = session::block_on(async {
         let cloud = session::connect(printer, global, None).await?;
-        Ok::<_, GenerateError>(generate::generate(&cloud, &options).await)
-    });
-    let generated = match result {
-        Ok(Ok(Ok(generated))) => generated,
-        Ok(Ok(Err(GenerateError::Cloud(error)))) | Ok(Err(GenerateError::Cloud(error))) => {
-            printer.error(&session::cloud_failure(&error));
-            return EXIT_ERROR;
-        }
-        Ok(Ok(Err(error))) | Ok(Err(error)) => {
-            printer.error(&error.to_string());
-            return EXIT_ERROR;
-        }
-        Err(error) => {
-            printer.error(&format!("cannot start the async runtime: {error}"));
-            return EXIT_ERROR;
-        }
-    };
+        Ok(generate::generate(&cloud, &options).await?)
+    })?;
     for report in &generated.reports {
         printer.message(&report.to_string());
     }
@@ -126,20 +108,23 @@ pub fn run(printer: &Printer, global: &GlobalArgs, request: Request) -> u8 {
         .iter()
         .map(|(relative, text)| (base.join(relative), text))
         .collect();
-    if !targets.iter().all(|(path, _)| free(printer, path, request.force)) {
-        return EXIT_ERROR;
+    let taken: Vec<CliError> = targets
+        .iter()
+        .filter_map(|(path, _)| free(path, request.force).err())
+        .collect();
+    if let Some((last, rest)) = taken.split_last() {
+        for error in rest {
+            printer.error(&error.to_string());
+        }
+        return Err(CliError::message(last.to_string()));
     }
     for (path, text) in &targets {
-        if !write(printer, path, text) {
-            return EXIT_ERROR;
-        }
+        write(path, text)?;
     }
     let count = generated.declared.len();
     match &request.out {
         Some(out) => {
-            if !write(printer, out, &generated.stack_file) {
-                return EXIT_ERROR;
-            }
+            write(out, &generated.stack_file)?;
             printer.message(&format!(
                 "Wrote `{}` ({count} resources{}). Review it, then run `emrstack import --all -f {}`.",
                 out.display(),
@@ -153,5 +138,5 @@ pub fn run(printer: &Printer, global: &GlobalArgs, request: Request) -> u8 {
         }
         None => printer.data(&generated.stack_file),
     }
-    EXIT_OK
+    Ok(ExitCode::from(EXIT_OK))
 }

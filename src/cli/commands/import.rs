@@ -2,25 +2,37 @@
 //! let `adopt::import` decide, print what it decided, confirm (`--all`),
 //! write; under the stack lock.
 
+use std::process::ExitCode;
+
 use crate::adopt::import::{self, Adoption, ImportError, Outcome, Survey};
 use crate::apply::Halt;
 use crate::aws::AwsCloud;
 use crate::model::{Address, Desired};
 use crate::observe::ObserveOptions;
 
+use super::super::EXIT_OK;
 use super::super::args::{GlobalArgs, LockArgs, ReadArgs, StackArgs};
+use super::super::error::{self, CliError, Hints};
 use super::super::locking;
 use super::super::output::Printer;
 use super::super::session::{self, Stack};
-use super::super::{EXIT_ERROR, EXIT_OK};
 use super::apply::confirm;
 
-/// The message for a failed import: a refusal as it is, a failed AWS call
-/// with advice for its kind.
+/// The message for a refused import in the `--all` listing: a refusal as it
+/// is, a failed AWS call with advice for its kind.
 fn failure(error: &ImportError) -> String {
     match error {
-        ImportError::Cloud(error) => session::cloud_failure(error),
+        ImportError::Cloud(error) => error::cloud_failure(error, Hints::default()),
         other => other.to_string(),
+    }
+}
+
+impl From<ImportError> for CliError {
+    fn from(error: ImportError) -> CliError {
+        match error {
+            ImportError::Cloud(error) => CliError::from(error),
+            other => CliError::message(other.to_string()),
+        }
     }
 }
 
@@ -33,14 +45,12 @@ fn with_cloud<F>(
     command: &str,
     lock: &LockArgs,
     work: F,
-) -> u8
+) -> Result<ExitCode, CliError>
 where
-    F: AsyncFnOnce(&AwsCloud, Halt) -> u8,
+    F: AsyncFnOnce(&AwsCloud, Halt) -> Result<ExitCode, CliError>,
 {
-    let result = session::block_on(async {
-        let Some(cloud) = session::connected(printer, global, desired.stack.region.as_deref()).await else {
-            return EXIT_ERROR;
-        };
+    session::block_on(async {
+        let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
         let cloud = &cloud;
         // An import makes no change a halt could interrupt halfway: a few
         // tag calls per resource, each of which completes or not.
@@ -48,33 +58,22 @@ where
             work(cloud, halt).await
         })
         .await
-    });
-    result.unwrap_or_else(|error| {
-        printer.error(&format!("cannot start the async runtime: {error}"));
-        EXIT_ERROR
     })
 }
 
 /// Writes one adoption and prints its notes.
-async fn write(printer: &Printer, cloud: &AwsCloud, adoption: &Adoption) -> bool {
-    match adoption.write(cloud).await {
-        Ok(()) => {
-            printer.message(&adoption.done());
-            for note in &adoption.notes {
-                printer.message(note);
-            }
-            true
-        }
-        Err(error) => {
-            printer.error(&format!(
-                "importing {} as `{}` failed: {}",
-                adoption.subject,
-                adoption.address,
-                session::cloud_failure(&error)
-            ));
-            false
-        }
+async fn write(printer: &Printer, cloud: &AwsCloud, adoption: &Adoption) -> Result<(), CliError> {
+    adoption.write(cloud).await.map_err(|error| {
+        CliError::cloud(
+            format!("importing {} as `{}` failed", adoption.subject, adoption.address),
+            error,
+        )
+    })?;
+    printer.message(&adoption.done());
+    for note in &adoption.notes {
+        printer.message(note);
     }
+    Ok(())
 }
 
 /// Runs `import ADDRESS ID`.
@@ -86,17 +85,9 @@ pub fn one(
     address: &str,
     id: &str,
     lock: &LockArgs,
-) -> u8 {
-    let address: Address = match address.parse() {
-        Ok(address) => address,
-        Err(error) => {
-            printer.error(&error);
-            return EXIT_ERROR;
-        }
-    };
-    let Some(Stack { desired, .. }) = session::load_stack(printer, global, stack) else {
-        return EXIT_ERROR;
-    };
+) -> Result<ExitCode, CliError> {
+    let address: Address = address.parse().map_err(CliError::Message)?;
+    let Stack { desired, .. } = session::load_stack(printer, global, stack)?;
     let options = ObserveOptions {
         parallelism: read.parallelism as usize,
     };
@@ -107,18 +98,10 @@ pub fn one(
         &desired,
         &command,
         lock,
-        async |cloud, _halt| match import::prepare(cloud, &desired, &address, id, &options).await {
-            Ok(adoption) => {
-                if write(printer, cloud, &adoption).await {
-                    EXIT_OK
-                } else {
-                    EXIT_ERROR
-                }
-            }
-            Err(error) => {
-                printer.error(&failure(&error));
-                EXIT_ERROR
-            }
+        async |cloud, _halt| {
+            let adoption = import::prepare(cloud, &desired, &address, id, &options).await?;
+            write(printer, cloud, &adoption).await?;
+            Ok(ExitCode::from(EXIT_OK))
         },
     )
 }
@@ -152,10 +135,8 @@ pub fn all(
     read: &ReadArgs,
     auto_approve: bool,
     lock: &LockArgs,
-) -> u8 {
-    let Some(Stack { desired, .. }) = session::load_stack(printer, global, stack) else {
-        return EXIT_ERROR;
-    };
+) -> Result<ExitCode, CliError> {
+    let Stack { desired, .. } = session::load_stack(printer, global, stack)?;
     let options = ObserveOptions {
         parallelism: read.parallelism as usize,
     };
@@ -166,52 +147,43 @@ pub fn all(
         "import --all",
         lock,
         async |cloud, mut halt| {
-            let survey = match import::survey(cloud, &desired, &options).await {
-                Ok(survey) => survey,
-                Err(error) => {
-                    printer.error(&session::cloud_failure(&error));
-                    return EXIT_ERROR;
-                }
-            };
+            let survey = import::survey(cloud, &desired, &options).await?;
             if survey.entries.is_empty() {
                 printer.message("The stack declares no application or role: nothing to import.");
-                return EXIT_OK;
+                return Ok(ExitCode::from(EXIT_OK));
             }
             printer.message(&listing(&desired, &survey));
             let refused = survey.refusals().count();
             if refused > 0 {
-                printer.error(&format!(
+                return Err(CliError::message(format!(
                     "{refused} declared resource(s) cannot be imported (marked `!` above); nothing was imported"
-                ));
-                return EXIT_ERROR;
+                )));
             }
             let adoptions: Vec<&Adoption> = survey.adoptions().collect();
             if adoptions.is_empty() {
                 printer.message("Nothing to import.");
-                return EXIT_OK;
+                return Ok(ExitCode::from(EXIT_OK));
             }
             let question = format!(
                 "Import {} resource(s) into stack `{}`? Each is tagged as the stack's (marked `+` above).",
                 adoptions.len(),
                 desired.stack.name
             );
-            if !confirm(printer, auto_approve, &question, &mut halt).await {
-                return EXIT_ERROR;
-            }
+            confirm(auto_approve, &question, &mut halt).await?;
             // One at a time: a few calls each, and a failure names its resource.
             let mut failed = 0;
             for adoption in adoptions {
-                if !write(printer, cloud, adoption).await {
+                if let Err(error) = write(printer, cloud, adoption).await {
+                    printer.error(&error.to_string());
                     failed += 1;
                 }
             }
             if failed > 0 {
-                printer.error(&format!(
+                return Err(CliError::message(format!(
                     "{failed} import(s) failed; run `emrstack import --all` again to finish (it skips what is done)"
-                ));
-                return EXIT_ERROR;
+                )));
             }
-            EXIT_OK
+            Ok(ExitCode::from(EXIT_OK))
         },
     )
 }

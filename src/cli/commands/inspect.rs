@@ -3,57 +3,52 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::process::ExitCode;
 
 use crate::plan::Plan;
 
-use super::super::args::{DataFormat, GlobalArgs, LockArgs, OutputFormat, ReadArgs, StackArgs};
-use super::super::locking;
+use super::super::EXIT_OK;
+use super::super::args::{DataFormat, GlobalArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::error::CliError;
 use super::super::output::Printer;
 use super::super::session::{self, Stack};
-use super::super::{EXIT_ERROR, EXIT_OK};
 
 /// Runs `show`.
-pub fn show(printer: &Printer, path: &Path, format: OutputFormat) -> u8 {
-    match Plan::load(path) {
-        Ok(plan) => {
-            printer.data(&super::plan::rendered(&plan, format, printer.color_stdout));
-            EXIT_OK
-        }
-        Err(error) => {
-            printer.error(&error.to_string());
-            EXIT_ERROR
-        }
-    }
+pub fn show(printer: &Printer, path: &Path, format: OutputFormat) -> Result<ExitCode, CliError> {
+    let plan = Plan::load(path).map_err(|error| CliError::message(error.to_string()))?;
+    printer.data(&super::plan::rendered(&plan, format, printer.color_stdout));
+    Ok(ExitCode::from(EXIT_OK))
 }
 
 /// Runs `output`.
-pub fn output(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &ReadArgs, format: DataFormat) -> u8 {
-    let Some(Stack { desired, .. }) = session::load_stack(printer, global, stack) else {
-        return EXIT_ERROR;
-    };
-    let result = session::block_on(async {
+pub fn output(
+    printer: &Printer,
+    global: &GlobalArgs,
+    stack: &StackArgs,
+    read: &ReadArgs,
+    format: DataFormat,
+) -> Result<ExitCode, CliError> {
+    let Stack { desired, .. } = session::load_stack(printer, global, stack)?;
+    let artifacts = super::super::jobs::artifacts(&desired, &[])?;
+    let (observation, missing) = session::block_on(async {
         let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
         let options = crate::observe::ObserveOptions {
             parallelism: read.parallelism as usize,
         };
-        crate::observe::observe(&cloud, &desired, &options).await
-    });
-    let observation = match result {
-        Ok(Ok(observation)) => observation,
-        Ok(Err(error)) => {
-            printer.error(&session::cloud_failure(&error));
-            return EXIT_ERROR;
-        }
-        Err(error) => {
-            printer.error(&format!("cannot start the async runtime: {error}"));
-            return EXIT_ERROR;
-        }
-    };
+        let observation = crate::observe::observe(&cloud, &desired, &options).await?;
+        let missing = super::super::jobs::missing(&cloud, &artifacts).await;
+        Ok((observation, missing))
+    })?;
     if observation.diagnostics.has_errors() {
         session::print_diagnostics(printer, &observation.diagnostics, &crate::diag::Sources::new());
-        return EXIT_ERROR;
+        return Err(CliError::Reported);
     }
-    let ids = session::identifiers(&observation.actual, &desired);
+    let missing = missing?;
+    let mut ids = session::identifiers(&observation.actual, &desired);
+    let jobs = job_outputs(&desired, &observation.actual, &artifacts, &missing);
+    if !jobs.is_empty() {
+        ids.insert("jobs".to_string(), serde_json::Value::Object(jobs));
+    }
     match format {
         DataFormat::Json => {
             let mut document: serde_json::Map<String, serde_json::Value> = ids.into_iter().collect();
@@ -68,7 +63,50 @@ pub fn output(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, read: &
         }
         DataFormat::Human => printer.data(&human_output(&ids)),
     }
-    EXIT_OK
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Per job: its name, the complete StartJobRun request (`null` with the
+/// reason while its application or role has not been applied), and its
+/// artifacts with whether each is in S3 yet.
+fn job_outputs(
+    desired: &crate::model::Desired,
+    actual: &crate::model::Actual,
+    artifacts: &[crate::artifact::Artifact],
+    missing: &[bool],
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    for (key, job) in &desired.jobs {
+        let paths = job.local_paths();
+        let mine: Vec<serde_json::Value> = artifacts
+            .iter()
+            .zip(missing)
+            .filter(|(artifact, _)| paths.contains(&artifact.source))
+            .map(|(artifact, missing)| {
+                serde_json::json!({
+                    "path": artifact.source.display().to_string(),
+                    "uri": artifact.uri(),
+                    "sha256": artifact.sha256,
+                    "uploaded": !missing,
+                })
+            })
+            .collect();
+        let (request, reason) = match super::super::jobs::resolve(desired, actual, key, artifacts, &[]) {
+            Ok(resolved) => (resolved.request.to_api_json(), serde_json::Value::Null),
+            Err(reason) => (serde_json::Value::Null, serde_json::json!(reason)),
+        };
+        out.insert(
+            key.clone(),
+            serde_json::json!({
+                "name": job.name,
+                "application": job.application,
+                "start_job_run": request,
+                "not_ready": reason,
+                "artifacts": mine,
+            }),
+        );
+    }
+    out
 }
 
 fn human_output(ids: &BTreeMap<String, serde_json::Value>) -> String {
@@ -83,6 +121,7 @@ fn human_output(ids: &BTreeMap<String, serde_json::Value>) -> String {
             let singular = match kind.as_str() {
                 "applications" => "application",
                 "roles" => "role",
+                "jobs" => "job",
                 _ => "repository",
             };
             let address = format!("{singular}.{key}");
@@ -95,6 +134,16 @@ fn human_output(ids: &BTreeMap<String, serde_json::Value>) -> String {
                     text(value, "name"),
                     text(value, "state")
                 )),
+                "jobs" => {
+                    out.push_str(&format!("{address}:\n  name  = {}\n", text(value, "name")));
+                    match value.get("start_job_run").filter(|r| !r.is_null()) {
+                        Some(request) => out.push_str(&format!(
+                            "  start_job_run = {}\n",
+                            serde_json::to_string(request).unwrap_or_default()
+                        )),
+                        None => out.push_str(&format!("  (not ready: {})\n", text(value, "not_ready"))),
+                    }
+                }
                 "roles" => out.push_str(&format!(
                     "{address}:\n  name = {}\n  arn  = {}\n",
                     text(value, "name"),

@@ -1,25 +1,31 @@
-//! One function per subcommand. Each returns the process exit code.
+//! One function per subcommand. Each returns the process exit code, or the
+//! [`CliError`] that `cli::main` prints.
 
 mod apply;
+mod completions;
 mod generate;
 mod import;
 mod inspect;
+mod man;
 mod plan;
+mod run;
 mod schema;
 mod unlock;
 mod validate;
 
 pub(crate) use validate::load_options;
 
-use super::args::{Cli, Command};
+use std::process::ExitCode;
+
+use super::args::{Cli, Command, RunAfterArgs};
+use super::error::CliError;
 use super::output::Printer;
 use crate::diff::Mode;
 
 /// Dispatches to the subcommand and returns its exit code.
-pub fn run(cli: Cli) -> u8 {
-    let printer = Printer::new(&cli.global);
+pub fn run(printer: &Printer, cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
-        Command::Validate { stack, format } => validate::run(&printer, &cli.global, &stack, format),
+        Command::Validate { stack, format } => validate::run(printer, &cli.global, &stack, format),
         Command::Plan {
             stack,
             read,
@@ -30,7 +36,7 @@ pub fn run(cli: Cli) -> u8 {
         } => {
             let mode = if destroy { Mode::Destroy } else { Mode::Apply };
             plan::run(
-                &printer,
+                printer,
                 &cli.global,
                 &stack,
                 &read,
@@ -46,8 +52,9 @@ pub fn run(cli: Cli) -> u8 {
             execute,
             lock,
             plan_file,
+            runs,
         } => apply::run(
-            &printer,
+            printer,
             &cli.global,
             &stack,
             &read,
@@ -55,6 +62,7 @@ pub fn run(cli: Cli) -> u8 {
             &lock,
             plan_file.as_deref(),
             Mode::Apply,
+            &runs,
         ),
         Command::Destroy {
             stack,
@@ -62,7 +70,7 @@ pub fn run(cli: Cli) -> u8 {
             execute,
             lock,
         } => apply::run(
-            &printer,
+            printer,
             &cli.global,
             &stack,
             &read,
@@ -70,9 +78,13 @@ pub fn run(cli: Cli) -> u8 {
             &lock,
             None,
             Mode::Destroy,
+            &RunAfterArgs {
+                jobs: Vec::new(),
+                rollback_on_failure: false,
+            },
         ),
-        Command::Show { plan_file, format } => inspect::show(&printer, &plan_file, format),
-        Command::Output { stack, read, format } => inspect::output(&printer, &cli.global, &stack, &read, format),
+        Command::Show { plan_file, format } => inspect::show(printer, &plan_file, format),
+        Command::Output { stack, read, format } => inspect::output(printer, &cli.global, &stack, &read, format),
         Command::Import {
             stack,
             read,
@@ -82,13 +94,10 @@ pub fn run(cli: Cli) -> u8 {
             auto_approve,
             lock,
         } => match (all, address, id) {
-            (true, _, _) => import::all(&printer, &cli.global, &stack, &read, auto_approve, &lock),
-            (false, Some(address), Some(id)) => import::one(&printer, &cli.global, &stack, &read, &address, &id, &lock),
+            (true, _, _) => import::all(printer, &cli.global, &stack, &read, auto_approve, &lock),
+            (false, Some(address), Some(id)) => import::one(printer, &cli.global, &stack, &read, &address, &id, &lock),
             // clap requires both without `--all`.
-            (false, _, _) => {
-                printer.error("give an ADDRESS and an ID, or --all");
-                super::EXIT_ERROR
-            }
+            (false, _, _) => Err(CliError::message("give an ADDRESS and an ID, or --all")),
         },
         Command::Generate {
             read,
@@ -101,7 +110,7 @@ pub fn run(cli: Cli) -> u8 {
             out,
             force,
         } => generate::run(
-            &printer,
+            printer,
             &cli.global,
             generate::Request {
                 read,
@@ -115,7 +124,32 @@ pub fn run(cli: Cli) -> u8 {
                 force,
             },
         ),
-        Command::Unlock { stack, lock_id } => unlock::run(&printer, &cli.global, &stack, &lock_id),
-        Command::Schema => schema::run(&printer),
+        Command::Run {
+            stack,
+            read,
+            job,
+            arguments,
+            idempotency_key,
+            no_wait,
+            timeout,
+            format,
+        } => run::run(
+            printer,
+            &cli.global,
+            &stack,
+            &read,
+            &run::RunArgs {
+                job: &job,
+                arguments: &arguments,
+                idempotency_key: idempotency_key.as_deref(),
+                wait: !no_wait,
+                timeout,
+                format,
+            },
+        ),
+        Command::Unlock { stack, lock_id } => unlock::run(printer, &cli.global, &stack, &lock_id),
+        Command::Schema => schema::run(printer),
+        Command::Completions { shell } => completions::run(printer, shell),
+        Command::Man { command, dir } => man::run(printer, command.as_deref(), dir.as_deref()),
     }
 }

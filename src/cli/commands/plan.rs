@@ -2,15 +2,17 @@
 //! change, and optionally save the plan.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use crate::diff::Mode;
 use crate::plan::Plan;
 use crate::render;
 
 use super::super::args::{GlobalArgs, OutputFormat, ReadArgs, StackArgs};
+use super::super::error::CliError;
 use super::super::output::Printer;
 use super::super::session::{self, Stack};
-use super::super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
+use super::super::{EXIT_CHANGES, EXIT_OK};
 
 /// The rendering of a plan in the chosen format.
 pub fn rendered(plan: &Plan, format: OutputFormat, color: bool) -> String {
@@ -44,32 +46,23 @@ pub fn run(
     out: Option<&PathBuf>,
     detailed_exitcode: bool,
     mode: Mode,
-) -> u8 {
-    let Some(Stack {
+) -> Result<ExitCode, CliError> {
+    let Stack {
         desired,
         sources,
         spans,
-    }) = session::load_stack(printer, global, stack)
-    else {
-        return EXIT_ERROR;
+    } = session::load_stack(printer, global, stack)?;
+    let artifacts = match mode {
+        Mode::Destroy => Vec::new(),
+        Mode::Apply => super::super::jobs::artifacts(&desired, &[])?,
     };
-    let result = session::block_on(async {
+    let (mut planned, missing) = session::block_on(async {
         let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
         let planned = session::make_plan(&cloud, &desired, mode, read.parallelism).await?;
         session::print_discovery(printer, &planned.discovery, &cloud);
-        Ok::<_, crate::cloud::CloudError>(planned)
-    });
-    let mut planned = match result {
-        Ok(Ok(planned)) => planned,
-        Ok(Err(error)) => {
-            printer.error(&session::cloud_failure(&error));
-            return EXIT_ERROR;
-        }
-        Err(error) => {
-            printer.error(&format!("cannot start the async runtime: {error}"));
-            return EXIT_ERROR;
-        }
-    };
+        let missing = super::super::jobs::missing(&cloud, &artifacts).await;
+        Ok((planned, missing))
+    })?;
     session::place(&mut planned.diagnostics, &spans);
     session::print_diagnostics(printer, &planned.diagnostics, &sources);
     let plan = match planned.plan {
@@ -81,24 +74,29 @@ pub fn run(
             if format == OutputFormat::Json {
                 printer.data(&errors_document(&planned.diagnostics, &sources));
             }
-            printer.error("the plan has errors; fix them and plan again");
-            return EXIT_ERROR;
+            return Err(CliError::message("the plan has errors; fix them and plan again"));
         }
     };
     printer.data(&rendered(&plan, format, printer.color_stdout));
+    let missing = missing?;
+    // The artifacts are not part of the plan document: a human plan lists
+    // them after the changes, a JSON or Markdown one on stderr.
+    let lines = super::super::jobs::artifact_lines(&artifacts, &missing);
+    match format {
+        OutputFormat::Human => printer.data(&lines),
+        _ if !lines.is_empty() => printer.message(&lines),
+        _ => {}
+    }
     if let Some(path) = out {
-        if let Err(error) = plan.save(path) {
-            printer.error(&error.to_string());
-            return EXIT_ERROR;
-        }
+        plan.save(path).map_err(|error| CliError::message(error.to_string()))?;
         printer.message(&format!(
             "Saved the plan to {}. Apply exactly this plan with: emrstack apply {}",
             path.display(),
             path.display()
         ));
     }
-    match (detailed_exitcode, plan.has_changes()) {
+    Ok(ExitCode::from(match (detailed_exitcode, plan.has_changes()) {
         (true, true) => EXIT_CHANGES,
         _ => EXIT_OK,
-    }
+    }))
 }

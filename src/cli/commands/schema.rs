@@ -1,12 +1,15 @@
 //! `emrstack schema`: print the JSON Schema of the stack language on stdout.
 
+use std::process::ExitCode;
+
 use super::super::EXIT_OK;
+use super::super::error::CliError;
 use super::super::output::Printer;
 
 /// Prints the schema and returns the exit code.
-pub fn run(printer: &Printer) -> u8 {
+pub fn run(printer: &Printer) -> Result<ExitCode, CliError> {
     let schema = crate::config::schema();
     let text = serde_json::to_string_pretty(&schema).unwrap_or_else(|_| "{}".to_string());
     printer.data(&format!("{text}\n"));
-    EXIT_OK
+    Ok(ExitCode::from(EXIT_OK))
 }

@@ -4,9 +4,12 @@
 use crate::config::{self, LoadOptions};
 use crate::render::diagnostics;
 
+use std::process::ExitCode;
+
+use super::super::EXIT_OK;
 use super::super::args::{DataFormat, GlobalArgs, StackArgs};
+use super::super::error::CliError;
 use super::super::output::Printer;
-use super::super::{EXIT_ERROR, EXIT_OK};
 
 /// The load options of a command that reads a stack: its flags plus the
 /// `EMRSTACK_VAR_*` variables of the process environment.
@@ -23,7 +26,12 @@ pub fn load_options(global: &GlobalArgs, stack: &StackArgs) -> LoadOptions {
 }
 
 /// Runs `validate` and returns the exit code.
-pub fn run(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, format: DataFormat) -> u8 {
+pub fn run(
+    printer: &Printer,
+    global: &GlobalArgs,
+    stack: &StackArgs,
+    format: DataFormat,
+) -> Result<ExitCode, CliError> {
     let loaded = config::load(&load_options(global, stack));
     match format {
         DataFormat::Json => {
@@ -43,5 +51,10 @@ pub fn run(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, format: Da
             }
         }
     }
-    if loaded.is_valid() { EXIT_OK } else { EXIT_ERROR }
+    // The diagnostics say what is wrong.
+    if loaded.is_valid() {
+        Ok(ExitCode::from(EXIT_OK))
+    } else {
+        Err(CliError::Reported)
+    }
 }

@@ -1,7 +1,7 @@
-//! Application rules: name, engine, release label (V-REL-03, known
+//! Application rules: name, engine, release label (`release.format`, known
 //! releases, the engines a release runs), architecture, auto-stop,
-//! scheduler, interactive (V-APP-03), disk encryption, Identity Center, and
-//! worker type keys per engine (V-CAP-08).
+//! scheduler, interactive (`interactive.engine`), disk encryption, Identity
+//! Center, and worker type keys per engine (`application.worker-type`).
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,9 @@
-//! Capacity rules: worker sizes (V-CAP-01 to V-CAP-05), worker counts,
-//! maximum capacity, pre-initialized totals within the maximum (V-CAP-10),
-//! Spark containers against worker sizes (V-CAP-06, V-CAP-07) and the
-//! account vCPU quota (V-Q-01).
+//! Capacity rules: worker sizes (`capacity.cpu`, `capacity.memory`,
+//! `capacity.memory-step`, `capacity.disk`), worker counts, maximum
+//! capacity, pre-initialized totals within the maximum
+//! (`capacity.exceeds-maximum`), Spark containers against worker sizes
+//! (`capacity.spark-container`, `capacity.spark-memory`) and the account
+//! vCPU quota (`quota.vcpu`).
 
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::model::{DiskType, Engine, Feature, WorkerType};
@@ -253,7 +255,7 @@ pub(super) fn check(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diag
     }
 }
 
-/// V-CAP-06 and V-CAP-07: a Spark driver or executor container must fit the
+/// `capacity.spark-container`: a Spark driver or executor container must fit the
 /// pre-initialized worker of its type, or jobs never use those workers.
 fn spark_container(parsed: &Parsed, app: &Effective<'_>, worker: &Worker<'_>, diagnostics: &mut Diagnostics) {
     let role = match worker.worker {
@@ -331,7 +333,7 @@ fn spark_container(parsed: &Parsed, app: &Effective<'_>, worker: &Worker<'_>, di
     }
 }
 
-/// V-Q-01: pre-initialized vCPUs across the stack above the default quota.
+/// `quota.vcpu`: pre-initialized vCPUs across the stack above the default quota.
 pub(super) fn check_quota(parsed: &Parsed, apps: &[Effective<'_>], diagnostics: &mut Diagnostics) {
     let mut total = 0;
     let mut places: Vec<(Span, u64)> = Vec::new();

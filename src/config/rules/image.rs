@@ -1,5 +1,5 @@
-//! Image rules: one source of image per application (V-IMG), the image URI
-//! form and its region (V-IMG-02), tags, release gates, repository
+//! Image rules: one source of image per application (`image.conflict`),
+//! the image URI form and its region (`image.uri`, `image.region`), tags, release gates, repository
 //! references, and repositories that do not grant the application pull
 //! access.
 

@@ -10,6 +10,7 @@ use super::pipeline::{Effective, Parsed};
 mod application;
 mod capacity;
 mod image;
+mod job;
 mod monitoring;
 mod network;
 pub(crate) mod policy;
@@ -39,6 +40,7 @@ pub(crate) fn check(parsed: &Parsed, diagnostics: &mut Diagnostics) {
         monitoring::check_application(parsed, app, diagnostics);
     }
     capacity::check_quota(parsed, &effective, diagnostics);
+    job::check(parsed, diagnostics);
 }
 
 /// Reports `feature` used at `span` when the application's release is older

@@ -1,6 +1,8 @@
 //! Monitoring rules: S3 log URI, KMS key ARNs, CloudWatch log group and
-//! stream prefix, log types per worker type and engine (V-MON-02), the
-//! Prometheus URL and engine (V-MON-03), and an application that keeps no logs.
+//! stream prefix, log types per worker type and engine
+//! (`monitoring.log-type`, `monitoring.log-type-worker`), the Prometheus URL
+//! and engine (`monitoring.prometheus-url`, `monitoring.prometheus-engine`),
+//! and an application that keeps no logs (`monitoring.no-logs`).
 
 use std::collections::BTreeMap;
 

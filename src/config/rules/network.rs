@@ -1,7 +1,8 @@
 //! Network rules: subnet and security group ID formats (EC2 refuses a
 //! malformed ID), counts (the API model allows at most 16 subnets and 5
 //! security groups), empty lists and duplicates (the model allows both, so
-//! they are warnings), and a single subnet (one availability zone, V-NET-06).
+//! they are warnings), and a single subnet (one availability zone,
+//! `network.single-subnet`).
 
 use std::collections::BTreeMap;
 

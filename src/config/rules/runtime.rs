@@ -1,8 +1,12 @@
-//! Runtime configuration rules: classification names (V-CFG-01), EMR on EC2
-//! classifications, engine mismatches (V-CFG-02), Hive's required
-//! properties (V-CFG-03), forbidden log4j2 keys (V-CFG-04), secrets
-//! (V-CFG-05), the API's limits on counts and lengths, and properties that
-//! need a newer release (log4j2, Lake Formation, mutual TLS, S3 Access
+//! Runtime configuration rules: classification names
+//! (`classification.name`, `classification.unknown`), EMR on EC2
+//! classifications (`classification.emr-on-ec2-only`), engine mismatches
+//! (`classification.engine`), Hive's required properties
+//! (`classification.hive-required`), forbidden log4j2 keys
+//! (`classification.log4j2-key`), secrets (`classification.secret`,
+//! `classification.secret-reference`), the API's limits on counts and
+//! lengths (`classification.too-many`, `classification.too-many-properties`),
+//! and properties that need a newer release (log4j2, Lake Formation, mutual TLS, S3 Access
 //! Grants, shuffle-optimized disks, Java 17) or an older one.
 
 use crate::diag::{Diagnostic, Diagnostics, Span};
@@ -386,7 +390,8 @@ fn counts(list: &[Classification], address: &Address, header: Span, diagnostics:
     }
 }
 
-/// V-APP-02: a Java 17 `JAVA_HOME` must match the architecture (and needs emr-6.11.0).
+/// `application.java-home`: a Java 17 `JAVA_HOME` must match the
+/// architecture (and needs emr-6.11.0).
 fn java_home(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diagnostics) {
     let arm = app
         .app
@@ -427,7 +432,8 @@ fn java_home(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diagnostics
     }
 }
 
-/// V-LF-03: Lake Formation applications cannot use custom images.
+/// `lake-formation.custom-image`: Lake Formation applications cannot use
+/// custom images.
 fn lake_formation(parsed: &Parsed, app: &Effective<'_>, diagnostics: &mut Diagnostics) {
     let Some(property) = resolve::property(
         &app.runtime,

@@ -1,4 +1,4 @@
-//! Tag rules (V-TAG-01 to V-TAG-08): lengths, characters, reserved prefixes
+//! Tag rules (the `tag.*` codes): lengths, characters, reserved prefixes
 //! and the number of tags per resource after the stack's `[tags]` are merged.
 
 use std::collections::BTreeSet;

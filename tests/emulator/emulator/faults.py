@@ -30,7 +30,7 @@ from typing import Any
 from .rulebook import RuleBook
 
 KINDS = ("throttle", "error", "server_error", "drop", "latency", "deny")
-SERVICES = ("emr-serverless", "iam", "ecr", "ec2", "sts", "s3")
+SERVICES = ("emr-serverless", "iam", "ecr", "ec2", "sts", "s3", "tagging")
 
 
 class RuleError(ValueError):

@@ -1,7 +1,7 @@
 """EMR Serverless (and Tagging API) rate limits: token buckets per account, region and operation.
 
-The default numbers are the documented ones (docs/api-semantics.md, GUIDE
-§7.2); the tag operations are undocumented and get the 10/50 that emrstack
+The default numbers are the documented ones (docs/api-semantics.md, the user guide's
+"Endpoints and quotas", API limits); the tag operations are undocumented and get the 10/50 that emrstack
 assumes. Off by default. Tests lower ``rate`` and ``burst`` so that a handful
 of calls reaches the limit.
 """

@@ -5,7 +5,7 @@ Serverless applications and job runs.
 moto has a Tagging API, but it only knows backends built on its
 ``TaggableResourcesMixin``, which neither its EMR Serverless nor its IAM
 backend is, and it ends the last page with a ``null`` token where AWS sends
-``""`` (issue 14's evidence, §5). So the front layer routes the ``tagging``
+``""`` (tests/emulator/README.md, "Resource Groups Tagging API"). So the front layer routes the ``tagging``
 service here.
 
 Behaviour, with the evidence each rule rests on (botocore's model
@@ -21,7 +21,7 @@ file, copied into tests/emulator/README.md, "Resource Groups Tagging API"):
 - ``ResourceTypeFilters``: ``service[:type]`` as embedded in the ARN (API);
   EMR Serverless application ARNs are ``...:/applications/ID``. Whether
   ``emr-serverless:applications`` also matches job runs
-  (``.../applications/ID/jobruns/JR``) is unknown (evidence §1), so this
+  (``.../applications/ID/jobruns/JR``) is unknown (tests/emulator/README.md, "Resource Groups Tagging API"), so this
   emulator assumes the worse case for clients: it does.
 - IAM roles are never returned: "The GetResources operation does not
   currently support IAM users and roles" (supported-services page,

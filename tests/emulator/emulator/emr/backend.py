@@ -70,6 +70,33 @@ def _encode_token(seq: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"after": seq}).encode()).decode()
 
 
+def _page(
+    member: str,
+    items: list[Any],
+    now: float,
+    after: int | None,
+    states: list[str],
+    max_results: int | None,
+    created_after: float | None,
+    created_before: float | None,
+) -> dict[str, Any]:
+    """One page of ListJobRuns or ListSessions: newest first (BELIEF, for
+    both), filtered by state and creation time; the token is the last
+    item's sequence number."""
+    selected = [
+        x for x in sorted(items, key=lambda x: x.seq, reverse=True)
+        if (after is None or x.seq < after)
+        and (not states or x.state(now) in states)
+        and (created_after is None or x.created_at >= created_after)
+        and (created_before is None or x.created_at <= created_before)
+    ]
+    page = selected[: max_results or DEFAULT_PAGE]
+    out: dict[str, Any] = {member: [x.summary(now) for x in page]}
+    if len(selected) > len(page):
+        out["nextToken"] = _encode_token(page[-1].seq)
+    return out
+
+
 def _decode_token(token: str | None) -> int | None:
     if token is None:
         return None
@@ -649,22 +676,8 @@ class EmrBackend:
         after = _decode_token(next_token)
         with self._lock:
             app = self._app(account, region, app_id)
-            now = self.clock()
-            # Newest first (BELIEF); the token is the last job's sequence number.
-            runs = sorted(app.jobs.values(), key=lambda j: j.seq, reverse=True)
-            selected = [
-                j for j in runs
-                if (after is None or j.seq < after)
-                and (not states or j.state(now) in states)
-                and (created_after is None or j.created_at >= created_after)
-                and (created_before is None or j.created_at <= created_before)
-                and (mode is None or j.mode == mode)
-            ]
-            page = selected[: max_results or DEFAULT_PAGE]
-            out: dict[str, Any] = {"jobRuns": [j.summary(now) for j in page]}
-            if len(selected) > len(page):
-                out["nextToken"] = _encode_token(page[-1].seq)
-            return out
+            runs = [j for j in app.jobs.values() if mode is None or j.mode == mode]
+            return _page("jobRuns", runs, self.clock(), after, states, max_results, created_after, created_before)
 
     def cancel_job_run(self, account: str, region: str, app_id: str, job_id: str) -> dict[str, Any]:
         with self._lock:
@@ -777,21 +790,8 @@ class EmrBackend:
         after = _decode_token(next_token)
         with self._lock:
             app = self._app(account, region, app_id)
-            now = self.clock()
-            # Newest first, like job runs (BELIEF).
-            found = sorted(app.sessions.values(), key=lambda x: x.seq, reverse=True)
-            selected = [
-                x for x in found
-                if (after is None or x.seq < after)
-                and (not states or x.state(now) in states)
-                and (created_after is None or x.created_at >= created_after)
-                and (created_before is None or x.created_at <= created_before)
-            ]
-            page = selected[: max_results or DEFAULT_PAGE]
-            out: dict[str, Any] = {"sessions": [x.summary(now) for x in page]}
-            if len(selected) > len(page):
-                out["nextToken"] = _encode_token(page[-1].seq)
-            return out
+            sessions = list(app.sessions.values())
+            return _page("sessions", sessions, self.clock(), after, states, max_results, created_after, created_before)
 
     def terminate_session(self, account: str, region: str, app_id: str, session_id: str) -> dict[str, Any]:
         with self._lock:

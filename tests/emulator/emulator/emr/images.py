@@ -1,6 +1,7 @@
 """Custom images against the emulated ECR (moto's ECR backend, in-process).
 
-Two checks, following GUIDE §4 and docs/api-semantics.md:
+Two checks, following the user guide's "Customizing an EMR Serverless
+image" and docs/api-semantics.md:
 
 - on create and update, an image in the application's own account and region
   must exist (repository and tag or digest); an image in another region is

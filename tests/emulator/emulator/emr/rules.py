@@ -24,7 +24,7 @@ from . import errors
 ENGINE_NAMES = {"SPARK": "Spark", "HIVE": "Hive"}
 
 # Worker types per engine and map. initialCapacity: the user guide's keys
-# (Spark DRIVER/EXECUTOR, Hive DRIVER/TEZ_TASK, GUIDE §1.3) and the
+# (Spark DRIVER/EXECUTOR, Hive DRIVER/TEZ_TASK, the user guide's "Pre-initialized capacity") and the
 # capitalised names: terraform-provider-aws's acceptance test
 # TestAccEMRServerlessApplication_initialCapacity creates a Hive application
 # with initialCapacity key "HiveDriver" against real AWS and reads it back
@@ -70,7 +70,7 @@ def canonical_worker_type(engine: str, field: str, key: str) -> str:
 # --- release labels ----------------------------------------------------------
 
 _RELEASE = re.compile(r"emr-(\d+)\.(\d+)\.(\d+)")
-FIRST_RELEASE = (6, 6, 0)  # GUIDE §8: EMR Serverless starts at emr-6.6.0
+FIRST_RELEASE = (6, 6, 0)  # the user guide's "Amazon EMR Serverless release versions": EMR Serverless starts at emr-6.6.0
 
 
 def parse_release(label: str) -> tuple[int, int, int]:
@@ -130,7 +130,7 @@ def normalize_disk_type(value: str) -> str:
     return value.upper()
 
 
-DEFAULT_DISK = "20 GB"  # GUIDE §6.4: 20G default per worker
+DEFAULT_DISK = "20 GB"  # the user guide's "Spark job properties": 20G default per worker
 
 
 def normalize_worker_configuration(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -161,7 +161,7 @@ def normalize_maximum_capacity(value: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-# --- worker sizes (GUIDE §1.2) -------------------------------------------------
+# --- worker sizes (the user guide's "Supported worker configurations") -------------------------------------------------
 
 # vCPU -> (min memory GB, max memory GB, step GB)
 WORKER_MEMORY: dict[int, tuple[int, int, int]] = {
@@ -198,7 +198,7 @@ def check_worker_size(worker_type: str, cfg: dict[str, Any]) -> None:
         )
 
 
-# --- tags (API patterns; GUIDE §7.3 limits) -----------------------------------
+# --- tags (API patterns; the user guide's "Tag restrictions") -----------------------------------
 
 MAX_USER_TAGS = 50
 
