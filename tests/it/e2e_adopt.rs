@@ -638,7 +638,7 @@ impl Drop for Replay {
     fn drop(&mut self) {
         if std::thread::panicking() {
             eprintln!(
-                "\nthe failing case's seed is {0}: replay it with\n  EMRSTACK_ADOPT_SEED={0} EMRSTACK_ADOPT_CASES=1 cargo test --test e2e_adopt generated_stacks\n",
+                "\nthe failing case's seed is {0}: replay it with\n  EMRSTACK_ADOPT_SEED={0} EMRSTACK_ADOPT_CASES=1 cargo test --test it e2e_adopt::generated_stacks\n",
                 self.0
             );
         }
