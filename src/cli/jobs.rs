@@ -185,7 +185,8 @@ pub fn client_token(stack: &str, job: &str, idempotency_key: Option<&str>) -> Re
         Some(key) => Ok(crate::apply::client_token(&["emrstack run", stack, job, key])),
         None => {
             let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes).map_err(|error| CliError::message(format!("no random client token: {error}")))?;
+            getrandom::fill(&mut bytes)
+                .map_err(|error| CliError::message(format!("no random client token: {error}")))?;
             Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
         }
     }

@@ -14,17 +14,16 @@
 //! how many cases run at once (2 by default). `EMRSTACK_ADOPT_SHOW=1` prints
 //! each generated file and report.
 
-
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use emrstack::cloud::Cloud;
-use emrstack::model::role;
-use serde_json::{Value, json};
 use crate::support::cli::Workspace;
 use crate::support::cloud::{REGION, connect, sdk_config, shared_emulator};
 use crate::support::emulator::http;
 use crate::support::fixtures::{self, Network};
+use emrstack::cloud::Cloud;
+use emrstack::model::role;
+use serde_json::{Value, json};
 
 const STACK: &str = "adopt";
 

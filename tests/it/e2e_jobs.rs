@@ -6,14 +6,13 @@
 //!
 //! One emulator serves the whole file; each test is a fresh account.
 
-
 use std::process::Stdio;
 
 use crate::apply_support::{Project, bounded, command};
-use serde_json::{Value, json};
 use crate::support::cli::Workspace;
 use crate::support::cloud::{sdk_config, shared_emulator};
 use crate::support::emulator::{Emulator, venv_dir};
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// The S3 client of an account (path-style, as against any endpoint).
@@ -343,7 +342,7 @@ async fn sigint_cancels_the_run_and_exits_130() {
         let stdout = out.await.unwrap_or_default();
         let stderr = rest.await.unwrap_or_default();
         assert_eq!(status.code(), Some(130), "{stdout}\n{stderr}");
-        let run = support::cli::Run {
+        let run = crate::support::cli::Run {
             code: 130,
             stdout,
             stderr: stderr.clone(),

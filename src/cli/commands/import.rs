@@ -92,18 +92,11 @@ pub fn one(
         parallelism: read.parallelism as usize,
     };
     let command = format!("import {address} {id}");
-    with_cloud(
-        printer,
-        global,
-        &desired,
-        &command,
-        lock,
-        async |cloud, _halt| {
-            let adoption = import::prepare(cloud, &desired, &address, id, &options).await?;
-            write(printer, cloud, &adoption).await?;
-            Ok(ExitCode::from(EXIT_OK))
-        },
-    )
+    with_cloud(printer, global, &desired, &command, lock, async |cloud, _halt| {
+        let adoption = import::prepare(cloud, &desired, &address, id, &options).await?;
+        write(printer, cloud, &adoption).await?;
+        Ok(ExitCode::from(EXIT_OK))
+    })
 }
 
 /// The list `import --all` shows before it asks.

@@ -93,7 +93,7 @@ fn job_outputs(
             .collect();
         let (request, reason) = match super::super::jobs::resolve(desired, actual, key, artifacts, &[]) {
             Ok(resolved) => (resolved.request.to_api_json(), serde_json::Value::Null),
-            Err(reason) => (serde_json::Value::Null, serde_json::json!(reason)),
+            Err(reason) => (serde_json::Value::Null, serde_json::json!(reason.to_string())),
         };
         out.insert(
             key.clone(),
