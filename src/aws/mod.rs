@@ -10,6 +10,7 @@
 mod client;
 mod convert;
 mod ec2;
+mod ec2_query;
 mod ecr;
 mod emr;
 mod error;

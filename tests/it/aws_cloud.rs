@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::cloud::{TEST_MAX_ATTEMPTS, connect, connect_with, sdk_config, settings, shared_emulator};
 use crate::support::emulator::Emulator;
+use crate::support::fixtures;
 use emrstack::aws::{AwsCloud, CallEvent, Rate, RateLimits, Service};
 use emrstack::cloud::fake::{FakeCloud, FakeTimings, described};
 use emrstack::cloud::{Cloud, ErrorKind};
@@ -1018,6 +1019,9 @@ async fn dropped_connections_and_server_errors_are_retried_for_every_service() {
         let key = format!("{service}:{operation}");
         assert_eq!(count(emulator, &account, "faulted", &key), 2, "{key}");
         assert!(count(emulator, &account, "served", &key) >= 1, "{key}");
+        // Each retry is charged to the client-side rate limiter, EC2's
+        // (its own Query client, src/aws/ec2_query.rs) like the SDK clients'.
+        assert_eq!(cloud.retry_counts().get(&key), Some(&2), "{key}");
     }
 }
 
@@ -1509,37 +1513,9 @@ async fn ec2_describe_reports_existing_ids_and_omits_missing_ones() {
     let emulator = shared_emulator();
     let account = Emulator::new_account();
     let cloud = connect(emulator, &account).await;
-    let ec2 = aws_sdk_ec2::Client::new(&sdk_config(emulator, &account).await);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.20.0.0/16")
-        .send()
-        .await
-        .expect("create_vpc")
-        .vpc
-        .and_then(|vpc| vpc.vpc_id)
-        .expect("vpc id");
-    let subnet = ec2
-        .create_subnet()
-        .vpc_id(&vpc)
-        .cidr_block("10.20.1.0/24")
-        .availability_zone("us-east-1a")
-        .send()
-        .await
-        .expect("create_subnet")
-        .subnet
-        .and_then(|subnet| subnet.subnet_id)
-        .expect("subnet id");
-    let group = ec2
-        .create_security_group()
-        .group_name("emr")
-        .description("emr serverless")
-        .vpc_id(&vpc)
-        .send()
-        .await
-        .expect("create_security_group")
-        .group_id
-        .expect("group id");
+    let vpc = fixtures::create_vpc(emulator, &account, "10.20.0.0/16");
+    let subnet = fixtures::create_subnet(emulator, &account, &vpc, "10.20.1.0/24", "us-east-1a");
+    let group = fixtures::create_security_group(emulator, &account, &vpc, "emr", "emr serverless");
 
     let subnets = cloud
         .describe_subnets(&[subnet.clone(), "subnet-0123456789abcdef0".to_string()])
