@@ -40,7 +40,9 @@ use aws_runtime::auth::{SigV4OperationSigningConfig, SigningOptions};
 use aws_runtime::invocation_id::InvocationIdInterceptor;
 use aws_runtime::request_info::RequestInfoInterceptor;
 use aws_runtime::retries::classifiers::AwsErrorCodeClassifier;
-use aws_runtime::service_clock_skew::{ServiceClockSkewClassifier, ServiceClockSkewInterceptor};
+use aws_runtime::service_clock_skew::{
+    DisableClockSkewCorrection, ServiceClockSkewClassifier, ServiceClockSkewInterceptor,
+};
 use aws_runtime::user_agent::{ApiMetadata, UserAgentInterceptor};
 use aws_smithy_runtime::client::orchestrator::operation::Operation;
 use aws_smithy_runtime::client::retries::classifiers::{HttpStatusCodeClassifier, TransientErrorClassifier};
@@ -284,6 +286,9 @@ fn signing(config: &SdkConfig, region: &str) -> StaticRuntimePlugin {
         signing_options: SigningOptions::default(),
         ..SigV4OperationSigningConfig::default()
     });
+    if let Some(disable) = config.disable_clock_skew_correction() {
+        layer.store_put(DisableClockSkewCorrection::from(disable));
+    }
     layer.store_put(ApiMetadata::new("ec2", env!("CARGO_PKG_VERSION")));
     if let Some(app_name) = config.app_name() {
         layer.store_put(app_name.clone());
@@ -300,6 +305,14 @@ fn signing(config: &SdkConfig, region: &str) -> StaticRuntimePlugin {
 /// region's partition (the partition table the SDK crates embed,
 /// `endpoint_lib.rs`).
 fn endpoint(config: &SdkConfig, region: &str) -> Result<String, CloudError> {
+    // In a generated client's `Builder::from(&SdkConfig)`, an endpoint set
+    // in code (emrstack's `--endpoint-url`) comes first; otherwise the
+    // environment and profile's, service-specific first, then the loader's.
+    if config.get_origin("endpoint_url").is_client_config()
+        && let Some(url) = config.endpoint_url()
+    {
+        return Ok(url.to_string());
+    }
     let service_specific = config.service_config().and_then(|services| {
         let key = aws_types::service_config::ServiceConfigKey::builder()
             .service_id("EC2")
