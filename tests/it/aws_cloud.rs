@@ -1557,6 +1557,42 @@ async fn ec2_describe_reports_existing_ids_and_omits_missing_ones() {
 }
 
 #[tokio::test]
+async fn ec2_throttling_is_retried_charged_and_finally_throttled() {
+    // EC2 answers throttling with 503 `RequestLimitExceeded` (the emulator's
+    // throttle fault for ec2): the Query client retries it like the SDK
+    // clients, charges each retry to the rate limiter, and reports
+    // `Throttled` when every attempt is throttled.
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let ids = ["sg-0123456789abcdef0".to_string()];
+    let once = emulator.add_fault(json!({
+        "service": "ec2", "operation": "DescribeSecurityGroups", "account": account, "kind": "throttle", "count": 1,
+    }));
+    let groups = cloud.describe_security_groups(&ids).await;
+    emulator.remove_fault(&once);
+    assert_eq!(groups.expect("retried after one throttle"), vec![]);
+    assert_eq!(cloud.call_counts()["ec2:DescribeSecurityGroups"], 1);
+    assert_eq!(cloud.retry_counts()["ec2:DescribeSecurityGroups"], 1);
+
+    let always = emulator.add_fault(json!({
+        "service": "ec2", "operation": "DescribeSecurityGroups", "account": account, "kind": "throttle",
+    }));
+    let err = cloud
+        .describe_security_groups(&ids)
+        .await
+        .expect_err("always throttled");
+    emulator.remove_fault(&always);
+    assert_eq!(err.kind, ErrorKind::Throttled, "{err}");
+    assert_eq!(err.code.as_deref(), Some("RequestLimitExceeded"), "{err}");
+    assert!(err.request_id.is_some(), "{err:?}");
+    assert_eq!(
+        count(emulator, &account, "faulted", "ec2:DescribeSecurityGroups"),
+        1 + u64::from(TEST_MAX_ATTEMPTS)
+    );
+}
+
+#[tokio::test]
 async fn caller_identity_is_the_account_of_the_access_key() {
     let emulator = shared_emulator();
     let account = Emulator::new_account();
