@@ -55,6 +55,7 @@ use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeDeserializationInterceptorContextMut, InterceptorContext,
 };
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, OrchestratorError};
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority};
 use aws_smithy_runtime_api::client::runtime_components::{RuntimeComponents, RuntimeComponentsBuilder};
 use aws_smithy_runtime_api::client::runtime_plugin::StaticRuntimePlugin;
@@ -75,10 +76,11 @@ use crate::cloud::{CloudError, ErrorKind};
 /// The EC2 API version every request names (the botocore model's `apiVersion`).
 const API_VERSION: &str = "2016-11-15";
 
-/// The most an answer may hold. A page of EC2 describe results is a few
-/// hundred kilobytes at most (1,000 items); anything larger is refused, not
-/// read into memory.
-pub(super) const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+/// The most an answer may hold. emrstack's requests match at most 200
+/// entries (one filter of 200 IDs); a security group with every rule its
+/// quotas allow is some tens of kilobytes of XML, so real answers stay far
+/// below this. A larger one is refused, not read into memory.
+pub(super) const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 /// The fields of one list entry emrstack reads: `locationName` to text.
 pub(super) type Record = BTreeMap<String, String>;
@@ -153,12 +155,15 @@ pub(super) fn form_body(action: &str, params: &[(String, String)]) -> String {
     body
 }
 
-/// The two operations, each built once with the shared configuration.
+/// The operations of [`LISTINGS`], each built once with the shared
+/// configuration.
 #[derive(Debug, Clone)]
 pub(super) struct Ec2Client {
-    describe_subnets: Operation<Params, Page, ErrorMetadata>,
-    describe_security_groups: Operation<Params, Page, ErrorMetadata>,
+    operations: Vec<(&'static str, Operation<Params, Page, ErrorMetadata>)>,
 }
+
+/// Every operation the client can send.
+const LISTINGS: [Listing; 2] = [DESCRIBE_SUBNETS, DESCRIBE_SECURITY_GROUPS];
 
 /// What the caller adds to every operation: emrstack's own retry
 /// classifier and interceptor (`client.rs`).
@@ -187,8 +192,10 @@ impl Ec2Client {
             operation(config, region, &endpoint, listing, classifier, interceptor)
         };
         Ok(Ec2Client {
-            describe_subnets: build(DESCRIBE_SUBNETS),
-            describe_security_groups: build(DESCRIBE_SECURITY_GROUPS),
+            operations: LISTINGS
+                .iter()
+                .map(|listing| (listing.action, build(*listing)))
+                .collect(),
         })
     }
 
@@ -197,11 +204,12 @@ impl Ec2Client {
         &self,
         listing: Listing,
         params: Params,
-    ) -> Result<Page, aws_smithy_runtime_api::client::result::SdkError<ErrorMetadata, HttpResponse>> {
-        let operation = if listing.action == DESCRIBE_SUBNETS.action {
-            &self.describe_subnets
-        } else {
-            &self.describe_security_groups
+    ) -> Result<Page, SdkError<ErrorMetadata, HttpResponse>> {
+        let Some((_, operation)) = self.operations.iter().find(|(action, _)| *action == listing.action) else {
+            return Err(SdkError::construction_failure(format!(
+                "{} is not an operation of the EC2 client",
+                listing.action
+            )));
         };
         operation.invoke(params).await
     }
@@ -365,12 +373,13 @@ fn endpoint(config: &SdkConfig, region: &str) -> Result<String, CloudError> {
 
 fn serialize(action: &str, params: &[(String, String)]) -> Result<HttpRequest, BoxError> {
     let body = form_body(action, params);
-    let mut request = HttpRequest::new(SdkBody::from(body.clone()));
+    let length = body.len();
+    let mut request = HttpRequest::new(SdkBody::from(body));
     request.set_method("POST")?;
     request.set_uri("/")?;
     let headers = request.headers_mut();
     headers.insert("content-type", "application/x-www-form-urlencoded");
-    headers.insert("content-length", body.len().to_string());
+    headers.insert("content-length", length.to_string());
     Ok(request)
 }
 
@@ -391,6 +400,12 @@ pub(super) fn parse_page(listing: Listing, body: &[u8]) -> Result<Page, BoxError
     let text = std::str::from_utf8(body)?;
     let mut document = Document::new(text);
     let mut root = document.root_element()?;
+    // `<DescribeSubnetsResponse>`: anything else (a proxy's page, another
+    // answer) is not read as an empty page.
+    let expected = format!("{}Response", listing.action);
+    if root.start_el().local() != expected {
+        return Err(format!("expected <{expected}>, found <{}>", root.start_el().local()).into());
+    }
     let mut page = Page::default();
     while let Some(mut tag) = root.next_tag() {
         if tag.start_el().local() == listing.list {
@@ -675,6 +690,11 @@ mod tests {
             Page::default()
         );
         assert!(parse_page(DESCRIBE_SUBNETS, b"<unclosed").is_err());
+        let other = parse_page(DESCRIBE_SUBNETS, empty.as_bytes()).unwrap_err();
+        assert!(
+            other.to_string().contains("expected <DescribeSubnetsResponse>"),
+            "{other}"
+        );
     }
 
     #[test]
@@ -738,7 +758,6 @@ mod tests {
     use aws_smithy_runtime_api::client::http::{
         HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
     };
-    use aws_smithy_runtime_api::client::result::SdkError;
     use aws_smithy_runtime_api::http::StatusCode;
 
     use crate::aws::error::cloud_error;
