@@ -1,6 +1,6 @@
 //! A small client for EC2's Query protocol, for the two read-only calls
 //! emrstack makes (`DescribeSubnets`, `DescribeSecurityGroups`), in place of
-//! the `aws-sdk-ec2` crate, whose code for some 750 operations cost more CPU
+//! the `aws-sdk-ec2` crate, whose code for all 811 operations cost more CPU
 //! to compile than every other dependency together (docs/benchmarks.md,
 //! "What `aws-sdk-ec2` costs, for two operations").
 //!
