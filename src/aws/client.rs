@@ -23,6 +23,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::os_shim_internal::{Env, Fs};
 use tokio::time::Instant;
 
+use super::ec2_query::{Additions, Ec2Client};
 use super::error::{Reach, cloud_error, explain};
 use super::limiter::RateLimiter;
 use super::settings::{AwsSettings, CallEvent, CallHook, Service};
@@ -34,7 +35,7 @@ pub struct AwsCloud {
     pub(super) emr: aws_sdk_emrserverless::Client,
     pub(super) iam: aws_sdk_iam::Client,
     pub(super) ecr: aws_sdk_ecr::Client,
-    pub(super) ec2: aws_sdk_ec2::Client,
+    pub(super) ec2: Ec2Client,
     pub(super) sts: aws_sdk_sts::Client,
     pub(super) s3: aws_sdk_s3::Client,
     pub(super) tagging: aws_sdk_resourcegroupstagging::Client,
@@ -184,10 +185,10 @@ impl AwsCloud {
             .retry_classifier(TooManyRequests)
             .interceptor(charge(Service::Ecr))
             .build();
-        let ec2 = aws_sdk_ec2::config::Builder::from(&config)
-            .retry_classifier(TooManyRequests)
-            .interceptor(charge(Service::Ec2))
-            .build();
+        let ec2 = Ec2Client::new(&config, &region, || Additions {
+            classifier: TooManyRequests,
+            interceptor: charge(Service::Ec2),
+        })?;
         let sts = aws_sdk_sts::config::Builder::from(&config)
             .retry_classifier(TooManyRequests)
             .interceptor(charge(Service::Sts))
@@ -209,7 +210,7 @@ impl AwsCloud {
             emr: aws_sdk_emrserverless::Client::from_conf(emr),
             iam: aws_sdk_iam::Client::from_conf(iam),
             ecr: aws_sdk_ecr::Client::from_conf(ecr),
-            ec2: aws_sdk_ec2::Client::from_conf(ec2),
+            ec2,
             sts: aws_sdk_sts::Client::from_conf(sts),
             s3: aws_sdk_s3::Client::from_conf(s3),
             tagging: aws_sdk_resourcegroupstagging::Client::from_conf(tagging),

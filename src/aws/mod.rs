@@ -1,15 +1,17 @@
-//! `AwsCloud`: the `Cloud` trait implemented with the AWS SDK for Rust. The only module that names `aws_sdk_*` types.
+//! `AwsCloud`: the `Cloud` trait implemented with the AWS SDK for Rust. The only module that names `aws_sdk_*` (and other SDK) types.
 //!
 //! Layout: `settings` (what `connect` takes, with `EMRSTACK_AWS_*` overrides),
 //! `client` (the SDK clients and the single call path: rate limiter, SDK call
 //! with its retries, classification, hook), `limiter` (token buckets),
 //! `error` (one `classify_*` per service), `convert` (SDK <-> model), and one
-//! file of calls per service (`s3.rs` for the `ObjectStore` trait). docs/aws.md
-//! lists the calls each method makes.
+//! file of calls per service (`s3.rs` for the `ObjectStore` trait). EC2 has no
+//! SDK crate: `ec2_query` runs its two calls on the SDK's orchestrator.
+//! docs/aws.md lists the calls each method makes.
 
 mod client;
 mod convert;
 mod ec2;
+mod ec2_query;
 mod ecr;
 mod emr;
 mod error;

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::cloud::{TEST_MAX_ATTEMPTS, connect, connect_with, sdk_config, settings, shared_emulator};
 use crate::support::emulator::Emulator;
+use crate::support::fixtures;
 use emrstack::aws::{AwsCloud, CallEvent, Rate, RateLimits, Service};
 use emrstack::cloud::fake::{FakeCloud, FakeTimings, described};
 use emrstack::cloud::{Cloud, ErrorKind};
@@ -1018,6 +1019,9 @@ async fn dropped_connections_and_server_errors_are_retried_for_every_service() {
         let key = format!("{service}:{operation}");
         assert_eq!(count(emulator, &account, "faulted", &key), 2, "{key}");
         assert!(count(emulator, &account, "served", &key) >= 1, "{key}");
+        // Each retry is charged to the client-side rate limiter, EC2's
+        // (its own Query client, src/aws/ec2_query.rs) like the SDK clients'.
+        assert_eq!(cloud.retry_counts().get(&key), Some(&2), "{key}");
     }
 }
 
@@ -1533,37 +1537,9 @@ async fn ec2_describe_reports_existing_ids_and_omits_missing_ones() {
     let emulator = shared_emulator();
     let account = Emulator::new_account();
     let cloud = connect(emulator, &account).await;
-    let ec2 = aws_sdk_ec2::Client::new(&sdk_config(emulator, &account).await);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.20.0.0/16")
-        .send()
-        .await
-        .expect("create_vpc")
-        .vpc
-        .and_then(|vpc| vpc.vpc_id)
-        .expect("vpc id");
-    let subnet = ec2
-        .create_subnet()
-        .vpc_id(&vpc)
-        .cidr_block("10.20.1.0/24")
-        .availability_zone("us-east-1a")
-        .send()
-        .await
-        .expect("create_subnet")
-        .subnet
-        .and_then(|subnet| subnet.subnet_id)
-        .expect("subnet id");
-    let group = ec2
-        .create_security_group()
-        .group_name("emr")
-        .description("emr serverless")
-        .vpc_id(&vpc)
-        .send()
-        .await
-        .expect("create_security_group")
-        .group_id
-        .expect("group id");
+    let vpc = fixtures::create_vpc(emulator, &account, "10.20.0.0/16");
+    let subnet = fixtures::create_subnet(emulator, &account, &vpc, "10.20.1.0/24", "us-east-1a");
+    let group = fixtures::create_security_group(emulator, &account, &vpc, "emr", "emr serverless");
 
     let subnets = cloud
         .describe_subnets(&[subnet.clone(), "subnet-0123456789abcdef0".to_string()])
@@ -1602,6 +1578,42 @@ async fn ec2_describe_reports_existing_ids_and_omits_missing_ones() {
     let before = count(emulator, &account, "served", "ec2:DescribeSubnets");
     assert_eq!(cloud.describe_subnets(&[]).await.expect("empty"), vec![]);
     assert_eq!(count(emulator, &account, "served", "ec2:DescribeSubnets"), before);
+}
+
+#[tokio::test]
+async fn ec2_throttling_is_retried_charged_and_finally_throttled() {
+    // EC2 answers throttling with 503 `RequestLimitExceeded` (the emulator's
+    // throttle fault for ec2): the Query client retries it like the SDK
+    // clients, charges each retry to the rate limiter, and reports
+    // `Throttled` when every attempt is throttled.
+    let emulator = shared_emulator();
+    let account = Emulator::new_account();
+    let cloud = connect(emulator, &account).await;
+    let ids = ["sg-0123456789abcdef0".to_string()];
+    let once = emulator.add_fault(json!({
+        "service": "ec2", "operation": "DescribeSecurityGroups", "account": account, "kind": "throttle", "count": 1,
+    }));
+    let groups = cloud.describe_security_groups(&ids).await;
+    emulator.remove_fault(&once);
+    assert_eq!(groups.expect("retried after one throttle"), vec![]);
+    assert_eq!(cloud.call_counts()["ec2:DescribeSecurityGroups"], 1);
+    assert_eq!(cloud.retry_counts()["ec2:DescribeSecurityGroups"], 1);
+
+    let always = emulator.add_fault(json!({
+        "service": "ec2", "operation": "DescribeSecurityGroups", "account": account, "kind": "throttle",
+    }));
+    let err = cloud
+        .describe_security_groups(&ids)
+        .await
+        .expect_err("always throttled");
+    emulator.remove_fault(&always);
+    assert_eq!(err.kind, ErrorKind::Throttled, "{err}");
+    assert_eq!(err.code.as_deref(), Some("RequestLimitExceeded"), "{err}");
+    assert!(err.request_id.is_some(), "{err:?}");
+    assert_eq!(
+        count(emulator, &account, "faulted", "ec2:DescribeSecurityGroups"),
+        1 + u64::from(TEST_MAX_ATTEMPTS)
+    );
 }
 
 #[tokio::test]

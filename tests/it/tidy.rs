@@ -50,7 +50,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 /// Path prefixes (relative to `src/`) whose code may name AWS SDK crates.
 const SDK_ALLOWED: &[&str] = &["aws/"];
 /// The AWS SDK crates, as they are named in Rust code.
-const SDK_CRATES: &[&str] = &["aws_sdk_", "aws_config", "aws_smithy_", "aws_types"];
+const SDK_CRATES: &[&str] = &["aws_sdk_", "aws_config", "aws_smithy_", "aws_types", "aws_runtime"];
 
 /// Path prefixes (relative to `src/`) whose code may print.
 const PRINT_ALLOWED: &[&str] = &["cli/", "main.rs"];

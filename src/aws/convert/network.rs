@@ -1,7 +1,7 @@
-//! EC2 subnets and security groups to the model's read-only network types.
+//! EC2 subnets and security groups (the fields `ec2_query` read of each
+//! entry, by `locationName`) to the model's read-only network types.
 
-use aws_sdk_ec2::types as sdk;
-
+use super::super::ec2_query::Record;
 use crate::cloud::{CloudError, ErrorKind};
 use crate::model::{SecurityGroupInfo, SubnetInfo};
 
@@ -13,16 +13,24 @@ fn missing(operation: &str, id: &str, field: &str) -> CloudError {
     )
 }
 
+/// The field named `location` (its `locationName`), reported as `member`
+/// (its name in the API reference) when absent.
+fn field(record: &mut Record, operation: &str, id: &str, location: &str, member: &str) -> Result<String, CloudError> {
+    record.remove(location).ok_or_else(|| missing(operation, id, member))
+}
+
 /// A subnet from `DescribeSubnets`.
-pub(crate) fn subnet(subnet: sdk::Subnet) -> Result<SubnetInfo, CloudError> {
+pub(crate) fn subnet(mut record: Record) -> Result<SubnetInfo, CloudError> {
     const OPERATION: &str = "DescribeSubnets";
-    let id = subnet
-        .subnet_id
-        .ok_or_else(|| missing(OPERATION, "a subnet", "SubnetId"))?;
-    let count = subnet
-        .available_ip_address_count
-        .ok_or_else(|| missing(OPERATION, &id, "AvailableIpAddressCount"))?;
-    let available_ip_address_count = u32::try_from(count).map_err(|_| {
+    let id = field(&mut record, OPERATION, "a subnet", "subnetId", "SubnetId")?;
+    let count = field(
+        &mut record,
+        OPERATION,
+        &id,
+        "availableIpAddressCount",
+        "AvailableIpAddressCount",
+    )?;
+    let available_ip_address_count = count.trim().parse::<u32>().map_err(|_| {
         CloudError::new(
             ErrorKind::Other,
             OPERATION,
@@ -30,28 +38,22 @@ pub(crate) fn subnet(subnet: sdk::Subnet) -> Result<SubnetInfo, CloudError> {
         )
     })?;
     Ok(SubnetInfo {
-        vpc_id: subnet.vpc_id.ok_or_else(|| missing(OPERATION, &id, "VpcId"))?,
-        availability_zone: subnet
-            .availability_zone
-            .ok_or_else(|| missing(OPERATION, &id, "AvailabilityZone"))?,
-        availability_zone_id: subnet
-            .availability_zone_id
-            .ok_or_else(|| missing(OPERATION, &id, "AvailabilityZoneId"))?,
-        cidr_block: subnet.cidr_block.ok_or_else(|| missing(OPERATION, &id, "CidrBlock"))?,
+        vpc_id: field(&mut record, OPERATION, &id, "vpcId", "VpcId")?,
+        availability_zone: field(&mut record, OPERATION, &id, "availabilityZone", "AvailabilityZone")?,
+        availability_zone_id: field(&mut record, OPERATION, &id, "availabilityZoneId", "AvailabilityZoneId")?,
+        cidr_block: field(&mut record, OPERATION, &id, "cidrBlock", "CidrBlock")?,
         available_ip_address_count,
         id,
     })
 }
 
 /// A security group from `DescribeSecurityGroups`.
-pub(crate) fn security_group(group: sdk::SecurityGroup) -> Result<SecurityGroupInfo, CloudError> {
+pub(crate) fn security_group(mut record: Record) -> Result<SecurityGroupInfo, CloudError> {
     const OPERATION: &str = "DescribeSecurityGroups";
-    let id = group
-        .group_id
-        .ok_or_else(|| missing(OPERATION, "a security group", "GroupId"))?;
+    let id = field(&mut record, OPERATION, "a security group", "groupId", "GroupId")?;
     Ok(SecurityGroupInfo {
-        vpc_id: group.vpc_id.ok_or_else(|| missing(OPERATION, &id, "VpcId"))?,
-        name: group.group_name.ok_or_else(|| missing(OPERATION, &id, "GroupName"))?,
+        vpc_id: field(&mut record, OPERATION, &id, "vpcId", "VpcId")?,
+        name: field(&mut record, OPERATION, &id, "groupName", "GroupName")?,
         id,
     })
 }
@@ -60,16 +62,20 @@ pub(crate) fn security_group(group: sdk::SecurityGroup) -> Result<SecurityGroupI
 mod tests {
     use super::*;
 
+    fn record(fields: &[(&str, &str)]) -> Record {
+        fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
     #[test]
     fn subnet_fields_are_copied_and_missing_ones_named() {
-        let full = sdk::Subnet::builder()
-            .subnet_id("subnet-1")
-            .vpc_id("vpc-1")
-            .availability_zone("us-east-1a")
-            .availability_zone_id("use1-az6")
-            .cidr_block("10.0.1.0/24")
-            .available_ip_address_count(251)
-            .build();
+        let full = record(&[
+            ("subnetId", "subnet-1"),
+            ("vpcId", "vpc-1"),
+            ("availabilityZone", "us-east-1a"),
+            ("availabilityZoneId", "use1-az6"),
+            ("cidrBlock", "10.0.1.0/24"),
+            ("availableIpAddressCount", "251"),
+        ]);
         assert_eq!(
             subnet(full.clone()).unwrap(),
             SubnetInfo {
@@ -81,23 +87,23 @@ mod tests {
                 available_ip_address_count: 251,
             }
         );
-        let mut no_zone_id = full;
-        no_zone_id.availability_zone_id = None;
+        let mut no_zone_id = full.clone();
+        no_zone_id.remove("availabilityZoneId");
         let err = subnet(no_zone_id).unwrap_err();
         assert!(
             err.message.contains("AvailabilityZoneId") && err.message.contains("subnet-1"),
             "{}",
             err.message
         );
+        let mut negative = full;
+        negative.insert("availableIpAddressCount".to_string(), "-1".to_string());
+        let err = subnet(negative).unwrap_err();
+        assert!(err.message.contains("`-1`"), "{}", err.message);
     }
 
     #[test]
     fn security_group_fields_are_copied() {
-        let group = sdk::SecurityGroup::builder()
-            .group_id("sg-1")
-            .vpc_id("vpc-1")
-            .group_name("emr")
-            .build();
+        let group = record(&[("groupId", "sg-1"), ("vpcId", "vpc-1"), ("groupName", "emr")]);
         assert_eq!(
             security_group(group).unwrap(),
             SecurityGroupInfo {

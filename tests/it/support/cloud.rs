@@ -1,7 +1,8 @@
 //! `AwsCloud` against the emulator: settings with fast retries and no
 //! client-side rate limiting, one emulator shared by the test binary, and raw
 //! SDK configuration for test setup the `Cloud` trait does not cover
-//! (managed policies, repositories, images, VPCs).
+//! (managed policies, repositories, images; VPCs are plain EC2 Query requests,
+//! `fixtures.rs`).
 
 #![allow(dead_code)]
 

@@ -458,13 +458,25 @@ pub fn http(
     body: Option<&str>,
     headers: &[(&str, &str)],
 ) -> Result<(u16, String), String> {
+    exchange(port, method, path, body, "application/json", headers)
+}
+
+/// [`http`] with another `Content-Type`.
+pub fn exchange(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    content_type: &str,
+    headers: &[(&str, &str)],
+) -> Result<(u16, String), String> {
     let context = |e: std::io::Error| format!("{method} {path}: {e}");
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(context)?;
     stream.set_read_timeout(Some(CONTROL_TIMEOUT)).map_err(context)?;
     stream.set_write_timeout(Some(CONTROL_TIMEOUT)).map_err(context)?;
     let body = body.unwrap_or("");
     let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
     );
     for (name, value) in headers {

@@ -1,13 +1,13 @@
-//! Things tests create in an emulated account with the plain SDK before
-//! emrstack runs: a VPC with subnets and a security group, an ECR repository
+//! Things tests create in an emulated account before emrstack runs (with
+//! the plain SDK, or plain EC2 Query requests): a VPC with subnets and a security group, an ECR repository
 //! with pushed images.
 
 #![allow(dead_code)]
 
 use serde_json::json;
 
-use super::cloud::sdk_config;
-use super::emulator::Emulator;
+use super::cloud::{REGION, sdk_config};
+use super::emulator::{Emulator, exchange};
 
 /// Subnets and a security group of one VPC.
 #[derive(Debug, Clone)]
@@ -22,43 +22,80 @@ pub struct Network {
 /// emulator.
 pub const ZONES: [&str; 2] = ["us-east-1a", "us-east-1b"];
 
+/// Runs one EC2 Query action on the emulator for `account` and returns the
+/// XML answer. A plain form POST (botocore model, protocol `ec2`): the
+/// emulator reads the account and the service from the credential scope of
+/// the `Authorization` header and does not check the signature, so the
+/// header is well formed but not signed. emrstack itself no longer links an
+/// EC2 SDK client (src/aws/ec2_query.rs).
+pub fn ec2_action(emulator: &Emulator, account: &str, action: &str, params: &[(&str, &str)]) -> String {
+    let encode =
+        |text: &str| percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let mut body = format!("Action={action}&Version=2016-11-15");
+    for (name, value) in params {
+        body.push_str(&format!("&{}={}", encode(name), encode(value)));
+    }
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential={account}/20260101/{REGION}/ec2/aws4_request, SignedHeaders=host, Signature=0"
+    );
+    let (status, answer) = exchange(
+        emulator.port(),
+        "POST",
+        "/",
+        Some(&body),
+        "application/x-www-form-urlencoded",
+        &[("Authorization", &authorization)],
+    )
+    .unwrap_or_else(|err| panic!("{action}: {err}"));
+    assert_eq!(status, 200, "{action}: {answer}");
+    answer
+}
+
+/// The text of the first `<tag>` in `xml`.
+pub fn xml_field(xml: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open).unwrap_or_else(|| panic!("no <{tag}> in {xml}")) + open.len();
+    let end = xml[start..].find('<').map_or(xml.len(), |end| start + end);
+    xml[start..end].to_string()
+}
+
+/// Creates a VPC with `cidr`; returns its ID.
+pub fn create_vpc(emulator: &Emulator, account: &str, cidr: &str) -> String {
+    let answer = ec2_action(emulator, account, "CreateVpc", &[("CidrBlock", cidr)]);
+    xml_field(&answer, "vpcId")
+}
+
+/// Creates a subnet; returns its ID.
+pub fn create_subnet(emulator: &Emulator, account: &str, vpc: &str, cidr: &str, zone: &str) -> String {
+    let answer = ec2_action(
+        emulator,
+        account,
+        "CreateSubnet",
+        &[("VpcId", vpc), ("CidrBlock", cidr), ("AvailabilityZone", zone)],
+    );
+    xml_field(&answer, "subnetId")
+}
+
+/// Creates a security group; returns its ID.
+pub fn create_security_group(emulator: &Emulator, account: &str, vpc: &str, name: &str, description: &str) -> String {
+    let answer = ec2_action(
+        emulator,
+        account,
+        "CreateSecurityGroup",
+        &[("GroupName", name), ("GroupDescription", description), ("VpcId", vpc)],
+    );
+    xml_field(&answer, "groupId")
+}
+
 /// A VPC with one /24 subnet in each of [`ZONES`] and a security group.
 pub async fn network(emulator: &Emulator, account: &str) -> Network {
-    let ec2 = aws_sdk_ec2::Client::new(&sdk_config(emulator, account).await);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.40.0.0/16")
-        .send()
-        .await
-        .expect("create_vpc")
-        .vpc
-        .and_then(|vpc| vpc.vpc_id)
-        .expect("vpc id");
-    let mut subnets = Vec::new();
-    for (index, zone) in ZONES.iter().enumerate() {
-        let subnet = ec2
-            .create_subnet()
-            .vpc_id(&vpc)
-            .cidr_block(format!("10.40.{}.0/24", index + 1))
-            .availability_zone(*zone)
-            .send()
-            .await
-            .expect("create_subnet")
-            .subnet
-            .and_then(|subnet| subnet.subnet_id)
-            .expect("subnet id");
-        subnets.push(subnet);
-    }
-    let security_group = ec2
-        .create_security_group()
-        .group_name("emr-serverless")
-        .description("EMR Serverless workers")
-        .vpc_id(&vpc)
-        .send()
-        .await
-        .expect("create_security_group")
-        .group_id
-        .expect("group id");
+    let vpc = create_vpc(emulator, account, "10.40.0.0/16");
+    let subnets = ZONES
+        .iter()
+        .enumerate()
+        .map(|(index, zone)| create_subnet(emulator, account, &vpc, &format!("10.40.{}.0/24", index + 1), zone))
+        .collect();
+    let security_group = create_security_group(emulator, account, &vpc, "emr-serverless", "EMR Serverless workers");
     Network {
         vpc,
         subnets,
