@@ -170,7 +170,7 @@ where
             );
         } else {
             printer.message(
-                "note: the stack has no `[stack] lock`, so nothing stops another run from changing it at the same time (see README.md, \"Locking\")",
+                "note: the stack has no `[stack] lock` (nor `artifacts`, where the lock would otherwise live), so nothing stops another run from changing it at the same time (see README.md, \"Locking\")",
             );
         }
         let result = work(Halt::new(halt_rx)).await;

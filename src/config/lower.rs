@@ -38,8 +38,13 @@ pub(super) fn lower(parsed: &Parsed) -> Option<Desired> {
         region: stack.region.as_ref().map(|r| r.get().clone()),
         account_id: stack.account_id.as_ref().map(|a| a.get().clone()),
         tags: stack_tags.clone(),
-        // The rules refused a lock that does not parse.
-        lock: stack.lock.as_ref().and_then(|lock| S3Location::parse(lock.get()).ok()),
+        // The rules refused a lock that does not parse. Without `lock`, the
+        // stack lock lives under `artifacts` (README.md, "Locking").
+        lock: stack
+            .lock
+            .as_ref()
+            .or(stack.artifacts.as_ref())
+            .and_then(|lock| S3Location::parse(lock.get()).ok()),
         artifacts: stack
             .artifacts
             .as_ref()

@@ -251,6 +251,23 @@ fn the_lock_location_is_lowered_and_kept_in_plans() {
 }
 
 #[test]
+fn without_a_lock_the_lock_lives_under_the_artifacts() {
+    let location = |input: &str| {
+        let lock = load(input).desired.expect("valid").stack.lock.expect("a lock location");
+        (lock.bucket, lock.prefix)
+    };
+    assert_eq!(
+        location("[stack]\nname = \"shop\"\nartifacts = \"s3://shop-ci/artifacts\"\n"),
+        ("shop-ci".to_string(), "artifacts".to_string())
+    );
+    // An explicit lock wins.
+    assert_eq!(
+        location("[stack]\nname = \"shop\"\nartifacts = \"s3://shop-ci/artifacts\"\nlock = \"s3://locks/x\"\n"),
+        ("locks".to_string(), "x".to_string())
+    );
+}
+
+#[test]
 fn diagnostics_are_sorted_by_position() {
     let loaded = load("[stack]\nname = \"bad name\"\nregion = \"nowhere\"\naccount_id = \"1\"\n");
     let codes: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code.as_str()).collect();

@@ -446,6 +446,26 @@ fn stack_lock() {
 }
 
 #[test]
+fn stack_lock_under_the_artifacts() {
+    // Without `lock`, the lock object goes under `artifacts`: its key must fit.
+    let long = format!("s3://artifacts-bucket/{}", "p".repeat(1020));
+    expect_severity(
+        &format!("[stack]\nname = \"s\"\nartifacts = \"{long}\"\n"),
+        "error",
+        "stack.lock",
+        "\"s3://",
+    );
+    // A location that does not parse is the artifacts rule's, reported once.
+    expect_none("[stack]\nname = \"s\"\nartifacts = \"bucket/x\"\n", &["stack.lock"]);
+    expect_severity(
+        "[stack]\nname = \"s\"\nartifacts = \"bucket/x\"\n",
+        "error",
+        "stack.artifacts",
+        "\"bucket/x\"",
+    );
+}
+
+#[test]
 fn stack_lock_bucket_name() {
     // A legacy us-east-1 bucket may have such a name: a warning only.
     for legacy in ["s3://Legacy_Bucket/locks", "s3://ab", "s3://xn--bucket"] {

@@ -371,17 +371,8 @@ async fn build(ws: &Workspace<'_>, seed: u64) -> Built {
     let account = ws.account.clone();
     let config = sdk_config(ws.emulator, &account).await;
     let network = fixtures::network(ws.emulator, &account).await;
-    let ec2 = aws_sdk_ec2::Client::new(&config);
-    let second_group = ec2
-        .create_security_group()
-        .group_name("emr-serverless-extra")
-        .description("more")
-        .vpc_id(&network.vpc)
-        .send()
-        .await
-        .expect("create_security_group")
-        .group_id
-        .expect("group id");
+    let second_group =
+        fixtures::create_security_group(ws.emulator, &account, &network.vpc, "emr-serverless-extra", "more");
 
     // Repositories with images by tag, by a digest a tag points to, and by
     // a digest no tag points to; their policies hold foreign statements.

@@ -17,7 +17,7 @@ pub fn run(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, lock_id: &
     let Stack { desired, .. } = session::load_stack(printer, global, stack)?;
     let Some(location) = &desired.stack.lock else {
         return Err(CliError::message(format!(
-            "stack `{}` has no `[stack] lock`, so there is no lock to remove",
+            "stack `{}` has no `[stack] lock` (nor `artifacts`), so there is no lock to remove",
             desired.stack.name
         )));
     };

@@ -41,13 +41,16 @@ pub(super) fn check(parsed: &Parsed, diagnostics: &mut Diagnostics) {
             .with_help("an account ID is 12 digits, written as a string (`\"123456789012\"`)"),
         );
     }
-    if let Some(lock) = &stack.lock {
-        check_lock(
-            parsed,
-            lock,
-            stack.name.as_ref().map(|name| name.get().as_str()),
-            diagnostics,
-        );
+    let stack_name = stack.name.as_ref().map(|name| name.get().as_str());
+    match (&stack.lock, &stack.artifacts) {
+        (Some(lock), _) => check_lock(parsed, lock, stack_name, diagnostics),
+        // Without `lock`, the stack lock lives under `artifacts` (README.md,
+        // "Locking"), so its key must fit there too; a location that does
+        // not parse is reported as `stack.artifacts`.
+        (None, Some(artifacts)) if S3Location::parse(artifacts.get()).is_ok() => {
+            check_lock(parsed, artifacts, stack_name, diagnostics)
+        }
+        _ => {}
     }
 }
 
