@@ -81,6 +81,13 @@ pub fn before(plan: &Plan) -> Rollback {
                 declared.permissions_boundary = spec.permissions_boundary.clone();
                 declared.inline_policies = spec.inline_policies.clone();
                 declared.managed_policy_arns = spec.managed_policy_arns.clone();
+                // The trust policy as it was, stated: the applications it
+                // named then are the ones that existed then.
+                declared.trust_policy = Some(crate::model::role::without_marker(
+                    &spec.trust_policy,
+                    &plan.desired.stack.name,
+                ));
+                declared.trust_applications.clear();
                 declared.tags = spec
                     .tags
                     .iter()

@@ -589,3 +589,64 @@ fn a_secret_changed_inside_a_url_refuses_the_saved_plan() {
         Err(SecretsError::Missing(_))
     ));
 }
+
+// ---------------------------------------------------------------------------
+// Rollback
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_rollback_of_a_plan_is_the_account_as_the_plan_found_it() {
+    // Deployed: applications `kept` and `other`, and role `runner`, which
+    // trusts `kept`.
+    let mut before = stack();
+    declare(&mut before, "kept", spec("kept"));
+    declare(&mut before, "other", spec("other"));
+    let mut runner = role("runner");
+    runner.trust_applications = vec!["kept".to_string()];
+    runner.description = Some("before".to_string());
+    before.roles.insert("runner".to_string(), runner);
+    let actual = deploy(&before, &account());
+
+    // The release updates `kept` and `runner`, which now trusts `other` and
+    // a new application too, and adds a role.
+    let mut after = before.clone();
+    after.applications.get_mut("kept").expect("kept").spec.release_label = "emr-7.3.0".to_string();
+    declare(&mut after, "created", spec("created"));
+    let runner = after.roles.get_mut("runner").expect("runner");
+    runner.description = Some("after".to_string());
+    runner.trust_applications.push("other".to_string());
+    runner.trust_applications.push("created".to_string());
+    after.roles.insert("new".to_string(), role("new-role"));
+    let plan = plan_of(&after, &actual, Mode::Apply);
+    assert!(plan.has_changes());
+
+    // Rolled back, the stack plans nothing against the account as it was
+    // (trust policy included); what the plan created is left out.
+    let rollback = super::rollback::before(&plan);
+    let undo = plan_of(&rollback.desired, &actual, Mode::Apply);
+    let pending: Vec<String> = undo
+        .changes
+        .iter()
+        .filter(|change| change.action != Action::NoOp)
+        .map(|change| format!("{} {} {:?}", change.action, change.address, change.fields))
+        .collect();
+    assert!(pending.is_empty(), "{pending:#?}");
+    assert!(!rollback.desired.applications.contains_key("created"));
+    assert!(!rollback.desired.roles.contains_key("new"));
+    let mut reverts: Vec<String> = rollback
+        .reverts
+        .iter()
+        .map(|(address, what)| format!("{address}: {what}"))
+        .collect();
+    reverts.sort();
+    assert_eq!(
+        reverts,
+        [
+            "application.created: created, to be deleted",
+            "application.kept: update reverted",
+            "role.new: created, to be deleted",
+            "role.runner: update reverted",
+        ]
+    );
+    assert!(rollback.irreversible.is_empty());
+}

@@ -95,8 +95,12 @@ pub fn run(
             path.display()
         ));
     }
-    Ok(ExitCode::from(match (detailed_exitcode, plan.has_changes()) {
-        (true, true) => EXIT_CHANGES,
-        _ => EXIT_OK,
-    }))
+    // An upload is something `apply` would do, so it counts as a change.
+    let uploads = missing.iter().any(|missing| *missing);
+    Ok(ExitCode::from(
+        match (detailed_exitcode, plan.has_changes() || uploads) {
+            (true, true) => EXIT_CHANGES,
+            _ => EXIT_OK,
+        },
+    ))
 }
