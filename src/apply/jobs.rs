@@ -368,7 +368,9 @@ fn inflate(data: &[u8], limit: usize) -> Result<(Vec<u8>, usize), String> {
     use miniz_oxide::inflate::TINFLStatus;
     use miniz_oxide::inflate::core::{DecompressorOxide, decompress, inflate_flags};
     let mut decompressor = DecompressorOxide::new();
-    let mut out = vec![0u8; 64 * 1024];
+    // Never more than `limit` bytes of output, even when all of it would
+    // fit the first buffer.
+    let mut out = vec![0u8; (64 * 1024).min(limit)];
     let mut in_at = 0;
     let mut out_at = 0;
     loop {
@@ -390,7 +392,7 @@ fn inflate(data: &[u8], limit: usize) -> Result<(Vec<u8>, usize), String> {
                 if out.len() >= limit {
                     return Err(format!("the log is larger than {limit} bytes"));
                 }
-                let grown = (out.len() * 2).min(limit.max(out.len() + 1));
+                let grown = (out.len() * 2).max(1).min(limit);
                 out.resize(grown, 0);
             }
             _ => return Err(format!("the gzip data is damaged ({status:?})")),
