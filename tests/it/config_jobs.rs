@@ -48,6 +48,7 @@ maximum_capacity = {{ cpu = "8 vCPU", memory = "32 GB" }}
 [applications.hive]
 type = "HIVE"
 release_label = "emr-7.2.0"
+runtime = [{{ classification = "hive-site", properties = {{ "hive.exec.scratchdir" = "s3://hive-data/scratch", "hive.metastore.warehouse.dir" = "s3://hive-data/warehouse" }} }}]
 
 [configs.logs]
 monitoring = {{ s3_log_uri = "s3://logs/x/" }}
@@ -266,22 +267,17 @@ fn file_names_and_references() {
     );
     let loaded = dir.load(&text);
     let all = found(&loaded);
-    let at = |needle: &str| {
+    let at = |code: &str, needle: &str| {
         let (line, column) = position(&text, needle);
-        format!("{line}:{column}")
+        format!("error {code}@{line}:{column}")
     };
-    assert!(
-        all.contains(&format!("error job.file-name@{}", at("\"more/main.py\""))),
-        "{all:?}"
-    );
-    assert!(
-        all.contains(&format!("error job.file-reference@{}", at("\"${job.a.files.nope"))),
-        "{all:?}"
-    );
-    assert!(
-        all.contains(&format!("error job.file-reference@{}", at("\"${job.b"))),
-        "{all:?}"
-    );
+    for wanted in [
+        at("job.file-name", "\"more/main.py\""),
+        at("job.file-reference", "\"${job.a.files.nope"),
+        at("job.file-reference", "\"${job.b"),
+    ] {
+        assert!(all.contains(&wanted), "expected `{wanted}` in {all:?}");
+    }
 }
 
 #[test]

@@ -89,6 +89,9 @@ async fn project(emulator: &'static Emulator) -> (Project<'static>, String) {
         Some(&json!([
             {"account": account, "name": "rel-broken", "state": "FAILED", "error": "ValueError: the smoke check found 0 rows"},
             {"account": account, "name": "rel-forever", "script": [["SUBMITTED", 0.05], ["RUNNING"]]},
+            // Each state outlasts a few polls (EMRSTACK_JOB_POLL_INTERVAL_MS),
+            // so the progress lines can show every one of them.
+            {"account": account, "name": "rel-smoke", "script": [["SUBMITTED", 0.4], ["PENDING", 0.4], ["SCHEDULED", 0.4], ["RUNNING", 0.4], ["SUCCESS"]]},
         ])),
     );
     (Project::new(ws), bucket)
@@ -121,7 +124,11 @@ async fn local_files_are_uploaded_once_and_the_job_runs_them() {
             apply.stderr
         );
         assert_eq!(apply.stderr.matches("Uploaded ").count(), 2, "{}", apply.stderr);
-        let puts = project.served("s3:PutObject");
+        // The stack lock lives under `artifacts` too: one PutObject to take
+        // it and one DeleteObject to release it per apply (a run takes no
+        // lock, and no apply here lasts long enough to renew the lease).
+        let uploads = || project.served("s3:PutObject") - project.served("s3:DeleteObject");
+        let puts = uploads();
         assert_eq!(puts, 2);
 
         // A second apply, and a run, upload nothing.
@@ -135,7 +142,7 @@ async fn local_files_are_uploaded_once_and_the_job_runs_them() {
         );
         let run = project.run(&["run", "smoke", "--format", "json"]).await.ok();
         assert!(!run.stderr.contains("Uploaded "), "{}", run.stderr);
-        assert_eq!(project.served("s3:PutObject"), puts);
+        assert_eq!(uploads(), puts);
 
         // The run used the uploaded files, and the emulator found them (a
         // missing `--py-files` or entry point fails the run).

@@ -13,7 +13,7 @@ use crate::model::{Engine, S3Location};
 
 use super::super::pipeline::{Parsed, Resource};
 use super::super::raw::{RawJob, Size, Sp};
-use super::super::text::{Unit, is_s3_uri, parse_size, parse_spark_memory_mib};
+use super::super::text::{Unit, parse_size, parse_spark_memory_mib};
 use super::capacity::WORKER_SIZES;
 
 /// The longest job run name (`StartJobRunRequest.name`: 1 to 256 characters).
@@ -289,12 +289,22 @@ fn check_files(
                         .at(parsed.span(source))
                         .with_help("`files` lists local files or directories to upload; reference S3 objects directly in `spark_submit_parameters`"),
                 );
-            } else if !is_s3_uri(text) {
-                diagnostics.push(
-                    Diagnostic::error("job.local-file", format!("`{text}` is not a valid S3 URI"))
-                        .at(parsed.span(source))
-                        .with_help("write `s3://<bucket>/<key>`"),
-                );
+            } else {
+                // As lenient as the bucket names S3 has (legacy us-east-1
+                // buckets may have upper case, `_`, 255 characters), so an
+                // existing object is never refused; an object needs a key.
+                let problem = match S3Location::parse(text) {
+                    Err(why) => Some(why.to_string()),
+                    Ok(location) if location.prefix.is_empty() => Some("it names no object key".to_string()),
+                    Ok(_) => None,
+                };
+                if let Some(why) = problem {
+                    diagnostics.push(
+                        Diagnostic::error("job.local-file", format!("`{text}` is not an S3 object URI: {why}"))
+                            .at(parsed.span(source))
+                            .with_help("write `s3://<bucket>/<key>`"),
+                    );
+                }
             }
             continue;
         }
