@@ -15,13 +15,23 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use emrstack::config::{LoadOptions, Loaded, load, load_str};
+use serde_json::json;
+
+use emrstack::cloud::error::ErrorKind;
+use emrstack::cloud::fake::FakeCloud;
+use emrstack::config::{LoadOptions, Loaded, SpanIndex, load, load_str};
 use emrstack::diag::Diagnostics;
+use emrstack::diff::{self, Mode};
+use emrstack::model::{Actual, Address, ApplicationState, tags};
+use emrstack::observe::{ObserveOptions, observe};
 use emrstack::render::diagnostics;
 
 use crate::config_jobs::base;
 use crate::config_rules::{
     STACK, STATEMENT, hive, monitoring, network, role, runtime, spark, spark_defaults, spark_on, worker,
+};
+use crate::render_scenarios::{
+    BASE, application_arn, application_mut, applied_base, base_with, converge, empty_account, role_mut, stack,
 };
 
 /// Documented codes no input can produce.
@@ -900,7 +910,237 @@ fn every_documented_code_has_a_message_case() {
     assert!(stale.is_empty(), "cases for codes no table documents: {stale:?}");
 }
 
-/// The plan-time codes with a case.
+// ---------------------------------------------------------------- plan time
+
+/// Gives plan-time diagnostics the position of the field they are about, as
+/// `emrstack plan` does (`cli::session::place`, which is crate-private).
+fn place(list: &mut Diagnostics, spans: &SpanIndex) {
+    for diagnostic in &mut list.0 {
+        let Some(subject) = diagnostic.subject.clone() else {
+            continue;
+        };
+        if diagnostic.span.is_none() {
+            diagnostic.span = match subject.address.parse::<Address>() {
+                Ok(address) => spans.field(&address, &subject.path),
+                Err(_) if subject.address == "stack" => spans.stack_field(&subject.path),
+                Err(_) => None,
+            };
+        }
+    }
+    list.sort();
+}
+
+/// The rendering of the diagnostics with `code` that the planning stages
+/// found for the stack `text`, placed in it.
+fn rendered(code: &'static str, text: &str, mut found: Diagnostics) -> (String, Result<String, String>) {
+    let loaded = load_str(Path::new("emrstack.toml"), text, &LoadOptions::new("emrstack.toml"));
+    place(&mut found, &loaded.spans);
+    let list = Loaded {
+        diagnostics: found,
+        ..loaded
+    };
+    (code.to_string(), only(code, &list))
+}
+
+/// A diff of the stack `text` against `actual`.
+fn diffed(code: &'static str, text: &str, actual: &Actual) -> (String, Result<String, String>) {
+    let output = diff::diff(&stack(text), actual, Mode::Apply);
+    rendered(code, text, output.diagnostics)
+}
+
+/// The account after applying the stack `text` to an account that holds
+/// what it refers to.
+fn applied(text: &str) -> Actual {
+    let desired = stack(text);
+    converge(&desired, &empty_account(&desired), ApplicationState::Started)
+}
+
+/// `BASE` with `application.adhoc` in a VPC of two subnets.
+fn base_with_network() -> String {
+    base_with(ADHOC_CAPACITY, &format!("{ADHOC_CAPACITY}\nnetwork = \"private\""))
+        + "\n[networks.private]\nsubnet_ids = [\"subnet-0123456789abcdef0\", \"subnet-0fedcba9876543210\"]\nsecurity_group_ids = [\"sg-0123456789abcdef0\"]\n"
+}
+
+const ADHOC_CAPACITY: &str = "maximum_capacity = { cpu = \"16 vCPU\", memory = \"64 GB\" }";
+
+/// The cases the diff finds, each on the base stack of `render_scenarios`.
+fn diff_cases() -> Vec<(String, Result<String, String>)> {
+    let mut cases = Vec::new();
+
+    let mut missing = empty_account(&stack(BASE));
+    missing.repositories.clear();
+    missing.image_digests.clear();
+    cases.push(diffed("repository.not-found", BASE, &missing));
+    cases.push(diffed("image.repository-not-found", BASE, &missing));
+    cases.push(diffed(
+        "image.tag-not-found",
+        &base_with("tag = \"v1\"", "tag = \"v9\""),
+        &empty_account(&stack(BASE)),
+    ));
+
+    let networked = base_with_network();
+    let account = empty_account(&stack(&networked));
+    let mut edited = account.clone();
+    edited.subnets.clear();
+    cases.push(diffed("network.subnet-not-found", &networked, &edited));
+    let mut edited = account.clone();
+    edited.security_groups.clear();
+    cases.push(diffed("network.security-group-not-found", &networked, &edited));
+    let mut edited = account.clone();
+    for group in edited.security_groups.values_mut() {
+        group.vpc_id = "vpc-0fedcba9876543210".to_string();
+    }
+    cases.push(diffed("network.mixed-vpcs", &networked, &edited));
+    let mut edited = account.clone();
+    if let Some(subnet) = edited.subnets.values_mut().next() {
+        subnet.availability_zone_id = "use1-az3".to_string();
+    }
+    cases.push(diffed("network.unsupported-zone", &networked, &edited));
+    let mut edited = account.clone();
+    for subnet in edited.subnets.values_mut() {
+        subnet.availability_zone = "us-east-1a".to_string();
+        subnet.availability_zone_id = "use1-az1".to_string();
+        subnet.cidr_block = "10.0.0.0/28".to_string();
+        subnet.available_ip_address_count = 3;
+    }
+    cases.push(diffed("network.single-zone", &networked, &edited));
+    cases.push(diffed("network.subnet-too-small", &networked, &edited));
+
+    let (_, base) = applied_base();
+    let mut edited = base.clone();
+    application_mut(&mut edited, "adhoc").spec.tags.clear();
+    cases.push(diffed("plan.conflict", BASE, &edited));
+    let mut edited = base.clone();
+    application_mut(&mut edited, "adhoc")
+        .spec
+        .tags
+        .remove(tags::APPLIED_TAG);
+    cases.push(diffed("plan.unproven-ownership", BASE, &edited));
+    let mut edited = base.clone();
+    role_mut(&mut edited, "etl").spec.trust_policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "Imported",
+            "Effect": "Allow",
+            "Principal": {"Service": "emr-serverless.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }],
+    });
+    cases.push(diffed("plan.role-unmarked", BASE, &edited));
+    cases.push(diffed(
+        "plan.maximum-capacity-kept",
+        &base_with(&format!("{ADHOC_CAPACITY}\n"), ""),
+        &base,
+    ));
+    let scheduled = base_with(
+        ADHOC_CAPACITY,
+        &format!("{ADHOC_CAPACITY}\nscheduler = {{ max_concurrent_runs = 5 }}"),
+    );
+    cases.push(diffed("plan.scheduler-kept", BASE, &applied(&scheduled)));
+
+    let protected = base_with(ADHOC_CAPACITY, &format!("{ADHOC_CAPACITY}\nprevent_destroy = true"));
+    let account = applied(&protected);
+    cases.push(diffed(
+        "plan.prevent-destroy",
+        &base_with(
+            ADHOC_CAPACITY,
+            &format!("{ADHOC_CAPACITY}\nprevent_destroy = true\nname = \"shop-adhoc-2\""),
+        ),
+        &account,
+    ));
+    let mut twins = account.clone();
+    let mut twin = application_mut(&mut twins, "adhoc").clone();
+    twin.id = "00fhq3ma7v0dfa99".to_string();
+    twin.arn = application_arn(&twin.id);
+    twins.applications.push(twin);
+    cases.push(diffed("plan.duplicate-protected", &protected, &twins));
+    cases
+}
+
+/// The cases observe finds, on FakeCloud.
+async fn observe_cases() -> Vec<(String, Result<String, String>)> {
+    let mut cases = Vec::new();
+    let observed = async |cloud: &FakeCloud, text: &str| -> Diagnostics {
+        match observe(cloud, &stack(text), &ObserveOptions::default()).await {
+            Ok(observation) => observation.diagnostics,
+            Err(error) => panic!("observe failed: {error}"),
+        }
+    };
+
+    let foreign = BASE.replacen(
+        "region = \"us-east-1\"\n",
+        "region = \"us-east-1\"\naccount_id = \"999999999999\"\n",
+        1,
+    );
+    let cloud = FakeCloud::new();
+    cases.push(rendered(
+        "stack.wrong-account",
+        &foreign,
+        observed(&cloud, &foreign).await,
+    ));
+
+    let cloud = FakeCloud::new();
+    cloud.fail_with_code("GetResources", ErrorKind::AccessDenied, "AccessDeniedException", 1);
+    cases.push(rendered(
+        "observe.tagging-unavailable",
+        BASE,
+        observed(&cloud, BASE).await,
+    ));
+
+    let cloud = FakeCloud::new();
+    let (_, base) = applied_base();
+    let adhoc = application_mut(&mut base.clone(), "adhoc").spec.clone();
+    cloud.insert_application(adhoc, ApplicationState::Created);
+    cloud.set_tag_index_empty(true);
+    cases.push(rendered(
+        "observe.tagging-incomplete",
+        BASE,
+        observed(&cloud, BASE).await,
+    ));
+    cases
+}
+
+#[tokio::test(start_paused = true)]
+async fn plan_time_messages() {
+    let mut cases = diff_cases();
+    cases.extend(observe_cases().await);
+    let mut failures = Vec::new();
+    let mut rendered = Vec::new();
+    for (code, result) in cases {
+        match result {
+            Ok(text) => rendered.push((code, text)),
+            Err(failure) => failures.push(failure),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    snapshot_families("plan", rendered);
+}
+
+/// The plan-time codes with a case: those of `diff_cases` and
+/// `observe_cases`, and `plan.cycle`, which only a change graph built by
+/// hand has (`graph::assemble` is crate-private): its message is
+/// snapshotted by `graph::tests::the_cycle_message`.
 fn plan_time_codes() -> Vec<&'static str> {
-    Vec::new()
+    vec![
+        "repository.not-found",
+        "image.repository-not-found",
+        "image.tag-not-found",
+        "network.subnet-not-found",
+        "network.security-group-not-found",
+        "network.mixed-vpcs",
+        "network.unsupported-zone",
+        "network.single-zone",
+        "network.subnet-too-small",
+        "plan.conflict",
+        "plan.unproven-ownership",
+        "plan.role-unmarked",
+        "plan.maximum-capacity-kept",
+        "plan.scheduler-kept",
+        "plan.prevent-destroy",
+        "plan.duplicate-protected",
+        "stack.wrong-account",
+        "observe.tagging-unavailable",
+        "observe.tagging-incomplete",
+        "plan.cycle",
+    ]
 }
