@@ -901,6 +901,13 @@ fn every_documented_code_has_a_message_case() {
     let mut covered: BTreeSet<String> = offline_cases().iter().map(|c| c.code.to_string()).collect();
     covered.extend(plan_time_codes().into_iter().map(str::to_string));
     covered.extend(UNREACHABLE.iter().map(|(code, _)| code.to_string()));
+    let cycle = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/graph/snapshots/emrstack__graph__tests__the_cycle_message.snap");
+    let cycle = std::fs::read_to_string(&cycle).unwrap_or_default();
+    assert!(
+        cycle.contains("error[plan.cycle]"),
+        "the snapshot of graph::tests::the_cycle_message is missing"
+    );
     let missing: Vec<_> = documented.difference(&covered).collect();
     let stale: Vec<_> = covered.difference(&documented).collect();
     assert!(
