@@ -643,14 +643,11 @@ fn offline_cases() -> Vec<Case> {
         // config_rules::stack_lock_under_the_artifacts
         case("stack.artifacts", "[stack]\nname = \"s\"\nartifacts = \"bucket/x\"\n"),
         // config_rules::stack_lock
-        case(
-            "stack.lock",
-            format!("[stack]\nname = \"s\"\nlock = \"locks-bucket/prefix\"\n"),
-        ),
+        case("stack.lock", "[stack]\nname = \"s\"\nlock = \"locks-bucket/prefix\"\n"),
         // config_rules::stack_lock_bucket_name
         case(
             "stack.lock-bucket-name",
-            format!("[stack]\nname = \"s\"\nlock = \"s3://Legacy_Bucket/locks\"\n"),
+            "[stack]\nname = \"s\"\nlock = \"s3://Legacy_Bucket/locks\"\n",
         ),
         // config_rules::stack_name
         case("stack.name", "[stack]\nname = \"my stack\"\n"),
