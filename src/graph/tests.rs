@@ -178,6 +178,30 @@ fn no_op_changes_are_not_in_the_graph() {
     assert!(edges(&out.changes, &graph).is_empty());
 }
 
+/// The message of `plan.cycle` as `emrstack plan` prints it; the other
+/// codes' messages are snapshotted by `tests/it/diagnostic_messages.rs`,
+/// which cannot build a cyclic graph (`assemble` is crate-private). The
+/// cycle has no field to point at, so the message has no position.
+#[test]
+fn the_cycle_message() {
+    let mut desired = stack();
+    for key in ["a", "b"] {
+        declare(&mut desired, key, spec(key));
+    }
+    let changes = plan(&desired, &account()).changes;
+    let node = |change| Node {
+        change,
+        phase: Phase::Main,
+    };
+    let diagnostic = assemble(&changes, &[(node(0), node(1)), (node(1), node(0))]).expect_err("a cycle");
+    let list = crate::diag::Diagnostics(vec![*diagnostic]);
+    insta::assert_snapshot!(crate::render::diagnostics::human(
+        &list,
+        &crate::diag::Sources::new(),
+        false
+    ));
+}
+
 #[test]
 fn a_cycle_is_a_diagnostic_naming_its_resources() {
     let mut desired = stack();

@@ -156,7 +156,7 @@ fn emitted() -> BTreeSet<String> {
     codes
 }
 
-fn documented() -> BTreeSet<String> {
+pub(crate) fn documented() -> BTreeSet<String> {
     code_rows()
         .into_iter()
         .map(|(code, ..)| code)

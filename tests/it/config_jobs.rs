@@ -28,7 +28,7 @@ impl Dir {
     }
 }
 
-fn base(artifacts: bool, jobs: &str) -> String {
+pub(crate) fn base(artifacts: bool, jobs: &str) -> String {
     format!(
         r#"[stack]
 name = "s"

@@ -6,18 +6,18 @@ use std::path::{Path, PathBuf};
 
 use emrstack::config::{LoadOptions, Loaded, load, load_str};
 
-const STACK: &str = "[stack]\nname = \"s\"\nregion = \"us-east-1\"\n";
+pub(crate) const STACK: &str = "[stack]\nname = \"s\"\nregion = \"us-east-1\"\n";
 
 /// A stack with one Spark application `a` on `release`, plus `body` in its table.
-fn spark_on(release: &str, body: &str) -> String {
+pub(crate) fn spark_on(release: &str, body: &str) -> String {
     format!("{STACK}\n[applications.a]\ntype = \"SPARK\"\nrelease_label = \"{release}\"\n{body}")
 }
 
-fn spark(body: &str) -> String {
+pub(crate) fn spark(body: &str) -> String {
     spark_on("emr-7.2.0", body)
 }
 
-fn hive(body: &str) -> String {
+pub(crate) fn hive(body: &str) -> String {
     format!("{STACK}\n[applications.h]\ntype = \"HIVE\"\nrelease_label = \"emr-7.2.0\"\n{body}")
 }
 
@@ -555,7 +555,7 @@ fn empty_tag_value_is_fine() {
 
 // ---------------------------------------------------------------- networks
 
-fn network(subnets: &str, groups: &str) -> String {
+pub(crate) fn network(subnets: &str, groups: &str) -> String {
     format!("{STACK}\n[networks.private]\nsubnet_ids = {subnets}\nsecurity_group_ids = {groups}\n")
 }
 
@@ -738,7 +738,7 @@ fn repository_name() {
 
 // ---------------------------------------------------------------- roles and policies
 
-fn role(body: &str) -> String {
+pub(crate) fn role(body: &str) -> String {
     format!("{STACK}\n[roles.r]\n{body}")
 }
 
@@ -815,7 +815,7 @@ fn role_managed_policy_count() {
     expect_valid(&input);
 }
 
-const STATEMENT: &str = "{ Effect = \"Allow\", Action = \"s3:GetObject\", Resource = \"*\" }";
+pub(crate) const STATEMENT: &str = "{ Effect = \"Allow\", Action = \"s3:GetObject\", Resource = \"*\" }";
 
 #[test]
 fn policy_name() {
@@ -1278,7 +1278,7 @@ fn shuffle_optimized_disks_on_emr_7_0_0() {
     expect_none(&spark_on("emr-7.1.0", capacity), &["release.feature", "capacity.disk"]);
 }
 
-fn spark_defaults(properties: &str) -> String {
+pub(crate) fn spark_defaults(properties: &str) -> String {
     format!("runtime = [{{ classification = \"spark-defaults\", properties = {{ {properties} }} }}]\n")
 }
 
@@ -1453,7 +1453,7 @@ fn repository_that_does_not_grant_the_application() {
 
 // ---------------------------------------------------------------- capacity (V-CAP)
 
-fn worker(cpu: &str, memory: &str, extra: &str) -> String {
+pub(crate) fn worker(cpu: &str, memory: &str, extra: &str) -> String {
     spark(&format!(
         "[applications.a.initial_capacity.executor]\nworker_count = 1\ncpu = {cpu}\nmemory = {memory}\n{extra}"
     ))
@@ -1564,7 +1564,7 @@ fn quota_warning_for_two_applications() {
 
 // ---------------------------------------------------------------- runtime configuration (V-CFG)
 
-fn runtime(entries: &str) -> String {
+pub(crate) fn runtime(entries: &str) -> String {
     spark(&format!("runtime = [{entries}]\n"))
 }
 
@@ -1715,7 +1715,7 @@ fn secrets_are_noted_and_must_name_a_secret() {
 
 // ---------------------------------------------------------------- monitoring (V-MON)
 
-fn monitoring(table: &str) -> String {
+pub(crate) fn monitoring(table: &str) -> String {
     spark(&format!("monitoring = {table}\n"))
 }
 

@@ -36,6 +36,7 @@ mod config_rules;
 mod config_schema;
 mod config_snapshots;
 mod config_vars;
+mod diagnostic_messages;
 mod e2e_adopt;
 mod e2e_apply_faults;
 mod e2e_apply_kill;

@@ -42,7 +42,7 @@ fn emitted() -> BTreeSet<String> {
     codes
 }
 
-fn documented() -> BTreeSet<String> {
+pub(crate) fn documented() -> BTreeSet<String> {
     let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/plan-format.md")).expect("doc");
     let section = doc
         .split("## Plan-time diagnostic codes")
