@@ -1,8 +1,10 @@
-//! Carrying out role changes. Each step compares with the role as it is now
-//! (not as it was at plan time), so a role left half-made by an interrupted
-//! run is completed rather than duplicated.
+//! Carrying out role changes. The plan decides what changes: an update
+//! changes the fields it lists (`RoleTarget::update_fields`), a creation
+//! every field. Each call is made only if the role as it is now (not as it
+//! was at plan time) still differs, so a role left half-made by an
+//! interrupted run is completed rather than duplicated.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::retry::retry;
 use super::{ChangeError, Context, Event};
@@ -10,7 +12,7 @@ use crate::cloud::{Cloud, CloudError, ErrorKind};
 use crate::diff::policy::equivalent;
 use crate::diff::{Action, Change, RoleTarget};
 use crate::graph::Phase;
-use crate::model::{Address, ObservedRole, RoleSpec, reference, tags};
+use crate::model::{Address, ObservedRole, RoleField, RoleSpec, reference, tags};
 
 pub(crate) async fn run<C: Cloud>(
     context: &Context<'_, C>,
@@ -37,7 +39,13 @@ pub(crate) async fn run<C: Cloud>(
         (Action::Update, _) => {
             let desired = resolved(context, address, target)?;
             let current = get(context, address, &desired.name, false).await?;
-            converge(context, address, &desired, &current).await
+            let planned = if target.update_fields.is_empty() {
+                // A plan file written before updates listed their fields.
+                every_field(&desired, &current)
+            } else {
+                target.update_fields.clone()
+            };
+            converge(context, address, &desired, &current, &planned).await
         }
         (Action::Delete, _) | (Action::Replace, Phase::Cleanup) => match &target.current {
             Some(current) => delete(context, address, &current.spec.name).await,
@@ -144,7 +152,15 @@ async fn create<C: Cloud>(context: &Context<'_, C>, address: &Address, desired: 
         Err(error) => return Err(error.into()),
     }
     let current = get(context, address, &desired.name, true).await?;
-    converge(context, address, desired, &current).await
+    converge(context, address, desired, &current, &every_field(desired, &current)).await
+}
+
+/// The fields of either role: what a creation sets, completing whatever an
+/// interrupted one left.
+fn every_field(desired: &RoleSpec, current: &ObservedRole) -> BTreeSet<RoleField> {
+    RoleField::all_of(desired)
+        .chain(RoleField::all_of(&current.spec))
+        .collect()
 }
 
 /// NotFound on a role that was just created is IAM eventual consistency.
@@ -152,23 +168,29 @@ fn fresh_role(error: &CloudError) -> bool {
     error.is_not_found()
 }
 
-/// Makes `current` match `desired`, one IAM call per differing part.
+/// Makes the `planned` fields of `current` match `desired`, one IAM call per
+/// part that still differs, then writes the applied record.
 async fn converge<C: Cloud>(
     context: &Context<'_, C>,
     address: &Address,
     desired: &RoleSpec,
     current: &ObservedRole,
+    planned: &BTreeSet<RoleField>,
 ) -> Result<(), ChangeError> {
     let cloud = context.cloud;
     let name = desired.name.as_str();
     let have = &current.spec;
-    if desired.description != have.description || desired.max_session_duration != have.max_session_duration {
+    let settings_planned =
+        planned.contains(&RoleField::Description) || planned.contains(&RoleField::MaxSessionDuration);
+    if settings_planned
+        && (desired.description != have.description || desired.max_session_duration != have.max_session_duration)
+    {
         retry(context, address, "UpdateRole", fresh_role, || {
             cloud.update_role(name, desired.description.as_deref(), desired.max_session_duration)
         })
         .await?;
     }
-    if !equivalent(&desired.trust_policy, &have.trust_policy) {
+    if planned.contains(&RoleField::TrustPolicy) && !equivalent(&desired.trust_policy, &have.trust_policy) {
         context.emit(Event::Step {
             address: address.clone(),
             text: "updating the trust policy".to_string(),
@@ -178,13 +200,18 @@ async fn converge<C: Cloud>(
         })
         .await?;
     }
-    if desired.permissions_boundary != have.permissions_boundary {
+    if planned.contains(&RoleField::PermissionsBoundary) && desired.permissions_boundary != have.permissions_boundary {
         retry(context, address, "PutRolePermissionsBoundary", fresh_role, || {
             cloud.set_permissions_boundary(name, desired.permissions_boundary.as_deref())
         })
         .await?;
     }
-    for (policy, document) in &desired.inline_policies {
+    let policy_planned = |policy: &String| planned.contains(&RoleField::InlinePolicy(policy.clone()));
+    for (policy, document) in desired
+        .inline_policies
+        .iter()
+        .filter(|(policy, _)| policy_planned(policy))
+    {
         let same = have
             .inline_policies
             .get(policy)
@@ -200,21 +227,29 @@ async fn converge<C: Cloud>(
             .await?;
         }
     }
-    for policy in have.inline_policies.keys() {
+    for policy in have.inline_policies.keys().filter(|policy| policy_planned(policy)) {
         if !desired.inline_policies.contains_key(policy) {
             remove_inline_policy(context, address, name, policy).await?;
         }
     }
-    for arn in desired.managed_policy_arns.difference(&have.managed_policy_arns) {
-        retry(context, address, "AttachRolePolicy", fresh_role, || {
-            cloud.attach_role_policy(name, arn)
-        })
-        .await?;
+    if planned.contains(&RoleField::ManagedPolicyArns) {
+        for arn in desired.managed_policy_arns.difference(&have.managed_policy_arns) {
+            retry(context, address, "AttachRolePolicy", fresh_role, || {
+                cloud.attach_role_policy(name, arn)
+            })
+            .await?;
+        }
+        for arn in have.managed_policy_arns.difference(&desired.managed_policy_arns) {
+            detach_policy(context, address, name, arn).await?;
+        }
     }
-    for arn in have.managed_policy_arns.difference(&desired.managed_policy_arns) {
-        detach_policy(context, address, name, arn).await?;
-    }
-    let mut wanted_tags = desired.tags.clone();
+    // Every change rewrites the applied record (a tag); the other tags
+    // change only when the plan says so.
+    let mut wanted_tags = if planned.contains(&RoleField::Tags) {
+        desired.tags.clone()
+    } else {
+        have.tags.clone()
+    };
     wanted_tags.remove(tags::APPLIED_TAG);
     wanted_tags.insert(tags::APPLIED_TAG.to_string(), crate::diff::role_record(desired));
     let to_remove: Vec<String> = have

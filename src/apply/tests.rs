@@ -707,3 +707,51 @@ async fn a_role_created_meanwhile_with_the_address_but_no_record_is_not_taken_ov
     .await;
     check("role.other", "is not `role.etl` of this stack").await;
 }
+
+/// The plan decides what an update changes and the executor only does it:
+/// a field that drifts after the plan was made is left for the next plan,
+/// and applying the plan again makes no call for what is already done.
+#[tokio::test(start_paused = true)]
+async fn a_role_update_changes_the_planned_fields_only_and_reruns_skip_what_is_done() {
+    let cloud = FakeCloud::new();
+    let mut desired = Desired::empty("dev");
+    desired.roles.insert("etl".to_string(), role("dev-etl", &[]));
+    converge(&cloud, &desired, &options()).await;
+    let policy =
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]});
+    let declared = desired.roles.get_mut("etl").unwrap();
+    declared.inline_policies.insert("s3".to_string(), policy.clone());
+    let planned = plan(&cloud, &desired, Mode::Apply).await;
+    let change = planned
+        .changes
+        .iter()
+        .find(|c| c.address.to_string() == "role.etl")
+        .unwrap();
+    let crate::diff::Target::Role(target) = &change.target else {
+        panic!("not a role change")
+    };
+    assert_eq!(
+        target.update_fields.iter().map(|f| f.key()).collect::<Vec<_>>(),
+        vec!["policies.s3"]
+    );
+    // Changed by hand after the plan was made.
+    cloud.update_role("dev-etl", Some("by hand"), 7200).await.unwrap();
+    cloud.reset_counters();
+    let report = execute(&cloud, &planned, &options(), &SilentObserver).await;
+    assert!(report.is_success(), "{:?}", report.outcomes);
+    assert_eq!(cloud.call_count("PutRolePolicy"), 1);
+    assert_eq!(cloud.call_count("UpdateRole"), 0);
+    let role = &cloud.roles()[0];
+    assert_eq!(role.spec.inline_policies["s3"], policy);
+    assert_eq!(role.spec.description.as_deref(), Some("by hand"));
+    cloud.reset_counters();
+    let again = execute(&cloud, &planned, &options(), &SilentObserver).await;
+    assert!(again.is_success(), "{:?}", again.outcomes);
+    assert_eq!(cloud.call_count("PutRolePolicy"), 0);
+    assert_eq!(cloud.call_count("TagRole"), 0);
+    assert_eq!(cloud.call_count("UpdateRole"), 0);
+    // The next plan finds the drift.
+    let next = plan(&cloud, &desired, Mode::Apply).await;
+    let pending: Vec<String> = next.actionable().map(|c| c.address.to_string()).collect();
+    assert_eq!(pending, vec!["role.etl"]);
+}

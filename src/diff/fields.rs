@@ -227,17 +227,8 @@ mod tests {
     /// `description` field sorts before every `policies.` one).
     #[test]
     fn no_fixed_field_has_the_binding_code() {
-        let role_fields = [
-            "name",
-            "path",
-            "description",
-            "max_session_duration",
-            "permissions_boundary",
-            "trust_policy",
-            "managed_policy_arns",
-            "tags",
-        ];
-        let application_fields = crate::model::ApplicationField::ALL.map(|field| field.as_str());
+        let role_fields = crate::model::RoleField::FIXED.map(|field| field.key());
+        let application_fields = crate::model::ApplicationField::ALL.map(|field| field.as_str().to_string());
         for field in role_fields.iter().chain(application_fields.iter()) {
             assert_ne!(field_code(field), crate::model::tags::BINDING_CODE, "{field}");
         }

@@ -20,8 +20,8 @@ use serde_json::Value;
 
 use crate::diag::Diagnostics;
 use crate::model::{
-    Actual, Address, ApplicationField, ApplicationSpec, ApplicationState, Desired, JobRun, ObservedRole, RoleSpec,
-    Session,
+    Actual, Address, ApplicationField, ApplicationSpec, ApplicationState, Desired, JobRun, ObservedRole, RoleField,
+    RoleSpec, Session,
 };
 
 pub use application::{applied_record as application_record, imported_record as imported_application_record};
@@ -280,6 +280,11 @@ pub struct RoleTarget {
     /// created, in the main phase.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub delete_first: bool,
+    /// For an update: the fields that differ, each changed by its own IAM
+    /// call. The executor changes these and no others (it also rewrites
+    /// the applied record, which every update refreshes).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub update_fields: BTreeSet<RoleField>,
 }
 
 /// What the executor needs to carry out a repository policy change.

@@ -1,7 +1,7 @@
 //! Role changes: IAM job runtime roles with their trust policy, inline and
 //! managed policies and tags.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
@@ -11,62 +11,61 @@ use super::policy::canonical;
 use super::resolve::{Resolved, RoleSlot};
 use super::{Action, Change, FieldChange, Mode, Reason, RoleTarget, Step, Target};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::{Address, ObservedRole, RoleSpec, reference, tags};
+use crate::model::{Address, ObservedRole, RoleField, RoleSpec, reference, tags};
 
 /// The fields of a role as plans show them and as `emrstack:applied`
 /// records them: policy documents in canonical form.
-pub fn role_fields(spec: &RoleSpec) -> BTreeMap<String, Value> {
-    let mut fields = BTreeMap::new();
-    fields.insert("name".to_string(), json!(spec.name));
-    fields.insert("path".to_string(), json!(spec.path));
-    fields.insert("description".to_string(), json!(spec.description));
-    fields.insert("max_session_duration".to_string(), json!(spec.max_session_duration));
-    fields.insert("permissions_boundary".to_string(), json!(spec.permissions_boundary));
-    fields.insert("trust_policy".to_string(), canonical(&spec.trust_policy));
-    fields.insert("managed_policy_arns".to_string(), json!(spec.managed_policy_arns));
-    for (name, document) in &spec.inline_policies {
-        fields.insert(format!("policies.{name}"), canonical(document));
+pub fn role_fields(spec: &RoleSpec) -> BTreeMap<RoleField, Value> {
+    RoleField::all_of(spec)
+        .map(|field| {
+            let value = field_value(spec, &field);
+            (field, value)
+        })
+        .collect()
+}
+
+/// The value of one field of `spec`, as [`role_fields`] has it.
+fn field_value(spec: &RoleSpec, field: &RoleField) -> Value {
+    match field {
+        RoleField::Name => json!(spec.name),
+        RoleField::Path => json!(spec.path),
+        RoleField::Description => json!(spec.description),
+        RoleField::MaxSessionDuration => json!(spec.max_session_duration),
+        RoleField::PermissionsBoundary => json!(spec.permissions_boundary),
+        RoleField::TrustPolicy => canonical(&spec.trust_policy),
+        RoleField::ManagedPolicyArns => json!(spec.managed_policy_arns),
+        RoleField::InlinePolicy(name) => spec.inline_policies.get(name).map_or(Value::Null, canonical),
+        RoleField::Tags => {
+            let visible: BTreeMap<&String, &String> = spec
+                .tags
+                .iter()
+                .filter(|(key, _)| key.as_str() != tags::APPLIED_TAG)
+                .collect();
+            json!(visible)
+        }
     }
-    let visible: BTreeMap<&String, &String> = spec
-        .tags
-        .iter()
-        .filter(|(key, _)| key.as_str() != tags::APPLIED_TAG)
-        .collect();
-    fields.insert("tags".to_string(), json!(visible));
-    fields
 }
 
 /// The `emrstack:applied` value for a role as it will be applied (policy
 /// documents must have their placeholders substituted), bound to its name,
 /// path and ownership tags.
 pub fn applied_record(spec: &RoleSpec) -> String {
-    let mut fields = role_fields(spec);
-    fields.remove("name");
-    fields.remove("path");
+    let fields: BTreeMap<String, Value> = role_fields(spec)
+        .into_iter()
+        .filter(|(field, _)| !field.forces_replacement())
+        .map(|(field, value)| (field.key(), value))
+        .collect();
     encode_record(&tags::binding_token(tags::Identity::of_role(spec), &spec.tags), &fields)
 }
 
 /// The human names of the IAM calls an update makes, in order.
-fn update_parts(fields: &[String]) -> Vec<String> {
-    fields
-        .iter()
-        .map(|field| match field.as_str() {
-            "description" | "max_session_duration" => "role settings".to_string(),
-            "trust_policy" => "trust policy".to_string(),
-            "permissions_boundary" => "permissions boundary".to_string(),
-            "managed_policy_arns" => "managed policy attachments".to_string(),
-            "tags" => "tags".to_string(),
-            other => match other.strip_prefix("policies.") {
-                Some(name) => format!("inline policy `{name}`"),
-                None => other.to_string(),
-            },
-        })
-        .fold(Vec::new(), |mut parts, part| {
-            if !parts.contains(&part) {
-                parts.push(part);
-            }
-            parts
-        })
+fn update_parts(fields: &BTreeSet<RoleField>) -> Vec<String> {
+    fields.iter().map(RoleField::part).fold(Vec::new(), |mut parts, part| {
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+        parts
+    })
 }
 
 pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Change> {
@@ -176,7 +175,7 @@ fn create(address: &Address, slot: &RoleSlot<'_>, desired: &RoleSpec) -> Change 
     let fields = role_fields(desired)
         .into_iter()
         .filter(|(_, value)| !is_empty_value(value))
-        .flat_map(|(path, value)| leaf_diffs(&path, &Value::Null, &value))
+        .flat_map(|(field, value)| leaf_diffs(&field.key(), &Value::Null, &value))
         .map(|leaf| field_change(leaf.path, leaf.before, leaf.after, false, false))
         .collect();
     Change {
@@ -193,6 +192,7 @@ fn create(address: &Address, slot: &RoleSlot<'_>, desired: &RoleSpec) -> Change 
             current: None,
             desired: Some(desired.clone()),
             delete_first: false,
+            update_fields: BTreeSet::new(),
         })),
     }
 }
@@ -201,7 +201,7 @@ fn delete(address: &Address, slot: &RoleSlot<'_>, role: &ObservedRole, reason: R
     let fields = role_fields(&role.spec)
         .into_iter()
         .filter(|(_, value)| !is_empty_value(value))
-        .flat_map(|(path, value)| leaf_diffs(&path, &value, &Value::Null))
+        .flat_map(|(field, value)| leaf_diffs(&field.key(), &value, &Value::Null))
         .map(|leaf| field_change(leaf.path, leaf.before, leaf.after, false, false))
         .collect();
     Change {
@@ -218,6 +218,7 @@ fn delete(address: &Address, slot: &RoleSlot<'_>, role: &ObservedRole, reason: R
             current: Some(role.clone()),
             desired: None,
             delete_first: false,
+            update_fields: BTreeSet::new(),
         })),
     }
 }
@@ -246,27 +247,26 @@ fn compare(
         .tags
         .get(tags::APPLIED_TAG)
         .is_some_and(|value| tags::is_creating_mark(value));
-    let mut keys: Vec<&String> = before_fields.keys().chain(after_fields.keys()).collect();
-    keys.sort();
-    keys.dedup();
+    let keys: BTreeSet<&RoleField> = before_fields.keys().chain(after_fields.keys()).collect();
     let mut fields = Vec::new();
     let mut origins = Vec::new();
-    let mut changed = Vec::new();
-    for key in keys {
-        let before = before_fields.get(key).cloned().unwrap_or(Value::Null);
-        let after = after_fields.get(key).cloned().unwrap_or(Value::Null);
+    let mut changed = BTreeSet::new();
+    for field in keys {
+        let before = before_fields.get(field).cloned().unwrap_or(Value::Null);
+        let after = after_fields.get(field).cloned().unwrap_or(Value::Null);
         if before == after {
             continue;
         }
+        let key = field.key();
         let field_origin = if contains_placeholder(&after) {
             Origin::Config
         } else {
-            origin(&record, key, &after, &before)
+            origin(&record, &key, &after, &before)
         };
         origins.push(field_origin);
-        changed.push(key.clone());
-        let forces = key == "name" || key == "path";
-        for leaf in leaf_diffs(key, &before, &after) {
+        changed.insert(field.clone());
+        let forces = field.forces_replacement();
+        for leaf in leaf_diffs(&key, &before, &after) {
             fields.push(field_change(
                 leaf.path,
                 leaf.before,
@@ -279,11 +279,12 @@ fn compare(
     // A path change keeps the name, and IAM role names are unique regardless
     // of case: the old role must go before the new one can be created.
     let delete_first = replace && desired.name.eq_ignore_ascii_case(&primary.spec.name);
-    let target = RoleTarget {
+    let mut target = RoleTarget {
         key: slot.key.clone(),
         current: Some(primary.clone()),
         desired: Some(desired.clone()),
         delete_first,
+        update_fields: BTreeSet::new(),
     };
     if replace {
         if slot.prevent_destroy {
@@ -350,10 +351,13 @@ fn compare(
     } else {
         super::application::reason_from(&origins)
     };
-    let mut parts = update_parts(&changed);
-    if parts.is_empty() {
-        parts.push("tags".to_string());
+    let refresh_only = changed.is_empty();
+    if refresh_only {
+        // The record is a tag.
+        changed.insert(RoleField::Tags);
     }
+    let parts = update_parts(&changed);
+    target.update_fields = changed;
     Change {
         address: address.clone(),
         action: Action::Update,
@@ -368,7 +372,7 @@ fn compare(
                  pipeline's); this completes it",
                 primary.spec.name
             )]
-        } else if record_stale && changed.is_empty() {
+        } else if record_stale && refresh_only {
             vec![super::record_refresh_note(primary.spec.tags.get(tags::APPLIED_TAG))]
         } else {
             Vec::new()

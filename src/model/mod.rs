@@ -37,5 +37,5 @@ pub use location::{S3Location, S3Object};
 pub use network::{DesiredNetwork, SecurityGroupInfo, SubnetInfo};
 pub use release::{Feature, ReleaseLabel};
 pub use repository::DesiredRepository;
-pub use role::{DesiredRole, RoleSpec};
+pub use role::{DesiredRole, RoleField, RoleSpec};
 pub use update::{ApplicationUpdate, Delivery, ImageInput, UpdateError};

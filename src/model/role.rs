@@ -1,6 +1,7 @@
 //! IAM job runtime roles: their specification and the trust policy emrstack generates.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -40,6 +41,116 @@ pub struct RoleSpec {
     pub managed_policy_arns: BTreeSet<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+}
+
+/// The fields of a role as plans show them, as `emrstack:applied` records
+/// them, and as a planned update names the ones it changes: one per IAM
+/// call that changes it. The variants are declared in the order of their
+/// keys, so a map by field lists them as a map by key would.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum RoleField {
+    Description,
+    ManagedPolicyArns,
+    MaxSessionDuration,
+    Name,
+    Path,
+    PermissionsBoundary,
+    /// An inline policy, by its name.
+    InlinePolicy(String),
+    Tags,
+    TrustPolicy,
+}
+
+impl RoleField {
+    /// The fields every role has (inline policies come by name).
+    pub const FIXED: [RoleField; 8] = [
+        RoleField::Description,
+        RoleField::ManagedPolicyArns,
+        RoleField::MaxSessionDuration,
+        RoleField::Name,
+        RoleField::Path,
+        RoleField::PermissionsBoundary,
+        RoleField::Tags,
+        RoleField::TrustPolicy,
+    ];
+
+    /// Every field of `spec`: the fixed ones and one per inline policy.
+    pub fn all_of(spec: &RoleSpec) -> impl Iterator<Item = RoleField> + '_ {
+        RoleField::FIXED
+            .into_iter()
+            .chain(spec.inline_policies.keys().cloned().map(RoleField::InlinePolicy))
+    }
+
+    /// The field's key in plan field paths and in the applied record:
+    /// `policies.<name>` for an inline policy.
+    pub fn key(&self) -> String {
+        match self {
+            RoleField::InlinePolicy(name) => format!("policies.{name}"),
+            fixed => fixed.fixed_key().to_string(),
+        }
+    }
+
+    fn fixed_key(&self) -> &'static str {
+        match self {
+            RoleField::Description => "description",
+            RoleField::ManagedPolicyArns => "managed_policy_arns",
+            RoleField::MaxSessionDuration => "max_session_duration",
+            RoleField::Name => "name",
+            RoleField::Path => "path",
+            RoleField::PermissionsBoundary => "permissions_boundary",
+            RoleField::InlinePolicy(_) => "policies",
+            RoleField::Tags => "tags",
+            RoleField::TrustPolicy => "trust_policy",
+        }
+    }
+
+    /// The field with key `key`, if there is one.
+    pub fn from_key(key: &str) -> Option<RoleField> {
+        if let Some(name) = key.strip_prefix("policies.") {
+            return Some(RoleField::InlinePolicy(name.to_string()));
+        }
+        RoleField::FIXED.into_iter().find(|field| field.fixed_key() == key)
+    }
+
+    /// Whether a change to this field replaces the role.
+    pub fn forces_replacement(&self) -> bool {
+        matches!(self, RoleField::Name | RoleField::Path)
+    }
+
+    /// The human name of the IAM call that changes the field (`update-role`
+    /// step parts, docs/plan-format.md).
+    pub fn part(&self) -> String {
+        match self {
+            RoleField::Description | RoleField::MaxSessionDuration => "role settings".to_string(),
+            RoleField::TrustPolicy => "trust policy".to_string(),
+            RoleField::PermissionsBoundary => "permissions boundary".to_string(),
+            RoleField::ManagedPolicyArns => "managed policy attachments".to_string(),
+            RoleField::Tags => "tags".to_string(),
+            RoleField::InlinePolicy(name) => format!("inline policy `{name}`"),
+            RoleField::Name | RoleField::Path => self.fixed_key().to_string(),
+        }
+    }
+}
+
+impl fmt::Display for RoleField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key())
+    }
+}
+
+impl From<RoleField> for String {
+    fn from(field: RoleField) -> String {
+        field.key()
+    }
+}
+
+impl TryFrom<String> for RoleField {
+    type Error = String;
+
+    fn try_from(key: String) -> Result<RoleField, String> {
+        RoleField::from_key(&key).ok_or_else(|| format!("`{key}` is not a field of a role"))
+    }
 }
 
 /// A role as declared in the stack file, before the planner generates its
@@ -249,6 +360,26 @@ pub fn trust_policy(stack: &str, account_id: &str, application_arns: &[String]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fields sort as their keys do (plans list a role's fields in key
+    /// order), and every key reads back as its field.
+    #[test]
+    fn role_fields_sort_as_their_keys_and_round_trip() {
+        let mut fields: Vec<RoleField> = RoleField::FIXED.to_vec();
+        fields.extend(["a", "a.b", "z"].map(|name| RoleField::InlinePolicy(name.to_string())));
+        fields.sort();
+        let keys: Vec<String> = fields.iter().map(RoleField::key).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        for field in fields {
+            assert_eq!(RoleField::from_key(&field.key()), Some(field.clone()));
+            let json = serde_json::to_value(&field).unwrap();
+            assert_eq!(json, json!(field.key()));
+            assert_eq!(serde_json::from_value::<RoleField>(json).unwrap(), field);
+        }
+        assert_eq!(RoleField::from_key("nope"), None);
+    }
 
     #[test]
     fn the_trust_statement_is_marked_with_its_stack() {

@@ -7,7 +7,7 @@
 //! The checks read the source text. Comments and the contents of string
 //! literals are blanked out first (see [`blank`]), so prose that mentions
 //! `crate::cloud` or `println!` is not mistaken for code. Test code is a
-//! file named `tests.rs` and every item under a `#[cfg(test)]` attribute (a
+//! file named `tests.rs` or in a `tests/` directory, and every item under a `#[cfg(test)]` attribute (a
 //! test module, or a test-only function in the middle of a file); the
 //! dependency, panic and printing checks skip it.
 //!
@@ -274,6 +274,10 @@ mod tests {
             "//! Tests.\nuse crate::cloud::Cloud;\nfn t() { x.unwrap(); }\n",
         ),
         Source::new(
+            "render/tests/roles.rs",
+            "//! Tests.\nuse crate::cloud::Cloud;\nfn t() { x.unwrap(); }\n",
+        ),
+        Source::new(
             "observe/mod.rs",
             "//! Reads.\nuse crate::cloud::Cloud;\nasync fn f(c: &impl Cloud) { c.get_role(\"a\").await; c.tag_role(\"a\", &t).await; }\n",
         ),
@@ -510,7 +514,8 @@ struct Source {
     no_comments: String,
     /// The file with comments and string contents blanked out (same offsets).
     code: String,
-    /// Byte ranges of test code: the whole of a `tests.rs`, else each item
+    /// Byte ranges of test code: the whole of a `tests.rs` or of a file in a
+    /// `tests/` directory, else each item
     /// under a `#[cfg(test)]` attribute (a test module, a test-only function).
     tests: Vec<(usize, usize)>,
 }
@@ -520,7 +525,11 @@ impl Source {
     fn new(rel: &str, text: &str) -> Source {
         let no_comments = blank(text, false);
         let code = blank(text, true);
-        let tests = if rel == "tests.rs" || rel.ends_with("/tests.rs") {
+        let tests = if rel == "tests.rs"
+            || rel.ends_with("/tests.rs")
+            || rel.starts_with("tests/")
+            || rel.contains("/tests/")
+        {
             vec![(0, text.len())]
         } else {
             test_items(&code)
