@@ -18,7 +18,7 @@ use crate::model::{
     Engine, MaximumCapacity, ResourceKind,
 };
 use crate::observe::{ObserveOptions, observe};
-use crate::plan::{Plan, PlanMode};
+use crate::plan::Plan;
 
 fn options() -> ApplyOptions {
     ApplyOptions {
@@ -70,11 +70,7 @@ async fn plan(cloud: &FakeCloud, desired: &Desired, mode: Mode) -> Plan {
     let output = diff(desired, &actual, mode);
     assert!(!output.diagnostics.has_errors(), "{:?}", output.diagnostics);
     let graph = crate::graph::build(&output.changes).unwrap();
-    let plan_mode = match mode {
-        Mode::Apply => PlanMode::Apply,
-        Mode::Destroy => PlanMode::Destroy,
-    };
-    Plan::new(desired, &actual, plan_mode, output.changes, &graph, Vec::new())
+    Plan::new(desired, &actual, mode, output.changes, &graph, Vec::new())
 }
 
 /// Applies until the plan is empty (at most `rounds` times), asserting each apply succeeds.

@@ -13,7 +13,7 @@ use crate::diag::{Diagnostic, Diagnostics, Sources};
 use crate::diff::{self, Mode, Target};
 use crate::model::{Address, ApplicationState, Desired};
 use crate::observe::{self, ObserveOptions};
-use crate::plan::{Plan, PlanMode};
+use crate::plan::Plan;
 use crate::render::diagnostics;
 
 use super::args::{ExecuteArgs, GlobalArgs, OnRunning as OnRunningArg, StackArgs};
@@ -223,11 +223,7 @@ pub async fn make_plan<C: Cloud>(
         }
     };
     let warnings: Vec<Diagnostic> = diagnostics.iter().filter(|d| !d.is_error()).cloned().collect();
-    let plan_mode = match mode {
-        Mode::Apply => PlanMode::Apply,
-        Mode::Destroy => PlanMode::Destroy,
-    };
-    let plan = Plan::new(desired, &actual, plan_mode, output.changes, &graph, warnings);
+    let plan = Plan::new(desired, &actual, mode, output.changes, &graph, warnings);
     Ok(Planned {
         plan: Some(plan),
         diagnostics,

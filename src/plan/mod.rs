@@ -17,7 +17,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::diag::Diagnostic;
-use crate::diff::{Action, Change};
+use crate::diff::{Action, Change, Mode};
 use crate::graph::ChangeGraph;
 use crate::model::{Actual, Desired};
 
@@ -30,14 +30,6 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Argon2id hashes with the parameters in `secrets`, where 1 stored
 /// unsalted SHA-256 hashes.
 pub const FILE_FORMAT_VERSION: u32 = 2;
-
-/// Whether a plan converges on the stack file or deletes the stack.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PlanMode {
-    Apply,
-    Destroy,
-}
 
 /// Counts of changes by action.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,7 +71,7 @@ pub struct Plan {
     pub stack: String,
     pub account_id: String,
     pub region: String,
-    pub mode: PlanMode,
+    pub mode: Mode,
     /// Every change, including no-ops, in address order, with `depends_on`.
     pub changes: Vec<Change>,
     pub summary: Summary,
@@ -122,7 +114,7 @@ impl Plan {
     pub fn new(
         desired: &Desired,
         actual: &Actual,
-        mode: PlanMode,
+        mode: Mode,
         mut changes: Vec<Change>,
         graph: &ChangeGraph,
         diagnostics: Vec<Diagnostic>,

@@ -21,7 +21,7 @@ use emrstack::model::{
     ObservedRepository, ObservedRole, RoleSpec, RunningWork, SecurityGroupInfo, Session, SessionState, SubnetInfo,
     reference, repository, tags,
 };
-use emrstack::plan::{Plan, PlanMode};
+use emrstack::plan::Plan;
 
 pub const ACCOUNT: &str = "111122223333";
 pub const REGION: &str = "us-east-1";
@@ -175,11 +175,7 @@ pub fn plan(desired: &Desired, actual: &Actual, mode: Mode) -> Plan {
         Ok(graph) => graph,
         Err(diagnostic) => panic!("cycle: {diagnostic:?}"),
     };
-    let plan_mode = match mode {
-        Mode::Apply => PlanMode::Apply,
-        Mode::Destroy => PlanMode::Destroy,
-    };
-    let mut plan = Plan::new(desired, actual, plan_mode, output.changes, &graph, output.diagnostics.0);
+    let mut plan = Plan::new(desired, actual, mode, output.changes, &graph, output.diagnostics.0);
     // Snapshots must not change with every release.
     plan.emrstack_version = "0.0.0-test".to_string();
     plan
