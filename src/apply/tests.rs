@@ -12,12 +12,12 @@ use serde_json::json;
 use super::*;
 use crate::cloud::ErrorKind;
 use crate::cloud::fake::{FakeCloud, FakeTimings};
-use crate::diff::{Mode, diff};
+use crate::diff::Mode;
 use crate::model::{
     ApplicationSpec, ApplicationState, Desired, DesiredApplication, DesiredImage, DesiredRepository, DesiredRole,
     Engine, MaximumCapacity, ResourceKind,
 };
-use crate::observe::{ObserveOptions, observe};
+use crate::observe::ObserveOptions;
 use crate::plan::Plan;
 
 fn options() -> ApplyOptions {
@@ -60,17 +60,13 @@ fn role(name: &str, trust: &[&str]) -> DesiredRole {
     }
 }
 
+/// The plan `emrstack plan` would make; it must have no errors.
 async fn plan(cloud: &FakeCloud, desired: &Desired, mode: Mode) -> Plan {
-    let observation = observe(cloud, desired, &ObserveOptions::default()).await.unwrap();
-    let mut actual = observation.actual;
-    let stopping: Vec<String> = actual.applications.iter().map(|a| a.id.clone()).collect();
-    actual.running_work = crate::observe::running_work(cloud, &stopping, &ObserveOptions::default())
+    let planned = crate::planning::plan(cloud, desired, mode, &ObserveOptions::default())
         .await
         .unwrap();
-    let output = diff(desired, &actual, mode);
-    assert!(!output.diagnostics.has_errors(), "{:?}", output.diagnostics);
-    let graph = crate::graph::build(&output.changes).unwrap();
-    Plan::new(desired, &actual, mode, output.changes, &graph, Vec::new())
+    assert!(!planned.diagnostics.has_errors(), "{:?}", planned.diagnostics);
+    planned.plan.expect("no cycle")
 }
 
 /// Applies until the plan is empty (at most `rounds` times), asserting each apply succeeds.

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::diff::{Action, Change, Mode};
 use crate::graph::ChangeGraph;
 use crate::model::{Actual, Desired};
@@ -107,6 +107,42 @@ pub enum PlanFileError {
         path: String,
         source: secrets::SecretsError,
     },
+}
+
+/// What [`make`] returns: a plan, when one could be made, and every problem
+/// found making it.
+#[derive(Clone, Debug)]
+pub struct Made {
+    /// `None` only when the changes depend on each other in a cycle (the
+    /// diagnostic `plan.cycle` says which).
+    pub plan: Option<Plan>,
+    /// The diff's diagnostics, errors included; a plan with errors is made
+    /// but must not be applied.
+    pub diagnostics: Diagnostics,
+}
+
+/// The plan of `desired` against `actual`, with no I/O: diff, order the
+/// changes (`graph`), package them. The plan carries the warnings.
+/// `planning::plan` observes `actual` and calls this.
+pub fn make(desired: &Desired, actual: &Actual, mode: Mode) -> Made {
+    let output = crate::diff::diff(desired, actual, mode);
+    let mut diagnostics = output.diagnostics;
+    let graph = match crate::graph::build(&output.changes) {
+        Ok(graph) => graph,
+        Err(cycle) => {
+            diagnostics.push(*cycle);
+            return Made {
+                plan: None,
+                diagnostics,
+            };
+        }
+    };
+    let warnings = diagnostics.iter().filter(|d| !d.is_error()).cloned().collect();
+    let plan = Plan::new(desired, actual, mode, output.changes, &graph, warnings);
+    Made {
+        plan: Some(plan),
+        diagnostics,
+    }
 }
 
 impl Plan {

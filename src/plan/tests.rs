@@ -14,12 +14,12 @@ use crate::model::{
     Actual, ApplicationState, Configuration, Desired, JobRun, JobRunState, SecurityGroupInfo, SubnetInfo,
 };
 
-/// The plan of `desired` against `actual`, as `emrstack plan` makes it.
+/// The plan of `desired` against `actual`, as `emrstack plan` makes it; it
+/// must have no errors.
 fn plan_of(desired: &Desired, actual: &Actual, mode: Mode) -> Plan {
-    let out = crate::diff::diff(desired, actual, mode);
-    assert!(!out.diagnostics.has_errors(), "{:#?}", out.diagnostics);
-    let graph = crate::graph::build(&out.changes).expect("no cycle");
-    Plan::new(desired, actual, mode, out.changes, &graph, out.diagnostics.0)
+    let made = super::make(desired, actual, mode);
+    assert!(!made.diagnostics.has_errors(), "{:#?}", made.diagnostics);
+    made.plan.expect("no cycle")
 }
 
 // ---------------------------------------------------------------------------

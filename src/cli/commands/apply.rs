@@ -11,6 +11,7 @@ use crate::apply::{self, ApplyReport, Halt, Outcome};
 use crate::aws::AwsCloud;
 use crate::diff::Mode;
 use crate::plan::{Plan, fingerprint, secrets};
+use crate::planning;
 use crate::render;
 
 use super::super::EXIT_OK;
@@ -115,9 +116,14 @@ async fn execute_and_check(
         )));
     }
     // Plan again: after a successful apply there must be nothing left to do.
-    let planned = session::make_plan(cloud, &plan.desired, plan.mode, read.parallelism)
-        .await
-        .map_err(|error| CliError::cloud("could not plan again after applying", error))?;
+    let planned = planning::plan(
+        cloud,
+        &plan.desired,
+        plan.mode,
+        &session::observe_options(read.parallelism),
+    )
+    .await
+    .map_err(|error| CliError::cloud("could not plan again after applying", error))?;
     match planned.plan {
         Some(after) if !after.has_changes() => {
             printer.message(match plan.mode {
@@ -294,7 +300,14 @@ async fn smoke_runs(
 async fn rollback(printer: &Printer, cloud: &AwsCloud, plan: &Plan, read: &ReadArgs, execute: &ExecuteArgs) {
     let rollback = crate::plan::rollback::before(plan);
     printer.message("Rolling back this apply (--rollback-on-failure).");
-    let planned = match session::make_plan(cloud, &rollback.desired, Mode::Apply, read.parallelism).await {
+    let planned = match planning::plan(
+        cloud,
+        &rollback.desired,
+        Mode::Apply,
+        &session::observe_options(read.parallelism),
+    )
+    .await
+    {
         Ok(planned) => planned,
         Err(error) => {
             printer.error(&format!("rollback failed: cannot plan it: {error}"));
@@ -375,7 +388,7 @@ pub fn run(
         };
         let (cloud, desired, spans, sources) = (&cloud, &desired, &spans, &sources);
         locking::run_locked(printer, cloud, &desired.stack, command, lock, |mut halt| async move {
-            let mut planned = session::make_plan(cloud, desired, mode, read.parallelism).await?;
+            let mut planned = planning::plan(cloud, desired, mode, &session::observe_options(read.parallelism)).await?;
             session::print_discovery(printer, &planned.discovery, cloud);
             session::place(&mut planned.diagnostics, spans);
             session::print_diagnostics(printer, &planned.diagnostics, sources);

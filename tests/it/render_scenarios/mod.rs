@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use emrstack::config::{LoadOptions, load, load_str};
-use emrstack::diff::{self, Action, Mode, Target};
+use emrstack::diff::{Action, Mode, Target};
 use emrstack::model::{
     Actual, ApplicationState, Desired, ImageSource, JobRun, JobRunMode, JobRunState, ObservedApplication,
     ObservedRepository, ObservedRole, RoleSpec, RunningWork, SecurityGroupInfo, Session, SessionState, SubnetInfo,
@@ -168,14 +168,12 @@ pub fn empty_account(desired: &Desired) -> Actual {
     actual
 }
 
-/// A plan through the real pipeline: diff, graph, Plan.
+/// A plan through the real pipeline (`plan::make`: diff, graph, Plan).
 pub fn plan(desired: &Desired, actual: &Actual, mode: Mode) -> Plan {
-    let output = diff::diff(desired, actual, mode);
-    let graph = match emrstack::graph::build(&output.changes) {
-        Ok(graph) => graph,
-        Err(diagnostic) => panic!("cycle: {diagnostic:?}"),
+    let made = emrstack::plan::make(desired, actual, mode);
+    let Some(mut plan) = made.plan else {
+        panic!("no plan: {:?}", made.diagnostics);
     };
-    let mut plan = Plan::new(desired, actual, mode, output.changes, &graph, output.diagnostics.0);
     // Snapshots must not change with every release.
     plan.emrstack_version = "0.0.0-test".to_string();
     plan

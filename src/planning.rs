@@ -1,0 +1,74 @@
+//! The planning driver: observe the stack's resources, list the running work
+//! of the applications the plan would stop, and make the plan with the pure
+//! [`plan::make`]. Every command that plans, and every test that plans
+//! through a `Cloud`, goes through [`plan`].
+
+use crate::cloud::{Cloud, CloudError};
+use crate::diag::Diagnostics;
+use crate::diff::{Mode, Target};
+use crate::model::{ApplicationState, Desired};
+use crate::observe::{self, ObserveOptions};
+use crate::plan::{self as plans, Plan};
+
+/// A plan (when one could be made) and every problem found on the way.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    /// `None` when observation found errors or the changes form a cycle.
+    pub plan: Option<Plan>,
+    /// Observation's diagnostics, then the plan's.
+    pub diagnostics: Diagnostics,
+    /// How observation found the stack's resources (for `-vv`).
+    pub discovery: observe::Discovery,
+}
+
+/// Observes, makes the plan, and, when it would stop running applications,
+/// reads their job runs and sessions and makes the plan again with them
+/// (the plan shows them and the executor deals with them).
+pub async fn plan<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    mode: Mode,
+    options: &ObserveOptions,
+) -> Result<Planned, CloudError> {
+    let observation = observe::observe(cloud, desired, options).await?;
+    let discovery = observation.discovery;
+    let mut diagnostics = observation.diagnostics;
+    if diagnostics.has_errors() {
+        return Ok(Planned {
+            plan: None,
+            diagnostics,
+            discovery,
+        });
+    }
+    let mut actual = observation.actual;
+    let mut made = plans::make(desired, &actual, mode);
+    let ids = made.plan.as_ref().map(stopping).unwrap_or_default();
+    if !ids.is_empty() {
+        actual.running_work = observe::running_work(cloud, &ids, options).await?;
+        made = plans::make(desired, &actual, mode);
+    }
+    // Observation found warnings only; the plan carries them first.
+    if let Some(plan) = &mut made.plan {
+        plan.diagnostics.splice(0..0, diagnostics.iter().cloned());
+    }
+    diagnostics.extend(made.diagnostics);
+    Ok(Planned {
+        plan: made.plan,
+        diagnostics,
+        discovery,
+    })
+}
+
+/// The started (or starting) applications a plan would stop: their job runs
+/// and sessions are worth showing.
+fn stopping(plan: &Plan) -> Vec<String> {
+    plan.changes
+        .iter()
+        .filter_map(|change| match &change.target {
+            Target::Application(app) if app.needs_stop => app.current.as_ref(),
+            _ => None,
+        })
+        .filter(|current| matches!(current.state, ApplicationState::Started | ApplicationState::Starting))
+        .map(|current| current.id.clone())
+        .collect()
+}
