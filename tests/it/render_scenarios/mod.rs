@@ -388,6 +388,54 @@ pub fn all() -> Vec<(&'static str, Plan)> {
     out
 }
 
+/// The snapshot tests every rendering of a plan has, one per scenario of
+/// [`all`], named as the scenario (the snapshot files are
+/// `it__<module>__<name>.snap`). The argument is the function from `&Plan` to
+/// the text (`json::plan`, or `plain`); the caller has `render_scenarios`
+/// in scope as `scenarios`.
+macro_rules! plan_snapshots {
+    ($($render:ident)::+) => {
+        $crate::render_scenarios::plan_snapshots!(@scenarios [$($render)::+]
+            stopped_update_with_drift,
+            live_update,
+            replacement_cascade,
+            deletion,
+            role_policy_drift,
+            secret_property,
+            network_warnings,
+            no_changes,
+            destroy,
+        );
+
+        #[test]
+        fn example_quickstart() {
+            insta::assert_snapshot!($($render)::+(&scenarios::example_plan("quickstart", None)));
+        }
+
+        #[test]
+        fn example_hive() {
+            insta::assert_snapshot!($($render)::+(&scenarios::example_plan("hive", None)));
+        }
+
+        #[test]
+        fn example_analytics_prod() {
+            insta::assert_snapshot!($($render)::+(&scenarios::example_plan("analytics", Some("prod.vars.toml"))));
+        }
+    };
+    (@scenarios $render:tt $($name:ident),* $(,)?) => {
+        $(
+            $crate::render_scenarios::plan_snapshots!(@one $render $name);
+        )*
+    };
+    (@one [$($render:ident)::+] $name:ident) => {
+        #[test]
+        fn $name() {
+            insta::assert_snapshot!($($render)::+(&scenarios::$name()));
+        }
+    };
+}
+pub(crate) use plan_snapshots;
+
 /// An example planned against an empty account.
 pub fn example_plan(name: &str, var_file: Option<&str>) -> Plan {
     let desired = example(name, var_file);
