@@ -72,3 +72,14 @@ fn stopping(plan: &Plan) -> Vec<String> {
         .map(|current| current.id.clone())
         .collect()
 }
+
+/// For tests on the fake: the plan `emrstack plan` would make, which must
+/// have no errors.
+#[cfg(test)]
+pub(crate) async fn plan_without_errors(cloud: &crate::cloud::fake::FakeCloud, desired: &Desired, mode: Mode) -> Plan {
+    let planned = plan(cloud, desired, mode, &ObserveOptions::default())
+        .await
+        .expect("observe");
+    assert!(!planned.diagnostics.has_errors(), "{:?}", planned.diagnostics);
+    planned.plan.expect("no cycle")
+}

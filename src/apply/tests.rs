@@ -17,8 +17,7 @@ use crate::model::{
     ApplicationSpec, ApplicationState, Desired, DesiredApplication, DesiredImage, DesiredRepository, DesiredRole,
     Engine, MaximumCapacity, ResourceKind,
 };
-use crate::observe::ObserveOptions;
-use crate::plan::Plan;
+use crate::planning::plan_without_errors as plan;
 
 fn options() -> ApplyOptions {
     ApplyOptions {
@@ -58,15 +57,6 @@ fn role(name: &str, trust: &[&str]) -> DesiredRole {
         tags: BTreeMap::new(),
         prevent_destroy: false,
     }
-}
-
-/// The plan `emrstack plan` would make; it must have no errors.
-async fn plan(cloud: &FakeCloud, desired: &Desired, mode: Mode) -> Plan {
-    let planned = crate::planning::plan(cloud, desired, mode, &ObserveOptions::default())
-        .await
-        .unwrap();
-    assert!(!planned.diagnostics.has_errors(), "{:?}", planned.diagnostics);
-    planned.plan.expect("no cycle")
 }
 
 /// Applies until the plan is empty (at most `rounds` times), asserting each apply succeeds.
