@@ -83,3 +83,89 @@ pub(crate) async fn plan_without_errors(cloud: &crate::cloud::fake::FakeCloud, d
     assert!(!planned.diagnostics.has_errors(), "{:?}", planned.diagnostics);
     planned.plan.expect("no cycle")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::{ApplyOptions, SilentObserver, execute};
+    use crate::cloud::fake::FakeCloud;
+    use crate::diff::{Action, Step};
+    use crate::model::{ApplicationSpec, DesiredApplication, Engine, JobRunMode};
+
+    /// The stack `dev` with the applications `kept` and `bumped`, applied
+    /// and STARTED, each with a job run; `bumped` then moves to a release
+    /// that needs a stop.
+    async fn two_started_applications() -> (FakeCloud, Desired) {
+        let cloud = FakeCloud::new();
+        let mut desired = Desired::empty("dev");
+        for key in ["kept", "bumped"] {
+            let spec = ApplicationSpec::new(&format!("dev-{key}"), Engine::Spark, "emr-7.2.0");
+            desired.applications.insert(
+                key.to_string(),
+                DesiredApplication {
+                    spec,
+                    network: None,
+                    prevent_destroy: false,
+                },
+            );
+        }
+        let first = plan_without_errors(&cloud, &desired, Mode::Apply).await;
+        let report = execute(&cloud, &first, &ApplyOptions::default(), &SilentObserver).await;
+        assert!(report.is_success(), "{:?}", report.outcomes);
+        for app in cloud.applications() {
+            cloud.set_application_state(&app.id, ApplicationState::Started);
+            cloud.add_job_run(&app.id, JobRunMode::Batch, None);
+        }
+        if let Some(bumped) = desired.applications.get_mut("bumped") {
+            bumped.spec.release_label = "emr-7.3.0".to_string();
+        }
+        (cloud, desired)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn running_work_is_read_for_the_applications_the_plan_stops_only() {
+        let (cloud, desired) = two_started_applications().await;
+        cloud.reset_counters();
+        let plan = plan_without_errors(&cloud, &desired, Mode::Apply).await;
+        let bumped = plan
+            .changes
+            .iter()
+            .find(|change| change.address.to_string() == "application.bumped")
+            .expect("a change of application.bumped");
+        assert_eq!(bumped.action, Action::Update);
+        assert!(
+            bumped.steps.contains(&Step::Stop {
+                running_jobs: 1,
+                running_sessions: 0
+            }),
+            "{:?}",
+            bumped.steps
+        );
+        let listed: Vec<String> = cloud
+            .calls()
+            .into_iter()
+            .filter(|(operation, _)| operation == "ListJobRuns")
+            .map(|(_, subject)| subject)
+            .collect();
+        let bumped_id = cloud
+            .applications()
+            .into_iter()
+            .find(|app| app.spec.name == "dev-bumped")
+            .map(|app| app.id)
+            .expect("dev-bumped exists");
+        assert!(!listed.is_empty(), "the job runs of the stopped application are read");
+        assert!(listed.iter().all(|id| id == &bumped_id), "{listed:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_plan_that_stops_nothing_reads_no_running_work() {
+        let (cloud, mut desired) = two_started_applications().await;
+        if let Some(bumped) = desired.applications.get_mut("bumped") {
+            bumped.spec.release_label = "emr-7.2.0".to_string();
+        }
+        cloud.reset_counters();
+        let plan = plan_without_errors(&cloud, &desired, Mode::Apply).await;
+        assert!(!plan.has_changes(), "{:?}", plan.changes);
+        assert_eq!(cloud.call_count("ListJobRuns"), 0);
+    }
+}
