@@ -99,7 +99,7 @@ mod tests {
         let cloud = FakeCloud::new();
         let mut desired = Desired::empty("dev");
         for key in ["kept", "bumped"] {
-            let spec = ApplicationSpec::new(&format!("dev-{key}"), Engine::Spark, "emr-7.2.0");
+            let spec = ApplicationSpec::new(format!("dev-{key}"), Engine::Spark, "emr-7.2.0");
             desired.applications.insert(
                 key.to_string(),
                 DesiredApplication {
