@@ -89,25 +89,18 @@ mod tests {
     use super::*;
     use crate::apply::{ApplyOptions, SilentObserver, execute};
     use crate::cloud::fake::FakeCloud;
+    use crate::diff::tests::{declare, spec, stack};
     use crate::diff::{Action, Step};
-    use crate::model::{ApplicationSpec, DesiredApplication, Engine, JobRunMode};
+    use crate::model::JobRunMode;
 
     /// The stack `dev` with the applications `kept` and `bumped`, applied
     /// and STARTED, each with a job run; `bumped` then moves to a release
     /// that needs a stop.
     async fn two_started_applications() -> (FakeCloud, Desired) {
         let cloud = FakeCloud::new();
-        let mut desired = Desired::empty("dev");
+        let mut desired = stack();
         for key in ["kept", "bumped"] {
-            let spec = ApplicationSpec::new(format!("dev-{key}"), Engine::Spark, "emr-7.2.0");
-            desired.applications.insert(
-                key.to_string(),
-                DesiredApplication {
-                    spec,
-                    network: None,
-                    prevent_destroy: false,
-                },
-            );
+            declare(&mut desired, key, spec(&format!("dev-{key}")));
         }
         let first = plan_without_errors(&cloud, &desired, Mode::Apply).await;
         let report = execute(&cloud, &first, &ApplyOptions::default(), &SilentObserver).await;
