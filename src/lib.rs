@@ -21,4 +21,5 @@ pub mod lock;
 pub mod model;
 pub mod observe;
 pub mod plan;
+pub mod planning;
 pub mod render;

@@ -12,13 +12,12 @@ use serde_json::json;
 use super::*;
 use crate::cloud::ErrorKind;
 use crate::cloud::fake::{FakeCloud, FakeTimings};
-use crate::diff::{Mode, diff};
+use crate::diff::Mode;
 use crate::model::{
     ApplicationSpec, ApplicationState, Desired, DesiredApplication, DesiredImage, DesiredRepository, DesiredRole,
     Engine, MaximumCapacity, ResourceKind,
 };
-use crate::observe::{ObserveOptions, observe};
-use crate::plan::{Plan, PlanMode};
+use crate::planning::plan_without_errors as plan;
 
 fn options() -> ApplyOptions {
     ApplyOptions {
@@ -58,23 +57,6 @@ fn role(name: &str, trust: &[&str]) -> DesiredRole {
         tags: BTreeMap::new(),
         prevent_destroy: false,
     }
-}
-
-async fn plan(cloud: &FakeCloud, desired: &Desired, mode: Mode) -> Plan {
-    let observation = observe(cloud, desired, &ObserveOptions::default()).await.unwrap();
-    let mut actual = observation.actual;
-    let stopping: Vec<String> = actual.applications.iter().map(|a| a.id.clone()).collect();
-    actual.running_work = crate::observe::running_work(cloud, &stopping, &ObserveOptions::default())
-        .await
-        .unwrap();
-    let output = diff(desired, &actual, mode);
-    assert!(!output.diagnostics.has_errors(), "{:?}", output.diagnostics);
-    let graph = crate::graph::build(&output.changes).unwrap();
-    let plan_mode = match mode {
-        Mode::Apply => PlanMode::Apply,
-        Mode::Destroy => PlanMode::Destroy,
-    };
-    Plan::new(desired, &actual, plan_mode, output.changes, &graph, Vec::new())
 }
 
 /// Applies until the plan is empty (at most `rounds` times), asserting each apply succeeds.

@@ -1,5 +1,6 @@
 //! What the commands that talk to AWS share: loading the stack, connecting,
-//! running the planning pipeline, and printing diagnostics with positions.
+//! the options of the planning driver (`planning::plan`), and printing
+//! diagnostics with positions.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -7,13 +8,11 @@ use std::time::Duration;
 
 use crate::apply::{ApplyOptions, OnRunning, RetryPolicy};
 use crate::aws::{AwsCloud, AwsSettings};
-use crate::cloud::{Cloud, CloudError};
+use crate::cloud::CloudError;
 use crate::config::{self, Loaded, SpanIndex};
-use crate::diag::{Diagnostic, Diagnostics, Sources};
-use crate::diff::{self, Mode, Target};
-use crate::model::{Address, ApplicationState, Desired};
+use crate::diag::{Diagnostics, Sources};
+use crate::model::{Address, Desired};
 use crate::observe::{self, ObserveOptions};
-use crate::plan::{Plan, PlanMode};
 use crate::render::diagnostics;
 
 use super::args::{ExecuteArgs, GlobalArgs, OnRunning as OnRunningArg, StackArgs};
@@ -72,6 +71,13 @@ pub fn place(list: &mut Diagnostics, spans: &SpanIndex) {
         };
     }
     list.sort();
+}
+
+/// Observation's options from `--parallelism`.
+pub fn observe_options(parallelism: u32) -> ObserveOptions {
+    ObserveOptions {
+        parallelism: parallelism as usize,
+    }
 }
 
 /// Reads a millisecond duration from the environment.
@@ -139,14 +145,6 @@ pub fn apply_options(parallelism: u32, execute: &ExecuteArgs) -> ApplyOptions {
     }
 }
 
-/// A plan (when one could be made) and every problem found on the way.
-pub struct Planned {
-    pub plan: Option<Plan>,
-    pub diagnostics: Diagnostics,
-    /// How observation found the stack's resources (for `-vv`).
-    pub discovery: observe::Discovery,
-}
-
 /// At `-vv`: how the stack's resources were found, and the AWS calls made
 /// so far by operation (docs/observe.md gives the formula).
 pub fn print_discovery(printer: &Printer, discovery: &observe::Discovery, cloud: &AwsCloud) {
@@ -166,73 +164,6 @@ pub fn print_discovery(printer: &Printer, discovery: &observe::Discovery, cloud:
         cloud.total_calls(),
         list.join(", ")
     ));
-}
-
-/// Applications a plan would stop: their job runs and sessions are worth showing.
-fn stopping(output: &diff::DiffOutput) -> Vec<String> {
-    output
-        .changes
-        .iter()
-        .filter_map(|change| match &change.target {
-            Target::Application(app) if app.needs_stop => app.current.as_ref(),
-            _ => None,
-        })
-        .filter(|current| matches!(current.state, ApplicationState::Started | ApplicationState::Starting))
-        .map(|current| current.id.clone())
-        .collect()
-}
-
-/// Observe, diff, list the job runs and sessions of applications that must
-/// stop, build the graph, make the plan.
-pub async fn make_plan<C: Cloud>(
-    cloud: &C,
-    desired: &Desired,
-    mode: Mode,
-    parallelism: u32,
-) -> Result<Planned, CloudError> {
-    let options = ObserveOptions {
-        parallelism: parallelism as usize,
-    };
-    let observation = observe::observe(cloud, desired, &options).await?;
-    let discovery = observation.discovery;
-    let mut diagnostics = observation.diagnostics;
-    if diagnostics.has_errors() {
-        return Ok(Planned {
-            plan: None,
-            diagnostics,
-            discovery,
-        });
-    }
-    let mut actual = observation.actual;
-    let first = diff::diff(desired, &actual, mode);
-    let ids = stopping(&first);
-    if !ids.is_empty() {
-        actual.running_work = observe::running_work(cloud, &ids, &options).await?;
-    }
-    let output = diff::diff(desired, &actual, mode);
-    diagnostics.extend(output.diagnostics);
-    let graph = match crate::graph::build(&output.changes) {
-        Ok(graph) => graph,
-        Err(cycle) => {
-            diagnostics.push(*cycle);
-            return Ok(Planned {
-                plan: None,
-                diagnostics,
-                discovery,
-            });
-        }
-    };
-    let warnings: Vec<Diagnostic> = diagnostics.iter().filter(|d| !d.is_error()).cloned().collect();
-    let plan_mode = match mode {
-        Mode::Apply => PlanMode::Apply,
-        Mode::Destroy => PlanMode::Destroy,
-    };
-    let plan = Plan::new(desired, &actual, plan_mode, output.changes, &graph, warnings);
-    Ok(Planned {
-        plan: Some(plan),
-        diagnostics,
-        discovery,
-    })
 }
 
 /// Runs a command's future on a new multi-threaded runtime.

@@ -374,8 +374,10 @@ pub struct DiffOutput {
     pub diagnostics: Diagnostics,
 }
 
-/// Whether `diff` plans towards the stack file or deletes everything owned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Whether a plan converges on the stack file or deletes everything the
+/// stack owns. A saved plan carries it as `mode` (`"apply"` or `"destroy"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Make AWS match the stack file.
     Apply,

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::diag::Diagnostic;
-use crate::diff::{Action, Change};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::diff::{Action, Change, Mode};
 use crate::graph::ChangeGraph;
 use crate::model::{Actual, Desired};
 
@@ -30,14 +30,6 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Argon2id hashes with the parameters in `secrets`, where 1 stored
 /// unsalted SHA-256 hashes.
 pub const FILE_FORMAT_VERSION: u32 = 2;
-
-/// Whether a plan converges on the stack file or deletes the stack.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PlanMode {
-    Apply,
-    Destroy,
-}
 
 /// Counts of changes by action.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,7 +71,7 @@ pub struct Plan {
     pub stack: String,
     pub account_id: String,
     pub region: String,
-    pub mode: PlanMode,
+    pub mode: Mode,
     /// Every change, including no-ops, in address order, with `depends_on`.
     pub changes: Vec<Change>,
     pub summary: Summary,
@@ -117,12 +109,48 @@ pub enum PlanFileError {
     },
 }
 
+/// What [`make`] returns: a plan, when one could be made, and every problem
+/// found making it.
+#[derive(Clone, Debug)]
+pub struct Made {
+    /// `None` only when the changes depend on each other in a cycle (the
+    /// diagnostic `plan.cycle` says which).
+    pub plan: Option<Plan>,
+    /// The diff's diagnostics, errors included; a plan with errors is made
+    /// but must not be applied.
+    pub diagnostics: Diagnostics,
+}
+
+/// The plan of `desired` against `actual`, with no I/O: diff, order the
+/// changes (`graph`), package them. The plan carries the warnings.
+/// `planning::plan` observes `actual` and calls this.
+pub fn make(desired: &Desired, actual: &Actual, mode: Mode) -> Made {
+    let output = crate::diff::diff(desired, actual, mode);
+    let mut diagnostics = output.diagnostics;
+    let graph = match crate::graph::build(&output.changes) {
+        Ok(graph) => graph,
+        Err(cycle) => {
+            diagnostics.push(*cycle);
+            return Made {
+                plan: None,
+                diagnostics,
+            };
+        }
+    };
+    let warnings = diagnostics.iter().filter(|d| !d.is_error()).cloned().collect();
+    let plan = Plan::new(desired, actual, mode, output.changes, &graph, warnings);
+    Made {
+        plan: Some(plan),
+        diagnostics,
+    }
+}
+
 impl Plan {
     /// A plan from diffed changes, ordered and annotated with their dependencies.
     pub fn new(
         desired: &Desired,
         actual: &Actual,
-        mode: PlanMode,
+        mode: Mode,
         mut changes: Vec<Change>,
         graph: &ChangeGraph,
         diagnostics: Vec<Diagnostic>,

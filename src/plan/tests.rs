@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::secrets::{SENSITIVE, SecretsError, display_field, has_redacted, restore_plan};
-use super::{FILE_FORMAT_VERSION, Plan, PlanFileError, PlanMode, Summary, fingerprint};
+use super::{FILE_FORMAT_VERSION, Plan, PlanFileError, Summary, fingerprint};
 use crate::diff::tests::{
     DIGEST_V2, REPO, account, account_with_repository, app_target, declare, deploy, rich_spec, role, spec, stack,
 };
@@ -14,16 +14,12 @@ use crate::model::{
     Actual, ApplicationState, Configuration, Desired, JobRun, JobRunState, SecurityGroupInfo, SubnetInfo,
 };
 
-/// The plan of `desired` against `actual`, as `emrstack plan` makes it.
+/// The plan of `desired` against `actual`, as `emrstack plan` makes it; it
+/// must have no errors.
 fn plan_of(desired: &Desired, actual: &Actual, mode: Mode) -> Plan {
-    let out = crate::diff::diff(desired, actual, mode);
-    assert!(!out.diagnostics.has_errors(), "{:#?}", out.diagnostics);
-    let graph = crate::graph::build(&out.changes).expect("no cycle");
-    let plan_mode = match mode {
-        Mode::Apply => PlanMode::Apply,
-        Mode::Destroy => PlanMode::Destroy,
-    };
-    Plan::new(desired, actual, plan_mode, out.changes, &graph, out.diagnostics.0)
+    let made = super::make(desired, actual, mode);
+    assert!(!made.diagnostics.has_errors(), "{:#?}", made.diagnostics);
+    made.plan.expect("no cycle")
 }
 
 // ---------------------------------------------------------------------------
@@ -463,11 +459,20 @@ fn secrets_manager_references_are_kept_in_plan_files() {
 fn destroy_plans_record_their_mode() {
     let (desired, actual) = deployed();
     let plan = plan_of(&desired, &actual, Mode::Destroy);
-    assert_eq!(plan.mode, PlanMode::Destroy);
+    assert_eq!(plan.mode, Mode::Destroy);
     assert_eq!(plan.summary.delete, 3);
     let (_, loaded) = save_and_load(&plan);
-    assert_eq!(loaded.mode, PlanMode::Destroy);
+    assert_eq!(loaded.mode, Mode::Destroy);
     assert!(plan.changes.iter().all(|c| c.action == Action::Delete));
+}
+
+#[test]
+fn plan_files_spell_the_mode_as_they_always_have() {
+    // Saved plans written before `diff::Mode` replaced `plan::PlanMode` must still load.
+    for (mode, text) in [(Mode::Apply, "\"apply\""), (Mode::Destroy, "\"destroy\"")] {
+        assert_eq!(serde_json::to_string(&mode).expect("serialises"), text);
+        assert_eq!(serde_json::from_str::<Mode>(text).expect("loads"), mode);
+    }
 }
 
 /// Every unsalted digest of `secret` a dictionary attack could look up:

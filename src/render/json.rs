@@ -11,9 +11,8 @@
 use serde_json::{Value, json};
 
 use crate::diag::Diagnostic;
-use crate::diff::{Action, Change, FieldChange, Reason, Step, Target};
-use crate::plan::secrets;
-use crate::plan::{Plan, PlanMode};
+use crate::diff::{Action, Change, FieldChange, Mode, Reason, Step, Target};
+use crate::plan::{Plan, secrets};
 
 /// The stable code of an action (`create`, `update`, `replace`, `delete`, `no-op`).
 pub fn action_code(action: Action) -> &'static str {
@@ -55,10 +54,10 @@ pub fn step_code(step: &Step) -> &'static str {
     }
 }
 
-fn mode_code(mode: PlanMode) -> &'static str {
+fn mode_code(mode: Mode) -> &'static str {
     match mode {
-        PlanMode::Apply => "apply",
-        PlanMode::Destroy => "destroy",
+        Mode::Apply => "apply",
+        Mode::Destroy => "destroy",
     }
 }
 

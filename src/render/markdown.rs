@@ -9,10 +9,9 @@
 use std::fmt::Write;
 
 use crate::diag::Diagnostics;
-use crate::diff::{Action, Change, Step, Target};
+use crate::diff::{Action, Change, Mode, Step, Target};
 use crate::model::ApplicationState;
-use crate::plan::secrets;
-use crate::plan::{Plan, PlanMode};
+use crate::plan::{Plan, secrets};
 
 use super::plan::{after_texts, change_lines, comments, no_changes_line, stops_application, summary_line, verb};
 use super::value::{self, Line};
@@ -207,8 +206,8 @@ fn write_warnings(out: &mut String, plan: &Plan) {
 pub fn plan(plan: &Plan) -> String {
     let mut out = String::new();
     let kind = match plan.mode {
-        PlanMode::Apply => "plan",
-        PlanMode::Destroy => "destroy plan",
+        Mode::Apply => "plan",
+        Mode::Destroy => "destroy plan",
     };
     let _ = writeln!(out, "### emrstack {kind} for {}\n", code(&plan.stack));
     let _ = writeln!(

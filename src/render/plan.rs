@@ -7,10 +7,9 @@
 
 use std::fmt::Write;
 
-use crate::diff::{Action, Change, FieldChange, Step, Target};
+use crate::diff::{Action, Change, FieldChange, Mode, Step, Target};
 use crate::model::ApplicationState;
-use crate::plan::secrets;
-use crate::plan::{Plan, PlanMode};
+use crate::plan::{Plan, secrets};
 
 use super::value::{self, Line, Sign};
 
@@ -85,8 +84,8 @@ pub fn summary_line(plan: &Plan) -> String {
 /// What the plan says when nothing changes.
 pub fn no_changes_line(plan: &Plan) -> &'static str {
     match plan.mode {
-        PlanMode::Apply => "No changes. AWS matches the stack.",
-        PlanMode::Destroy => "No changes. The stack owns nothing in AWS.",
+        Mode::Apply => "No changes. AWS matches the stack.",
+        Mode::Destroy => "No changes. The stack owns nothing in AWS.",
     }
 }
 
@@ -94,8 +93,8 @@ pub fn no_changes_line(plan: &Plan) -> &'static str {
 /// destroys the stack.
 pub(crate) fn title(plan: &Plan) -> String {
     let kind = match plan.mode {
-        PlanMode::Apply => "Plan",
-        PlanMode::Destroy => "Destroy plan",
+        Mode::Apply => "Plan",
+        Mode::Destroy => "Destroy plan",
     };
     format!(
         "{kind} for stack `{}` in account {}, region {}",
@@ -368,7 +367,7 @@ mod tests {
         }
     }
 
-    fn plan_of(changes: Vec<Change>, mode: PlanMode) -> Plan {
+    fn plan_of(changes: Vec<Change>, mode: Mode) -> Plan {
         Plan {
             format_version: FORMAT_VERSION,
             emrstack_version: "0.0.0-test".to_string(),
@@ -394,7 +393,7 @@ mod tests {
             application_change(Action::Update, Vec::new(), Vec::new()),
         ];
         assert_eq!(
-            summary_line(&plan_of(changes, PlanMode::Apply)),
+            summary_line(&plan_of(changes, Mode::Apply)),
             "Plan: 1 to add, 2 to change, 1 to replace, 0 to destroy."
         );
     }
@@ -468,7 +467,7 @@ mod tests {
         change
             .notes
             .push("only the applied record tag is refreshed".to_string());
-        let text = human(&plan_of(vec![change], PlanMode::Apply), &HumanOptions::default());
+        let text = human(&plan_of(vec![change], Mode::Apply), &HumanOptions::default());
         assert!(
             text.contains("  # only the applied record tag is refreshed\n  # steps: tag\n  ~ application.etl {}\n"),
             "{text}"
@@ -478,14 +477,14 @@ mod tests {
     #[test]
     fn destroy_plans_say_so() {
         let delete = application_change(Action::Delete, vec![Step::Delete], Vec::new());
-        let text = human(&plan_of(vec![delete], PlanMode::Destroy), &HumanOptions::default());
+        let text = human(&plan_of(vec![delete], Mode::Destroy), &HumanOptions::default());
         assert!(text.starts_with("Destroy plan for stack `shop` in account 111122223333, region us-east-1\n"));
         assert!(text.contains("  - destroy\n"), "{text}");
         assert!(
             !text.contains("steps:"),
             "a lone delete step goes without saying:\n{text}"
         );
-        let nothing = human(&plan_of(Vec::new(), PlanMode::Destroy), &HumanOptions::default());
+        let nothing = human(&plan_of(Vec::new(), Mode::Destroy), &HumanOptions::default());
         assert!(
             nothing.ends_with("No changes. The stack owns nothing in AWS.\n"),
             "{nothing}"
@@ -499,7 +498,7 @@ mod tests {
             vec![Step::CreateReplacement],
             vec![field("name", json!("a"), json!("b"), false)],
         );
-        let plan = plan_of(vec![change], PlanMode::Apply);
+        let plan = plan_of(vec![change], Mode::Apply);
         let colour = human(&plan, &HumanOptions { color: true });
         assert!(
             colour.contains(&format!("{RED}-{RESET}/{GREEN}+{RESET} application.etl {{")),

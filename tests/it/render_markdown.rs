@@ -5,46 +5,7 @@ use emrstack::render::markdown;
 
 use crate::render_scenarios as scenarios;
 
-macro_rules! snapshot {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                insta::assert_snapshot!(markdown::plan(&scenarios::$name()));
-            }
-        )*
-    };
-}
-
-snapshot!(
-    stopped_update_with_drift,
-    live_update,
-    replacement_cascade,
-    deletion,
-    role_policy_drift,
-    secret_property,
-    network_warnings,
-    no_changes,
-    destroy,
-);
-
-#[test]
-fn example_quickstart() {
-    insta::assert_snapshot!(markdown::plan(&scenarios::example_plan("quickstart", None)));
-}
-
-#[test]
-fn example_hive() {
-    insta::assert_snapshot!(markdown::plan(&scenarios::example_plan("hive", None)));
-}
-
-#[test]
-fn example_analytics_prod() {
-    insta::assert_snapshot!(markdown::plan(&scenarios::example_plan(
-        "analytics",
-        Some("prod.vars.toml")
-    )));
-}
+scenarios::plan_snapshots!(markdown::plan);
 
 #[test]
 fn every_change_has_a_table_row_and_a_details_block() {

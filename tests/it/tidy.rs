@@ -33,6 +33,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("diff", &["model", "diag"]),
     ("graph", &["diff", "model", "diag"]),
     ("plan", &["diff", "graph", "model", "diag", "input"]),
+    ("planning", &["observe", "plan", "diff", "cloud", "model", "diag"]),
     ("render", &["plan", "diff", "model", "diag"]),
     ("artifact", &["model"]),
     ("apply", &["plan", "graph", "diff", "cloud", "model", "artifact"]),
@@ -41,8 +42,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "cli",
         &[
-            "model", "diag", "input", "config", "cloud", "aws", "observe", "diff", "graph", "plan", "render", "apply",
-            "lock", "adopt", "artifact",
+            "model", "diag", "input", "config", "cloud", "aws", "observe", "diff", "graph", "plan", "planning",
+            "render", "apply", "lock", "adopt", "artifact",
         ],
     ),
 ];

@@ -193,12 +193,8 @@ async fn adopt_and_plan(cloud: &FakeCloud, text: &str) -> Vec<(String, Action)> 
     for adoption in survey.adoptions() {
         adoption.write(cloud).await.expect("import");
     }
-    let observation = observe::observe(cloud, &desired, &ObserveOptions::default())
+    crate::planning::plan_without_errors(cloud, &desired, Mode::Apply)
         .await
-        .expect("observe");
-    let output = diff::diff(&desired, &observation.actual, Mode::Apply);
-    assert!(!output.diagnostics.has_errors(), "{:?}", output.diagnostics);
-    output
         .changes
         .into_iter()
         .map(|change| (change.address.to_string(), change.action))

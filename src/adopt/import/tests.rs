@@ -81,12 +81,8 @@ fn account() -> (FakeCloud, String) {
 
 /// Plans `desired` against the fake and returns each change's action.
 async fn plan(cloud: &FakeCloud, desired: &Desired) -> Vec<(String, Action)> {
-    let observation = observe::observe(cloud, desired, &ObserveOptions::default())
+    crate::planning::plan_without_errors(cloud, desired, Mode::Apply)
         .await
-        .expect("observe");
-    let output = crate::diff::diff(desired, &observation.actual, Mode::Apply);
-    assert!(!output.diagnostics.has_errors(), "{:?}", output.diagnostics);
-    output
         .changes
         .into_iter()
         .map(|change| (change.address.to_string(), change.action))

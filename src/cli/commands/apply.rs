@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use crate::apply::{self, ApplyReport, Halt, Outcome};
 use crate::aws::AwsCloud;
 use crate::diff::Mode;
-use crate::plan::{Plan, PlanMode, fingerprint, secrets};
+use crate::plan::{Plan, fingerprint, secrets};
+use crate::planning;
 use crate::render;
 
 use super::super::EXIT_OK;
@@ -58,10 +59,10 @@ pub(super) async fn confirm(auto_approve: bool, question: &str, halt: &mut Halt)
 
 /// The summary line of an apply: counts, and the kinds of the failures
 /// (`1 failed (throttled)`, `3 failed (2 throttled, 1 access denied)`).
-fn summary(report: &ApplyReport, mode: PlanMode) -> String {
+fn summary(report: &ApplyReport, mode: Mode) -> String {
     let verb = match mode {
-        PlanMode::Apply => "Apply",
-        PlanMode::Destroy => "Destroy",
+        Mode::Apply => "Apply",
+        Mode::Destroy => "Destroy",
     };
     let state = if report.is_success() { "complete" } else { "failed" };
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
@@ -114,19 +115,20 @@ async fn execute_and_check(
             "stopped: {reason}; changes in progress were abandoned and the rest were not started; run `emrstack plan` to see what is left"
         )));
     }
-    let mode = match plan.mode {
-        PlanMode::Apply => Mode::Apply,
-        PlanMode::Destroy => Mode::Destroy,
-    };
     // Plan again: after a successful apply there must be nothing left to do.
-    let planned = session::make_plan(cloud, &plan.desired, mode, read.parallelism)
-        .await
-        .map_err(|error| CliError::cloud("could not plan again after applying", error))?;
+    let planned = planning::plan(
+        cloud,
+        &plan.desired,
+        plan.mode,
+        &session::observe_options(read.parallelism),
+    )
+    .await
+    .map_err(|error| CliError::cloud("could not plan again after applying", error))?;
     match planned.plan {
         Some(after) if !after.has_changes() => {
             printer.message(match plan.mode {
-                PlanMode::Apply => "Converged: AWS matches the stack.",
-                PlanMode::Destroy => "Converged: nothing the stack owns is left.",
+                Mode::Apply => "Converged: AWS matches the stack.",
+                Mode::Destroy => "Converged: nothing the stack owns is left.",
             });
         }
         Some(after) => {
@@ -178,7 +180,7 @@ async fn prepare(printer: &Printer, cloud: &AwsCloud, plan: &Plan, runs: &RunAft
             ));
         }
     }
-    if plan.mode == PlanMode::Destroy {
+    if plan.mode == Mode::Destroy {
         return Ok(Artifacts {
             list: Vec::new(),
             missing: 0,
@@ -298,7 +300,14 @@ async fn smoke_runs(
 async fn rollback(printer: &Printer, cloud: &AwsCloud, plan: &Plan, read: &ReadArgs, execute: &ExecuteArgs) {
     let rollback = crate::plan::rollback::before(plan);
     printer.message("Rolling back this apply (--rollback-on-failure).");
-    let planned = match session::make_plan(cloud, &rollback.desired, Mode::Apply, read.parallelism).await {
+    let planned = match planning::plan(
+        cloud,
+        &rollback.desired,
+        Mode::Apply,
+        &session::observe_options(read.parallelism),
+    )
+    .await
+    {
         Ok(planned) => planned,
         Err(error) => {
             printer.error(&format!("rollback failed: cannot plan it: {error}"));
@@ -379,7 +388,7 @@ pub fn run(
         };
         let (cloud, desired, spans, sources) = (&cloud, &desired, &spans, &sources);
         locking::run_locked(printer, cloud, &desired.stack, command, lock, |mut halt| async move {
-            let mut planned = session::make_plan(cloud, desired, mode, read.parallelism).await?;
+            let mut planned = planning::plan(cloud, desired, mode, &session::observe_options(read.parallelism)).await?;
             session::print_discovery(printer, &planned.discovery, cloud);
             session::place(&mut planned.diagnostics, spans);
             session::print_diagnostics(printer, &planned.diagnostics, sources);
@@ -496,12 +505,12 @@ mod tests {
         let mut report = ApplyReport::default();
         report.outcomes.push(node(Outcome::Applied));
         assert_eq!(
-            summary(&report, PlanMode::Apply),
+            summary(&report, Mode::Apply),
             "Apply complete: 1 applied, 0 failed, 0 skipped."
         );
         report.outcomes.push(node(cloud(ErrorKind::Throttled)));
         assert_eq!(
-            summary(&report, PlanMode::Apply),
+            summary(&report, Mode::Apply),
             "Apply failed: 1 applied, 1 failed (throttled), 0 skipped."
         );
         report.outcomes.push(node(cloud(ErrorKind::AccessDenied)));
@@ -511,7 +520,7 @@ mod tests {
             .push(node(Outcome::Failed(ChangeError::RunningJobs("j".to_string()))));
         report.outcomes.push(node(Outcome::Skipped("`a` failed".to_string())));
         assert_eq!(
-            summary(&report, PlanMode::Destroy),
+            summary(&report, Mode::Destroy),
             "Destroy failed: 1 applied, 4 failed (1 access denied, 1 running jobs, 2 throttled), 1 skipped."
         );
     }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use crate::diff::Mode;
 use crate::plan::Plan;
+use crate::planning;
 use crate::render;
 
 use super::super::args::{GlobalArgs, OutputFormat, ReadArgs, StackArgs};
@@ -58,7 +59,7 @@ pub fn run(
     };
     let (mut planned, missing) = session::block_on(async {
         let cloud = session::connect(printer, global, desired.stack.region.as_deref()).await?;
-        let planned = session::make_plan(&cloud, &desired, mode, read.parallelism).await?;
+        let planned = planning::plan(&cloud, &desired, mode, &session::observe_options(read.parallelism)).await?;
         session::print_discovery(printer, &planned.discovery, &cloud);
         let missing = super::super::jobs::missing(&cloud, &artifacts).await;
         Ok((planned, missing))

@@ -15,13 +15,13 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use emrstack::config::{LoadOptions, load, load_str};
-use emrstack::diff::{self, Action, Mode, Target};
+use emrstack::diff::{Action, Mode, Target};
 use emrstack::model::{
     Actual, ApplicationState, Desired, ImageSource, JobRun, JobRunMode, JobRunState, ObservedApplication,
     ObservedRepository, ObservedRole, RoleSpec, RunningWork, SecurityGroupInfo, Session, SessionState, SubnetInfo,
     reference, repository, tags,
 };
-use emrstack::plan::{Plan, PlanMode};
+use emrstack::plan::Plan;
 
 pub const ACCOUNT: &str = "111122223333";
 pub const REGION: &str = "us-east-1";
@@ -168,18 +168,12 @@ pub fn empty_account(desired: &Desired) -> Actual {
     actual
 }
 
-/// A plan through the real pipeline: diff, graph, Plan.
+/// A plan through the real pipeline (`plan::make`: diff, graph, Plan).
 pub fn plan(desired: &Desired, actual: &Actual, mode: Mode) -> Plan {
-    let output = diff::diff(desired, actual, mode);
-    let graph = match emrstack::graph::build(&output.changes) {
-        Ok(graph) => graph,
-        Err(diagnostic) => panic!("cycle: {diagnostic:?}"),
+    let made = emrstack::plan::make(desired, actual, mode);
+    let Some(mut plan) = made.plan else {
+        panic!("no plan: {:?}", made.diagnostics);
     };
-    let plan_mode = match mode {
-        Mode::Apply => PlanMode::Apply,
-        Mode::Destroy => PlanMode::Destroy,
-    };
-    let mut plan = Plan::new(desired, actual, plan_mode, output.changes, &graph, output.diagnostics.0);
     // Snapshots must not change with every release.
     plan.emrstack_version = "0.0.0-test".to_string();
     plan
@@ -393,6 +387,54 @@ pub fn all() -> Vec<(&'static str, Plan)> {
     ]);
     out
 }
+
+/// The snapshot tests every rendering of a plan has, one per scenario of
+/// [`all`], named as the scenario (the snapshot files are
+/// `it__<module>__<name>.snap`). The argument is the function from `&Plan` to
+/// the text (`json::plan`, or `plain`); the caller has `render_scenarios`
+/// in scope as `scenarios`.
+macro_rules! plan_snapshots {
+    ($($render:ident)::+) => {
+        $crate::render_scenarios::plan_snapshots!(@scenarios [$($render)::+]
+            stopped_update_with_drift,
+            live_update,
+            replacement_cascade,
+            deletion,
+            role_policy_drift,
+            secret_property,
+            network_warnings,
+            no_changes,
+            destroy,
+        );
+
+        #[test]
+        fn example_quickstart() {
+            insta::assert_snapshot!($($render)::+(&scenarios::example_plan("quickstart", None)));
+        }
+
+        #[test]
+        fn example_hive() {
+            insta::assert_snapshot!($($render)::+(&scenarios::example_plan("hive", None)));
+        }
+
+        #[test]
+        fn example_analytics_prod() {
+            insta::assert_snapshot!($($render)::+(&scenarios::example_plan("analytics", Some("prod.vars.toml"))));
+        }
+    };
+    (@scenarios $render:tt $($name:ident),* $(,)?) => {
+        $(
+            $crate::render_scenarios::plan_snapshots!(@one $render $name);
+        )*
+    };
+    (@one [$($render:ident)::+] $name:ident) => {
+        #[test]
+        fn $name() {
+            insta::assert_snapshot!($($render)::+(&scenarios::$name()));
+        }
+    };
+}
+pub(crate) use plan_snapshots;
 
 /// An example planned against an empty account.
 pub fn example_plan(name: &str, var_file: Option<&str>) -> Plan {
