@@ -103,6 +103,7 @@ pub fn check(desired: &Desired, actual: &Actual, diagnostics: &mut Diagnostics) 
                         "network.security-group-not-found",
                         format!("security group `{id}` does not exist"),
                     )
+                    .with_help(format!("check the ID and that it is in region `{}`", actual.region))
                     .about(address.to_string(), path),
                 ),
                 Some(group) => vpcs.entry(group.vpc_id.clone()).or_default().push(id.clone()),

@@ -331,10 +331,20 @@ fn unavailable_warning(reason: &str, listed: usize) -> Diagnostic {
     Diagnostic::warning(
         "observe.tagging-unavailable",
         format!(
-            "{reason}; reading all {listed} applications in the region instead (one `GetApplication` each) \
-             to find the stack's: allow `tag:GetResources` to read only those"
+            "{reason}; reading {} instead (one `GetApplication` each) to find the stack's",
+            how_many_applications(listed)
         ),
     )
+    .with_help("allow `tag:GetResources` (docs/aws.md) so that a plan reads only the stack's applications")
+}
+
+/// "all 3 applications in the region", "the 1 application in the region".
+fn how_many_applications(listed: usize) -> String {
+    match listed {
+        0 => "every application in the region (there is none)".to_string(),
+        1 => "the 1 application in the region".to_string(),
+        _ => format!("all {listed} applications in the region"),
+    }
 }
 
 /// The one-line warning of a plan that read every application because the
@@ -343,10 +353,11 @@ fn incomplete_warning(reason: &str, listed: usize) -> Diagnostic {
     Diagnostic::warning(
         "observe.tagging-incomplete",
         format!(
-            "{reason}; reading all {listed} applications in the region (one `GetApplication` each) so that none \
-             of the stack's is missed"
+            "{reason}; reading {} (one `GetApplication` each) so that none of the stack's is missed",
+            how_many_applications(listed)
         ),
     )
+    .with_help("the plan is still complete; the Resource Groups Tagging API's index was behind by more than its usual lag (docs/observe.md)")
 }
 
 struct FoundApplications {

@@ -345,7 +345,7 @@ pub(super) fn check_application(parsed: &Parsed, app: &Effective<'_>, diagnostic
                 Diagnostic::warning(
                     "classification.hive-required",
                     format!(
-                        "`{}` does not set {} in `hive-site`, so every job must",
+                        "`{}` does not set {} in `hive-site`, so every job run must set it in its own configuration overrides",
                         app.address,
                         super::super::text::one_of(&missing)
                     ),
