@@ -248,7 +248,8 @@ async fn an_account_becomes_a_stack_that_adopts_it_with_an_empty_plan() {
     // has no scheduler); the warning about it is kept next to `type`.
     assert!(
         text.ends_with("[applications.hive]\n# warning[classification.hive-required]: `application.hive` does not set \
-                        `hive.exec.scratchdir` or `hive.metastore.warehouse.dir` in `hive-site`, so every job must\n#   \
+                        `hive.exec.scratchdir` or `hive.metastore.warehouse.dir` in `hive-site`, so every job run must set it in \
+                        its own configuration overrides\n#   \
                         help: Hive jobs fail without an S3 scratch directory and warehouse directory; set them once in \
                         the application's `hive-site`\ntype = \"HIVE\"\nrelease_label = \"emr-6.15.0\"\n"),
         "{text}"
