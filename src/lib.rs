@@ -6,8 +6,13 @@
 //! `emrstack import`) beside `observe` and `apply`. Only `aws` names AWS SDK
 //! types; every other stage talks to the [`cloud::Cloud`] trait.
 
-pub mod adopt;
-pub mod apply;
+// Crate-private by default: a module is `pub` only when the binary or the
+// integration tests (tests/it) use it, and an item nothing outside the
+// crate can reach must say `pub(crate)`, so the compiler reports dead code.
+#![deny(unreachable_pub)]
+
+pub(crate) mod adopt;
+pub(crate) mod apply;
 pub mod artifact;
 pub mod aws;
 pub mod cli;
@@ -15,11 +20,11 @@ pub mod cloud;
 pub mod config;
 pub mod diag;
 pub mod diff;
-pub mod graph;
+pub(crate) mod graph;
 pub mod input;
-pub mod lock;
+pub(crate) mod lock;
 pub mod model;
 pub mod observe;
 pub mod plan;
-pub mod planning;
+pub(crate) mod planning;
 pub mod render;

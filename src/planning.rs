@@ -12,7 +12,7 @@ use crate::plan::{self as plans, Plan};
 
 /// A plan (when one could be made) and every problem found on the way.
 #[derive(Clone, Debug)]
-pub struct Planned {
+pub(crate) struct Planned {
     /// `None` when observation found errors or the changes form a cycle.
     pub plan: Option<Plan>,
     /// Observation's diagnostics, then the plan's.
@@ -24,7 +24,7 @@ pub struct Planned {
 /// Observes, makes the plan, and, when it would stop running applications,
 /// reads their job runs and sessions and makes the plan again with them
 /// (the plan shows them and the executor deals with them).
-pub async fn plan<C: Cloud>(
+pub(crate) async fn plan<C: Cloud>(
     cloud: &C,
     desired: &Desired,
     mode: Mode,

@@ -24,21 +24,11 @@ use crate::observe::{self, ObserveOptions};
 
 /// The resource an adoption is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Subject {
+pub(crate) enum Subject {
     /// An EMR Serverless application.
     Application { id: String, arn: String, name: String },
     /// An IAM role, identified by its name.
     Role { name: String },
-}
-
-impl Subject {
-    /// The identifier `emrstack import` takes: the application ID or the role name.
-    pub fn id(&self) -> &str {
-        match self {
-            Subject::Application { id, .. } => id,
-            Subject::Role { name } => name,
-        }
-    }
 }
 
 impl fmt::Display for Subject {
@@ -52,7 +42,7 @@ impl fmt::Display for Subject {
 
 /// What adopting one resource writes, decided before anything is written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Adoption {
+pub(crate) struct Adoption {
     pub address: Address,
     pub subject: Subject,
     /// The tags to add: `emrstack:stack`, `emrstack:address`, and the
@@ -72,7 +62,7 @@ pub struct Adoption {
 
 impl Adoption {
     /// What the adoption writes, for the list `import --all` shows.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut parts = vec!["tag it as the stack's".to_string()];
         if self.trust_policy.is_some() {
             parts.push("add the stack's marker statement to its trust policy".to_string());
@@ -82,7 +72,7 @@ impl Adoption {
 
     /// Writes the adoption: the trust policy with the marker first (so the
     /// tags that claim the role come last), then the tags.
-    pub async fn write<C: Cloud>(&self, cloud: &C) -> Result<(), CloudError> {
+    pub(crate) async fn write<C: Cloud>(&self, cloud: &C) -> Result<(), CloudError> {
         match &self.subject {
             Subject::Application { arn, .. } => cloud.tag_application(arn, &self.tags).await,
             Subject::Role { name } => {
@@ -97,7 +87,7 @@ impl Adoption {
     /// The adoption applied to an observed account in memory: what AWS
     /// holds after [`Adoption::write`] (`emrstack generate` checks its stack
     /// file against it).
-    pub fn apply_to(&self, actual: &mut Actual) {
+    pub(crate) fn apply_to(&self, actual: &mut Actual) {
         match &self.subject {
             Subject::Application { id, .. } => {
                 for app in actual.applications.iter_mut().filter(|app| &app.id == id) {
@@ -116,7 +106,7 @@ impl Adoption {
     }
 
     /// The message for a written adoption.
-    pub fn done(&self) -> String {
+    pub(crate) fn done(&self) -> String {
         let (what, id) = match &self.subject {
             Subject::Application { id, .. } => ("application", id.clone()),
             Subject::Role { name } => ("role", format!("`{name}`")),
@@ -235,7 +225,7 @@ fn deleted_next(address: &Address) -> String {
 /// Checks that `app` fits `address` of `desired` and is free to adopt, and
 /// decides what adopting it writes. `holders` are the applications of the
 /// region that carry `address` of the stack in their tags.
-pub fn check_application(
+pub(crate) fn check_application(
     desired: &Desired,
     address: &Address,
     app: &ObservedApplication,
@@ -297,7 +287,7 @@ pub fn check_application(
 /// Checks that `role` fits `address` of `desired` and is free to adopt, and
 /// decides what adopting it writes. `holders` are the roles that carry
 /// `address` of the stack in their tags, among those a plan reads.
-pub fn check_role(
+pub(crate) fn check_role(
     desired: &Desired,
     address: &Address,
     observed: &ObservedRole,
@@ -382,7 +372,7 @@ fn importable(address: &Address) -> Result<(), ImportError> {
 /// An address the stack no longer declares can be imported by the resource
 /// that already carries it (an emrstack version from before records proved
 /// ownership created or imported it); the next apply deletes it.
-pub async fn prepare<C: Cloud>(
+pub(crate) async fn prepare<C: Cloud>(
     cloud: &C,
     desired: &Desired,
     address: &Address,
@@ -452,7 +442,7 @@ pub async fn prepare<C: Cloud>(
 
 /// What `emrstack import --all` found for one declared address.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// A resource under the declared name, free to adopt.
     Adopt(Adoption),
     /// Already provably the stack's (`id`: the application ID or role name).
@@ -465,7 +455,7 @@ pub enum Outcome {
 
 /// One declared address and what `import --all` does with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SurveyEntry {
+pub(crate) struct SurveyEntry {
     pub address: Address,
     pub outcome: Outcome,
 }
@@ -473,13 +463,13 @@ pub struct SurveyEntry {
 /// What `emrstack import --all` would do, for every declared application
 /// and role, in address order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Survey {
+pub(crate) struct Survey {
     pub entries: Vec<SurveyEntry>,
 }
 
 impl Survey {
     /// The adoptions to write.
-    pub fn adoptions(&self) -> impl Iterator<Item = &Adoption> {
+    pub(crate) fn adoptions(&self) -> impl Iterator<Item = &Adoption> {
         self.entries.iter().filter_map(|entry| match &entry.outcome {
             Outcome::Adopt(adoption) => Some(adoption),
             _ => None,
@@ -487,7 +477,7 @@ impl Survey {
     }
 
     /// The refusals; `import --all` writes nothing while there is one.
-    pub fn refusals(&self) -> impl Iterator<Item = (&Address, &ImportError)> {
+    pub(crate) fn refusals(&self) -> impl Iterator<Item = (&Address, &ImportError)> {
         self.entries.iter().filter_map(|entry| match &entry.outcome {
             Outcome::Refused(error) => Some((&entry.address, error)),
             _ => None,
@@ -499,7 +489,11 @@ impl Survey {
 /// exists under its declared name, read from AWS, with what to do with it.
 /// Reads every application of the region (as [`prepare`] does, and for the
 /// same reason) and the roles a plan reads.
-pub async fn survey<C: Cloud>(cloud: &C, desired: &Desired, options: &ObserveOptions) -> Result<Survey, CloudError> {
+pub(crate) async fn survey<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    options: &ObserveOptions,
+) -> Result<Survey, CloudError> {
     let (applications, roles) = futures::join!(
         observe::every_application(cloud, options),
         observe::stack_roles(cloud, desired, options),
@@ -510,7 +504,7 @@ pub async fn survey<C: Cloud>(cloud: &C, desired: &Desired, options: &ObserveOpt
 /// [`survey`] on what was read: `applications` are every application of
 /// the region that is not TERMINATED, `roles` at least the declared names
 /// and the roles that carry the stack's tags.
-pub fn survey_of(desired: &Desired, applications: &[ObservedApplication], roles: &[ObservedRole]) -> Survey {
+pub(crate) fn survey_of(desired: &Desired, applications: &[ObservedApplication], roles: &[ObservedRole]) -> Survey {
     let stack = desired.stack.name.as_str();
     let mut entries = Vec::new();
     for (key, declaration) in &desired.applications {

@@ -11,8 +11,5 @@
 //! policy the stack states, the stack's marker statement
 //! (docs/ownership.md). Nothing here prints; `cli` does.
 
-pub mod generate;
-pub mod import;
-
-pub use generate::{GenerateError, GenerateOptions, Generated, Report, ReportKind};
-pub use import::{Adoption, ImportError, Outcome, Subject, Survey, SurveyEntry};
+pub(crate) mod generate;
+pub(crate) mod import;

@@ -9,7 +9,7 @@ use crate::model::{Address, ApplicationState};
 
 /// How a node ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Applied,
     /// The error, with its kind (`ChangeError::kind_name`).
     Failed(ChangeError),
@@ -19,7 +19,7 @@ pub enum Outcome {
 
 /// The outcome of one graph node.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NodeOutcome {
+pub(crate) struct NodeOutcome {
     /// `None` only for a plan that could not be walked at all.
     pub address: Option<Address>,
     pub phase: Phase,
@@ -28,7 +28,7 @@ pub struct NodeOutcome {
 
 /// A progress event.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
+pub(crate) enum Event {
     /// A change (or a replacement's cleanup) began.
     Started {
         address: Address,
@@ -66,14 +66,16 @@ pub enum Event {
 
 /// Receives progress events; called from the executor's task, so it must
 /// return quickly.
-pub trait Observer: Send + Sync {
+pub(crate) trait Observer: Send + Sync {
     fn event(&self, event: &Event);
 }
 
 /// An observer that ignores everything.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct SilentObserver;
+#[cfg(test)]
+pub(crate) struct SilentObserver;
 
+#[cfg(test)]
 impl Observer for SilentObserver {
     fn event(&self, _event: &Event) {}
 }

@@ -14,14 +14,14 @@ use crate::cloud::{Cloud, CloudError, ErrorKind, JobRunRef, ObjectStore, StoreEr
 use crate::model::{Engine, JobRunRequest, JobRunStatus, S3Location};
 
 /// How many lines of the driver's stderr a failed run shows.
-pub const LOG_TAIL_LINES: usize = 50;
+pub(crate) const LOG_TAIL_LINES: usize = 50;
 
 /// The most bytes of a gzip'd driver log read from S3, and of its text.
-pub const MAX_LOG_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_LOG_BYTES: usize = 16 * 1024 * 1024;
 
 /// What happened to one artifact.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UploadOutcome {
+pub(crate) struct UploadOutcome {
     /// Its `s3://` URI.
     pub uri: String,
     /// The local path.
@@ -36,7 +36,10 @@ pub struct UploadOutcome {
 /// of the bytes, so an object that exists holds these bytes: HeadObject
 /// comes first and skips the upload; the write is conditional
 /// (`If-None-Match: *`), so two uploads racing leave one object.
-pub async fn upload<S: ObjectStore>(store: &S, artifacts: &[Artifact]) -> Result<Vec<UploadOutcome>, StoreError> {
+pub(crate) async fn upload<S: ObjectStore>(
+    store: &S,
+    artifacts: &[Artifact],
+) -> Result<Vec<UploadOutcome>, StoreError> {
     let mut out = Vec::new();
     for artifact in artifacts {
         let exists = store.head_object(&artifact.object).await?.is_some();
@@ -68,7 +71,7 @@ pub async fn upload<S: ObjectStore>(store: &S, artifacts: &[Artifact]) -> Result
 
 /// How to follow a run.
 #[derive(Clone, Debug)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     /// Follow the run until it ends; `false` returns once it is started.
     pub wait: bool,
     /// Cancel the run when it has not ended after this long.
@@ -92,7 +95,7 @@ impl Default for RunOptions {
 
 /// Why emrstack cancelled a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Cancelled {
+pub(crate) enum Cancelled {
     /// `--timeout` expired.
     Timeout,
     /// A halt (SIGINT, SIGTERM), with its reason.
@@ -101,7 +104,7 @@ pub enum Cancelled {
 
 /// Where the driver's log is, and its last lines when they could be read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DriverLog {
+pub(crate) struct DriverLog {
     /// `s3://.../SPARK_DRIVER/stderr.gz`, when S3 logging is configured.
     pub s3_uri: Option<String>,
     /// The CloudWatch log group and stream prefix to look in otherwise.
@@ -114,7 +117,7 @@ pub struct DriverLog {
 
 /// What a run did.
 #[derive(Clone, Debug)]
-pub struct RunOutcome {
+pub(crate) struct RunOutcome {
     pub run: JobRunRef,
     /// The last GetJobRun seen.
     pub status: JobRunStatus,
@@ -130,7 +133,7 @@ pub struct RunOutcome {
 
 impl RunOutcome {
     /// Whether the run ended in SUCCESS.
-    pub fn succeeded(&self) -> bool {
+    pub(crate) fn succeeded(&self) -> bool {
         self.status.state == "SUCCESS"
     }
 }
@@ -138,7 +141,7 @@ impl RunOutcome {
 /// What a run needs beyond its request: the application's engine and S3 log
 /// URI, for the driver's log.
 #[derive(Clone, Debug)]
-pub struct RunContext {
+pub(crate) struct RunContext {
     pub engine: Engine,
     /// The application's `monitoring.s3.log_uri`, if any.
     pub application_log_uri: Option<String>,
@@ -151,7 +154,7 @@ pub struct RunContext {
 /// to its end. `progress` gets each new state and the time since the start.
 /// A halt or the timeout cancels the run (CancelJobRun) and waits for it to
 /// be CANCELLED, up to `options.cancel_wait`.
-pub async fn run<C: Cloud, S: ObjectStore>(
+pub(crate) async fn run<C: Cloud, S: ObjectStore>(
     cloud: &C,
     store: &S,
     request: &JobRunRequest,
@@ -327,7 +330,7 @@ async fn driver_log<S: ObjectStore>(
 
 /// Decompresses a gzip file (RFC 1952, one or more members) of at most
 /// `limit` bytes of output.
-pub fn gunzip(data: &[u8], limit: usize) -> Result<Vec<u8>, String> {
+pub(crate) fn gunzip(data: &[u8], limit: usize) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let mut rest = data;
     while !rest.is_empty() {

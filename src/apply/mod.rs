@@ -16,7 +16,7 @@
 
 mod application;
 mod events;
-pub mod jobs;
+pub(crate) mod jobs;
 mod repository;
 mod retry;
 mod role;
@@ -30,9 +30,11 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use petgraph::graph::NodeIndex;
 use tokio::sync::watch;
 
-pub use events::{Event, NodeOutcome, Observer, Outcome, SilentObserver};
-pub use retry::RetryPolicy;
-pub use token::client_token;
+#[cfg(test)]
+pub(crate) use events::SilentObserver;
+pub(crate) use events::{Event, NodeOutcome, Observer, Outcome};
+pub(crate) use retry::RetryPolicy;
+pub(crate) use token::client_token;
 
 use crate::cloud::{Cloud, CloudError};
 use crate::diff::{Action, Target};
@@ -43,7 +45,7 @@ use crate::plan::Plan;
 /// What to do with unfinished job runs (batch and streaming) and active
 /// interactive sessions before stopping or deleting an application.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OnRunning {
+pub(crate) enum OnRunning {
     /// Refuse, naming every job run and session.
     Fail,
     /// Wait for them to finish, up to `job_timeout`.
@@ -54,7 +56,7 @@ pub enum OnRunning {
 
 /// How the executor runs.
 #[derive(Clone, Debug)]
-pub struct ApplyOptions {
+pub(crate) struct ApplyOptions {
     /// The most changes in progress at once, at least 1.
     pub parallelism: usize,
     pub on_running: OnRunning,
@@ -91,28 +93,28 @@ impl Default for ApplyOptions {
 /// Tells a running apply to stop: a reason on a watch channel, `None` until
 /// then. Cloning it gives another receiver of the same signal.
 #[derive(Clone, Debug)]
-pub struct Halt(watch::Receiver<Option<String>>);
+pub(crate) struct Halt(watch::Receiver<Option<String>>);
 
 impl Halt {
     /// A halt that never comes.
-    pub fn never() -> Halt {
+    pub(crate) fn never() -> Halt {
         // The sender is dropped at once; the value stays `None` for good.
         Halt(watch::channel(None).1)
     }
 
     /// A halt that comes when `receiver` carries a reason.
-    pub fn new(receiver: watch::Receiver<Option<String>>) -> Halt {
+    pub(crate) fn new(receiver: watch::Receiver<Option<String>>) -> Halt {
         Halt(receiver)
     }
 
     /// The reason, once halted.
-    pub fn reason(&self) -> Option<String> {
+    pub(crate) fn reason(&self) -> Option<String> {
         self.0.borrow().clone()
     }
 
     /// Resolves with the reason when halted; never, if the sender is gone
     /// without a reason.
-    pub async fn wait(&mut self) -> String {
+    pub(crate) async fn wait(&mut self) -> String {
         match self.0.wait_for(Option::is_some).await {
             Ok(reason) => reason.clone().unwrap_or_default(),
             Err(_) => std::future::pending().await,
@@ -122,7 +124,7 @@ impl Halt {
 
 /// What an apply did.
 #[derive(Clone, Debug, Default)]
-pub struct ApplyReport {
+pub(crate) struct ApplyReport {
     /// One entry per graph node, in the order they finished.
     pub outcomes: Vec<NodeOutcome>,
     /// Why the apply was halted before it finished, if it was.
@@ -134,21 +136,21 @@ pub struct ApplyReport {
 
 /// A remark about an applied change, for the apply summary.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Notice {
+pub(crate) struct Notice {
     pub address: Address,
     pub text: String,
 }
 
 impl ApplyReport {
-    pub fn applied(&self) -> usize {
+    pub(crate) fn applied(&self) -> usize {
         self.count(|outcome| matches!(outcome, Outcome::Applied))
     }
 
-    pub fn failed(&self) -> usize {
+    pub(crate) fn failed(&self) -> usize {
         self.count(|outcome| matches!(outcome, Outcome::Failed(_)))
     }
 
-    pub fn skipped(&self) -> usize {
+    pub(crate) fn skipped(&self) -> usize {
         self.count(|outcome| matches!(outcome, Outcome::Skipped(_)))
     }
 
@@ -156,7 +158,7 @@ impl ApplyReport {
         self.outcomes.iter().filter(|node| predicate(&node.outcome)).count()
     }
 
-    pub fn is_success(&self) -> bool {
+    pub(crate) fn is_success(&self) -> bool {
         self.failed() == 0 && self.skipped() == 0 && self.halted.is_none()
     }
 }
@@ -178,25 +180,25 @@ pub(crate) struct Context<'a, C> {
 }
 
 impl<C> Context<'_, C> {
-    pub fn arns(&self) -> BTreeMap<String, String> {
+    pub(crate) fn arns(&self) -> BTreeMap<String, String> {
         self.arns
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
     }
 
-    pub fn record_arn(&self, key: &str, arn: &str) {
+    pub(crate) fn record_arn(&self, key: &str, arn: &str) {
         self.arns
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(key.to_string(), arn.to_string());
     }
 
-    pub fn emit(&self, event: Event) {
+    pub(crate) fn emit(&self, event: Event) {
         self.observer.event(&event);
     }
 
-    pub fn notice(&self, address: &Address, text: impl Into<String>) {
+    pub(crate) fn notice(&self, address: &Address, text: impl Into<String>) {
         self.notices
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -210,7 +212,7 @@ impl<C> Context<'_, C> {
 /// A change failed: the message says why, for people, and the kind what
 /// sort of failure it is (`throttled`, `access denied`, `running jobs`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ChangeError {
+pub(crate) enum ChangeError {
     /// An AWS call failed; its [`crate::cloud::ErrorKind`] is kept.
     #[error(transparent)]
     Cloud(#[from] CloudError),
@@ -239,7 +241,7 @@ impl ChangeError {
     /// The sort of failure in a few words, for summaries: the AWS error's
     /// kind (`throttled`, `access denied`, `conflict`), or `running jobs`,
     /// `timeout`, `unexpected state`, `invalid plan`.
-    pub fn kind_name(&self) -> &'static str {
+    pub(crate) fn kind_name(&self) -> &'static str {
         match self {
             ChangeError::Cloud(error) => error.kind.as_str(),
             ChangeError::RunningJobs(_) => "running jobs",
@@ -274,15 +276,22 @@ fn run_nonce() -> String {
     format!("{nanos}-{}", std::process::id())
 }
 
-/// Executes a plan. Never panics on AWS errors: every failure is an outcome.
-pub async fn execute<C: Cloud>(cloud: &C, plan: &Plan, options: &ApplyOptions, observer: &dyn Observer) -> ApplyReport {
+/// Executes a plan to the end (tests; the CLI always passes a halt). Never
+/// panics on AWS errors: every failure is an outcome.
+#[cfg(test)]
+pub(crate) async fn execute<C: Cloud>(
+    cloud: &C,
+    plan: &Plan,
+    options: &ApplyOptions,
+    observer: &dyn Observer,
+) -> ApplyReport {
     execute_until(cloud, plan, options, observer, Halt::never()).await
 }
 
 /// [`execute`], stopping when `halt` comes: changes not started are skipped
 /// with its reason, changes in flight are abandoned (failed, "abandoned: ..."),
 /// and the report's `halted` holds the reason.
-pub async fn execute_until<C: Cloud>(
+pub(crate) async fn execute_until<C: Cloud>(
     cloud: &C,
     plan: &Plan,
     options: &ApplyOptions,

@@ -13,7 +13,7 @@ use crate::model::Address;
 
 /// Retries of throttling and transient failures that survived the SDK's retries.
 #[derive(Clone, Debug)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Attempts in all, at least 1.
     pub attempts: u32,
     /// Backoff before the second attempt; doubles each time, with jitter.

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 /// A client token (64 hex characters, within the API's 1 to 64 of
 /// `[A-Za-z0-9._-]`) for `parts`, each length-prefixed so parts cannot run
 /// into each other.
-pub fn client_token(parts: &[&str]) -> String {
+pub(crate) fn client_token(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update((part.len() as u64).to_be_bytes());

@@ -34,7 +34,7 @@ const FLAGS: u16 = 1 << 11;
 const EXTERNAL_ATTRIBUTES: u32 = (0o100644u32) << 16;
 
 /// The archive of `entries` (`(name, bytes)`), in the order given.
-pub fn stored(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+pub(super) fn stored(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut central = Vec::new();
     for (name, body) in entries {
@@ -93,7 +93,7 @@ pub fn stored(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
 
 /// The entry names of an archive made by [`stored`], for tests.
 #[cfg(test)]
-pub fn names(archive: &[u8]) -> Vec<String> {
+pub(crate) fn names(archive: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     let mut at = 0;
     while archive.len() >= at + 30 && archive[at..at + 4] == 0x0403_4b50u32.to_le_bytes() {

@@ -60,7 +60,7 @@ pub(crate) struct ErrorFacts {
 impl ErrorFacts {
     /// Facts of a service error response.
     #[cfg(test)]
-    pub fn service(code: &str, message: &str, status: u16) -> ErrorFacts {
+    pub(crate) fn service(code: &str, message: &str, status: u16) -> ErrorFacts {
         ErrorFacts {
             failure: Failure::Service,
             code: Some(code.to_string()),

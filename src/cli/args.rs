@@ -145,7 +145,7 @@ pub struct LockArgs {
 
 /// Reads `90`, `90s`, `500ms`, `10m`, `1h30m`: numbers with units `ms`, `s`,
 /// `m` or `h` (a bare number is seconds), at most a week.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
     const MAX: Duration = Duration::from_secs(7 * 24 * 3600);
     let trimmed = text.trim();
     if trimmed.is_empty() {

@@ -66,14 +66,14 @@ impl CliError {
 
 /// What the advice for a failed AWS call depends on besides the error.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Hints {
+pub(super) struct Hints {
     /// Whether calls went to `--endpoint-url` (or `AWS_ENDPOINT_URL`) rather than AWS.
     pub endpoint_given: bool,
 }
 
 /// Prints `error: ...` to stderr; with `-v`, the underlying cause of a
 /// setup failure on a second line.
-pub fn report(printer: &Printer, hints: Hints, error: &CliError) {
+pub(super) fn report(printer: &Printer, hints: Hints, error: &CliError) {
     match error {
         CliError::Reported => {}
         CliError::Message(text) => printer.error(text),
@@ -95,7 +95,7 @@ pub fn report(printer: &Printer, hints: Hints, error: &CliError) {
 }
 
 /// A one-line message for a failed AWS call, with what to do about it.
-pub fn cloud_failure(error: &CloudError, hints: Hints) -> String {
+pub(super) fn cloud_failure(error: &CloudError, hints: Hints) -> String {
     let network = if hints.endpoint_given {
         "check --endpoint-url (or AWS_ENDPOINT_URL)"
     } else {

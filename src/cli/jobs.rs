@@ -21,14 +21,14 @@ use super::error::CliError;
 use super::output::Printer;
 
 /// A job resolved against AWS: its application and role identifiers.
-pub struct Resolved {
+pub(super) struct Resolved {
     pub key: String,
     pub request: JobRunRequest,
     pub context: RunContext,
 }
 
 /// Every local file of `jobs` (all when empty), read and hashed.
-pub fn artifacts(desired: &Desired, jobs: &[String]) -> Result<Vec<Artifact>, CliError> {
+pub(super) fn artifacts(desired: &Desired, jobs: &[String]) -> Result<Vec<Artifact>, CliError> {
     artifact::for_jobs(desired, jobs).map_err(|error| CliError::message(error.to_string()))
 }
 
@@ -42,7 +42,7 @@ fn store_failure(doing: String, error: StoreError) -> CliError {
 }
 
 /// Which of `artifacts` are missing from S3 (HeadObject each).
-pub async fn missing(cloud: &AwsCloud, artifacts: &[Artifact]) -> Result<Vec<bool>, CliError> {
+pub(super) async fn missing(cloud: &AwsCloud, artifacts: &[Artifact]) -> Result<Vec<bool>, CliError> {
     let mut out = Vec::new();
     for artifact in artifacts {
         let found = cloud
@@ -55,7 +55,7 @@ pub async fn missing(cloud: &AwsCloud, artifacts: &[Artifact]) -> Result<Vec<boo
 }
 
 /// The plan's artifact section: what `apply` would upload.
-pub fn artifact_lines(artifacts: &[Artifact], missing: &[bool]) -> String {
+pub(super) fn artifact_lines(artifacts: &[Artifact], missing: &[bool]) -> String {
     if artifacts.is_empty() {
         return String::new();
     }
@@ -83,7 +83,7 @@ pub fn artifact_lines(artifacts: &[Artifact], missing: &[bool]) -> String {
 }
 
 /// Uploads what is missing and says so on stderr.
-pub async fn upload(
+pub(super) async fn upload(
     printer: &Printer,
     cloud: &AwsCloud,
     artifacts: &[Artifact],
@@ -112,7 +112,7 @@ pub async fn upload(
 
 /// The StartJobRun request of job `key` against what AWS holds, or why
 /// there is none (the application has not been applied, the role is missing).
-pub fn resolve(
+pub(super) fn resolve(
     desired: &Desired,
     actual: &Actual,
     key: &str,
@@ -180,7 +180,7 @@ pub fn resolve(
 /// The client token of a run: random per invocation, or derived from
 /// `--idempotency-key`, the stack and the job, so a CI step run again with
 /// the same key (its run ID) starts no second run.
-pub fn client_token(stack: &str, job: &str, idempotency_key: Option<&str>) -> Result<String, CliError> {
+pub(super) fn client_token(stack: &str, job: &str, idempotency_key: Option<&str>) -> Result<String, CliError> {
     match idempotency_key {
         Some(key) => Ok(crate::apply::client_token(&["emrstack run", stack, job, key])),
         None => {
@@ -194,7 +194,7 @@ pub fn client_token(stack: &str, job: &str, idempotency_key: Option<&str>) -> Re
 
 /// Run options from the command line and, for tests and tuning,
 /// `EMRSTACK_JOB_POLL_INTERVAL_MS`.
-pub fn run_options(wait: bool, timeout: Option<u64>) -> RunOptions {
+pub(super) fn run_options(wait: bool, timeout: Option<u64>) -> RunOptions {
     let poll = std::env::var("EMRSTACK_JOB_POLL_INTERVAL_MS")
         .ok()
         .and_then(|text| text.trim().parse::<u64>().ok())
@@ -256,7 +256,7 @@ impl RunProgress {
 }
 
 /// Starts and follows one resolved job run.
-pub async fn run(
+pub(super) async fn run(
     printer: &Printer,
     cloud: &AwsCloud,
     resolved: &Resolved,
@@ -286,7 +286,7 @@ fn hours(value: f64) -> String {
 }
 
 /// The report of a finished (or started, with `--no-wait`) run, for people.
-pub fn human_report(key: &str, outcome: &RunOutcome, waited: bool) -> String {
+pub(super) fn human_report(key: &str, outcome: &RunOutcome, waited: bool) -> String {
     let mut out = String::new();
     out.push_str(&format!("Job {key}: run {}\n", outcome.run.job_run_id));
     if !waited {
@@ -343,7 +343,7 @@ pub fn human_report(key: &str, outcome: &RunOutcome, waited: bool) -> String {
 }
 
 /// The report as one JSON object.
-pub fn json_report(key: &str, outcome: &RunOutcome, waited: bool) -> Value {
+pub(super) fn json_report(key: &str, outcome: &RunOutcome, waited: bool) -> Value {
     let log = outcome.log.as_ref().map(|log| {
         json!({
             "s3_uri": log.s3_uri,

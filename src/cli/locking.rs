@@ -138,7 +138,7 @@ impl Signals {
 /// Without `[stack] lock`, or with `--lock=false`, says so and runs `work`
 /// without a lock (still halted by signals). After SIGINT or SIGTERM, the
 /// exit code is the signal's, whatever `work` returned.
-pub async fn run_locked<W, F>(
+pub(super) async fn run_locked<W, F>(
     printer: &Printer,
     cloud: &AwsCloud,
     stack: &StackSettings,
@@ -196,7 +196,15 @@ where
         }
     };
     let id = held.id().await;
-    printer.message(&format!("Acquired the stack lock {} (lock ID {id}).", request.object));
+    let waited = if held.waited >= Duration::from_secs(1) {
+        format!(" after waiting {}", human_duration(held.waited))
+    } else {
+        String::new()
+    };
+    printer.message(&format!(
+        "Acquired the stack lock {} (lock ID {id}){waited}.",
+        request.object
+    ));
     let result = held.hold(work(Halt::new(halt_rx)), &halt_tx, &messages).await;
     let lost = held.lost().await;
     match held.release().await {
@@ -225,7 +233,7 @@ where
 }
 
 /// Prints why the lock could not be taken, with advice.
-pub fn print_lock_error(printer: &Printer, error: &LockError, settings: &LockSettings, timeout: Duration) {
+pub(super) fn print_lock_error(printer: &Printer, error: &LockError, settings: &LockSettings, timeout: Duration) {
     let help = match error {
         LockError::Held { holder, waited, .. } => {
             let waited = if timeout.is_zero() {

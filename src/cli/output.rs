@@ -11,7 +11,7 @@ use crate::plan::secrets;
 
 /// Prints to stdout and stderr with the run's colour and verbosity settings.
 #[derive(Debug, Clone)]
-pub struct Printer {
+pub(super) struct Printer {
     /// Colour on stdout.
     pub color_stdout: bool,
     /// Colour on stderr.
@@ -21,7 +21,7 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(global: &GlobalArgs) -> Printer {
+    pub(super) fn new(global: &GlobalArgs) -> Printer {
         let allowed = !global.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Printer {
             color_stdout: allowed && std::io::stdout().is_terminal(),
@@ -31,7 +31,7 @@ impl Printer {
     }
 
     /// Writes data to stdout. A closed pipe (`emrstack plan | head`) is not an error.
-    pub fn data(&self, text: &str) {
+    pub(super) fn data(&self, text: &str) {
         let text = secrets::mask_text(text);
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
@@ -39,7 +39,7 @@ impl Printer {
     }
 
     /// Writes a message to stderr.
-    pub fn message(&self, text: &str) {
+    pub(super) fn message(&self, text: &str) {
         let text = secrets::mask_text(text);
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(text.as_bytes());
@@ -49,7 +49,7 @@ impl Printer {
     }
 
     /// Writes `error: <text>` to stderr.
-    pub fn error(&self, text: &str) {
+    pub(super) fn error(&self, text: &str) {
         if self.color_stderr {
             self.message(&format!("\x1b[1;31merror\x1b[0m: {text}"));
         } else {

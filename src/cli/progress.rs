@@ -25,7 +25,7 @@ fn label(address: &Address, phase: Phase) -> String {
 }
 
 /// The apply observer of the CLI.
-pub struct Progress {
+pub(super) struct Progress {
     printer: Printer,
     started: Instant,
     bars: Option<MultiProgress>,
@@ -41,7 +41,7 @@ struct ProgressState {
 
 impl Progress {
     /// Spinners when `interactive`, plain lines otherwise.
-    pub fn new(printer: &Printer, interactive: bool) -> Progress {
+    pub(super) fn new(printer: &Printer, interactive: bool) -> Progress {
         let bars = interactive.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         Progress {
             printer: printer.clone(),

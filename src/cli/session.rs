@@ -21,7 +21,7 @@ use super::error::CliError;
 use super::output::Printer;
 
 /// A loaded, valid stack with what is needed to point into its files.
-pub struct Stack {
+pub(super) struct Stack {
     pub desired: Desired,
     pub sources: Sources,
     pub spans: SpanIndex,
@@ -29,7 +29,7 @@ pub struct Stack {
 
 /// Loads the stack and prints its diagnostics; [`CliError::Reported`] when
 /// it has errors.
-pub fn load_stack(printer: &Printer, global: &GlobalArgs, stack: &StackArgs) -> Result<Stack, CliError> {
+pub(super) fn load_stack(printer: &Printer, global: &GlobalArgs, stack: &StackArgs) -> Result<Stack, CliError> {
     let Loaded {
         sources,
         diagnostics,
@@ -46,7 +46,7 @@ pub fn load_stack(printer: &Printer, global: &GlobalArgs, stack: &StackArgs) -> 
 }
 
 /// Prints diagnostics to stderr (nothing when there are none).
-pub fn print_diagnostics(printer: &Printer, list: &Diagnostics, sources: &Sources) {
+pub(super) fn print_diagnostics(printer: &Printer, list: &Diagnostics, sources: &Sources) {
     if list.is_empty() {
         return;
     }
@@ -55,7 +55,7 @@ pub fn print_diagnostics(printer: &Printer, list: &Diagnostics, sources: &Source
 }
 
 /// Gives plan-time diagnostics the position of the field they are about.
-pub fn place(list: &mut Diagnostics, spans: &SpanIndex) {
+pub(super) fn place(list: &mut Diagnostics, spans: &SpanIndex) {
     for diagnostic in &mut list.0 {
         if diagnostic.span.is_some() {
             continue;
@@ -74,7 +74,7 @@ pub fn place(list: &mut Diagnostics, spans: &SpanIndex) {
 }
 
 /// Observation's options from `--parallelism`.
-pub fn observe_options(parallelism: u32) -> ObserveOptions {
+pub(super) fn observe_options(parallelism: u32) -> ObserveOptions {
     ObserveOptions {
         parallelism: parallelism as usize,
     }
@@ -91,7 +91,7 @@ fn env_millis(name: &str, default: Duration) -> Duration {
 
 /// Connects to AWS (or the endpoint given), in the region from `--region`,
 /// the stack file, or the AWS configuration, in that order.
-pub async fn connect(
+pub(super) async fn connect(
     printer: &Printer,
     global: &GlobalArgs,
     stack_region: Option<&str>,
@@ -124,7 +124,7 @@ pub async fn connect(
 /// The executor's options from the command line (and, for test and tuning,
 /// `EMRSTACK_POLL_INTERVAL_MS`, `EMRSTACK_MAX_POLL_INTERVAL_MS` and
 /// `EMRSTACK_RETRY_BACKOFF_MS`).
-pub fn apply_options(parallelism: u32, execute: &ExecuteArgs) -> ApplyOptions {
+pub(super) fn apply_options(parallelism: u32, execute: &ExecuteArgs) -> ApplyOptions {
     let defaults = ApplyOptions::default();
     ApplyOptions {
         parallelism: parallelism as usize,
@@ -147,7 +147,7 @@ pub fn apply_options(parallelism: u32, execute: &ExecuteArgs) -> ApplyOptions {
 
 /// At `-vv`: how the stack's resources were found, and the AWS calls made
 /// so far by operation (docs/observe.md gives the formula).
-pub fn print_discovery(printer: &Printer, discovery: &observe::Discovery, cloud: &AwsCloud) {
+pub(super) fn print_discovery(printer: &Printer, discovery: &observe::Discovery, cloud: &AwsCloud) {
     if printer.verbose < 2 {
         return;
     }
@@ -167,7 +167,7 @@ pub fn print_discovery(printer: &Printer, discovery: &observe::Discovery, cloud:
 }
 
 /// Runs a command's future on a new multi-threaded runtime.
-pub fn block_on<T, F>(future: F) -> Result<T, CliError>
+pub(super) fn block_on<T, F>(future: F) -> Result<T, CliError>
 where
     F: std::future::Future<Output = Result<T, CliError>>,
 {
@@ -176,7 +176,7 @@ where
 }
 
 /// Application and role identifiers by key, for `output`.
-pub fn identifiers(actual: &crate::model::Actual, desired: &Desired) -> BTreeMap<String, serde_json::Value> {
+pub(super) fn identifiers(actual: &crate::model::Actual, desired: &Desired) -> BTreeMap<String, serde_json::Value> {
     let stack = desired.stack.name.as_str();
     let mut applications = serde_json::Map::new();
     for key in desired.applications.keys() {

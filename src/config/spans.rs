@@ -46,15 +46,6 @@ impl SpanIndex {
         self.stack.get(key).cloned()
     }
 
-    /// Every indexed field path of a resource, in order (for tests and tools).
-    pub fn field_paths(&self, address: &Address) -> Vec<&str> {
-        self.fields
-            .keys()
-            .filter(|(owner, _)| owner == address)
-            .map(|(_, path)| path.as_str())
-            .collect()
-    }
-
     /// Records the position of a field read from another file (a policy file).
     pub(crate) fn insert_field(&mut self, address: &Address, path: &str, span: Span) {
         self.fields.insert((address.clone(), path.to_string()), span);

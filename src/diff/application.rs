@@ -81,7 +81,7 @@ fn stop_step(work: &RunningWork) -> Step {
 }
 
 /// The steps of an update, given the state the application is in.
-pub fn update_steps(
+pub(super) fn update_steps(
     state: ApplicationState,
     update_fields: &[String],
     needs_stop: bool,
@@ -111,7 +111,7 @@ pub fn update_steps(
 }
 
 /// The steps that take an application out of service and delete it.
-pub fn delete_steps(state: ApplicationState, work: &RunningWork) -> Vec<Step> {
+pub(super) fn delete_steps(state: ApplicationState, work: &RunningWork) -> Vec<Step> {
     let mut steps = Vec::new();
     if state.is_transitional() {
         steps.push(Step::Wait { state });
@@ -171,7 +171,7 @@ fn stops(steps: &[Step]) -> bool {
     steps.iter().any(|step| matches!(step, Step::Stop { .. }))
 }
 
-pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Change> {
+pub(super) fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Change> {
     let mut out = Vec::new();
     for slot in resolved.applications.values() {
         let address = Address::application(&slot.key);
@@ -611,7 +611,7 @@ fn compare(
 }
 
 /// The reason of an update from the origins of its fields.
-pub fn reason_from(origins: &[Origin]) -> Reason {
+pub(super) fn reason_from(origins: &[Origin]) -> Reason {
     let drift = origins.iter().any(|o| matches!(o, Origin::Drift | Origin::Both));
     let config = origins
         .iter()

@@ -43,7 +43,7 @@ fn peak_workers(desired: &Desired, key: &str) -> Option<u64> {
     Some(u64::from(max_cpu).div_ceil(u64::from(smallest)))
 }
 
-pub fn check(desired: &Desired, actual: &Actual, diagnostics: &mut Diagnostics) {
+pub(super) fn check(desired: &Desired, actual: &Actual, diagnostics: &mut Diagnostics) {
     for (key, network) in &desired.networks {
         let address = Address::network(key);
         let mut vpcs: BTreeMap<String, Vec<String>> = BTreeMap::new();

@@ -12,7 +12,7 @@ use super::{Action, Change, FieldChange, Mode, Reason, RepositoryTarget, Step, T
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Address, ObservedRepository, reference, repository};
 
-pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Change> {
+pub(super) fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Change> {
     let stack = resolved.stack();
     let sid = repository::statement_sid(stack);
     let mut out = Vec::new();

@@ -72,14 +72,14 @@ impl Resolved<'_> {
 }
 
 /// The ownership tags of a resource at `address` in `stack`.
-pub fn ownership_tags(stack: &str, address: &Address) -> BTreeMap<String, String> {
+pub(super) fn ownership_tags(stack: &str, address: &Address) -> BTreeMap<String, String> {
     BTreeMap::from([
         (tags::STACK_TAG.to_string(), stack.to_string()),
         (tags::ADDRESS_TAG.to_string(), address.to_string()),
     ])
 }
 
-pub fn resolve<'a>(
+pub(super) fn resolve<'a>(
     desired: &'a Desired,
     actual: &'a Actual,
     mode: Mode,

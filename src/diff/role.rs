@@ -15,7 +15,7 @@ use crate::model::{Address, ObservedRole, RoleField, RoleSpec, reference, tags};
 
 /// The fields of a role as plans show them and as `emrstack:applied`
 /// records them: policy documents in canonical form.
-pub fn role_fields(spec: &RoleSpec) -> BTreeMap<RoleField, Value> {
+pub(super) fn role_fields(spec: &RoleSpec) -> BTreeMap<RoleField, Value> {
     RoleField::all_of(spec)
         .map(|field| {
             let value = field_value(spec, &field);
@@ -68,7 +68,7 @@ fn update_parts(fields: &BTreeSet<RoleField>) -> Vec<String> {
     })
 }
 
-pub fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Change> {
+pub(super) fn changes(resolved: &Resolved<'_>, diagnostics: &mut Diagnostics) -> Vec<Change> {
     let mut out = Vec::new();
     for slot in resolved.roles.values() {
         let address = Address::role(&slot.key);

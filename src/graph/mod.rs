@@ -115,7 +115,7 @@ fn current_text(change: &Change) -> String {
 }
 
 /// Builds the graph, or returns a diagnostic naming the resources of a cycle.
-pub fn build(changes: &[Change]) -> Result<ChangeGraph, Box<Diagnostic>> {
+pub(crate) fn build(changes: &[Change]) -> Result<ChangeGraph, Box<Diagnostic>> {
     let main_of = |position: usize| {
         (changes[position].action != Action::NoOp).then_some(Node {
             change: position,
@@ -265,7 +265,7 @@ fn cycle_diagnostic(graph: &DiGraph<Node, ()>, changes: &[Change]) -> Diagnostic
 /// Fills each change's `depends_on` (what its main phase waits for) and
 /// `cleanup_after` (what a replacement's deletion of the old resource waits
 /// for) with the addresses of the changes whose nodes come first.
-pub fn fill_depends_on(changes: &mut [Change], graph: &ChangeGraph) {
+pub(crate) fn fill_depends_on(changes: &mut [Change], graph: &ChangeGraph) {
     let mut main: Vec<BTreeSet<Address>> = vec![BTreeSet::new(); changes.len()];
     let mut cleanup: Vec<BTreeSet<Address>> = vec![BTreeSet::new(); changes.len()];
     for edge in graph.graph.edge_indices() {

@@ -31,14 +31,14 @@
 //! perform conditional deletes"); the lock needs `s3:GetObject`,
 //! `s3:PutObject` and `s3:DeleteObject` on its key.
 
-pub mod record;
+pub(crate) mod record;
 
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::{Mutex, watch};
 use tokio::time::Instant;
 
-pub use record::{LockRecord, Who, format_time, human_duration};
+pub(crate) use record::{LockRecord, Who, human_duration};
 
 use crate::cloud::{
     CloudError, DeleteCondition, DeleteOutcome, ErrorKind, ObjectStore, StoreError, StoredObject, WriteCondition,
@@ -47,7 +47,7 @@ use crate::cloud::{
 use crate::model::{S3Location, S3Object};
 
 /// The largest lock body read; a lock record is well under 2 KB.
-pub const MAX_LOCK_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_LOCK_BYTES: usize = 64 * 1024;
 
 /// The granularity of S3's `Date` and `Last-Modified` (whole seconds): an
 /// age measured with them can be one second longer than the real one.
@@ -57,22 +57,22 @@ const CLOCK_GRANULARITY: Duration = Duration::from_secs(1);
 const MAX_TRUSTED_LEASE: Duration = Duration::from_secs(3600);
 
 /// The lock object of `stack` under `location`: `<prefix>/<stack>.lock`.
-pub fn lock_object(location: &S3Location, stack: &str) -> S3Object {
+pub(crate) fn lock_object(location: &S3Location, stack: &str) -> S3Object {
     location.object(&format!("{stack}.lock"))
 }
 
 /// Environment variable: the lease in milliseconds (default 120000).
-pub const ENV_LEASE_MS: &str = "EMRSTACK_LOCK_LEASE_MS";
+pub(crate) const ENV_LEASE_MS: &str = "EMRSTACK_LOCK_LEASE_MS";
 /// Environment variable: the interval between renewals in milliseconds (default 30000).
-pub const ENV_RENEW_MS: &str = "EMRSTACK_LOCK_RENEW_MS";
+pub(crate) const ENV_RENEW_MS: &str = "EMRSTACK_LOCK_RENEW_MS";
 /// Environment variable: the first wait between polls of a held lock in milliseconds (default 1000).
-pub const ENV_POLL_MS: &str = "EMRSTACK_LOCK_POLL_MS";
+pub(crate) const ENV_POLL_MS: &str = "EMRSTACK_LOCK_POLL_MS";
 /// Environment variable: the longest wait between polls in milliseconds (default 15000).
-pub const ENV_MAX_POLL_MS: &str = "EMRSTACK_LOCK_MAX_POLL_MS";
+pub(crate) const ENV_MAX_POLL_MS: &str = "EMRSTACK_LOCK_MAX_POLL_MS";
 
 /// How the lock is held and waited for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LockSettings {
+pub(crate) struct LockSettings {
     /// Without a renewal for this long, the lock may be taken over. Default 2 minutes.
     pub lease: Duration,
     /// The holder renews this often; less than `lease`. Default 30 seconds.
@@ -100,7 +100,7 @@ impl LockSettings {
     /// `EMRSTACK_LOCK_MAX_POLL_MS` from `lookup`, and a message per value
     /// ignored. Shorter leases are for tests; the renewal interval must stay
     /// below the lease.
-    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> (LockSettings, Vec<String>) {
+    pub(crate) fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> (LockSettings, Vec<String>) {
         let mut settings = LockSettings::default();
         let mut problems = Vec::new();
         let mut millis = |name: &str, target: &mut Duration| {
@@ -139,7 +139,7 @@ impl LockSettings {
 
 /// The lock object as a contender or `unlock` found it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Holder {
+pub(crate) struct Holder {
     /// The body, when it is a lock record.
     pub record: Option<LockRecord>,
     /// The object's ETag.
@@ -154,7 +154,7 @@ pub struct Holder {
 impl Holder {
     /// Reads what `GetObject` returned; `local_now` is this machine's clock,
     /// used only when S3's times are missing.
-    pub fn read(object: &StoredObject, default_lease: Duration, local_now: SystemTime) -> Holder {
+    pub(crate) fn read(object: &StoredObject, default_lease: Duration, local_now: SystemTime) -> Holder {
         let record = LockRecord::from_json(&object.body);
         let age = match (object.server_time, object.last_modified) {
             (Some(now), Some(written)) => Some(now.duration_since(written).unwrap_or(Duration::ZERO)),
@@ -184,7 +184,7 @@ impl Holder {
     /// machines' clocks agree to within the lease's margin. A body that is
     /// not a lock record counts with `default_lease`; one without any time
     /// never expires (remove it by hand).
-    pub fn expired(
+    pub(crate) fn expired(
         record: Option<&LockRecord>,
         age: Option<Duration>,
         default_lease: Duration,
@@ -202,13 +202,13 @@ impl Holder {
     }
 
     /// The lock ID, when the body is a lock record.
-    pub fn id(&self) -> Option<&str> {
+    pub(crate) fn id(&self) -> Option<&str> {
         self.record.as_ref().map(|record| record.id.as_str())
     }
 
     /// One line about the holder: `alice@runner (pid 42), running `apply`
     /// since <time>, lock ID <id>, CI run <url>`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let Some(record) = &self.record else {
             return "an object that is not an emrstack lock record".to_string();
         };
@@ -231,7 +231,7 @@ impl Holder {
 
 /// What the lock reports while it works, for people.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LockEvent {
+pub(crate) enum LockEvent {
     /// The lock is held by someone else and this process waits (once per holder).
     Waiting { holder: Holder, timeout: Duration },
     /// The lock had expired and is being taken over.
@@ -243,21 +243,23 @@ pub enum LockEvent {
 }
 
 /// Receives [`LockEvent`]s; must return quickly.
-pub trait LockObserver: Send + Sync {
+pub(crate) trait LockObserver: Send + Sync {
     fn event(&self, event: &LockEvent);
 }
 
 /// An observer that ignores everything.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct SilentLockObserver;
+#[cfg(test)]
+pub(crate) struct SilentLockObserver;
 
+#[cfg(test)]
 impl LockObserver for SilentLockObserver {
     fn event(&self, _event: &LockEvent) {}
 }
 
 /// Why the lock could not be taken, renewed, released or unlocked.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum LockError {
+pub(crate) enum LockError {
     /// Someone else holds it, and `timeout` passed (zero: no wait).
     #[error("the stack lock {object} is held by {}", holder.describe())]
     Held {
@@ -354,7 +356,7 @@ fn retryable(error: &StoreError) -> bool {
 
 /// What to take the lock for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LockRequest {
+pub(crate) struct LockRequest {
     /// The lock object.
     pub object: S3Object,
     /// The stack name.
@@ -370,15 +372,13 @@ pub struct LockRequest {
 /// A held lock. Keep it with [`Lock::hold`] while working, then
 /// [`Lock::release`] it.
 #[derive(Debug)]
-pub struct Lock<'a, S> {
+pub(crate) struct Lock<'a, S> {
     store: &'a S,
     object: S3Object,
     settings: LockSettings,
     state: Mutex<HeldState>,
-    /// The expired lock this one replaced.
-    pub took_over: Option<Holder>,
     /// How long acquiring waited for another holder.
-    pub waited: Duration,
+    pub(crate) waited: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -393,7 +393,7 @@ struct HeldState {
 
 /// What [`Lock::release`] found.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Released {
+pub(crate) enum Released {
     /// The lock object was deleted.
     Deleted,
     /// The object was no longer this lock (taken over after the lease was
@@ -404,7 +404,7 @@ pub enum Released {
 /// Takes the lock, waiting up to `request.timeout` while someone else holds
 /// it, and taking over a lock whose lease has run out. `stop` cancels the
 /// wait: it is checked between attempts, never in the middle of a write.
-pub async fn acquire<'a, S: ObjectStore>(
+pub(crate) async fn acquire<'a, S: ObjectStore>(
     store: &'a S,
     request: &LockRequest,
     settings: &LockSettings,
@@ -421,7 +421,7 @@ pub async fn acquire<'a, S: ObjectStore>(
         settings.lease,
         SystemTime::now(),
     );
-    let held = |record: LockRecord, etag: String, written: Instant, took_over: Option<Holder>| Lock {
+    let held = |record: LockRecord, etag: String, written: Instant| Lock {
         store,
         object: object.clone(),
         settings: settings.clone(),
@@ -431,7 +431,6 @@ pub async fn acquire<'a, S: ObjectStore>(
             written,
             lost: None,
         }),
-        took_over,
         waited: started.elapsed(),
     };
     let cancelled = |reason: String| LockError::Cancelled {
@@ -463,7 +462,7 @@ pub async fn acquire<'a, S: ObjectStore>(
             .put_object(object, body.to_json(), "application/json", &WriteCondition::IfAbsent)
             .await
         {
-            Ok(WriteOutcome::Written { etag }) => return Ok(held(body, etag, sent, None)),
+            Ok(WriteOutcome::Written { etag }) => return Ok(held(body, etag, sent)),
             Ok(WriteOutcome::ConditionFailed) => None,
             Err(error) if retryable(&error) => Some(error),
             Err(error) => return Err(failure(object, "take", TAKE, error)),
@@ -498,7 +497,7 @@ pub async fn acquire<'a, S: ObjectStore>(
         let holder = Holder::read(&current, settings.lease, SystemTime::now());
         if let Some(mine) = holder.record.as_ref().filter(|found| found.id == record.id) {
             // A write of ours landed although its answer was lost.
-            return Ok(held(mine.clone(), current.etag, first_sent.unwrap_or(sent), None));
+            return Ok(held(mine.clone(), current.etag, first_sent.unwrap_or(sent)));
         }
         // 3. Its lease ran out: take it over, unless another contender (or
         // the holder, renewing) writes first.
@@ -518,7 +517,7 @@ pub async fn acquire<'a, S: ObjectStore>(
                 )
                 .await
             {
-                Ok(WriteOutcome::Written { etag }) => return Ok(held(body, etag, sent, Some(holder))),
+                Ok(WriteOutcome::Written { etag }) => return Ok(held(body, etag, sent)),
                 Ok(WriteOutcome::ConditionFailed) => continue,
                 Err(error) if retryable(&error) && Instant::now() < deadline => {
                     sleep_or_stop(jittered(pause), stop)
@@ -593,23 +592,19 @@ fn jittered(duration: Duration) -> Duration {
 }
 
 impl<S: ObjectStore> Lock<'_, S> {
-    /// The lock object.
-    pub fn object(&self) -> &S3Object {
-        &self.object
-    }
-
     /// The lock ID (for `emrstack unlock`).
-    pub async fn id(&self) -> String {
+    pub(crate) async fn id(&self) -> String {
         self.state.lock().await.record.id.clone()
     }
 
     /// The record as last written.
-    pub async fn record(&self) -> LockRecord {
+    #[cfg(test)]
+    pub(crate) async fn record(&self) -> LockRecord {
         self.state.lock().await.record.clone()
     }
 
     /// Why the lease was lost, if it was.
-    pub async fn lost(&self) -> Option<String> {
+    pub(crate) async fn lost(&self) -> Option<String> {
         self.state.lock().await.lost.clone()
     }
 
@@ -618,7 +613,7 @@ impl<S: ObjectStore> Lock<'_, S> {
     /// `work` is expected to watch `lost` and wind down. Returns what `work`
     /// returns, once a renewal in flight has finished (or after five
     /// seconds, whichever comes first).
-    pub async fn hold<F: std::future::Future>(
+    pub(crate) async fn hold<F: std::future::Future>(
         &self,
         work: F,
         lost: &watch::Sender<Option<String>>,
@@ -751,7 +746,7 @@ impl<S: ObjectStore> Lock<'_, S> {
     /// Deletes the lock object if it is still this lock (`If-Match` on the
     /// ETag of the last write; if a renewal whose answer was lost changed
     /// it, the object is read to find out).
-    pub async fn release(self) -> Result<Released, LockError> {
+    pub(crate) async fn release(self) -> Result<Released, LockError> {
         let state = self.state.into_inner();
         let object = &self.object;
         let mut etag = state.etag;
@@ -794,7 +789,7 @@ enum Renewal {
 
 /// What `unlock` did.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Unlocked {
+pub(crate) enum Unlocked {
     /// The lock with that ID was deleted; who held it.
     Deleted { holder: Box<Holder> },
     /// There was no lock object.
@@ -804,7 +799,7 @@ pub enum Unlocked {
 /// `emrstack unlock ID`: deletes the lock object only while its ID is `id`
 /// (`If-Match` on the ETag of the object that was read, so a lock that
 /// changed hands in between is not deleted).
-pub async fn unlock<S: ObjectStore>(
+pub(crate) async fn unlock<S: ObjectStore>(
     store: &S,
     object: &S3Object,
     id: &str,

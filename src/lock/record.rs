@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 /// The version of the body's format; a reader refuses nothing, but a newer
 /// version may mean fields it does not know.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// The most characters kept of any one field taken from the environment
 /// (user, host, CI URL), so a lock body stays small.
@@ -19,7 +19,7 @@ const MAX_FIELD_CHARS: usize = 512;
 
 /// Who takes the lock: what the body says about the process.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Who {
+pub(crate) struct Who {
     /// The user name (`USER`, `USERNAME` or `LOGNAME`), or `unknown`.
     pub user: String,
     /// The host name, or `unknown`.
@@ -32,7 +32,7 @@ pub struct Who {
 
 impl Who {
     /// This process, from the environment and the host name the system reports.
-    pub fn current() -> Who {
+    pub(crate) fn current() -> Who {
         let host = ["/proc/sys/kernel/hostname", "/etc/hostname"].iter().find_map(|path| {
             std::fs::read_to_string(path)
                 .ok()
@@ -44,7 +44,7 @@ impl Who {
 
     /// The fields from `lookup` (environment variables) and the system's host
     /// name, for tests and for [`Who::current`].
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, host: Option<String>, pid: u32) -> Who {
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>, host: Option<String>, pid: u32) -> Who {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         let user = ["USER", "USERNAME", "LOGNAME"]
             .iter()
@@ -85,7 +85,7 @@ fn clip(text: &str) -> String {
 /// The lock object's body (JSON). Every field but the optional ones is
 /// always written; readers keep what they do not know out of their way.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LockRecord {
+pub(crate) struct LockRecord {
     /// [`FORMAT_VERSION`].
     pub format_version: u32,
     /// The lock ID: 32 hexadecimal digits, new for every acquisition;
@@ -126,7 +126,7 @@ pub struct LockRecord {
 
 impl LockRecord {
     /// A new record for `who` running `command` on `stack`, taken `now`.
-    pub fn new(stack: &str, command: &str, who: &Who, lease: Duration, now: SystemTime) -> LockRecord {
+    pub(crate) fn new(stack: &str, command: &str, who: &Who, lease: Duration, now: SystemTime) -> LockRecord {
         let stamp = format_time(now);
         LockRecord {
             format_version: FORMAT_VERSION,
@@ -148,7 +148,7 @@ impl LockRecord {
     }
 
     /// The record of the next renewal, written `now`.
-    pub fn renewed(&self, now: SystemTime) -> LockRecord {
+    pub(crate) fn renewed(&self, now: SystemTime) -> LockRecord {
         LockRecord {
             renewed_at: format_time(now),
             renewals: self.renewals + 1,
@@ -158,7 +158,7 @@ impl LockRecord {
     }
 
     /// The record written again `now`, as at a (re)acquisition.
-    pub fn restamped(&self, now: SystemTime) -> LockRecord {
+    pub(crate) fn restamped(&self, now: SystemTime) -> LockRecord {
         LockRecord {
             acquired_at: format_time(now),
             renewed_at: format_time(now),
@@ -168,22 +168,22 @@ impl LockRecord {
     }
 
     /// The lease.
-    pub fn lease(&self) -> Duration {
+    pub(crate) fn lease(&self) -> Duration {
         Duration::from_millis(self.lease_ms)
     }
 
     /// The JSON body.
-    pub fn to_json(&self) -> Vec<u8> {
+    pub(crate) fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec_pretty(self).expect("invariant: a lock record serializes")
     }
 
     /// Reads a body; `None` when it is not a lock record.
-    pub fn from_json(body: &[u8]) -> Option<LockRecord> {
+    pub(crate) fn from_json(body: &[u8]) -> Option<LockRecord> {
         serde_json::from_slice(body).ok()
     }
 
     /// `user@host (pid N)`.
-    pub fn holder(&self) -> String {
+    pub(crate) fn holder(&self) -> String {
         format!("{}@{} (pid {})", self.user, self.host, self.pid)
     }
 }
@@ -204,7 +204,7 @@ fn new_id(who: &Who, now: SystemTime) -> String {
 }
 
 /// `2026-12-01T10:02:03.456Z`: RFC 3339 in UTC with milliseconds.
-pub fn format_time(time: SystemTime) -> String {
+pub(crate) fn format_time(time: SystemTime) -> String {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     let seconds = since.as_secs();
     let (year, month, day) = civil_from_days((seconds / 86_400) as i64);
@@ -219,7 +219,7 @@ pub fn format_time(time: SystemTime) -> String {
 }
 
 /// Reads what [`format_time`] writes (fractional seconds optional).
-pub fn parse_time(text: &str) -> Option<SystemTime> {
+pub(crate) fn parse_time(text: &str) -> Option<SystemTime> {
     let text = text.strip_suffix('Z')?;
     let (date, time) = text.split_once('T')?;
     let mut date_parts = date.splitn(3, '-');
@@ -271,7 +271,7 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 }
 
 /// A duration for people: `45s`, `3m 05s`, `2h 10m`.
-pub fn human_duration(duration: Duration) -> String {
+pub(crate) fn human_duration(duration: Duration) -> String {
     let seconds = duration.as_secs();
     if seconds < 60 {
         format!("{seconds}s")

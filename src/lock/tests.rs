@@ -154,7 +154,7 @@ async fn a_waiter_takes_the_lock_when_the_holder_releases_it() {
         waited >= Duration::from_secs(40) && waited <= Duration::from_secs(40 + 18),
         "{waited:?}"
     );
-    assert_eq!(second.took_over, None);
+    assert_eq!(second.record().await.took_over_from, None);
     assert_eq!(current(&store).unwrap().pid, 2);
     let waits: Vec<_> = recorder
         .events()
@@ -202,7 +202,7 @@ async fn an_expired_lease_is_taken_over_by_exactly_one_of_many_contenders() {
     let winners: Vec<&Lock<'_, FakeStore>> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
     assert_eq!(winners.len(), 1, "exactly one contender wins");
     let winner = winners[0];
-    assert_eq!(winner.took_over.as_ref().and_then(Holder::id), Some(dead_id.as_str()));
+    assert_eq!(winner.record().await.took_over_from.as_deref(), Some(dead_id.as_str()));
     let winner_id = winner.id().await;
     assert_eq!(current(&store).unwrap().id, winner_id);
     assert_eq!(
@@ -336,7 +336,7 @@ async fn a_holder_that_cannot_renew_gives_up_before_anyone_may_take_over() {
     ));
     advance(Duration::from_secs(122) - started.elapsed()).await;
     let next = take(&store, 2, Duration::ZERO).await.unwrap();
-    assert!(next.took_over.is_some());
+    assert!(next.record().await.took_over_from.is_some());
     assert!(matches!(lock.release().await.unwrap(), Released::NotOurs { .. }));
 }
 
@@ -489,7 +489,7 @@ async fn expiry_is_judged_by_the_services_clock_not_the_holders() {
     store.poke(&object(), &ahead.to_json());
     advance(Duration::from_secs(122)).await;
     let lock = take(&store, 2, Duration::ZERO).await.unwrap();
-    assert_eq!(lock.took_over.unwrap().id(), Some(ahead.id.as_str()));
+    assert_eq!(lock.record().await.took_over_from.as_deref(), Some(ahead.id.as_str()));
 }
 
 #[test]

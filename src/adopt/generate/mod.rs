@@ -39,7 +39,7 @@ use toml::{Entry, Placed, Value};
 
 /// What to generate.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GenerateOptions {
+pub(crate) struct GenerateOptions {
     /// The stack's name (`[stack] name`), 1 to 64 of `A-Z a-z 0-9 _ -`.
     pub stack_name: String,
     /// Globs (`*`, `?`) an application's name must match one of; empty for all.
@@ -63,7 +63,7 @@ pub struct GenerateOptions {
 
 /// What a report says about the account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ReportKind {
+pub(crate) enum ReportKind {
     /// Not in the stack file: the language cannot state it, or generate
     /// did not select it for a reason it gives.
     LeftOut,
@@ -87,7 +87,7 @@ impl fmt::Display for ReportKind {
 
 /// Something of the account the stack file does not state as AWS holds it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Report {
+pub(crate) struct Report {
     pub kind: ReportKind,
     /// The resource: an address of the file (`application.etl`), or the AWS
     /// resource when it is not in the file (`application 00f... (\`name\`)`).
@@ -124,7 +124,7 @@ impl fmt::Display for Report {
 
 /// The generated stack file and what goes with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Generated {
+pub(crate) struct Generated {
     /// The stack file.
     pub stack_file: String,
     /// Policy files (`--policy-files`), relative to the stack file's directory.
@@ -150,7 +150,7 @@ pub enum GenerateError {
 }
 
 /// Reads the account and writes its stack file.
-pub async fn generate<C: Cloud>(cloud: &C, options: &GenerateOptions) -> Result<Generated, GenerateError> {
+pub(crate) async fn generate<C: Cloud>(cloud: &C, options: &GenerateOptions) -> Result<Generated, GenerateError> {
     if !config::text::is_stack_name(&options.stack_name) {
         return Err(GenerateError::StackName(options.stack_name.clone()));
     }

@@ -361,7 +361,7 @@ async fn rollback(printer: &Printer, cloud: &AwsCloud, plan: &Plan, read: &ReadA
 
 /// Runs `apply` (and `destroy`, with `mode`) and returns the exit code.
 #[allow(clippy::too_many_arguments)]
-pub fn run(
+pub(super) fn run(
     printer: &Printer,
     global: &GlobalArgs,
     stack: &StackArgs,

@@ -13,13 +13,13 @@ use super::super::error::CliError;
 use super::super::output::Printer;
 
 /// Prints the completion script for `shell` on stdout and returns the exit code.
-pub fn run(printer: &Printer, shell: Shell) -> Result<ExitCode, CliError> {
+pub(super) fn run(printer: &Printer, shell: Shell) -> Result<ExitCode, CliError> {
     printer.data(&script(shell));
     Ok(ExitCode::from(EXIT_OK))
 }
 
 /// The completion script of `emrstack` for `shell`.
-pub fn script(shell: Shell) -> String {
+pub(super) fn script(shell: Shell) -> String {
     let mut command = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "emrstack", &mut script);

@@ -15,7 +15,7 @@ use super::super::output::Printer;
 use super::super::session;
 
 /// The flags of `generate`.
-pub struct Request {
+pub(super) struct Request {
     pub read: ReadArgs,
     pub stack_name: String,
     pub names: Vec<String>,
@@ -67,7 +67,7 @@ impl From<GenerateError> for CliError {
 }
 
 /// Runs `generate`.
-pub fn run(printer: &Printer, global: &GlobalArgs, request: Request) -> Result<ExitCode, CliError> {
+pub(super) fn run(printer: &Printer, global: &GlobalArgs, request: Request) -> Result<ExitCode, CliError> {
     let mut tags = Vec::new();
     for tag in &request.tags {
         match tag.split_once('=') {

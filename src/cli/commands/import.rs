@@ -77,7 +77,7 @@ async fn write(printer: &Printer, cloud: &AwsCloud, adoption: &Adoption) -> Resu
 }
 
 /// Runs `import ADDRESS ID`.
-pub fn one(
+pub(super) fn one(
     printer: &Printer,
     global: &GlobalArgs,
     stack: &StackArgs,
@@ -121,7 +121,7 @@ fn listing(desired: &Desired, survey: &Survey) -> String {
 }
 
 /// Runs `import --all`.
-pub fn all(
+pub(super) fn all(
     printer: &Printer,
     global: &GlobalArgs,
     stack: &StackArgs,

@@ -14,14 +14,14 @@ use super::super::output::Printer;
 use super::super::session::{self, Stack};
 
 /// Runs `show`.
-pub fn show(printer: &Printer, path: &Path, format: OutputFormat) -> Result<ExitCode, CliError> {
+pub(super) fn show(printer: &Printer, path: &Path, format: OutputFormat) -> Result<ExitCode, CliError> {
     let plan = Plan::load(path).map_err(|error| CliError::message(error.to_string()))?;
     printer.data(&super::plan::rendered(&plan, format, printer.color_stdout));
     Ok(ExitCode::from(EXIT_OK))
 }
 
 /// Runs `output`.
-pub fn output(
+pub(super) fn output(
     printer: &Printer,
     global: &GlobalArgs,
     stack: &StackArgs,

@@ -14,7 +14,7 @@ use super::super::output::Printer;
 
 /// Prints the page of emrstack, or of `command`, on stdout; or, with `dir`,
 /// writes every page into it (made if missing). Returns the exit code.
-pub fn run(printer: &Printer, command: Option<&str>, dir: Option<&Path>) -> Result<ExitCode, CliError> {
+pub(super) fn run(printer: &Printer, command: Option<&str>, dir: Option<&Path>) -> Result<ExitCode, CliError> {
     if let Some(dir) = dir {
         std::fs::create_dir_all(dir)
             .and_then(|()| clap_mangen::generate_to(root(), dir))
@@ -27,7 +27,7 @@ pub fn run(printer: &Printer, command: Option<&str>, dir: Option<&Path>) -> Resu
 }
 
 /// The page of emrstack (`None`) or of one of its commands, in roff.
-pub fn page(command: Option<&str>) -> Result<String, String> {
+pub(super) fn page(command: Option<&str>) -> Result<String, String> {
     let mut root = root();
     // Built, the commands know their full names (`emrstack-plan`), which
     // the page's title and synopsis use.

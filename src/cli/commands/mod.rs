@@ -23,7 +23,7 @@ use super::output::Printer;
 use crate::diff::Mode;
 
 /// Dispatches to the subcommand and returns its exit code.
-pub fn run(printer: &Printer, cli: Cli) -> Result<ExitCode, CliError> {
+pub(super) fn run(printer: &Printer, cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Validate { stack, format } => validate::run(printer, &cli.global, &stack, format),
         Command::Plan {

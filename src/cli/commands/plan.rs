@@ -16,7 +16,7 @@ use super::super::session::{self, Stack};
 use super::super::{EXIT_CHANGES, EXIT_OK};
 
 /// The rendering of a plan in the chosen format.
-pub fn rendered(plan: &Plan, format: OutputFormat, color: bool) -> String {
+pub(super) fn rendered(plan: &Plan, format: OutputFormat, color: bool) -> String {
     match format {
         OutputFormat::Human => render::plan::human(plan, &render::plan::HumanOptions { color }),
         OutputFormat::Json => render::json::plan(plan),
@@ -38,7 +38,7 @@ fn errors_document(list: &crate::diag::Diagnostics, sources: &crate::diag::Sourc
 
 /// Runs `plan` (of `mode`) and returns the exit code.
 #[allow(clippy::too_many_arguments)]
-pub fn run(
+pub(super) fn run(
     printer: &Printer,
     global: &GlobalArgs,
     stack: &StackArgs,

@@ -18,7 +18,7 @@ use super::super::session::{self, Stack};
 use super::super::{EXIT_INTERRUPTED, EXIT_OK};
 
 /// What `run` was asked.
-pub struct RunArgs<'a> {
+pub(super) struct RunArgs<'a> {
     pub job: &'a str,
     pub arguments: &'a [String],
     pub idempotency_key: Option<&'a str>,
@@ -56,7 +56,7 @@ fn signal_halt() -> Halt {
 }
 
 /// Runs `run` and returns the exit code.
-pub fn run(
+pub(super) fn run(
     printer: &Printer,
     global: &GlobalArgs,
     stack: &StackArgs,

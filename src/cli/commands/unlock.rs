@@ -13,7 +13,12 @@ use super::super::output::Printer;
 use super::super::session::{self, Stack};
 
 /// Runs `unlock`.
-pub fn run(printer: &Printer, global: &GlobalArgs, stack: &StackArgs, lock_id: &str) -> Result<ExitCode, CliError> {
+pub(super) fn run(
+    printer: &Printer,
+    global: &GlobalArgs,
+    stack: &StackArgs,
+    lock_id: &str,
+) -> Result<ExitCode, CliError> {
     let Stack { desired, .. } = session::load_stack(printer, global, stack)?;
     let Some(location) = &desired.stack.lock else {
         return Err(CliError::message(format!(

@@ -13,7 +13,7 @@ use super::super::output::Printer;
 
 /// The load options of a command that reads a stack: its flags plus the
 /// `EMRSTACK_VAR_*` variables of the process environment.
-pub fn load_options(global: &GlobalArgs, stack: &StackArgs) -> LoadOptions {
+pub(crate) fn load_options(global: &GlobalArgs, stack: &StackArgs) -> LoadOptions {
     let environment =
         std::env::vars_os().filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
     LoadOptions {
@@ -26,7 +26,7 @@ pub fn load_options(global: &GlobalArgs, stack: &StackArgs) -> LoadOptions {
 }
 
 /// Runs `validate` and returns the exit code.
-pub fn run(
+pub(super) fn run(
     printer: &Printer,
     global: &GlobalArgs,
     stack: &StackArgs,
