@@ -130,13 +130,28 @@ fn every_top_level_module_is_in_the_dependency_table() {
     let lib = std::fs::read_to_string(src_root().join("lib.rs")).expect("src/lib.rs");
     let declared: BTreeSet<String> = lib
         .lines()
-        .filter_map(|line| line.trim().strip_prefix("pub mod "))
+        .filter_map(|line| {
+            let line = line.trim();
+            line.strip_prefix("pub mod ")
+                .or_else(|| line.strip_prefix("pub(crate) mod "))
+        })
         .map(|rest| rest.trim_end_matches(';').trim().to_string())
         .collect();
     let listed: BTreeSet<String> = ALLOWED.iter().map(|(module, _)| module.to_string()).collect();
     assert_eq!(
         declared, listed,
         "every module of src/lib.rs needs a row in ALLOWED (tests/it/tidy.rs) and in ARCHITECTURE.md"
+    );
+}
+
+#[test]
+fn the_crate_is_private_by_default() {
+    // ARCHITECTURE.md, "Visibility": the compiler reports dead code only
+    // for what nothing outside the crate can reach.
+    let lib = std::fs::read_to_string(src_root().join("lib.rs")).expect("src/lib.rs");
+    assert!(
+        lib.lines().any(|line| line.trim() == "#![deny(unreachable_pub)]"),
+        "src/lib.rs must deny `unreachable_pub`"
     );
 }
 
