@@ -270,15 +270,7 @@ async fn driver_log<S: ObjectStore>(
         .monitoring
         .cloudwatch
         .as_ref()
-        .filter(|c| c.enabled)
-        .map(|c| {
-            (
-                c.log_group_name
-                    .clone()
-                    .unwrap_or_else(|| "/aws/emr-serverless".to_string()),
-                c.log_stream_name_prefix.clone(),
-            )
-        })
+        .and_then(|c| c.destination())
         .or_else(|| status.cloudwatch.clone())
         .or_else(|| context.application_cloudwatch.clone());
     if let Some((group, prefix)) = cloudwatch {

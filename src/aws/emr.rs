@@ -368,7 +368,7 @@ impl AwsCloud {
                     (
                         c.log_group_name
                             .clone()
-                            .unwrap_or_else(|| "/aws/emr-serverless".to_string()),
+                            .unwrap_or_else(|| crate::model::DEFAULT_LOG_GROUP.to_string()),
                         c.log_stream_name_prefix.clone(),
                     )
                 }),

@@ -165,14 +165,7 @@ pub(super) fn resolve(
         context: RunContext {
             engine: job.engine,
             application_log_uri: monitoring.s3.as_ref().and_then(|s3| s3.log_uri.clone()),
-            application_cloudwatch: monitoring.cloudwatch.as_ref().filter(|c| c.enabled).map(|c| {
-                (
-                    c.log_group_name
-                        .clone()
-                        .unwrap_or_else(|| "/aws/emr-serverless".to_string()),
-                    c.log_stream_name_prefix.clone(),
-                )
-            }),
+            application_cloudwatch: monitoring.cloudwatch.as_ref().and_then(|c| c.destination()),
         },
     })
 }

@@ -346,6 +346,25 @@ pub struct CloudWatchLogging {
     pub log_types: BTreeMap<String, Vec<String>>,
 }
 
+/// The log group EMR Serverless writes to when `log_group_name` is unset
+/// (user guide, "Logging for EMR Serverless with Amazon CloudWatch").
+pub const DEFAULT_LOG_GROUP: &str = "/aws/emr-serverless";
+
+impl CloudWatchLogging {
+    /// Where the logs go when CloudWatch logging is on: the log group (the
+    /// service's default when unset) and the stream name prefix.
+    pub fn destination(&self) -> Option<(String, Option<String>)> {
+        self.enabled.then(|| {
+            (
+                self.log_group_name
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_LOG_GROUP.to_string()),
+                self.log_stream_name_prefix.clone(),
+            )
+        })
+    }
+}
+
 /// `prometheusMonitoringConfiguration`. Needs emr-7.1.0 or later.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrometheusMonitoring {

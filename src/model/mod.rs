@@ -24,10 +24,10 @@ pub use actual::{
 pub use address::{Address, ResourceKind};
 pub use application::{
     ApplicationField, ApplicationSpec, ApplicationState, Architecture, AutoStart, AutoStop, CloudWatchLogging,
-    Configuration, DesiredImage, DiskEncryption, DiskType, Engine, IdentityCenter, ImageConfig, ImageSource,
-    InitialCapacity, Interactive, JobLevelCostAllocation, JobRunMode, JobRunState, ManagedPersistence, MaximumCapacity,
-    Monitoring, NetworkConfiguration, PrometheusMonitoring, S3Monitoring, Scheduler, SessionState, WorkerResources,
-    WorkerType,
+    Configuration, DEFAULT_LOG_GROUP, DesiredImage, DiskEncryption, DiskType, Engine, IdentityCenter, ImageConfig,
+    ImageSource, InitialCapacity, Interactive, JobLevelCostAllocation, JobRunMode, JobRunState, ManagedPersistence,
+    MaximumCapacity, Monitoring, NetworkConfiguration, PrometheusMonitoring, S3Monitoring, Scheduler, SessionState,
+    WorkerResources, WorkerType,
 };
 pub use desired::{Desired, DesiredApplication, StackSettings};
 pub use job::{
