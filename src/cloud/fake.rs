@@ -514,6 +514,60 @@ impl FakeCloud {
     }
 }
 
+/// For tests that start from an [`Actual`]: a fake holding what it
+/// describes, and the account read back the same way.
+#[cfg(test)]
+impl FakeCloud {
+    /// A fake in `actual`'s account and region holding its applications
+    /// (with their IDs, states and specs), roles, repositories, image
+    /// digests, subnets and security groups.
+    pub fn from_actual(actual: &crate::model::Actual) -> FakeCloud {
+        let mut cloud = FakeCloud::new();
+        cloud.region = actual.region.clone();
+        cloud.account_id = actual.account_id.clone();
+        {
+            let mut state = cloud.lock();
+            // New IDs must not take a seeded one (a fake's own, read back).
+            state.next_id = actual
+                .applications
+                .iter()
+                .filter_map(|app| app.id.strip_prefix("00f")?.parse::<u64>().ok())
+                .max()
+                .unwrap_or(0);
+            for app in &actual.applications {
+                let mut observed = app.clone();
+                observed.created_at_ms = observed.created_at_ms.or(Some(FAKE_EPOCH_MS - INSERTED_AGE_MS));
+                state
+                    .applications
+                    .insert(app.id.clone(), FakeApplication::new(observed, None, None));
+            }
+            for role in &actual.roles {
+                state.roles.insert(role.spec.name.clone(), role.clone());
+            }
+            state.repositories = actual.repositories.clone();
+            state.image_digests = actual.image_digests.clone();
+            state.subnets = actual.subnets.clone();
+            state.security_groups = actual.security_groups.clone();
+        }
+        cloud
+    }
+
+    /// `base` with the applications (TERMINATED ones left out), roles and
+    /// repositories replaced by what the fake holds now.
+    pub fn read_back(&self, base: &crate::model::Actual) -> crate::model::Actual {
+        let mut actual = base.clone();
+        actual.applications = self
+            .applications()
+            .into_iter()
+            .filter(|app| app.state != ApplicationState::Terminated)
+            .collect();
+        actual.running_work.clear();
+        actual.roles = self.roles();
+        actual.repositories = self.lock().repositories.clone();
+        actual
+    }
+}
+
 impl Default for FakeCloud {
     fn default() -> Self {
         FakeCloud::new()

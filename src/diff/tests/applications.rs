@@ -476,7 +476,10 @@ fn a_name_or_type_change_replaces_the_application() {
         assert!(!field(change, "release_label").forces_replacement);
         assert!(change.fields.iter().all(|f| !f.live));
         let target = app_target(change);
-        assert_eq!(target.current.as_ref().expect("current").id, "etl-1");
+        assert_eq!(
+            target.current.as_ref().expect("current").id,
+            deployed(&actual, "etl").id
+        );
         assert!(target.update_fields.is_empty() && !target.needs_stop);
         assert!(!out.diagnostics.has_errors());
     };

@@ -28,7 +28,6 @@ use crate::model::{
     ObservedApplication, ObservedRepository, ObservedRole, PrometheusMonitoring, S3Monitoring, Scheduler,
     SecurityGroupInfo, SubnetInfo, WorkerResources, WorkerType, reference, repository, tags,
 };
-use crate::model::{ApplicationUpdate, Delivery};
 
 mod applications;
 mod networks;
@@ -261,133 +260,29 @@ pub(crate) fn server_echo(spec: &ApplicationSpec) -> ApplicationSpec {
     crate::cloud::fake::described(&crate::cloud::fake::stored_after_create(spec))
 }
 
-/// `UpdateApplication` as the executor sends it (`ApplicationUpdate`, live
-/// when the plan says the application is STARTED and stays so) and as the
-/// service stores it (`FakeCloud`'s model of PATCH).
-fn patch(current: &ApplicationSpec, desired: &ApplicationSpec, target: &ApplicationTarget) -> ApplicationSpec {
-    let live = target
-        .current
-        .as_ref()
-        .is_some_and(|current| current.state == ApplicationState::Started)
-        && !target.needs_stop;
-    let delivery = if live { Delivery::Live } else { Delivery::Stopped };
-    let update = ApplicationUpdate::new(current, desired, &target.update_fields, delivery)
-        .unwrap_or_else(|error| panic!("{error}"));
-    crate::cloud::fake::described(&crate::cloud::fake::stored_after_update(current, &update, live))
-}
-
-fn new_application_id(actual: &Actual, key: &str) -> String {
-    let generation = actual
-        .applications
-        .iter()
-        .filter(|app| app.id.starts_with(&format!("{key}-")))
-        .count();
-    format!("{key}-{}", generation + 1)
-}
-
-fn role_arn(spec: &crate::model::RoleSpec) -> String {
-    format!("arn:aws:iam::{ACCOUNT}:role{}{}", spec.path, spec.name)
-}
-
-/// The Actual after a successful apply of `changes`: what the executor does,
-/// as AWS would answer it afterwards.
+/// The Actual after a successful apply of `changes`: the real executor
+/// (`apply::execute`) run on a `FakeCloud` holding `actual`, and the
+/// account read back from it.
 pub(crate) fn apply_changes(actual: &Actual, changes: &[Change]) -> Actual {
-    let mut next = actual.clone();
-    let mut arns: BTreeMap<String, String> = BTreeMap::new();
-    for change in changes {
-        let Target::Application(app) = &change.target else {
-            continue;
-        };
-        let remove = |next: &mut Actual, id: &str| next.applications.retain(|observed| observed.id != id);
-        match change.action {
-            Action::Create | Action::Replace => {
-                if let Some(current) = &app.current {
-                    remove(&mut next, &current.id);
-                }
-                let desired = app.desired.as_ref().expect("create has a desired spec");
-                let id = new_application_id(&next, &app.key);
-                arns.insert(app.key.clone(), application_arn(&id));
-                next.applications.push(ObservedApplication {
-                    arn: application_arn(&id),
-                    id,
-                    state: ApplicationState::Created,
-                    state_details: None,
-                    created_at_ms: None,
-                    spec: server_echo(desired),
-                });
-            }
-            Action::Update => {
-                let current = app.current.as_ref().expect("update has a current application");
-                let desired = app.desired.as_ref().expect("update has a desired spec");
-                arns.insert(app.key.clone(), current.arn.clone());
-                let observed = next
-                    .applications
-                    .iter_mut()
-                    .find(|observed| observed.id == current.id)
-                    .expect("updated application exists");
-                let mut spec = patch(&observed.spec, desired, app);
-                spec.tags = desired.tags.clone();
-                observed.spec = spec;
-            }
-            Action::Delete => {
-                let current = app.current.as_ref().expect("delete has a current application");
-                remove(&mut next, &current.id);
-            }
-            Action::NoOp => {
-                if let Some(current) = &app.current {
-                    arns.insert(app.key.clone(), current.arn.clone());
-                }
-            }
-        }
-    }
-    for change in changes {
-        match &change.target {
-            Target::Role(role) => apply_role(&mut next, change.action, role, &arns),
-            Target::Repository(target) => apply_repository(&mut next, change.action, target, &arns),
-            Target::Application(_) => {}
-        }
-    }
-    next
-}
-
-fn apply_role(next: &mut Actual, action: Action, role: &RoleTarget, arns: &BTreeMap<String, String>) {
-    if let Some(current) = &role.current
-        && matches!(action, Action::Replace | Action::Delete)
-    {
-        next.roles.retain(|observed| observed.arn != current.arn);
-    }
-    if !matches!(action, Action::Create | Action::Update | Action::Replace) {
-        return;
-    }
-    let mut spec = role.desired.clone().expect("role change has a desired spec");
-    spec.trust_policy = reference::substitute(&spec.trust_policy, arns);
-    for document in spec.inline_policies.values_mut() {
-        *document = reference::substitute(document, arns);
-    }
-    spec.tags.remove(tags::APPLIED_TAG);
-    let record = super::role::applied_record(&spec);
-    spec.tags.insert(tags::APPLIED_TAG.to_string(), record);
-    let observed = ObservedRole {
-        arn: role_arn(&spec),
-        role_id: format!("AROA{}", spec.name.to_ascii_uppercase()),
-        spec,
-    };
-    match next.roles.iter_mut().find(|existing| existing.arn == observed.arn) {
-        Some(existing) => *existing = observed,
-        None => next.roles.push(observed),
-    }
-}
-
-fn apply_repository(next: &mut Actual, action: Action, target: &RepositoryTarget, arns: &BTreeMap<String, String>) {
-    if action == Action::NoOp {
-        return;
-    }
-    let observed = next
-        .repositories
-        .get_mut(&target.name)
-        .expect("the repository of a policy change exists");
-    let statement = target.statement.as_ref().map(|s| reference::substitute(s, arns));
-    observed.policy = repository::merge_statement(observed.policy.as_ref(), &target.sid, statement);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        let cloud = crate::cloud::fake::FakeCloud::from_actual(actual);
+        let graph = crate::graph::build(changes).unwrap_or_else(|cycle| panic!("{cycle:?}"));
+        let plan = crate::plan::Plan::new(&stack(), actual, Mode::Apply, changes.to_vec(), &graph, Vec::new());
+        let report = crate::apply::execute(
+            &cloud,
+            &plan,
+            &crate::apply::ApplyOptions::default(),
+            &crate::apply::SilentObserver,
+        )
+        .await;
+        assert!(report.is_success(), "{:#?}", report.outcomes);
+        cloud.read_back(actual)
+    })
 }
 
 /// Runs `diff` and checks the invariants of its output.
@@ -416,6 +311,15 @@ pub(crate) fn deploy(desired: &Desired, actual: &Actual) -> Actual {
         .collect();
     assert!(pending.is_empty(), "planning after apply is not empty: {pending:#?}");
     next
+}
+
+/// The application named `name` in `actual` (deployed by [`deploy`]).
+pub(crate) fn deployed<'a>(actual: &'a Actual, name: &str) -> &'a ObservedApplication {
+    actual
+        .applications
+        .iter()
+        .find(|app| app.spec.name == name)
+        .unwrap_or_else(|| panic!("no application named {name}: {:#?}", actual.applications))
 }
 
 pub(crate) fn find<'a>(out: &'a DiffOutput, address: &str) -> &'a Change {

@@ -459,7 +459,7 @@ fn arns_are_known_for_kept_applications_and_placeholders_otherwise() {
     let mut errors = crate::diff::Diagnostics::new();
     let resolved = crate::diff::resolve::resolve(&desired, &actual, Mode::Apply, &mut errors);
     assert!(errors.is_empty(), "{errors:#?}");
-    assert_eq!(resolved.arn_or_placeholder("kept"), application_arn("kept-1"));
+    assert_eq!(resolved.arn_or_placeholder("kept"), deployed(&actual, "kept").arn);
     assert_eq!(resolved.arn_or_placeholder("renamed"), "${application.renamed.arn}");
     assert_eq!(resolved.arn_or_placeholder("new"), "${application.new.arn}");
     assert_eq!(
@@ -488,7 +488,7 @@ fn role_trust_policy_is_generated_from_trust_applications() {
             .trust_policy
             .clone()
     };
-    let etl = application_arn("etl-1");
+    let etl = deployed(&actual, "etl").arn.clone();
     let expected_scoped = json!({"Version": "2012-10-17", "Statement": [{
         "Sid": crate::model::repository::statement_sid(STACK),
         "Effect": "Allow",
@@ -530,7 +530,7 @@ fn inline_policy_placeholders_are_substituted_when_known() {
     assert_eq!(
         document["Statement"][0]["Resource"],
         json!([
-            format!("{}/jobruns/*", application_arn("etl-1")),
+            format!("{}/jobruns/*", deployed(&actual, "etl").arn),
             "${application.adhoc.arn}/jobruns/*"
         ])
     );

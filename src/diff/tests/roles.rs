@@ -258,7 +258,12 @@ fn role_placeholders_are_unknown_after_apply() {
         }]
     );
     let next = apply_changes(&actual, &out.changes);
-    assert!(plan(&desired, &next).changes.iter().all(|c| c.action == Action::NoOp));
+    let again = plan(&desired, &next);
+    assert!(
+        again.changes.iter().all(|c| c.action == Action::NoOp),
+        "{:#?}",
+        again.changes
+    );
 }
 
 #[test]
