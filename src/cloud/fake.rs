@@ -9,9 +9,9 @@
 //! `#[tokio::test(start_paused = true)]` and take no wall-clock time.
 //!
 //! What the service stores for a request ([`stored_after_create`],
-//! [`stored_after_update`]) is public: the diff tests simulate an apply with
-//! the same functions, and an end-to-end test checks them against the
-//! emulator.
+//! [`stored_after_update`]) is public, and an end-to-end test checks it
+//! against the emulator. The diff tests deploy with the executor on a fake
+//! seeded from an `Actual` (`FakeCloud::from_actual`).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

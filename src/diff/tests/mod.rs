@@ -3,9 +3,10 @@
 //!
 //! Most tests run the whole of [`diff`] on a Desired and an Actual built
 //! here, and every run is checked against the invariants the executor relies
-//! on (see [`check_invariants`]). [`apply_changes`] simulates a successful
-//! apply the way AWS answers it (server defaults filled in), so tests can
-//! start from "deployed" and check that planning again finds nothing to do.
+//! on (see [`check_invariants`]). [`apply_changes`] runs the executor on a
+//! `FakeCloud` holding the Actual and reads the account back (server
+//! defaults filled in, new IDs given out), so tests can start from
+//! "deployed" and check that planning again finds nothing to do.
 //! The fixtures are `pub(crate)` because the graph and plan tests use them.
 
 use std::collections::{BTreeMap, BTreeSet};
