@@ -265,6 +265,13 @@ pub(crate) fn server_echo(spec: &ApplicationSpec) -> ApplicationSpec {
 /// (`apply::execute`) run on a `FakeCloud` holding `actual`, and the
 /// account read back from it.
 pub(crate) fn apply_changes(actual: &Actual, changes: &[Change]) -> Actual {
+    execute_on_fake(actual, changes, None)
+}
+
+/// [`apply_changes`]; with `desired`, also checks that the planning driver
+/// (`planning::plan`, observing the fake as `emrstack plan` does) then
+/// finds nothing to do.
+fn execute_on_fake(actual: &Actual, changes: &[Change], desired: Option<&Desired>) -> Actual {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
@@ -282,6 +289,17 @@ pub(crate) fn apply_changes(actual: &Actual, changes: &[Change]) -> Actual {
         )
         .await;
         assert!(report.is_success(), "{:#?}", report.outcomes);
+        if let Some(desired) = desired {
+            let again = crate::planning::plan_without_errors(&cloud, desired, Mode::Apply).await;
+            let pending: Vec<String> = again
+                .actionable()
+                .map(|change| format!("{} {} {:?}", change.action, change.address, change.fields))
+                .collect();
+            assert!(
+                pending.is_empty(),
+                "planning the fake after apply is not empty: {pending:#?}"
+            );
+        }
         cloud.read_back(actual)
     })
 }
@@ -297,12 +315,14 @@ pub(crate) fn plan_mode(desired: &Desired, actual: &Actual, mode: Mode) -> DiffO
     out
 }
 
-/// Plans and applies `desired` onto `actual`, checks that planning again
-/// finds nothing to do, and returns the new Actual.
+/// Plans and applies `desired` onto `actual` (the executor on a
+/// `FakeCloud`), checks that planning again finds nothing to do, both on
+/// the Actual read back and through the planning driver observing the
+/// fake, and returns the new Actual.
 pub(crate) fn deploy(desired: &Desired, actual: &Actual) -> Actual {
     let out = plan(desired, actual);
     assert!(!out.diagnostics.has_errors(), "{:#?}", out.diagnostics);
-    let next = apply_changes(actual, &out.changes);
+    let next = execute_on_fake(actual, &out.changes, Some(desired));
     let again = plan(desired, &next);
     let pending: Vec<String> = again
         .changes
