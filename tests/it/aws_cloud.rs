@@ -1877,6 +1877,28 @@ fn contract(python: &std::path::Path, emulator: Option<(&Emulator, &str)>, args:
     command
 }
 
+/// Spawning with SIGINT at its default disposition: a test run started in
+/// the background by a shell without job control inherits SIGINT ignored,
+/// and Python then installs no KeyboardInterrupt handler, so the Ctrl-C this
+/// test sends would be lost.
+trait SpawnWithSigint {
+    fn spawn_with_sigint(&mut self) -> std::io::Result<std::process::Child>;
+}
+
+impl SpawnWithSigint for std::process::Command {
+    fn spawn_with_sigint(&mut self) -> std::io::Result<std::process::Child> {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: signal(2) is async-signal-safe, as pre_exec requires.
+        unsafe {
+            self.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+        self.spawn()
+    }
+}
+
 fn venv_python() -> std::path::PathBuf {
     // The shared emulator builds the virtualenv (it has boto3).
     shared_emulator();
@@ -2008,7 +2030,7 @@ async fn aws_contract_deletes_what_it_created_when_interrupted() {
     )
     .stdout(std::process::Stdio::piped())
     .stderr(std::process::Stdio::piped())
-    .spawn()
+    .spawn_with_sigint()
     .expect("spawn aws-contract");
     // Wait until its application is starting, then press Ctrl-C.
     let cloud = connect(&emulator, &account).await;
