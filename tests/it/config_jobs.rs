@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use emrstack::config::{LoadOptions, Loaded, load};
 use emrstack::model::{JobDriverSpec, JobRole, JobRunMode, JobSource};
 
+use crate::config_rules::position;
+
 /// A directory with the stack file `text` and the files jobs refer to.
 struct Dir {
     dir: tempfile::TempDir,
@@ -76,17 +78,6 @@ fn found(loaded: &Loaded) -> Vec<String> {
             None => format!("{} {}", d.severity, d.code),
         })
         .collect()
-}
-
-fn position(text: &str, needle: &str) -> (usize, usize) {
-    let offset = text
-        .find(needle)
-        .unwrap_or_else(|| panic!("`{needle}` is not in the input"));
-    let before = &text[..offset];
-    (
-        before.matches('\n').count() + 1,
-        before.rsplit('\n').next().unwrap_or("").chars().count() + 1,
-    )
 }
 
 /// Asserts `severity code` at the first `needle`.

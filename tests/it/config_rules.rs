@@ -45,7 +45,7 @@ fn found(loaded: &Loaded) -> Vec<String> {
 }
 
 /// 1-based line and column (in characters) of the first `needle` in `text`.
-fn position(text: &str, needle: &str) -> (usize, usize) {
+pub(crate) fn position(text: &str, needle: &str) -> (usize, usize) {
     let offset = text
         .find(needle)
         .unwrap_or_else(|| panic!("`{needle}` is not in the input"));
